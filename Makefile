@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything lives in .venv.
+SHELL := /bin/bash
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Keep the first candidate that *runs* and reports Python >= 3.12 (pyenv shims can exist yet fail).
+PYTHON ?= $(shell for c in python3.13 python3.12 python3 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
+	  if "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
+	    echo "$$c"; break; fi; done)
+
+.PHONY: demo test bench clean-venv
+
+$(VPY):
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: no Python >= 3.12 found (tried python3.13, python3.12, python3, ~/.pyenv/versions/3.1[2-9]*); install one or run 'make PYTHON=/path/to/python3.12 ...'" >&2; \
+	  exit 2; fi
+	@echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(VPY) pyproject.toml
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/climdisp run scenarios/demo.toml
+
+test: $(STAMP)
+	$(VPY) -m pytest -q
+
+bench: $(STAMP)
+	$(VPY) benchmarks/bench_core.py
+
+clean-venv:
+	rm -rf $(VENV)

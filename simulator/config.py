@@ -1,0 +1,178 @@
+"""Load scenario files: TOML with ``extends``, ``--set`` overrides, strict validation, dump back.
+
+Paths inside a file are relative to that file. A variant names its base with
+``extends = "base.toml"`` and overrides any field; tables merge key by key, other values replace.
+Every error names the file that set the offending value and its dotted field path.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError
+from .schema import Scenario
+
+#: Fields holding file paths, resolved relative to the file that sets them.
+PATH_FIELDS = (("hazard", "file"), ("population", "file"), ("regions", "file"),
+               ("regions", "names"))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(path, "scenario file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read scenario file: {exc.strerror}") from None
+
+
+def _leaf_sources(data: dict[str, Any], source: str, prefix: tuple = ()) -> dict[tuple, str]:
+    out: dict[tuple, str] = {}
+    for key, value in data.items():
+        out[prefix + (key,)] = source
+        if isinstance(value, dict):
+            out.update(_leaf_sources(value, source, prefix + (key,)))
+    return out
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    for section, key in PATH_FIELDS:
+        table = data.get(section)
+        if isinstance(table, dict) and isinstance(table.get(key), str):
+            table[key] = str((folder / table[key]).resolve())
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple, str]]:
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(p.name for p in seen + (path,))
+        raise InputError(seen[-1], f"extends: cycle of scenario files ({cycle})")
+    data = _read_toml(path)
+    _resolve_paths(data, path.parent)
+    parent = data.pop("extends", None)
+    sources = _leaf_sources(data, str(path))
+    if parent is None:
+        return data, sources
+    if not isinstance(parent, str):
+        raise InputError(path, "extends: expected a file name (string)")
+    base, base_sources = _load_chain(path.parent / parent, seen + (path,))
+    return _merge(base, data), {**base_sources, **sources}
+
+
+def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
+    """Parse ``dotted.key=value`` from ``--set``; the value is read as TOML, else as a string."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise InputError("--set", f"expected dotted.key=value, got {text!r}")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return tuple(k.strip() for k in key.split(".")), value
+
+
+def _apply_override(data: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
+    table = data
+    for k in keys[:-1]:
+        table = table.setdefault(k, {})
+        if not isinstance(table, dict):
+            raise InputError("--set", f"{'.'.join(keys)}: {k} is not a table")
+    table[keys[-1]] = value
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
+    """The keys allowed in the table at ``loc`` (for 'unknown key' hints), or None."""
+    for part in loc:
+        field = next((f for n, f in model.model_fields.items()
+                      if part in (n, f.alias)), None)
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        elif args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
+            model = args[-1]  # dict[str, Model]: the next part is a free key
+            loc = loc[1:]
+        else:
+            return None
+    return sorted(f.alias or n for n, f in model.model_fields.items())
+
+
+def _describe(error: dict[str, Any], sources: dict[tuple, str], top: str) -> InputError:
+    loc = tuple(str(p) for p in error["loc"])
+    path = ".".join(loc) or "(top level)"
+    where = next((sources[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in sources), top)
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_keys(Scenario, tuple(error["loc"][:-1]))
+        hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+        return InputError(where, f"{path}: unknown key{hint}")
+    if error["type"] == "missing":
+        return InputError(where, f"{path}: required field is missing")
+    msg = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+    return InputError(where, f"{path}: {msg}{shown}")
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Read, merge (``extends``), override (``--set``) and validate a scenario file.
+
+    Args:
+        path: the scenario TOML file.
+        overrides: ``dotted.key=value`` strings applied after merging.
+
+    Returns:
+        The validated, frozen :class:`~simulator.schema.Scenario`.
+
+    Raises:
+        InputError: naming the file and dotted field path of the first problem.
+    """
+    data, sources = _load_chain(Path(path), ())
+    for text in overrides:
+        keys, value = parse_override(text)
+        if keys[:-1] and keys[-1] == "file" and isinstance(value, str):
+            value = str(Path(value).resolve())
+        _apply_override(data, keys, value)
+        sources.update({keys[:i]: "--set" for i in range(1, len(keys) + 1)})
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _describe(exc.errors()[0], sources, str(Path(path).resolve())) from None
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def dump_toml(scenario: Scenario) -> str:
+    """The fully resolved scenario as TOML (absolute paths, every default spelled out)."""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    return tomli_w.dumps(_drop_none(data))
+
+
+def scenario_from_toml(text: str) -> Scenario:
+    """Validate a resolved scenario dumped by :func:`dump_toml` (e.g. a run's ``config.toml``)."""
+    return Scenario.model_validate(tomllib.loads(text))

@@ -1,0 +1,75 @@
+"""Preallocated time x region result arrays, turned into the public ``xarray.Dataset`` (DESIGN §6).
+
+The model updates counters on transitions (never recounting every household); the recorder copies
+them once per step into preallocated arrays and builds the labelled dataset at the end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .households import STATE_NAMES
+from .schema import PLACES
+
+
+class Recorder:
+    """Per-step results for ``n_steps`` steps over ``n_regions`` regions."""
+
+    def __init__(self, n_steps: int, n_regions: int) -> None:
+        r, s, p = n_regions, len(STATE_NAMES), len(PLACES)
+        self.persons = np.zeros((n_steps, r, s), dtype=np.int64)
+        self.occupancy = np.zeros((n_steps, r, p), dtype=np.int64)
+        self.capacity = np.zeros((n_steps, r, p), dtype=np.int64)
+        self.flows = np.zeros((n_steps, r, r), dtype=np.int64)
+        self.unmet_shelter = np.zeros((n_steps, r), dtype=np.int64)
+        self.newly_displaced = np.zeros((n_steps, r), dtype=np.int64)
+        self.returns = np.zeros((n_steps, r), dtype=np.int64)
+        self.hazard_max = np.zeros((n_steps, r), dtype=np.float32)
+
+    def record(self, step: int, persons: np.ndarray, occupancy: np.ndarray,
+               capacity: np.ndarray, unmet_shelter: np.ndarray) -> None:
+        """Store the end-of-step stocks (flows are added to directly during the step)."""
+        self.persons[step] = persons
+        self.occupancy[step] = occupancy
+        self.capacity[step] = capacity
+        self.unmet_shelter[step] = unmet_shelter
+
+    def dataset(self, times: pd.DatetimeIndex, regions: list[str],
+                attrs: dict[str, object]) -> xr.Dataset:
+        """The results as a labelled dataset with units and descriptions on every variable."""
+        person = {"units": "persons"}
+        ds = xr.Dataset(
+            {
+                "persons": (("time", "region", "state"), self.persons, {
+                    **person, "long_name": "persons whose home is in region, by state "
+                                           "(end of step)"}),
+                "occupancy": (("time", "region", "place"), self.occupancy, {
+                    **person, "long_name": "displaced persons staying in region, by place"}),
+                "capacity": (("time", "region", "place"), self.capacity, {
+                    **person, "long_name": "persons each place can take (unsheltered: none, 0)"}),
+                "flows": (("time", "origin", "destination"), self.flows, {
+                    **person, "long_name": "persons moving from origin region to destination "
+                                           "region during the step (diagonal: within region)"}),
+                "unmet_shelter": (("time", "region"), self.unmet_shelter, {
+                    **person, "long_name": "persons who sought shelter or camp space in region "
+                                           "and found none (unsheltered at end of step)"}),
+                "newly_displaced": (("time", "region"), self.newly_displaced, {
+                    **person, "long_name": "persons forcibly displaced during the step, by "
+                                           "home region"}),
+                "returns": (("time", "region"), self.returns, {
+                    **person, "long_name": "persons returning home during the step, by home "
+                                           "region"}),
+                "hazard_max": (("time", "region"), self.hazard_max, {
+                    "units": "m", "long_name": "maximum hazard intensity at populated cells"}),
+            },
+            coords={
+                "time": ("time", times, {"long_name": "start of model step"}),
+                "region": ("region", regions), "origin": ("origin", regions),
+                "destination": ("destination", regions),
+                "state": ("state", list(STATE_NAMES)), "place": ("place", list(PLACES)),
+            },
+            attrs=attrs,
+        )
+        return ds

@@ -1,0 +1,89 @@
+"""Regions: read the region raster and names table, centroids, distances and capacities.
+
+Regions are the admin units planners plan for. Each populated cell belongs to one region; region
+centroids are population-weighted and distances between them are great-circle distances (km) for
+lat/lon grids, or Euclidean for projected x/y grids in metres.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .schema import PLACES, Scenario
+
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+
+
+def read_names(path: Path) -> dict[int, str]:
+    """Read the regions table (CSV with columns ``id`` and ``name``) into ``{id: name}``."""
+    field = "regions.names"
+    if not path.is_file():
+        raise InputError(path, f"{field}: file not found")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"id", "name"} - set(reader.fieldnames or ())
+        if missing:
+            raise InputError(path, f"{field}: missing column(s) {sorted(missing)} "
+                                   f"(expected a CSV header with id,name)")
+        names: dict[int, str] = {}
+        for line, row in enumerate(reader, start=2):
+            try:
+                rid = int(row["id"])
+            except (TypeError, ValueError):
+                raise InputError(path, f"{field}: line {line}: id {row['id']!r} is not an "
+                                       f"integer") from None
+            name = (row["name"] or "").strip()
+            if not name or rid in names or name in names.values():
+                raise InputError(path, f"{field}: line {line}: empty or duplicate id/name "
+                                       f"({rid}, {name!r})")
+            names[rid] = name
+    if not names:
+        raise InputError(path, f"{field}: no regions listed")
+    return names
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
+                 lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km between points given in degrees (haversine formula)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def centroids(cell_y: np.ndarray, cell_x: np.ndarray, cell_region: np.ndarray,
+              cell_persons: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """Population-weighted centroid (y, x) of each region (unweighted if a region is empty)."""
+    w = np.bincount(cell_region, cell_persons, n_regions)
+    n = np.bincount(cell_region, None, n_regions)
+    weighted = w > 0
+    cy = np.where(weighted, np.bincount(cell_region, cell_persons * cell_y, n_regions) / np.where(
+        weighted, w, 1), np.bincount(cell_region, cell_y, n_regions) / np.maximum(n, 1))
+    cx = np.where(weighted, np.bincount(cell_region, cell_persons * cell_x, n_regions) / np.where(
+        weighted, w, 1), np.bincount(cell_region, cell_x, n_regions) / np.maximum(n, 1))
+    return cy, cx
+
+
+def distance_matrix_km(cy: np.ndarray, cx: np.ndarray, geographic: bool) -> np.ndarray:
+    """Distances (km) between region centroids: haversine on lat/lon, Euclidean on x/y metres."""
+    if geographic:
+        return haversine_km(cy[:, None], cx[:, None], cy[None, :], cx[None, :])
+    return np.hypot(cy[:, None] - cy[None, :], cx[:, None] - cx[None, :]) / 1000.0
+
+
+def capacity_table(scenario: Scenario, names: list[str], where: Path) -> np.ndarray:
+    """Capacity in persons as a (region, place) array; ``unsheltered`` has none (0 here)."""
+    unknown = sorted(set(scenario.capacity.regions) - set(names))
+    if unknown:
+        raise InputError(where, f"capacity.regions.{unknown[0]}: unknown region "
+                                f"(regions: {', '.join(names)})")
+    table = np.zeros((len(names), len(PLACES)), dtype=np.int64)
+    for r, name in enumerate(names):
+        caps = scenario.capacity_of(name)
+        for p, place in enumerate(PLACES[:-1]):
+            table[r, p] = int(round(caps[place]))
+    return table

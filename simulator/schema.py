@@ -1,0 +1,196 @@
+"""The scenario schema: every field, its unit, default and allowed range (pydantic v2).
+
+All models forbid unknown keys and are frozen once validated. Field names carry their units
+(``_m``, ``_days``, ``_km``, persons); ``scenarios/README.md`` documents each one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PLACES = ("host", "shelter", "camp", "rental", "unsheltered")
+"""Where a displaced household stays. ``unsheltered`` has no capacity."""
+
+#: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
+JRC_DEPTHS_M = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0)
+
+#: JRC residential damage ratios by continent at :data:`JRC_DEPTHS_M` (Huizinga, de Moel &
+#: Szewczyk 2017, "Global flood depth-damage functions", EUR 28552 EN, doi:10.2760/16510; the same
+#: table CLIMADA ships for its river-flood impact functions).
+JRC_RESIDENTIAL = {
+    "jrc_africa": (0.0, 0.22, 0.378, 0.531, 0.636, 0.817, 0.903, 0.957, 1.0),
+    "jrc_asia": (0.0, 0.327, 0.494, 0.617, 0.721, 0.87, 0.931, 0.984, 1.0),
+    "jrc_europe": (0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 0.85, 0.95, 1.0),
+    "jrc_north_america": (0.0, 0.443, 0.583, 0.683, 0.784, 0.854, 0.924, 0.959, 1.0),
+    "jrc_oceania": (0.0, 0.475, 0.64, 0.715, 0.788, 0.929, 0.967, 0.983, 1.0),
+    "jrc_south_america": (0.0, 0.491, 0.711, 0.842, 0.949, 0.984, 1.0, 1.0, 1.0),
+}
+
+
+class Strict(BaseModel):
+    """Base for every config section: unknown keys are errors; validated values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class HazardConfig(Strict):
+    """One hazard input grid (NetCDF, CF conventions)."""
+
+    file: Path
+    variable: str = Field(min_length=1)
+    kind: Literal["flood_depth"] = "flood_depth"
+    units: str | None = None
+    event_date: dt.date | None = None
+    duration_days: int | None = Field(default=None, gt=0)
+
+
+class PopulationConfig(Strict):
+    """Where people live and how households are synthesised."""
+
+    file: Path | None = None
+    variable: str = "population"
+    totals: dict[str, float] | None = None
+    persons_per_household: float = Field(default=4.5, ge=1.0, le=30.0)
+    households: int | None = Field(default=None, gt=0)
+    income_median_per_year: float = Field(default=3000.0, gt=0)
+    income_gini: float = Field(default=0.38, gt=0, lt=1)
+    building_class_shares: dict[str, float] = Field(default_factory=lambda: {"jrc_asia": 1.0})
+
+    @field_validator("totals")
+    @classmethod
+    def _totals_non_negative(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is not None:
+            for name, persons in v.items():
+                if not (persons >= 0 and math.isfinite(persons)):
+                    raise ValueError(f"persons for region {name!r} must be a number >= 0")
+        return v
+
+    @field_validator("building_class_shares")
+    @classmethod
+    def _shares_sum_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or any(s < 0 for s in v.values()) or abs(sum(v.values()) - 1.0) > 1e-6:
+            raise ValueError("shares must be >= 0 and sum to 1")
+        return v
+
+
+class RegionsConfig(Strict):
+    """Regions (admin units): a raster of region ids on the population grid and a names table."""
+
+    file: Path
+    variable: str = "region_id"
+    names: Path
+
+
+class PlaceCapacity(Strict):
+    """Capacity in persons of each place type in one region (unset fields take the default)."""
+
+    host: float | None = Field(default=None, ge=0)
+    shelter: float | None = Field(default=None, ge=0)
+    camp: float | None = Field(default=None, ge=0)
+    rental: float | None = Field(default=None, ge=0)
+
+
+class CapacityConfig(Strict):
+    """Capacities in persons: a default for every region, overridden per region by name."""
+
+    default: PlaceCapacity = PlaceCapacity(host=0, shelter=0, camp=0, rental=0)
+    regions: dict[str, PlaceCapacity] = Field(default_factory=dict)
+
+
+class DepthDamageCurve(Strict):
+    """A piecewise-linear depth-damage function: damage ratio (0-1) at flood depths (m)."""
+
+    depths_m: tuple[float, ...]
+    damage_ratio: tuple[float, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> DepthDamageCurve:
+        d, r = self.depths_m, self.damage_ratio
+        if len(d) != len(r) or len(d) < 2:
+            raise ValueError("depths_m and damage_ratio need the same length, at least 2")
+        if any(b <= a for a, b in zip(d, d[1:])):
+            raise ValueError("depths_m must increase strictly")
+        if any(x < 0 or x > 1 for x in r) or any(b < a for a, b in zip(r, r[1:])):
+            raise ValueError("damage_ratio must be within 0..1 and never decrease")
+        return self
+
+
+def _default_curves() -> dict[str, DepthDamageCurve]:
+    return {k: DepthDamageCurve(depths_m=JRC_DEPTHS_M, damage_ratio=v)
+            for k, v in JRC_RESIDENTIAL.items()}
+
+
+class ImpactConfig(Strict):
+    """Forced displacement from hazard impact (DESIGN.md §4.3 rule 1)."""
+
+    method: Literal["depth_threshold", "damage_ratio"] = "depth_threshold"
+    depth_threshold_m: float = Field(default=1.0, gt=0)
+    damage_threshold: float = Field(default=0.55, gt=0, le=1)
+    displacement_probability: float = Field(default=1.0, gt=0, le=1)
+    curves: dict[str, DepthDamageCurve] = Field(default_factory=_default_curves)
+
+
+class PlacementConfig(Strict):
+    """Where displaced households go: the place cascade, capacity caps and destination choice."""
+
+    cascade: tuple[Literal["host", "shelter", "camp", "rental"], ...] = ("host", "shelter", "camp")
+    soft_cap_start: float = Field(default=0.9, gt=0, le=1)
+    distance_exponent: float = Field(default=2.0, ge=0)
+    max_distance_km: float = Field(default=150.0, gt=0)
+
+    @field_validator("cascade")
+    @classmethod
+    def _unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(v)) != len(v):
+            raise ValueError("each place type may appear once")
+        return v
+
+
+class ReturnConfig(Strict):
+    """Return home after displacement (DESIGN.md §4.3 rule 6)."""
+
+    receded_depth_m: float = Field(default=0.05, ge=0)
+    repair_days_total_loss: float = Field(default=365.0, ge=0)
+    repair_time_spread: float = Field(default=0.5, ge=0, lt=1)
+    min_days_away: float = Field(default=0.0, ge=0)
+
+
+class Scenario(Strict):
+    """A whole scenario: what to simulate, on which inputs, with which capacities and rules."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    description: str = ""
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    start_date: dt.date
+    step_days: int = Field(gt=0, le=366)
+    n_steps: int = Field(gt=0, le=100_000)
+    hazard: HazardConfig
+    population: PopulationConfig
+    regions: RegionsConfig
+    capacity: CapacityConfig = CapacityConfig()
+    impact: ImpactConfig = ImpactConfig()
+    placement: PlacementConfig = PlacementConfig()
+    return_: ReturnConfig = Field(default=ReturnConfig(), alias="return")
+
+    @model_validator(mode="after")
+    def _population_source(self) -> Scenario:
+        if (self.population.file is None) == (self.population.totals is None):
+            raise ValueError("population: give exactly one of 'file' (a grid) or 'totals'")
+        unknown = set(self.population.building_class_shares) - set(self.impact.curves)
+        if unknown:
+            raise ValueError(f"population.building_class_shares: no depth-damage curve named "
+                             f"{sorted(unknown)} in impact.curves")
+        return self
+
+    def capacity_of(self, region: str) -> dict[str, float]:
+        """Capacity in persons per place type for ``region`` (default, then override)."""
+        base = self.capacity.default.model_dump()
+        override = self.capacity.regions.get(region)
+        if override is not None:
+            base.update({k: v for k, v in override.model_dump().items() if v is not None})
+        return {k: float(v or 0.0) for k, v in base.items()}
