@@ -37,17 +37,19 @@ def _units() -> pint.UnitRegistry:
     return pint.UnitRegistry()
 
 
-def open_variable(path: Path, variable: str, field: str) -> xr.DataArray:
-    """Open ``variable`` of a NetCDF file, with one clear error for each way that can fail."""
+def open_variable(path: Path, variable: str, section: str) -> xr.DataArray:
+    """Open ``variable`` of a NetCDF file named by scenario field ``<section>.file``."""
     if not path.is_file():
-        raise InputError(path, f"{field}: file not found")
+        raise InputError(path, f"{section}.file: file not found")
     try:
         ds = xr.open_dataset(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad input here
-        raise InputError(path, f"{field}: cannot read as NetCDF ({type(exc).__name__})") from None
+        raise InputError(path, f"{section}.file: cannot read as NetCDF "
+                               f"({type(exc).__name__})") from None
     if variable not in ds.data_vars:
         have = ", ".join(map(str, ds.data_vars)) or "none"
-        raise InputError(path, f"{field}: variable {variable!r} not in file (variables: {have})")
+        raise InputError(path, f"{section}.variable: {variable!r} not in file "
+                               f"(variables: {have})")
     return ds[variable]
 
 
@@ -155,7 +157,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray) -> H
     """
     cfg: HazardConfig = scenario.hazard
     where, field = cfg.file, "hazard"
-    da = open_variable(cfg.file, cfg.variable, f"{field}.variable")
+    da = open_variable(cfg.file, cfg.variable, field)
     ydim, xdim = spatial_dims(da, where, f"{field}.variable")
     extra = [d for d in da.dims if d not in (ydim, xdim, "time")]
     if extra:

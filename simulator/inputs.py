@@ -47,8 +47,9 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _grid(path: Path, variable: str, field_name: str):
-    da = open_variable(path, variable, field_name)
+def _grid(path: Path, variable: str, section: str):
+    field_name = f"{section}.variable"
+    da = open_variable(path, variable, section)
     ydim, xdim = spatial_dims(da, path, field_name)
     if set(da.dims) != {ydim, xdim}:
         raise InputError(path, f"{field_name}: expected a 2-D ({ydim}, {xdim}) grid, "
@@ -59,7 +60,7 @@ def _grid(path: Path, variable: str, field_name: str):
 
 def _region_raster(scenario: Scenario, names: dict[int, str], shape, ys, xs) -> np.ndarray:
     cfg = scenario.regions
-    da, ydim, xdim = _grid(cfg.file, cfg.variable, "regions.variable")
+    da, ydim, xdim = _grid(cfg.file, cfg.variable, "regions")
     if da.shape != shape or not (np.allclose(da[ydim].values, ys)
                                  and np.allclose(da[xdim].values, xs)):
         raise InputError(cfg.file, f"regions.variable: grid {da.shape} does not match the "
@@ -80,7 +81,7 @@ def _region_raster(scenario: Scenario, names: dict[int, str], shape, ys, xs) -> 
 def _population(scenario: Scenario, region_grid: np.ndarray, names: list[str]):
     cfg = scenario.population
     if cfg.file is not None:
-        da, _, _ = _grid(cfg.file, cfg.variable, "population.variable")
+        da, _, _ = _grid(cfg.file, cfg.variable, "population")
         persons = np.asarray(da.values, dtype=np.float64)
         if da.shape != region_grid.shape:
             raise InputError(cfg.file, f"population.variable: grid {da.shape} does not match the "
@@ -117,7 +118,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     capacity = capacity_table(scenario, names, Path(where))
     pop_source = scenario.population.file or scenario.regions.file
     var = scenario.population.variable if scenario.population.file else scenario.regions.variable
-    ref, ydim, xdim = _grid(pop_source, var, "population.variable")
+    ref, ydim, xdim = _grid(pop_source, var, "population" if scenario.population.file else "regions")
     ys, xs = ref[ydim].values.astype(float), ref[xdim].values.astype(float)
     region_grid = _region_raster(scenario, names_by_id, ref.shape, ys, xs)
     persons = _population(scenario, region_grid, names)

@@ -1,0 +1,134 @@
+"""Command line: ``climdisp run | validate | summary`` (a thin layer over the Python API).
+
+Bad input prints one line ``error: <file>: <field>: <what was expected>`` to stderr and exits with
+code 2, without a traceback and without leaving partial output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import InputError
+
+EXIT_BAD_INPUT = 2
+
+
+class Progress:
+    """A step counter on stderr, shown only once a run has taken more than ``after_s`` seconds."""
+
+    def __init__(self, label: str, after_s: float = 2.0) -> None:
+        self.label, self.after_s = label, after_s
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.shown = False
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter() - self.start
+        if now < self.after_s or (now - self.last < (0.2 if self.tty else 10.0) and done < total):
+            return
+        self.last, self.shown = now, True
+        frac = done / total
+        eta = now / frac - now if frac > 0 else 0.0
+        bar = "#" * int(30 * frac)
+        text = f"{self.label} [{bar:<30}] {done}/{total} steps, {now:.0f} s, ~{eta:.0f} s left"
+        print(("\r" + text) if self.tty else text, end="" if self.tty else "\n", file=sys.stderr,
+              flush=True)
+        if done == total and self.tty:
+            print(file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="climdisp", description="Climate displacement scenario "
+                                 "simulator: households respond to hazard grids.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a scenario and write a results folder")
+    run.add_argument("scenario", type=Path, help="scenario TOML file")
+    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--out", type=Path, help="run folder (default results/<name>/<time>-seed<N>)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="dotted.key=value", help="override a field, e.g. capacity.default."
+                     "shelter=5000 (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="print only the run folder")
+    val = sub.add_parser("validate", help="check a scenario and its input files without running")
+    val.add_argument("scenario", type=Path)
+    val.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="dotted.key=value")
+    summ = sub.add_parser("summary", help="print the per-region summary of a run folder")
+    summ.add_argument("run_dir", type=Path)
+    return ap
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .analysis import format_table, region_summary
+    from .config import load_scenario
+    from .run import run_scenario
+
+    if args.seed is not None and args.seed < 0:
+        raise InputError("--seed", f"expected an integer >= 0, got {args.seed}")
+    scenario = load_scenario(args.scenario, args.overrides)
+    progress = None if args.quiet else Progress(scenario.name)
+    t0 = time.perf_counter()
+    out, ds = run_scenario(scenario, out=args.out, seed=args.seed, where=args.scenario,
+                           progress=progress)
+    if args.quiet:
+        print(out)
+        return 0
+    print(f"\nScenario '{scenario.name}': {ds.attrs['households']:,} households "
+          f"({ds.attrs['total_persons']:,} persons), {scenario.n_steps} steps of "
+          f"{scenario.step_days} day(s), seed {ds.attrs['seed']}, {time.perf_counter() - t0:.1f} s\n")
+    print(format_table(region_summary(ds)))
+    print(f"\nResults written to {out}/\n"
+          f"  results.nc     persons by state, occupancy vs capacity, flows, unmet shelter "
+          f"(NetCDF; xarray.open_dataset)\n"
+          f"  config.toml    the resolved scenario (rerun: climdisp run {out}/config.toml "
+          f"--out NEW_DIR)\n"
+          f"  manifest.json  seed, versions, input file hashes, wall time\n"
+          f"Read more: climdisp summary {out}   |   README.md, 'Reading the results'")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .config import load_scenario
+    from .inputs import load_inputs
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    inputs = load_inputs(scenario, args.scenario)
+    persons = int(inputs.cell_persons.sum())
+    print(f"{args.scenario}: OK - scenario '{scenario.name}', {len(inputs.region_names)} regions, "
+          f"{inputs.cell_persons.size:,} populated cells, {persons:,} persons, hazard "
+          f"'{scenario.hazard.variable}' peak {float(inputs.hazard.step_max.max()):.2f} m over "
+          f"{int((inputs.hazard.step_max > 0).sum())} of {scenario.n_steps} steps")
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from .analysis import format_table, region_summary
+    from .run import open_run
+
+    ds = open_run(args.run_dir)
+    print(f"Run {args.run_dir}: scenario '{ds.attrs.get('scenario')}', seed {ds.attrs.get('seed')}, "
+          f"{ds.sizes['time']} steps from {str(ds['time'].values[0])[:10]}\n")
+    print(format_table(region_summary(ds)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``climdisp`` console script."""
+    args = _parser().parse_args(argv)
+    handler = {"run": _run, "validate": _validate, "summary": _summary}[args.command]
+    try:
+        return handler(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

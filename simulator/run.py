@@ -1,0 +1,134 @@
+"""Run one scenario and write its results atomically to ``results/<scenario>/<run-id>/``.
+
+A run folder holds ``results.nc`` (the dataset of DESIGN.md §6), ``config.toml`` (the resolved
+scenario, enough to rerun it) and ``manifest.json`` (seed, versions, input hashes, wall time).
+It is written into a hidden temporary folder beside the target and renamed into place, so a
+folder either holds a whole run or nothing; an existing run is never overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import xarray as xr
+
+from . import __version__
+from .config import dump_toml
+from .errors import InputError
+from .inputs import Inputs, load_inputs
+from .model import DisplacementModel
+from .schema import Scenario
+
+RESULT_FILES = ("results.nc", "config.toml", "manifest.json")
+
+
+def default_run_dir(scenario: Scenario, seed: int, root: Path = Path("results")) -> Path:
+    """``results/<scenario>/<UTC time>-seed<seed>``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return root / scenario.name / f"{stamp}-seed{seed}"
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse an output folder that already holds anything (a run or a user's files)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        what = "a run" if (out / "results.nc").exists() else "files"
+        raise InputError(out, f"--out: output folder already holds {what}; choose another "
+                              f"folder or remove it first (nothing is ever overwritten)")
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "simulator": __version__}
+    for pkg in ("numpy", "scipy", "mesa", "xarray", "netCDF4", "pydantic"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
+            out[pkg] = "missing"
+    return out
+
+
+def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict) -> Path:
+    """Write a run folder atomically (temporary sibling folder, then rename)."""
+    check_out_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted attempt at this run
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
+        ds.to_netcdf(tmp / "results.nc", encoding=encoding)
+        (tmp / "config.toml").write_text(dump_toml(scenario), encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+                                           encoding="utf-8")
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None = None,
+                 inputs: Inputs | None = None, where: str | Path = "scenario",
+                 progress: Callable[[int, int], None] | None = None) -> tuple[Path, xr.Dataset]:
+    """Load inputs, run the model and write the run folder.
+
+    Args:
+        scenario: a validated scenario.
+        out: the run folder (default :func:`default_run_dir`); must not hold anything yet.
+        seed: overrides the scenario's seed.
+        inputs: preloaded inputs (default: read from the scenario's files).
+        where: the scenario file, named in errors.
+        progress: called as ``progress(done_steps, n_steps)``.
+
+    Returns:
+        The run folder and the results dataset.
+    """
+    seed = scenario.seed if seed is None else seed
+    if seed != scenario.seed:
+        scenario = scenario.model_copy(update={"seed": seed})
+    out = Path(out) if out is not None else default_run_dir(scenario, seed)
+    check_out_dir(out)
+    started, wall = dt.datetime.now(dt.UTC), time.perf_counter()
+    inputs = inputs if inputs is not None else load_inputs(scenario, where)
+    model = DisplacementModel(scenario, inputs=inputs)
+    ds = model.run(progress=progress)
+    elapsed = time.perf_counter() - wall
+    manifest = {
+        "scenario": scenario.name, "seed": seed, "run_dir": str(out),
+        "started_utc": started.isoformat(timespec="seconds"), "wall_time_s": round(elapsed, 3),
+        "households": len(model.households), "persons": model.total_persons,
+        "n_steps": scenario.n_steps, "step_days": scenario.step_days,
+        "household_steps_per_s": round(len(model.households) * scenario.n_steps / elapsed),
+        "input_sha256": inputs.file_hashes, "versions": _versions(),
+        "command": " ".join(sys.argv),
+    }
+    return write_run(ds, scenario, out, manifest), ds
+
+
+def open_run(run_dir: str | Path) -> xr.Dataset:
+    """Open a run folder's results, with a clear error if it is not one."""
+    run_dir = Path(run_dir)
+    path = run_dir / "results.nc"
+    if not run_dir.is_dir():
+        raise InputError(run_dir, "RUN_DIR: no such folder")
+    if not path.is_file():
+        raise InputError(run_dir, "RUN_DIR: not a run folder (no results.nc)")
+    try:
+        ds = xr.load_dataset(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure means a broken run folder
+        raise InputError(path, f"cannot read results ({type(exc).__name__})") from None
+    missing = {"persons", "occupancy", "capacity", "flows", "unmet_shelter"} - set(ds.data_vars)
+    if missing:
+        raise InputError(path, f"not a climdisp results file (missing {sorted(missing)})")
+    return ds

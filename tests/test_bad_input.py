@@ -1,0 +1,155 @@
+"""Every kind of bad input: one exact line naming file and field, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.cli import main
+
+from .conftest import NT
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+def assert_rejected(scenario: Path, capsys, expected: str, *extra: str) -> None:
+    out = scenario.parent / "out"
+    code, err = run_cli(["run", str(scenario), "--out", str(out), *extra], capsys)
+    assert code == 2
+    assert err == f"error: {expected}\n"
+    assert not out.exists()
+    assert not list(scenario.parent.glob(".out.tmp-*"))
+
+
+def edit(path: Path, old: str, new: str) -> Path:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_malformed_toml(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nseed = [1,\n')
+    assert_rejected(bad, capsys, f"{bad}: malformed TOML: Invalid value (at end of document)")
+
+
+def test_unknown_key_lists_allowed_keys(case, capsys):
+    path = edit(case(scenario={"placement": {"soft_cap_start": 0.9}}), "soft_cap_start",
+                "soft_cap_strat")
+    assert_rejected(path, capsys, f"{path}: placement.soft_cap_strat: unknown key (allowed here: "
+                                  "cascade, distance_exponent, max_distance_km, soft_cap_start)")
+
+
+def test_wrong_type(case, capsys):
+    path = edit(case(), f"n_steps = {NT}", 'n_steps = "many"')
+    assert_rejected(path, capsys, f"{path}: n_steps: Input should be a valid integer, unable to "
+                                  "parse string as an integer (got 'many')")
+
+
+def test_negative_capacity(case, capsys):
+    path = case(scenario={"capacity": {"regions": {"North": {"camp": -5}}}})
+    assert_rejected(path, capsys, f"{path}: capacity.regions.North.camp: Input should be greater "
+                                  "than or equal to 0 (got -5)")
+
+
+@pytest.mark.parametrize("days", [0, -1])
+def test_step_days_not_positive(case, capsys, days):
+    path = case(scenario={"step_days": days})
+    assert_rejected(path, capsys, f"{path}: step_days: Input should be greater than 0 "
+                                  f"(got {days})")
+
+
+def test_missing_hazard_file(case, capsys):
+    path = case()
+    (path.parent / "hazard.nc").unlink()
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: hazard.file: file not found")
+
+
+def test_hazard_variable_not_in_file(case, capsys):
+    path = case(scenario={"hazard": {"variable": "flddph"}})
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: hazard.variable: 'flddph' not "
+                                  "in file (variables: depth)")
+
+
+def test_hazard_without_units_and_none_declared(case, capsys):
+    path = case(units=None)
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: hazard.units: the variable has "
+                                  "no 'units' attribute; declare them in the scenario, e.g. "
+                                  'hazard.units = "m"')
+
+
+def test_unknown_unit(case, capsys):
+    path = case(units="metres_deep")
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: hazard.units: unknown unit "
+                                  "'metres_deep'")
+
+
+def test_unit_of_the_wrong_kind(case, capsys):
+    path = case(units="kg")
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: hazard.units: units 'kg' cannot "
+                                  "be converted to 'm' as flood_depth needs")
+
+
+def test_hazard_grid_does_not_cover_population(case, capsys):
+    path = case(hazard_lat=np.array([10.0, 10.1]), hazard_lon=np.array([20.0, 20.1, 20.2]),
+                depth=np.ones((NT, 2, 3), dtype=np.float32))
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: hazard: hazard grid (lat "
+                                  "10..10.1, lon 20..20.2) does not cover the population grid: "
+                                  "14 populated cells lie outside it")
+
+
+def test_nan_only_hazard(case, capsys):
+    path = case(depth=np.full((NT, 4, 5), np.nan, dtype=np.float32))
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: hazard.variable: 'depth' holds "
+                                  "only missing values (NaN) at the populated cells")
+
+
+def test_extends_cycle(tmp_path, capsys):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text('extends = "b.toml"\nname = "a"\n')
+    b.write_text('extends = "a.toml"\n')
+    assert_rejected(a, capsys, f"{b}: extends: cycle of scenario files "
+                               "(a.toml -> b.toml -> a.toml)")
+
+
+def test_error_names_the_base_file_that_set_the_value(case, capsys):
+    base = case(scenario={"placement": {"soft_cap_start": 1.5}})
+    variant = base.parent / "variant.toml"
+    variant.write_text('extends = "case.toml"\nname = "variant"\n')
+    assert_rejected(variant, capsys, f"{base}: placement.soft_cap_start: Input should be less "
+                                     "than or equal to 1 (got 1.5)")
+
+
+def test_unknown_region_in_capacity(case, capsys):
+    path = case(scenario={"capacity": {"regions": {"Atlantis": {"shelter": 5}}}})
+    assert_rejected(path, capsys, f"{path}: capacity.regions.Atlantis: unknown region "
+                                  "(regions: North, South)")
+
+
+def test_output_folder_that_already_holds_a_run(case, capsys):
+    path = case()
+    out = path.parent / "run1"
+    assert run_cli(["run", str(path), "--out", str(out), "--quiet"], capsys)[0] == 0
+    before = {p: p.stat().st_mtime_ns for p in out.iterdir()}
+    code, err = run_cli(["run", str(path), "--out", str(out)], capsys)
+    assert code == 2
+    assert err == (f"error: {out}: --out: output folder already holds a run; choose another "
+                   "folder or remove it first (nothing is ever overwritten)\n")
+    assert {p: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_command_line_prints_no_traceback(case):
+    path = case(units=None)
+    proc = subprocess.run([sys.executable, "-m", "simulator", "run", str(path), "--out",
+                           str(path.parent / "o")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: {path.parent / 'hazard.nc'}: hazard.units:")
