@@ -27,6 +27,7 @@ class Progress:
         self.tty = sys.stderr.isatty()
 
     def __call__(self, done: int, total: int) -> None:
+        """Report ``done`` of ``total`` steps."""
         now = time.perf_counter() - self.start
         if now < self.after_s or (now - self.last < (0.2 if self.tty else 10.0) and done < total):
             return
@@ -77,9 +78,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.quiet:
         print(out)
         return 0
+    elapsed = time.perf_counter() - t0
     print(f"\nScenario '{scenario.name}': {ds.attrs['households']:,} households "
           f"({ds.attrs['total_persons']:,} persons), {scenario.n_steps} steps of "
-          f"{scenario.step_days} day(s), seed {ds.attrs['seed']}, {time.perf_counter() - t0:.1f} s\n")
+          f"{scenario.step_days} day(s), seed {ds.attrs['seed']}, {elapsed:.1f} s\n")
     print(format_table(region_summary(ds)))
     print(f"\nResults written to {out}/\n"
           f"  results.nc     persons by state, occupancy vs capacity, flows, unmet shelter "
@@ -110,8 +112,9 @@ def _summary(args: argparse.Namespace) -> int:
     from .run import open_run
 
     ds = open_run(args.run_dir)
-    print(f"Run {args.run_dir}: scenario '{ds.attrs.get('scenario')}', seed {ds.attrs.get('seed')}, "
-          f"{ds.sizes['time']} steps from {str(ds['time'].values[0])[:10]}\n")
+    print(f"Run {args.run_dir}: scenario '{ds.attrs.get('scenario')}', "
+          f"seed {ds.attrs.get('seed')}, {ds.sizes['time']} steps from "
+          f"{str(ds['time'].values[0])[:10]}\n")
     print(format_table(region_summary(ds)))
     return 0
 

@@ -149,7 +149,8 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray) -> H
 
     Args:
         scenario: the validated scenario.
-        cell_y, cell_x: coordinates of the populated cells, in the hazard grid's coordinate system.
+        cell_y: y coordinate (latitude) of each populated cell, in the hazard grid's system.
+        cell_x: x coordinate (longitude) of each populated cell.
 
     Raises:
         InputError: for a missing file or variable, missing or unknown units, a grid that does not

@@ -1,4 +1,4 @@
-"""The displacement model: households (struct of arrays) respond to hazard grids; regions are agents.
+"""The displacement model: households (arrays) respond to hazard grids; regions are agents.
 
 See :class:`DisplacementModel` for the step order.
 """
@@ -31,8 +31,11 @@ HOME_STATES = np.array([State.AT_HOME, State.RETURNED], dtype=np.uint8)
 
 
 class Region(mesa.Agent):
-    """A region (admin unit) with identity: its capacity and occupancy are rows of the model's
-    ``(region, place)`` arrays, so the model can update all regions at once."""
+    """A region (admin unit), a Mesa agent with identity.
+
+    Its capacity and occupancy are rows of the model's ``(region, place)`` arrays, so the model
+    updates all regions at once.
+    """
 
     def __init__(self, model: DisplacementModel, index: int, name: str) -> None:
         super().__init__(model)

@@ -53,8 +53,10 @@ def admit(dest: np.ndarray, persons: np.ndarray, u_priority: np.ndarray, u_accep
     Args:
         dest: destination index per applicant (into ``occupancy``/``capacity``).
         persons: persons per applicant household.
-        u_priority, u_accept: uniform draws per applicant.
-        occupancy, capacity: persons per destination now, and its capacity.
+        u_priority: uniform draw per applicant ranking it within its destination.
+        u_accept: uniform draw per applicant for the soft-cap admission.
+        occupancy: persons per destination now.
+        capacity: persons each destination can take.
         soft_start: soft-cap start as a share of capacity.
 
     Returns:

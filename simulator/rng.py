@@ -34,8 +34,9 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 
 def stream_key(name: str) -> np.uint64:
-    """A stable 64-bit key for a stream name (BLAKE2b of the name; independent of STREAMS order)."""
-    return np.uint64(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little"))
+    """Return a stable 64-bit key for a stream name (BLAKE2b; independent of STREAMS order)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return np.uint64(int.from_bytes(digest, "little"))
 
 
 class Streams:
@@ -81,4 +82,5 @@ def replicate_seeds(seed: int, n: int) -> list[int]:
     Replicate 0 uses the scenario seed itself, so a one-replicate run equals a plain run.
     """
     children = np.random.SeedSequence(seed).spawn(max(n - 1, 0))
-    return [int(seed)] + [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+    derived = [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+    return [int(seed), *derived]

@@ -1,4 +1,4 @@
-"""Model properties: conservation, capacity, reproducibility, closed forms, common random numbers."""
+"""Model properties: conservation, capacity, reproducibility, closed forms, common randomness."""
 
 from __future__ import annotations
 
