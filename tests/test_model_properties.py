@@ -92,8 +92,9 @@ def test_displacement_probability_matches_closed_form(case):
 
 def test_more_shelter_does_not_change_who_is_displaced(tmp_path):
     """Common random numbers: a capacity lever changes placement, never forced displacement."""
-    base = load_scenario(DEMO, ["n_steps=100"])
-    more = load_scenario(DEMO, ["n_steps=100", "capacity.regions.Delta West.shelter=20000"])
+    stochastic = ["n_steps=100", "impact.displacement_probability=0.5"]  # draws must matter
+    base = load_scenario(DEMO, stochastic)
+    more = load_scenario(DEMO, [*stochastic, "capacity.regions.Delta West.shelter=20000"])
     inputs = load_inputs(base)
     a = DisplacementModel(base, inputs=inputs)
     b = DisplacementModel(more, inputs=load_inputs(more))
