@@ -203,6 +203,7 @@ class DisplacementModel(mesa.Model):
                     break
                 key = (t * 16 + k) * 2 + (attempt == "away")
                 if attempt == "home":
+                    sel = sel[cap[home[sel]] > occ[home[sel]]]  # a full region admits nobody
                     dest = home[sel]
                 else:
                     w = gravity_weights(self.inputs.distance_km, (cap - occ).astype(float),

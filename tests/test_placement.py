@@ -73,3 +73,21 @@ def test_gravity_weights_and_choice_frequencies():
     freq = np.bincount(dest, minlength=4) / n
     assert np.allclose(freq, w[0] / w[0].sum(), atol=0.005)
     assert (choose_destination(np.array([3]), w, np.array([0.5])) == -1).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 2000), n_dest=st.integers(1, 6), seed=st.integers(0, 2**31),
+       soft=st.sampled_from([0.5, 0.9, 1.0]), factor=st.sampled_from([0.05, 0.5, 4.0]))
+def test_screening_shortcut_equals_screening_everyone(n, n_dest, seed, soft, factor):
+    """The fast path (screen the top of each queue first) is exact, whatever its threshold."""
+    from simulator.placement import _admit_all
+
+    rng = np.random.default_rng(seed)
+    dest = rng.integers(0, n_dest, n)
+    persons = rng.integers(1, 9, n)
+    capacity = rng.integers(0, 600, n_dest)
+    occupancy = (capacity * rng.random(n_dest) ** 0.3).astype(np.int64)
+    up, ua = rng.random(n), rng.random(n)
+    fast = admit(dest, persons, up, ua, occupancy, capacity, soft, screen_factor=factor)
+    full, _ = _admit_all(dest, persons, up, ua, occupancy, capacity, soft)
+    assert np.array_equal(fast, full)
