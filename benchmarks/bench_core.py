@@ -1,0 +1,103 @@
+"""Benchmark the core model: household-steps per second, start-up and peak memory by size.
+
+Runs the demo scenario (all of today's behaviour on) with ``population.households`` set to each
+size, each measurement in a fresh Python process so peak memory (ru_maxrss) is its own.
+
+    python benchmarks/bench_core.py                  # 10^5 and 10^6 households, 3 repeats
+    python benchmarks/bench_core.py --sizes 1e5 1e6 1e7 --repeats 1
+    python benchmarks/bench_core.py --quick --out /tmp/bench.json   # tiny; used by the tests
+
+Writes ``benchmarks/results/<date>.json`` (or ``--out``) and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCENARIO = HERE.parent / "scenarios" / "demo.toml"
+
+
+def measure(households: int, n_steps: int) -> dict:
+    """Run once in this process and report times and memory (called in a child process)."""
+    import resource
+    import time
+
+    from simulator import DisplacementModel, load_scenario
+    from simulator.inputs import load_inputs
+
+    t0 = time.perf_counter()
+    cfg = load_scenario(SCENARIO, [f"population.households={households}", f"n_steps={n_steps}"])
+    inputs = load_inputs(cfg)
+    t1 = time.perf_counter()
+    model = DisplacementModel(cfg, inputs=inputs)
+    t2 = time.perf_counter()
+    ds = model.run()
+    t3 = time.perf_counter()
+    n = len(model.households)
+    return {"households": n, "n_steps": n_steps, "load_inputs_s": t1 - t0,
+            "synthesis_s": t2 - t1, "run_s": t3 - t2,
+            "household_steps_per_s": n * n_steps / (t3 - t2),
+            "bytes_per_household": model.households.nbytes_per_household(),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_displaced_persons": int(ds["persons"].sel(state="displaced")
+                                          .sum("region").max())}
+
+
+def child(households: int, n_steps: int) -> dict:
+    """Measure in a fresh interpreter."""
+    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import bench_core; "
+            f"print(json.dumps(bench_core.measure({households}, {n_steps})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6])
+    ap.add_argument("--steps", type=int, default=365)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="tiny run so the script never rots")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.sizes, args.steps, args.repeats = [2000], 40, 1
+    rows = []
+    for size in args.sizes:
+        runs = [child(int(size), args.steps) for _ in range(args.repeats)]
+        rate = [r["household_steps_per_s"] for r in runs]
+        row = {**runs[0], "repeats": len(runs), "household_steps_per_s": statistics.median(rate),
+               "household_steps_per_s_range": [min(rate), max(rate)],
+               "run_s": statistics.median(r["run_s"] for r in runs),
+               "synthesis_s": statistics.median(r["synthesis_s"] for r in runs),
+               "load_inputs_s": statistics.median(r["load_inputs_s"] for r in runs),
+               "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+        rows.append(row)
+        print(f"{row['households']:>10,} households x {args.steps} steps: "
+              f"{row['household_steps_per_s']:.3g} household-steps/s "
+              f"(range {min(rate):.3g}-{max(rate):.3g}), run {row['run_s']:.2f} s, "
+              f"start-up {row['load_inputs_s'] + row['synthesis_s']:.2f} s, "
+              f"peak RSS {row['peak_rss_mb']:.0f} MB, {row['bytes_per_household']:.0f} B/household")
+    report = {"date": dt.date.today().isoformat(), "machine": platform.machine(),
+              "cpus": os.cpu_count(), "python": platform.python_version(),
+              "scenario": str(SCENARIO.relative_to(HERE.parent)), "results": rows}
+    out = args.out or HERE / "results" / f"{report['date']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as fh:
+        json.dump(report, fh, indent=2)
+    os.replace(fh.name, out)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
