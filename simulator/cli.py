@@ -60,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="dotted.key=value")
     summ = sub.add_parser("summary", help="print the per-region summary of a run folder")
     summ.add_argument("run_dir", type=Path)
+    sw = sub.add_parser("sweep", help="run many scenarios (grid or sample x replicates) in "
+                        "parallel, resumably, into one dataset")
+    sw.add_argument("spec", type=Path, help="sweep TOML file (see scenarios/README.md)")
+    sw.add_argument("--out", type=Path, required=True, help="sweep folder (created; reused "
+                    "to resume)")
+    sw.add_argument("--workers", type=int, help="parallel runs (default: every core)")
+    sw.add_argument("--engine", choices=("local", "dask"), default="local")
+    sw.add_argument("--scheduler", help="dask scheduler address (default: a local cluster)")
+    sw.add_argument("--combine", action="store_true", help="only combine the finished runs")
     return ap
 
 
@@ -119,10 +128,61 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+class SweepProgress:
+    """Runs done, failed and time left, on stderr."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, failed: int, total: int) -> None:
+        """Report ``done`` of ``total`` runs, ``failed`` of which failed."""
+        now = time.perf_counter() - self.start
+        eta = now / done * (total - done) if done else float("nan")
+        bar = "#" * int(30 * done / total) if total else ""
+        text = (f"sweep [{bar:<30}] {done}/{total} runs, {failed} failed, {now:.0f} s"
+                + (f", ~{eta:.0f} s left" if done else ""))
+        print(("\r" + text) if self.tty else text, end="" if self.tty else "\n",
+              file=sys.stderr, flush=True)
+        if done == total and self.tty:
+            print(file=sys.stderr)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import combine, execute, worker_count
+    from .sweepspec import load_sweep
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", f"expected an integer >= 1, got {args.workers}")
+    sweep = load_sweep(args.spec)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.combine:
+        workers = worker_count(args.workers)
+        t0 = time.perf_counter()
+        statuses = execute(sweep, args.out, workers=workers, engine=args.engine,
+                           scheduler=args.scheduler, progress=SweepProgress())
+        minutes = (time.perf_counter() - t0) / 60
+        print(f"Sweep '{sweep.name}' ({sweep.method}): {len(sweep.tasks)} runs, "
+              f"{len(statuses)} run now with {workers} {args.engine} worker(s)"
+              + (f", {len(statuses) / minutes:.1f} runs/min" if statuses else "")
+              + f"; {len(sweep.tasks) - len(statuses)} already done")
+    out, failed = combine(sweep, args.out)
+    print(f"Combined into {out}/sweep.nc and {out}/summary.csv"
+          + (" (and sensitivity.csv)" if (out / "sensitivity.csv").exists() else ""))
+    if failed:
+        print(f"error: {len(failed)} of {len(sweep.tasks)} runs failed or are missing: "
+              + ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
+              + f" (see {out}/runs/<run-id>/error.txt; rerun the same command to retry)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``climdisp`` console script."""
     args = _parser().parse_args(argv)
-    handler = {"run": _run, "validate": _validate, "summary": _summary}[args.command]
+    handler = {"run": _run, "validate": _validate, "summary": _summary,
+               "sweep": _sweep}[args.command]
     try:
         return handler(args)
     except InputError as exc:

@@ -1,7 +1,8 @@
 """Load everything a scenario needs from disk, checking it, before the model starts.
 
 This is the I/O edge: the model itself never opens a file. All problems surface here as one-line
-:class:`~simulator.errors.InputError`s, before any output is written.
+:class:`~simulator.errors.InputError`s, before any output is written. Inputs hold only what comes
+from files, never a planner lever, so one set of inputs serves every run of a capacity sweep.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ class Inputs:
     grid_x: np.ndarray  #: population-grid x axis (ascending)
     geographic: bool  #: True for lat/lon, False for projected x/y
     distance_km: np.ndarray  #: (region, region) centroid distances
-    capacity: np.ndarray  #: (region, place) persons
     hazard: HazardSeries
     file_hashes: dict[str, str] = field(default_factory=dict)
 
@@ -115,7 +115,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     """
     names_by_id = read_names(scenario.regions.names)
     names = [names_by_id[k] for k in sorted(names_by_id)]
-    capacity = capacity_table(scenario, names, Path(where))
+    capacity_table(scenario, names, Path(where))  # levers are the model's; check names early
     pop_source = scenario.population.file or scenario.regions.file
     var = scenario.population.variable if scenario.population.file else scenario.regions.variable
     section = "population" if scenario.population.file else "regions"
@@ -138,5 +138,5 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         region_names=names, cell_y=cell_y, cell_x=cell_x, cell_region=cell_region,
         cell_persons=cell_persons, grid_index=flat, grid_shape=persons.shape, grid_y=ys,
         grid_x=xs, geographic=geographic, distance_km=distance_matrix_km(cy, cx, geographic),
-        capacity=capacity, hazard=hazard,
+        hazard=hazard,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)})

@@ -23,6 +23,7 @@ from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, 
 from .inputs import Inputs, load_inputs
 from .placement import admit, choose_destination, gravity_weights
 from .recorder import Recorder
+from .regions import capacity_table
 from .rng import Streams
 from .schema import PLACES, Scenario
 
@@ -106,7 +107,7 @@ class DisplacementModel(mesa.Model):
         self.cell_start = cell_slices(self.households.cell, inp.cell_region.size)
         n_regions = len(inp.region_names)
         self.regions = [Region(self, i, name) for i, name in enumerate(inp.region_names)]
-        self.capacity = inp.capacity.copy()
+        self.capacity = capacity_table(config, inp.region_names, "scenario")
         self.occupancy = np.zeros((n_regions, N_PLACES), dtype=np.int64)
         self.persons = np.zeros((n_regions, N_STATES), dtype=np.int64)
         self._count(self.persons, self.households.region, self.households.state,

@@ -1,0 +1,266 @@
+"""Run a sweep in parallel, resumably, and combine it into one dataset (DESIGN.md §2).
+
+Runs are written to ``DIR/runs/<run-id>/`` exactly as ``climdisp run`` writes them (atomically).
+A rerun skips every run whose ``results.nc`` exists, removes stray temporary folders and retries
+failed runs. A failed run leaves ``DIR/runs/<run-id>/error.txt`` and the sweep goes on.
+
+Engines: ``local`` is a process pool whose workers are forked from a server that has already
+imported the simulator, and that keep the inputs they loaded (no per-run re-import or re-read);
+``dask`` submits the same function to a ``dask.distributed`` cluster. Results never depend on the
+engine or the number of workers: each run's randomness comes only from its own seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .analysis import region_summary
+from .config import scenario_from_toml
+from .sweepspec import RunTask, Sweep
+
+OUTCOMES = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
+            "unmet_shelter_person_days", "returned", "displaced_at_end", "peak_trapped",
+            "relocated_at_end", "peak_evacuated", "adapted_at_end")
+
+
+@lru_cache(maxsize=4)
+def _inputs(key: str):
+    from .inputs import load_inputs
+
+    return load_inputs(scenario_from_toml(key))
+
+
+def _inputs_key(toml_text: str) -> str:
+    """The scenario with only what inputs depend on (files, grid, time axis), as a cache key."""
+    cfg = scenario_from_toml(toml_text)
+    keep = cfg.model_copy(update={"seed": 0, "name": "inputs", "description": "",
+                                  "capacity": type(cfg.capacity)(),
+                                  "impact": type(cfg.impact)(),
+                                  "placement": type(cfg.placement)(),
+                                  "return_": type(cfg.return_)()})
+    from .config import dump_toml
+
+    return dump_toml(keep)
+
+
+def run_task(task: RunTask, runs_dir: str) -> dict:
+    """Run one sweep task into ``runs_dir/<run-id>/``; never raises (errors are recorded)."""
+    from .run import run_scenario
+
+    out = Path(runs_dir) / task.run_id
+    start = time.perf_counter()
+    try:
+        scenario = scenario_from_toml(task.config_toml)
+        inputs = _inputs(_inputs_key(task.config_toml))
+        run_scenario(scenario, out=out, inputs=inputs)
+        return {"run_id": task.run_id, "ok": True, "seconds": time.perf_counter() - start}
+    except Exception as exc:  # noqa: BLE001 - one failed run must not stop the sweep
+        tmp = Path(runs_dir) / f".{task.run_id}.tmp-err-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        (tmp / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n\n"
+                                       + traceback.format_exc(), encoding="utf-8")
+        (tmp / "config.toml").write_text(task.config_toml, encoding="utf-8")
+        shutil.rmtree(out, ignore_errors=True)
+        os.rename(tmp, out)
+        return {"run_id": task.run_id, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def prepare(sweep: Sweep, out: Path) -> list[RunTask]:
+    """Create ``out/runs``, clear leftovers of interrupted or failed runs; return what is left."""
+    runs = out / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    for stale in runs.glob(".*.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    todo = []
+    for task in sweep.tasks:
+        folder = runs / task.run_id
+        if (folder / "results.nc").is_file():
+            continue
+        if (folder / "error.txt").is_file():
+            shutil.rmtree(folder)  # a failed attempt: try again
+        todo.append(task)
+    return todo
+
+
+def _local(tasks: list[RunTask], runs_dir: str, workers: int) -> Iterator[dict]:
+    if workers == 1:
+        for task in tasks:
+            yield run_task(task, runs_dir)
+        return
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["simulator.sweep", "simulator.run"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(run_task, t, runs_dir) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def _dask(tasks: list[RunTask], runs_dir: str, workers: int, scheduler: str | None,
+          out: Path) -> Iterator[dict]:
+    try:
+        import dask
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_completed
+    except ImportError:
+        from .errors import InputError
+
+        raise InputError("--engine", "dask is not installed; pip install '.[dask]'") from None
+    scratch = out / ".dask-scratch"
+    scratch.mkdir(exist_ok=True)
+    with dask.config.set({"temporary_directory": str(scratch)}):
+        if scheduler:
+            client, cluster = Client(scheduler), None
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None,
+                                   local_directory=str(scratch))
+            client = Client(cluster)
+        try:
+            futures = client.map(run_task, tasks, runs_dir=runs_dir, pure=False)
+            for fut in dask_completed(futures):
+                yield fut.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def execute(sweep: Sweep, out: Path, workers: int = 1, engine: str = "local",
+            scheduler: str | None = None,
+            progress: Callable[[int, int, int], None] | None = None) -> list[dict]:
+    """Run every missing task; return one status dict per task run now."""
+    todo = prepare(sweep, out)
+    done, failed, statuses = 0, 0, []
+    if progress and todo:
+        progress(0, 0, len(todo))
+    runner = (_local(todo, str(out / "runs"), workers) if engine == "local"
+              else _dask(todo, str(out / "runs"), workers, scheduler, out))
+    for status in runner:
+        statuses.append(status)
+        done += 1
+        failed += not status["ok"]
+        if progress:
+            progress(done, failed, len(todo))
+    return statuses
+
+
+def _coord_name(path: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")
+
+
+def _outcomes(ds: xr.Dataset) -> dict[str, float]:
+    total = region_summary(ds)[-1]
+    persons = ds["persons"].sum("region")
+    return {**{k: total[k] for k in OUTCOMES[:6]},
+            "peak_trapped": int(persons.sel(state="trapped").max()),
+            "relocated_at_end": int(persons.sel(state="relocated").isel(time=-1)),
+            "peak_evacuated": int(persons.sel(state="evacuated").max()),
+            "adapted_at_end": int(persons.sel(state="adapted").isel(time=-1))}
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def combine(sweep: Sweep, out: Path) -> tuple[Path, list[str]]:
+    """Write ``sweep.nc``, ``summary.csv`` (and ``sensitivity.csv``); return failed run ids."""
+    rows, parts, failed = [], [], []
+    for task in sweep.tasks:
+        folder = out / "runs" / task.run_id
+        row = {"run": task.index, "run_id": task.run_id, "point": task.point,
+               "replicate": task.replicate, "seed": task.seed, **task.params}
+        if not (folder / "results.nc").is_file():
+            failed.append(task.run_id)
+            rows.append({**row, "status": "failed" if (folder / "error.txt").is_file()
+                         else "missing"})
+            continue
+        ds = xr.load_dataset(folder / "results.nc")
+        rows.append({**row, "status": "ok", **_outcomes(ds)})
+        coords = {"run": [task.index], "run_id": ("run", [task.run_id]),
+                  "replicate": ("run", [task.replicate]), "seed": ("run", [task.seed])}
+        for name, value in task.params.items():
+            coords[_coord_name(name)] = ("run", [value], {"parameter_path": name})
+        parts.append(ds.drop_attrs().expand_dims(run=1).assign_coords(coords))
+    if parts:
+        combined = xr.concat(parts, dim="run", join="outer", combine_attrs="drop")
+        for var in combined.data_vars:
+            combined[var].attrs = parts[0][var].attrs
+        for name in sweep.parameters:
+            combined[_coord_name(name)].attrs = {"parameter_path": name}
+        combined.attrs = {"sweep": sweep.name, "method": sweep.method,
+                          "parameters": json.dumps(sweep.parameters),
+                          "sweep_toml": sweep.path.read_text(encoding="utf-8"),
+                          "runs": len(sweep.tasks), "failed_runs": len(failed)}
+        _atomic_write(out / "sweep.nc", lambda p: combined.to_netcdf(p, format="NETCDF4"))
+    _atomic_write(out / "summary.csv", lambda p: p.write_text(_csv(rows), encoding="utf-8"))
+    if sweep.method in ("sobol", "morris") and not failed:
+        _atomic_write(out / "sensitivity.csv",
+                      lambda p: p.write_text(_csv(sensitivity(sweep, rows)), encoding="utf-8"))
+    return out, failed
+
+
+def _csv(rows: list[dict]) -> str:
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def sensitivity(sweep: Sweep, rows: list[dict]) -> list[dict]:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices of each outcome, replicates averaged."""
+    n_points = len(sweep.samples)
+    out = []
+    for outcome in OUTCOMES:
+        y = np.zeros(n_points)
+        np.add.at(y, [r["point"] for r in rows], [float(r[outcome]) for r in rows])
+        y /= len(rows) / n_points
+        keys = ("S1", "S1_conf", "ST", "ST_conf") if sweep.method == "sobol" else (
+            "mu", "mu_star", "sigma", "mu_star_conf")
+        if np.ptp(y) == 0:  # an outcome no parameter moves: every index is 0
+            out += [{"outcome": outcome, "parameter": name, **dict.fromkeys(keys, 0.0)}
+                    for name in sweep.parameters]
+            continue
+        if sweep.method == "sobol":
+            from SALib.analyze import sobol
+            res = sobol.analyze(sweep.problem, y, calc_second_order=False, seed=0)
+        else:
+            from SALib.analyze import morris
+            res = morris.analyze(sweep.problem, sweep.samples, y, seed=0)
+        for i, name in enumerate(sweep.parameters):
+            out.append({"outcome": outcome, "parameter": name,
+                        **{k: float(np.nan_to_num(res[k][i])) for k in keys}})
+    return out
+
+
+def worker_count(requested: int | None) -> int:
+    """Workers to use: as requested, else every core this process may use."""
+    if requested:
+        return requested
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: climdisp sweep SPEC --out DIR")

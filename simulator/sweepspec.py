@@ -1,0 +1,200 @@
+"""Sweep specifications: a base scenario, parameters to vary, replicates -> a list of runs.
+
+A sweep file is TOML::
+
+    base = "../demo.toml"                 # the scenario every run starts from
+    replicates = 2                        # seeds per point, derived from the base seed
+    set = ["n_steps=150"]                 # fixed overrides for every run (like --set)
+
+    [grid]                                # full factorial over lists of values
+    "impact.damage_threshold" = [0.45, 0.55, 0.65]
+
+    # or, instead of [grid], a sample through SALib:
+    [sample]
+    method = "sobol"                      # "latin", "sobol" or "morris"
+    n = 8                                 # base sample size
+    seed = 1
+    [sample.ranges]
+    "capacity.default.shelter" = [1000, 8000]   # integer bounds -> integer values
+
+Each run is keyed by a hash of its resolved scenario (which includes its seed), so the same
+point and seed always map to the same run folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .config import dump_toml, load_scenario
+from .errors import InputError
+from .regions import read_names
+from .rng import replicate_seeds
+from .schema import Scenario
+
+
+class SampleSpec(BaseModel):
+    """A SALib sample over parameter ranges."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    method: Literal["latin", "sobol", "morris"]
+    n: int = Field(gt=0, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    ranges: dict[str, tuple[float, float]]
+
+
+class SweepFile(BaseModel):
+    """The sweep file's schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    base: Path
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    replicates: int = Field(default=1, gt=0, le=10_000)
+    set: tuple[str, ...] = ()
+    grid: dict[str, list[Any]] | None = None
+    sample: SampleSpec | None = None
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep: its parameters, replicate, seed, resolved scenario and key."""
+
+    index: int
+    point: int
+    replicate: int
+    seed: int
+    params: dict[str, Any]
+    config_toml: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """An expanded sweep: the runs in a fixed order, and what is needed to analyse them."""
+
+    path: Path
+    name: str
+    method: str  #: "grid", "latin", "sobol", "morris" or "replicates"
+    parameters: list[str]
+    tasks: list[RunTask]
+    problem: dict | None = None  #: SALib problem for sobol/morris
+    samples: np.ndarray | None = field(default=None, repr=False)
+
+
+def run_key(config_toml: str) -> str:
+    """Run id: the first 16 hex digits of SHA-256 of the resolved scenario (seed included)."""
+    return hashlib.sha256(config_toml.encode()).hexdigest()[:16]
+
+
+def _read(path: Path) -> SweepFile:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "sweep file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"malformed TOML: {exc}") from None
+    try:
+        spec = SweepFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise InputError(path, f"{loc}: {msg}") from None
+    if (spec.grid is None) + (spec.sample is None) == 0:
+        raise InputError(path, "give either [grid] or [sample], not both")
+    return spec
+
+
+def _points(spec: SweepFile, path: Path) -> tuple[str, list[str], list[dict], dict | None,
+                                                  np.ndarray | None]:
+    if spec.grid is not None:
+        for key, values in spec.grid.items():
+            if not values:
+                raise InputError(path, f"grid.{key}: empty list of values")
+        names = list(spec.grid)
+        combos = itertools.product(*spec.grid.values())
+        return "grid", names, [dict(zip(names, c)) for c in combos], None, None
+    if spec.sample is None:
+        return "replicates", [], [{}], None, None
+    s = spec.sample
+    if not s.ranges:
+        raise InputError(path, "sample.ranges: no parameters to sample")
+    for key, (lo, hi) in s.ranges.items():
+        if not hi > lo:
+            raise InputError(path, f"sample.ranges.{key}: empty range [{lo}, {hi}] "
+                                   f"(need lower < upper)")
+    names = list(s.ranges)
+    problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in
+                                                                  s.ranges.values()]}
+    if s.method == "latin":
+        from SALib.sample import latin
+        x = latin.sample(problem, s.n, seed=s.seed)
+    elif s.method == "sobol":
+        from SALib.sample import sobol
+        x = sobol.sample(problem, s.n, calc_second_order=False, seed=s.seed)
+    else:
+        from SALib.sample import morris
+        x = morris.sample(problem, s.n, seed=s.seed)
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))["sample"]["ranges"]
+    integer = [all(isinstance(b, int) for b in raw[k]) for k in names]
+    points = [{k: (int(round(v)) if is_int else float(v))
+               for k, v, is_int in zip(names, row, integer)} for row in x]
+    return s.method, names, points, problem, x
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read a sweep file, expand it and validate every run's scenario before anything runs.
+
+    Raises:
+        InputError: naming the sweep file and the parameter path of the first problem (an
+            unknown parameter path, an empty list or range, a value the scenario rejects).
+    """
+    path = Path(path).resolve()
+    spec = _read(path)
+    base = (path.parent / spec.base).resolve()
+    method, names, points, problem, x = _points(spec, path)
+    base_cfg = load_scenario(base, list(spec.set))
+    region_names = set(read_names(base_cfg.regions.names).values())
+    seeds = replicate_seeds(base_cfg.seed, spec.replicates)
+    tasks, cache = [], {}
+    for p, point in enumerate(points):
+        overrides = [*spec.set, *(f"{k}={_toml_value(v)}" for k, v in point.items())]
+        try:
+            cfg = load_scenario(base, overrides)
+        except InputError as exc:
+            bad = exc.message.split(":", 1)[0]
+            where = next((k for k in point if k == bad or k.startswith(bad + ".")), None)
+            section = "grid" if spec.grid is not None else "sample.ranges"
+            label = f"{section}.{where}: " if where else ""
+            raise InputError(path, f"{label}{exc.message}") from None
+        _check_regions(cfg, region_names, path, method)
+        for r, seed in enumerate(seeds):
+            run_cfg = cfg.model_copy(update={"seed": seed})
+            text = cache.setdefault((p, r), dump_toml(run_cfg))
+            tasks.append(RunTask(index=len(tasks), point=p, replicate=r, seed=seed,
+                                 params=dict(point), config_toml=text, run_id=run_key(text)))
+    return Sweep(path=path, name=spec.name or path.stem, method=method, parameters=names,
+                 tasks=tasks, problem=problem, samples=x)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(v)
+
+
+def _check_regions(cfg: Scenario, names: set[str], path: Path, method: str) -> None:
+    unknown = sorted(set(cfg.capacity.regions) - names)
+    if unknown:
+        section = "grid" if method == "grid" else "sample.ranges"
+        raise InputError(path, f"{section}: capacity.regions.{unknown[0]}: unknown region "
+                               f"(regions: {', '.join(sorted(names))})")

@@ -1,0 +1,160 @@
+"""Sweeps: expansion, bad specs, identical results whatever the engine, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from simulator.cli import main
+from simulator.sweepspec import load_sweep
+
+GRID = """
+base = "{base}"
+replicates = 2
+set = [{sets}]
+
+[grid]
+"capacity.default.shelter" = [0, 150, 400]
+"impact.depth_threshold_m" = [1.0, 2.5]
+"""
+
+
+def write_spec(case_path: Path, body: str = GRID, sets: str = "", name="sweep.toml") -> Path:
+    spec = case_path.parent / name
+    spec.write_text(body.format(base=case_path.name, sets=sets))
+    return spec
+
+
+def sweep_cli(spec: Path, out: Path, *extra: str) -> int:
+    return main(["sweep", str(spec), "--out", str(out), *extra])
+
+
+def finished_runs(out: Path) -> list[Path]:
+    """results.nc of finished runs (not the hidden temporary folders being written)."""
+    return [p for p in out.glob("runs/*/results.nc") if not p.parent.name.startswith(".")]
+
+
+def data_equal(a: xr.Dataset, b: xr.Dataset) -> bool:
+    return set(a.data_vars) == set(b.data_vars) and all(
+        np.array_equal(a[v].values, b[v].values) for v in a.data_vars) and all(
+        np.array_equal(a[c].values, b[c].values) for c in a.coords)
+
+
+def test_grid_expands_to_product_times_replicates_with_stable_ids(case):
+    spec = write_spec(case())
+    sweep = load_sweep(spec)
+    assert len(sweep.tasks) == 3 * 2 * 2
+    assert len({t.run_id for t in sweep.tasks}) == 12
+    assert [t.run_id for t in load_sweep(spec).tasks] == [t.run_id for t in sweep.tasks]
+    first = sweep.tasks[0]
+    assert first.params == {"capacity.default.shelter": 0, "impact.depth_threshold_m": 1.0}
+    assert {t.seed for t in sweep.tasks if t.replicate == 0} == {7}  # the base seed
+
+
+def test_latin_sample_stays_in_range_and_keeps_integers(case):
+    body = ('base = "{base}"\n[sample]\nmethod = "latin"\nn = 20\nseed = 3\n'
+            '[sample.ranges]\n"capacity.default.shelter" = [10, 500]\n'
+            '"impact.depth_threshold_m" = [0.5, 2.0]\n')
+    sweep = load_sweep(write_spec(case(), body))
+    shelters = [t.params["capacity.default.shelter"] for t in sweep.tasks]
+    depths = [t.params["impact.depth_threshold_m"] for t in sweep.tasks]
+    assert len(sweep.tasks) == 20 and all(isinstance(s, int) and 10 <= s <= 500
+                                          for s in shelters)
+    assert all(0.5 <= d <= 2.0 for d in depths) and len(set(depths)) == 20
+
+
+@pytest.mark.parametrize("body, message", [
+    ('base = "{base}"\n[grid]\n"capacity.default.shelterr" = [1, 2]\n',
+     "grid.capacity.default.shelterr: capacity.default.shelterr: unknown key (allowed here: "
+     "camp, host, rental, shelter)"),
+    ('base = "{base}"\n[grid]\n"impact.depth_threshold_m" = []\n',
+     "grid.impact.depth_threshold_m: empty list of values"),
+    ('base = "{base}"\n[sample]\nmethod = "sobol"\nn = 4\n[sample.ranges]\n'
+     '"impact.depth_threshold_m" = [2.0, 1.0]\n',
+     "sample.ranges.impact.depth_threshold_m: empty range [2.0, 1.0] (need lower < upper)"),
+    ('base = "{base}"\n[grid]\n"capacity.regions.Atlantis.shelter" = [1]\n',
+     "grid: capacity.regions.Atlantis: unknown region (regions: North, South)"),
+])
+def test_bad_spec_is_one_line_exit_2_before_any_run(case, capsys, body, message):
+    spec = write_spec(case(), body)
+    out = spec.parent / "out"
+    assert sweep_cli(spec, out) == 2
+    assert capsys.readouterr().err == f"error: {spec}: {message}\n"
+    assert not out.exists()
+
+
+def test_identical_results_whatever_workers_and_engine(case):
+    spec = write_spec(case())
+    outs = {}
+    for label, extra in {"w1": ["--workers", "1"], "w2": ["--workers", "2"],
+                         "dask": ["--engine", "dask", "--workers", "2"]}.items():
+        outs[label] = spec.parent / label
+        assert sweep_cli(spec, outs[label], *extra) == 0
+    sets = {k: xr.load_dataset(v / "sweep.nc") for k, v in outs.items()}
+    assert sets["w1"].sizes["run"] == 12
+    assert data_equal(sets["w1"], sets["w2"]) and data_equal(sets["w1"], sets["dask"])
+    assert not (outs["dask"] / ".dask-scratch").exists()  # dask scratch lived under DIR
+    unmet = sets["w1"]["unmet_shelter"].sum(["time", "region"])
+    by_shelter = unmet.groupby("capacity_default_shelter").mean()
+    assert (np.diff(by_shelter.values) <= 0).all() and by_shelter.values[0] > 0  # lever acts
+
+
+def test_killed_sweep_resumes_without_recomputing_finished_runs(case):
+    path = case(persons=np.full((4, 5), 9000.0), depth=np.full((10, 4, 5), 2.0, np.float32))
+    spec = write_spec(path)
+    out, clean = spec.parent / "killed", spec.parent / "clean"
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "sweep", str(spec), "--out",
+                             str(out), "--workers", "1"], stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(finished_runs(out)) < 3:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p: p.stat().st_mtime_ns for p in finished_runs(out)}
+    assert 3 <= len(finished) < 12, "the sweep must be killed part-way"
+    assert not (out / "sweep.nc").exists()
+    assert sweep_cli(spec, out, "--workers", "2") == 0
+    assert {p: p.stat().st_mtime_ns for p in finished} == finished  # none computed twice
+    assert not list(out.glob("runs/.*"))  # stray temporary folders removed
+    assert sweep_cli(spec, clean, "--workers", "1") == 0
+    assert data_equal(xr.load_dataset(out / "sweep.nc"), xr.load_dataset(clean / "sweep.nc"))
+
+
+def test_a_failing_run_does_not_stop_the_others(case, capsys):
+    body = 'base = "{base}"\n[grid]\n"hazard.variable" = ["depth", "missing_var"]\n'
+    spec = write_spec(case(), body)
+    out = spec.parent / "out"
+    assert sweep_cli(spec, out, "--workers", "2") == 1
+    err = capsys.readouterr().err
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert [r["status"] for r in rows] == ["ok", "failed"]
+    failed = out / "runs" / rows[1]["run_id"]
+    assert "'missing_var' not in file" in (failed / "error.txt").read_text()
+    assert (out / "runs" / rows[0]["run_id"] / "results.nc").is_file()
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: 1 of 2 runs failed or are missing: " + rows[1]["run_id"])
+    assert xr.load_dataset(out / "sweep.nc").sizes["run"] == 1
+
+
+def test_sobol_indices_find_the_lever_that_matters(case):
+    body = ('base = "{base}"\n[sample]\nmethod = "sobol"\nn = 8\nseed = 2\n[sample.ranges]\n'
+            '"capacity.default.shelter" = [0, 400]\n'
+            '"capacity.default.rental" = [0, 400]\n')  # rental is not in the cascade
+    spec = write_spec(case(), body)
+    out = spec.parent / "out"
+    assert sweep_cli(spec, out, "--workers", "2") == 0
+    rows = [r for r in csv.DictReader((out / "sensitivity.csv").open())
+            if r["outcome"] == "unmet_shelter_person_days"]
+    st = {r["parameter"]: float(r["ST"]) for r in rows}
+    assert st["capacity.default.rental"] == 0.0
+    assert st["capacity.default.shelter"] > 0.5
