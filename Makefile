@@ -31,6 +31,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) benchmarks/bench_core.py
+	$(VPY) benchmarks/bench_sweep.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -15,3 +15,12 @@ def test_quick_benchmark_writes_a_report(tmp_path):
     (row,) = json.loads(out.read_text())["results"]
     assert 1500 < row["households"] < 2500 and row["n_steps"] == 40
     assert row["household_steps_per_s"] > 0 and row["bytes_per_household"] <= 64
+
+
+def test_quick_sweep_benchmark_writes_a_report(tmp_path):
+    out = tmp_path / "sweep.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_sweep.py"),
+                           "--quick", "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["runs"] == 2 and row["runs_per_minute"] > 0
