@@ -149,13 +149,13 @@ class SweepProgress:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweep import combine, execute, worker_count
+    from .sweep import claim, combine, execute, worker_count
     from .sweepspec import load_sweep
 
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers", f"expected an integer >= 1, got {args.workers}")
     sweep = load_sweep(args.spec)
-    args.out.mkdir(parents=True, exist_ok=True)
+    claim(sweep, args.out)
     if not args.combine:
         workers = worker_count(args.workers)
         t0 = time.perf_counter()

@@ -82,6 +82,31 @@ def run_task(task: RunTask, runs_dir: str) -> dict:
         return {"run_id": task.run_id, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
+def claim(sweep: Sweep, out: Path) -> None:
+    """Make ``out`` this sweep's folder, refusing a folder that holds anything else.
+
+    ``out/sweep.json`` records the sweep's run ids; the same sweep (same runs) may reuse the
+    folder to resume, a different sweep or a folder of other files may not.
+    """
+    from .errors import InputError
+    from .sweepspec import run_key
+
+    stamp = out / "sweep.json"
+    ident = {"sweep": sweep.name, "runs_sha256": run_key("\n".join(
+        t.run_id for t in sweep.tasks)), "runs": len(sweep.tasks)}
+    if stamp.is_file():
+        if json.loads(stamp.read_text(encoding="utf-8")).get("runs_sha256") != \
+                ident["runs_sha256"]:
+            raise InputError(out, "--out: folder holds a different sweep; choose another "
+                                  "folder (nothing is ever overwritten)")
+        return
+    if out.exists() and any(out.iterdir()):
+        raise InputError(out, "--out: folder already holds files that are not this sweep; "
+                              "choose another folder (nothing is ever overwritten)")
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write(stamp, lambda p: p.write_text(json.dumps(ident, indent=2), encoding="utf-8"))
+
+
 def prepare(sweep: Sweep, out: Path) -> list[RunTask]:
     """Create ``out/runs``, clear leftovers of interrupted or failed runs; return what is left."""
     runs = out / "runs"

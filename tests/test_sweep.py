@@ -158,3 +158,23 @@ def test_sobol_indices_find_the_lever_that_matters(case):
     st = {r["parameter"]: float(r["ST"]) for r in rows}
     assert st["capacity.default.rental"] == 0.0
     assert st["capacity.default.shelter"] > 0.5
+
+
+def test_out_folder_of_another_sweep_or_of_other_files_is_refused(case, capsys):
+    path = case()
+    spec = write_spec(path)
+    other = write_spec(path, GRID.replace("[0, 150, 400]", "[0, 150]"), name="other.toml")
+    out = spec.parent / "out"
+    assert sweep_cli(spec, out, "--workers", "2") == 0
+    before = (out / "summary.csv").read_bytes()
+    assert sweep_cli(other, out) == 2
+    assert capsys.readouterr().err.endswith(
+        f"error: {out}: --out: folder holds a different sweep; choose another folder "
+        "(nothing is ever overwritten)\n")
+    assert (out / "summary.csv").read_bytes() == before
+    mine = spec.parent / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    assert sweep_cli(spec, mine) == 2
+    assert "folder already holds files that are not this sweep" in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
