@@ -15,6 +15,7 @@ that no sample covers see no hazard. A single map (no time axis) is an event on 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -87,10 +88,17 @@ def si_factor(units: str | None, declared: str | None, kind: str, where: Path,
         raise InputError(where, f"{field}: cannot parse unit {unit!r}") from None
 
 
-def _days_since(times: xr.DataArray, start: np.datetime64) -> np.ndarray:
+def _days_since(times: xr.DataArray, start: np.datetime64, where: Path) -> np.ndarray:
     index = times.to_index()
-    if hasattr(index, "to_datetimeindex"):  # cftime calendars
-        index = index.to_datetimeindex(time_unit="ns")
+    if hasattr(index, "to_datetimeindex"):  # cftime calendars: map onto real dates, on purpose
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                index = index.to_datetimeindex(time_unit="ns")
+        except ValueError:
+            raise InputError(where, f"hazard: time axis uses the {index.calendar!r} calendar, "
+                                    f"whose dates cannot all be mapped to real dates (e.g. "
+                                    f"30 February); convert it to a standard calendar") from None
     values = np.asarray(index.values, dtype="datetime64[ns]")
     return (values - start) / np.timedelta64(1, "D")
 
@@ -168,7 +176,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray) -> H
     cells = _sample_at_cells(da, ydim, xdim, cell_y, cell_x, where, field)
     start = np.datetime64(scenario.start_date, "ns")
     if "time" in da.dims:
-        days = _days_since(da["time"], start)
+        days = _days_since(da["time"], start, where)
         order = np.argsort(days, kind="stable")
         days = days[order]
         data = np.asarray(cells.transpose("time", "cell").values, dtype=np.float32)[order]

@@ -1,6 +1,7 @@
 """Hazard reading: units, axis order, time mapping onto steps, coverage."""
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from simulator import load_scenario
@@ -64,3 +65,29 @@ def test_coarser_hazard_grid_is_sampled_at_nearest_cell(case):
     wet = inputs.hazard.values[0] > 0
     assert set(zip(inputs.cell_y[wet].round(2), inputs.cell_x[wet].round(2))) == {
         (y, x) for y in LAT[:2].round(2) for x in LON[:2].round(2)}
+
+
+def _recalendar(path, calendar, days):
+    import cftime
+
+    ds = xr.open_dataset(path).load()
+    cls = {"noleap": cftime.DatetimeNoLeap, "360_day": cftime.Datetime360Day}[calendar]
+    ds = ds.assign_coords(time=[cls(2030, 2, d) for d in days])
+    ds.to_netcdf(path)
+
+
+def test_noleap_calendar_maps_onto_real_dates(case, recwarn):
+    path = case(scenario={"start_date": "2030-02-01"})
+    _recalendar(path.parent / "hazard.nc", "noleap", range(1, 11))
+    hz = load_inputs(load_scenario(path)).hazard
+    assert np.isclose(hz.step_max, 2.0).all()
+    assert not [w for w in recwarn if "calendar" in str(w.message)]
+
+
+def test_calendar_with_impossible_dates_is_a_clear_error(case):
+    from simulator.errors import InputError
+
+    path = case(scenario={"start_date": "2030-02-01"})
+    _recalendar(path.parent / "hazard.nc", "360_day", range(21, 31))
+    with pytest.raises(InputError, match="'360_day' calendar, whose dates cannot all be mapped"):
+        load_inputs(load_scenario(path))
