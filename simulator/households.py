@@ -5,7 +5,7 @@ Households are stored sorted by cell, so the households of cell ``c`` are the co
 household's id is its index; ids depend only on the population inputs and the seed, never on a
 capacity lever, which keeps common random numbers intact.
 
-About 30 bytes per household (see :meth:`Households.nbytes_per_household`).
+About 45 bytes per household (see :meth:`Households.nbytes_per_household`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class State(IntEnum):
 
 STATE_NAMES = tuple(s.name.lower() for s in State)
 Place = IntEnum("Place", [p.upper() for p in PLACES], start=0)
+AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED)
+AWAY_STATES = (State.EVACUATED, State.DISPLACED)
 NO_PLACE = 255  # households at home
 NO_STEP = -1
 
@@ -61,6 +63,13 @@ class Households:
     since_step: np.ndarray  #: int32, step the current state began
     damage: np.ndarray  #: float32, home damage ratio 0-1 of the latest event
     due_step: np.ndarray  #: int32, step a displaced household can return, NO_STEP until known
+    savings: np.ndarray  #: float32, liquid savings (currency units)
+    last_flood_step: np.ndarray  #: int32, step the home was last flooded, NO_STEP if not in run
+    trust: np.ndarray  #: float32, trust in warnings 0-1
+    tie_region: np.ndarray  #: int16, region where the household has kin (host places)
+    adapted: np.ndarray  #: uint8, 1 once the home is dry-proofed
+    shocks: np.ndarray  #: uint8, times displaced so far
+    warned_step: np.ndarray  #: int32, step of the latest warning received, NO_STEP if none
 
     def __len__(self) -> int:
         return int(self.cell.size)
@@ -86,7 +95,9 @@ class Households:
 
 def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_household: float,
                n_households: int | None, income_median: float, income_gini: float,
-               class_shares: np.ndarray, rng: np.random.Generator) -> Households:
+               class_shares: np.ndarray, rng: np.random.Generator,
+               tie_weights: np.ndarray | None = None, ties_home_share: float = 1.0,
+               savings_income_ratio: float = 0.0, initial_trust: float = 0.7) -> Households:
     """Synthesise households over populated cells.
 
     Households per cell: ``persons / persons_per_household`` (rescaled so the total is
@@ -103,6 +114,11 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
         income_gini: Gini coefficient of income.
         class_shares: share of households in each building class (sums to 1).
         rng: the synthesis stream's generator.
+        tie_weights: (region, region) weights for the kin region of households whose kin live
+            elsewhere (rows: home region); None keeps every household's ties at home.
+        ties_home_share: share of households whose kin live in their home region.
+        savings_income_ratio: savings as a multiple of yearly income.
+        initial_trust: trust in warnings at the start (0-1).
     """
     expected = cell_persons / persons_per_household
     if n_households is not None:
@@ -116,13 +132,26 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
     income = (income_median * np.exp(sigma * rng.standard_normal(n))).astype(np.float32)
     bclass = np.searchsorted(np.cumsum(class_shares)[:-1], rng.random(n), side="right")
     region = cell_region[cell].astype(np.int16)
+    ties = region.copy()
+    if tie_weights is not None and tie_weights.sum() > 0:
+        away = np.flatnonzero(rng.random(n) >= ties_home_share)
+        cum = np.cumsum(tie_weights, axis=1)
+        rows = cum[region[away]]
+        pick = (rows <= (rng.random(away.size) * rows[:, -1])[:, None]).sum(axis=1)
+        ok = rows[:, -1] > 0
+        ties[away[ok]] = np.minimum(pick[ok], tie_weights.shape[1] - 1)
     return Households(
         cell=cell, region=region, size=size, income=income,
         building_class=bclass.astype(np.uint8),
         state=np.full(n, State.AT_HOME, dtype=np.uint8),
         place=np.full(n, NO_PLACE, dtype=np.uint8), stay_region=region.copy(),
         since_step=np.zeros(n, dtype=np.int32), damage=np.zeros(n, dtype=np.float32),
-        due_step=np.full(n, NO_STEP, dtype=np.int32))
+        due_step=np.full(n, NO_STEP, dtype=np.int32),
+        savings=(income * savings_income_ratio).astype(np.float32),
+        last_flood_step=np.full(n, NO_STEP, dtype=np.int32),
+        trust=np.full(n, initial_trust, dtype=np.float32), tie_region=ties,
+        adapted=np.zeros(n, dtype=np.uint8), shocks=np.zeros(n, dtype=np.uint8),
+        warned_step=np.full(n, NO_STEP, dtype=np.int32))
 
 
 def cell_slices(cell: np.ndarray, n_cells: int) -> np.ndarray:

@@ -1,6 +1,7 @@
 """The displacement model: households (arrays) respond to hazard grids; regions are agents.
 
-See :class:`DisplacementModel` for the step order.
+See :class:`DisplacementModel` for the step order; the yearly decisions and the warning phase
+live in :mod:`simulator.decisions`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
+from .behaviour import (activation_share, adapted_depth, income_quintile, return_probability,
+                        seeks_public_shelter)
 from .config import dump_toml
+from .decisions import decide, decision_step, warn_and_evacuate
 from .errors import InvariantError
-from .households import (NO_PLACE, NO_STEP, STATE_NAMES, Households, Place, State, cell_slices,
-                         households_in_cells, synthesise)
+from .households import (AT_HOME_STATES, AWAY_STATES, NO_PLACE, NO_STEP, STATE_NAMES, Households,
+                         Place, State, cell_slices, households_in_cells, synthesise)
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
                       repair_days)
 from .inputs import Inputs, load_inputs
@@ -25,10 +29,11 @@ from .placement import admit, choose_destination, gravity_weights
 from .recorder import Recorder
 from .regions import capacity_table
 from .rng import Streams
-from .schema import PLACES, Scenario
+from .schema import CAPACITY_PLACES, PLACES, Scenario
 
-N_STATES, N_PLACES = len(STATE_NAMES), len(PLACES)
-HOME_STATES = np.array([State.AT_HOME, State.RETURNED], dtype=np.uint8)
+N_STATES, N_PLACES, N_CAP = len(STATE_NAMES), len(PLACES), len(CAPACITY_PLACES)
+HOME = np.array(AT_HOME_STATES, dtype=np.uint8)
+RAMPED = [Place.SHELTER, Place.CAMP]
 
 
 class Region(mesa.Agent):
@@ -45,11 +50,11 @@ class Region(mesa.Agent):
     @property
     def capacity(self) -> dict[str, int]:
         """Persons each place type can take now."""
-        return dict(zip(PLACES[:-1], self.model.capacity[self.index, :-1].tolist()))
+        return dict(zip(CAPACITY_PLACES, self.model.capacity[self.index, :N_CAP].tolist()))
 
     @property
     def occupancy(self) -> dict[str, int]:
-        """Displaced persons staying here, by place type."""
+        """Displaced and evacuated persons staying here, by place type."""
         return dict(zip(PLACES, self.model.occupancy[self.index].tolist()))
 
     @property
@@ -59,25 +64,33 @@ class Region(mesa.Agent):
 
 
 class DisplacementModel(mesa.Model):
-    """Households respond to a hazard grid; displaced households seek capacity-limited places.
+    """Households respond to a hazard grid across the mobility continuum.
 
     Step order (one step is ``step_days`` days; step ``k`` starts ``k * step_days`` after
     ``start_date``):
 
-    1. **hazard**: intensity at every populated cell this step; a step with no hazard anywhere
-       skips straight to *return*.
-    2. **impact**: damage ratio of every home in a flooded cell, by its building class's
-       depth-damage curve; the water coming back resets the repair of displaced households' homes.
-    3. **displace**: households at home whose flood depth (or damage ratio) reaches the threshold
-       leave, each with ``displacement_probability`` per step.
-    4. **place**: the newly displaced, and the unsheltered looking again, go down the cascade
-       (default host -> shelter -> camp): home region first, then one other region drawn by
-       gravity weights; soft cap from 90 % and hard cap at 100 % of capacity; the rest are
-       ``unsheltered`` in their home region.
-    5. **return**: displaced households whose home cell has dried out get a repair time growing
-       with damage; once it has passed they go home (state ``returned``).
-    6. **record**: counters (updated on every transition, never recounted) are stored; with
-       ``check_invariants`` every count is also recomputed from the households and compared.
+    1. **hazard**: intensity at every populated cell this step (zero behind flood defences whose
+       standard reaches the hazard's return period).
+    2. **decide** (every ``decision_interval_days``): households at home weigh staying, adapting
+       in place and migrating by subjective expected utility with perceived risk; those who
+       want to move but cannot afford it are ``trapped``; a share of the rest ``relocate``
+       within destination inflow caps; a planned-relocation programme moves the most exposed.
+    3. **warn / evacuate**: where a forecast for ``lead_time`` ahead crosses the threshold,
+       covered households are warned and evacuate with a probability from trust and
+       perception; trust is updated when the forecast's day comes (flood or false alarm).
+    4. **impact / displace**: homes in wet cells are damaged (depth-damage curve, less for
+       dry-proofed homes); households at home or evacuated whose depth or damage crosses the
+       threshold are forcibly ``displaced``.
+    5. **place**: the newly displaced and evacuated, and the unsheltered looking again, go down
+       the cascade: host with kin in their tie region, rental if income allows, public shelter
+       (if they seek it, Hazus shares by income quintile; else ``self_arranged``), camp;
+       home region first, then another by gravity; soft and hard caps; shelters and camps open
+       on the activation ramp; the rest are ``unsheltered``.
+    6. **return**: evacuees go home once their home is dry after the warning; displaced
+       households get a repair time (damage, reconstruction rate) once dry and then return, or,
+       after repeated shocks, settle where they are (``relocated``).
+    7. **record**: counters (updated on every transition, never recounted) are stored; with
+       ``check_invariants`` every count is recomputed from the households and compared.
 
     Args:
         config: the validated scenario.
@@ -91,32 +104,49 @@ class DisplacementModel(mesa.Model):
         self.seed_value = config.seed if seed is None else int(seed)
         super().__init__(rng=self.seed_value)
         self.config = config
-        self.inputs = inputs if inputs is not None else load_inputs(config)
+        self.inputs = inp = inputs if inputs is not None else load_inputs(config)
         self.streams = Streams(self.seed_value)
         self.check_invariants = check_invariants
         self.step_index = 0
-        inp, pop = self.inputs, config.population
+        names = inp.region_names
+        self.regions = [Region(self, i, name) for i, name in enumerate(names)]
+        pop = config.population
         self.class_names = list(pop.building_class_shares)
         self.curves = [(np.asarray(config.impact.curves[c].depths_m),
                         np.asarray(config.impact.curves[c].damage_ratio)) for c in self.class_names]
+        region_persons = np.bincount(inp.cell_region, inp.cell_persons, len(names))
+        tie_w = gravity_weights(inp.distance_km, region_persons, 2.0, np.inf)
         self.households: Households = synthesise(
             inp.cell_persons, inp.cell_region, pop.persons_per_household, pop.households,
             pop.income_median_per_year, pop.income_gini,
             np.array(list(pop.building_class_shares.values())),
-            self.streams.generator("synthesis"))
-        self.cell_start = cell_slices(self.households.cell, inp.cell_region.size)
-        n_regions = len(inp.region_names)
-        self.regions = [Region(self, i, name) for i, name in enumerate(inp.region_names)]
-        self.capacity = capacity_table(config, inp.region_names, "scenario")
-        self.occupancy = np.zeros((n_regions, N_PLACES), dtype=np.int64)
-        self.persons = np.zeros((n_regions, N_STATES), dtype=np.int64)
-        self._count(self.persons, self.households.region, self.households.state,
-                    self.households.size, +1)
+            self.streams.generator("synthesis"), tie_w, pop.ties_home_share,
+            pop.savings_income_ratio, config.warning.initial_trust)
+        hh = self.households
+        self.lever = {k: np.array([config.lever(k, n) for n in names]) for k in (
+            "warning_coverage", "cash_assistance_per_household", "reconstruction_rate",
+            "protection_return_period_years", "income_index")}
+        hh.savings += self.lever["cash_assistance_per_household"][hh.region].astype(np.float32)
+        self.quintile_edges = np.quantile(hh.income, [0.2, 0.4, 0.6, 0.8]) if len(hh) else \
+            np.zeros(4)
+        self.cell_start = cell_slices(hh.cell, inp.cell_region.size)
+        protected = self.lever["protection_return_period_years"] >= \
+            config.hazard.return_period_years
+        self.cell_open = ~protected[inp.cell_region]  # cells not behind adequate defences
+        self.design_depth = inp.hazard.values.max(axis=0) * self.cell_open
+        self.base_capacity = capacity_table(config, names, "scenario")
+        self.capacity = self.base_capacity.copy()
+        self.activated_step = np.full(len(names), NO_STEP, dtype=np.int64)
+        self._apply_ramp(0)
+        self.occupancy = np.zeros((len(names), N_PLACES), dtype=np.int64)
+        self.persons = np.zeros((len(names), N_STATES), dtype=np.int64)
+        self._count(self.persons, hh.region, hh.state, hh.size, +1)
         self.total_persons = int(self.persons.sum())
-        self.displaced_ids = np.empty(0, dtype=np.int64)
-        self.recorder = Recorder(config.n_steps, n_regions)
-        seeks = {"shelter", "camp"} & set(config.placement.cascade)
-        self._unmet_counts = bool(seeks)
+        self.away_ids = np.empty(0, dtype=np.int64)  # displaced or evacuated
+        self.pending_warnings: dict[int, np.ndarray] = {}  # step -> households warned for it
+        self.inflow_used: dict[int, np.ndarray] = {}  # decision step -> relocation inflow
+        self.recorder = Recorder(config.n_steps, len(names))
+        self._unmet_counts = bool({"shelter", "camp"} & set(config.placement.cascade))
 
     # -- bookkeeping -----------------------------------------------------------------------
     @staticmethod
@@ -128,131 +158,199 @@ class DisplacementModel(mesa.Model):
         table += sign * np.bincount(flat, weights=persons, minlength=n_rows * n_cols).reshape(
             n_rows, n_cols).astype(np.int64)
 
-    def _set_state(self, ids: np.ndarray, new: State) -> None:
+    def set_state(self, ids: np.ndarray, new: State | np.ndarray) -> None:
+        """Move ``ids`` to state ``new`` (scalar or per household), keeping counters exact."""
         hh = self.households
         self._count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
         hh.state[ids] = new
         hh.since_step[ids] = self.step_index
         self._count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
 
-    def _flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
+    def flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
+        """Record persons moving from ``origin`` to ``dest`` regions this step."""
         self._count(self.recorder.flows[self.step_index], origin, dest, persons, +1)
+
+    def home_state(self, ids: np.ndarray) -> np.ndarray:
+        """State of households back at home: ``adapted`` if dry-proofed, else ``at_home``."""
+        return np.where(self.households.adapted[ids] == 1, State.ADAPTED, State.AT_HOME)
+
+    def _apply_ramp(self, t: int) -> None:
+        cfg = self.config.capacity
+        days = np.where(self.activated_step == NO_STEP, -1,
+                        (t - self.activated_step) * self.config.step_days)
+        share = activation_share(days, cfg.activation_ramp, cfg.ramp_days) \
+            if cfg.activation_ramp != (1.0,) else np.ones(days.size)
+        for p in RAMPED:
+            self.capacity[:, p] = np.floor(self.base_capacity[:, p] * share).astype(np.int64)
 
     # -- the step ----------------------------------------------------------------------------
     def step(self) -> None:
         """Advance one step, in the order given in the class docstring."""
         t = self.step_index
-        depth = self.inputs.hazard.at(t)
+        depth = self.inputs.hazard.at(t) * self.cell_open
+        if decision_step(self, t):
+            decide(self, t)
+        if self.config.warning.coverage > 0 or (self.lever["warning_coverage"] > 0).any():
+            warn_and_evacuate(self, t, depth)
         if self.inputs.hazard.step_max[t] > 0:
             self._impact_and_displace(t, depth)
+        self._apply_ramp(t)
         self._place_unsheltered(t)
         self._return_home(t, depth)
         self._record(t, depth)
         self.step_index += 1
 
+    def damage(self, ids: np.ndarray, depth_m: np.ndarray) -> np.ndarray:
+        """Damage ratio of the homes of ``ids`` at ``depth_m`` (dry-proofing applied)."""
+        hh, prot = self.households, self.config.behaviour.adaptation_protection_m
+        eff = np.where(hh.adapted[ids] == 1, adapted_depth(depth_m, prot), depth_m)
+        return damage_by_class(eff, hh.building_class[ids], self.curves)
+
     def _impact_and_displace(self, t: int, depth: np.ndarray) -> None:
         hh, imp = self.households, self.config.impact
-        wet = np.flatnonzero(depth > 0)
-        ids = households_in_cells(self.cell_start, wet)
+        ids = households_in_cells(self.cell_start, np.flatnonzero(depth > 0))
         d = depth[hh.cell[ids]]
-        dmg = damage_by_class(d, hh.building_class[ids], self.curves)
-        np.maximum(hh.damage[ids], dmg, out=dmg)
+        hh.last_flood_step[ids] = t
+        dmg = np.maximum(hh.damage[ids], self.damage(ids, d))
         hh.damage[ids] = dmg
-        away = hh.state[ids] == State.DISPLACED
-        rewet = ids[away & (d >= self.config.return_.receded_depth_m)]
-        hh.due_step[rewet] = NO_STEP
-        if imp.method == "depth_threshold":
-            beyond = displaced_by_flood(d, imp.depth_threshold_m)
-        else:
-            beyond = displaced_by_damage(dmg, imp.damage_threshold)
-        eligible = beyond & np.isin(hh.state[ids], HOME_STATES)
-        cand = ids[eligible]
+        state = hh.state[ids]
+        away = state == State.DISPLACED
+        hh.due_step[ids[away & (d >= self.config.return_.receded_depth_m)]] = NO_STEP
+        beyond = (displaced_by_flood(d, imp.depth_threshold_m) if imp.method == "depth_threshold"
+                  else displaced_by_damage(dmg, imp.damage_threshold))
+        cand = ids[beyond & (np.isin(state, HOME) | (state == State.EVACUATED))]
         leave = cand[displacement_draw(np.ones(cand.size, bool),
                                        self.streams.uniform("displace", t, cand),
                                        imp.displacement_probability)]
         if leave.size == 0:
             return
         np.add.at(self.recorder.newly_displaced[t], hh.region[leave], hh.size[leave])
-        self._set_state(leave, State.DISPLACED)
+        was_evacuated = hh.state[leave] == State.EVACUATED
+        self.set_state(leave, State.DISPLACED)
         hh.due_step[leave] = NO_STEP
-        self.displaced_ids = np.concatenate([self.displaced_ids, leave])
-        self._seek(leave, t, newly=True)
+        hh.shocks[leave] = np.minimum(hh.shocks[leave].astype(np.int64) + 1, 255)
+        fresh = leave[~was_evacuated]  # evacuees keep the place they already have
+        self.away_ids = np.concatenate([self.away_ids, fresh])
+        self.seek(fresh, t, newly=True)
 
     def _place_unsheltered(self, t: int) -> None:
         hh = self.households
-        ids = self.displaced_ids[hh.place[self.displaced_ids] == Place.UNSHELTERED]
+        ids = self.away_ids[hh.place[self.away_ids] == Place.UNSHELTERED]
         ids = ids[hh.since_step[ids] < t]  # the newly displaced were placed this step
         cascade = [Place[p.upper()] for p in self.config.placement.cascade]
         if ids.size and (self.capacity[:, cascade] > self.occupancy[:, cascade]).any():
-            self._seek(ids, t, newly=False)
+            self.seek(ids, t, newly=False)
 
-    def _seek(self, ids: np.ndarray, t: int, newly: bool) -> None:
+    def seek(self, ids: np.ndarray, t: int, newly: bool) -> None:
         """Place ``ids`` down the cascade; see :mod:`simulator.placement` for the rules."""
         hh, cfg = self.households, self.config.placement
+        if ids.size == 0:
+            return
         home, size = hh.region[ids].astype(np.int64), hh.size[ids]
-        if not newly:
+        if newly:
+            fresh = self.activated_step[np.unique(home)] == NO_STEP
+            self.activated_step[np.unique(home)[fresh]] = t
+            self._apply_ramp(t)
+        else:
             self._count(self.occupancy, hh.stay_region[ids], hh.place[ids], size, -1)
         region = home.copy()
         place = np.full(ids.size, Place.UNSHELTERED, dtype=np.uint8)
         pending = np.ones(ids.size, dtype=bool)
+        seeker = seeks_public_shelter(  # one draw per household and displacement episode
+            income_quintile(hh.income[ids], self.quintile_edges),
+            self.streams.uniform("shelter_seeking", hh.since_step[ids], ids),
+            cfg.shelter_seeking_by_income_quintile)
         for k, name in enumerate(cfg.cascade):
             p = Place[name.upper()]
-            cap, occ = self.capacity[:, p], self.occupancy[:, p]
-            for attempt in ("home", "away"):
-                sel = np.flatnonzero(pending)
-                if sel.size == 0 or not (cap > occ).any():
-                    break
-                key = (t * 16 + k) * 2 + (attempt == "away")
-                if attempt == "home":
-                    sel = sel[cap[home[sel]] > occ[home[sel]]]  # a full region admits nobody
-                    dest = home[sel]
-                else:
-                    w = gravity_weights(self.inputs.distance_km, (cap - occ).astype(float),
-                                        cfg.distance_exponent, cfg.max_distance_km)
-                    dest = choose_destination(home[sel], w,
-                                              self.streams.uniform("destination", key, ids[sel]))
-                    sel, dest = sel[dest >= 0], dest[dest >= 0]
-                ok = admit(dest, size[sel], self.streams.uniform("placement", key, ids[sel]),
-                           self.streams.uniform("admission", key, ids[sel]), occ, cap,
-                           cfg.soft_cap_start)
-                got = sel[ok]
-                region[got], place[got], pending[got] = dest[ok], p, False
-                self._count(self.occupancy, dest[ok], np.full(got.size, p), size[got], +1)
+            if p in RAMPED:  # Hazus: households not seeking public shelter arrange their own
+                own = pending & ~seeker
+                region[own], place[own], pending[own] = home[own], Place.SELF_ARRANGED, False
+            eligible = pending.copy()
+            if p == Place.RENTAL:
+                eligible &= hh.income[ids] >= cfg.rental_min_income_per_year
+            self._admit_place(ids, t, k, p, eligible, home, size, region, place, pending)
         moved = newly | (place != Place.UNSHELTERED)
-        self._count(self.occupancy, region[pending], place[pending], size[pending], +1)
-        self._flow(home[moved], region[moved], size[moved])
+        tail = (place == Place.UNSHELTERED) | (place == Place.SELF_ARRANGED)
+        self._count(self.occupancy, region[tail], place[tail], size[tail], +1)
+        self.flow(home[moved], region[moved], size[moved])
         hh.stay_region[ids], hh.place[ids] = region, place
+
+    def _admit_place(self, ids, t, k, p, eligible, home, size, region, place, pending) -> None:
+        hh, cfg = self.households, self.config.placement
+        cap, occ = self.capacity[:, p], self.occupancy[:, p]
+        attempts = ("ties",) if p == Place.HOST else ("home", "away")
+        for attempt in attempts:
+            sel = np.flatnonzero(eligible & pending)
+            if sel.size == 0 or not (cap > occ).any():
+                return
+            key = (t * 16 + k) * 2 + (attempt == "away")
+            if attempt == "away":
+                w = gravity_weights(self.inputs.distance_km, (cap - occ).astype(float),
+                                    cfg.distance_exponent, cfg.max_distance_km)
+                dest = choose_destination(home[sel], w,
+                                          self.streams.uniform("destination", key, ids[sel]))
+                sel, dest = sel[dest >= 0], dest[dest >= 0]
+            else:
+                dest = (hh.tie_region[ids[sel]] if attempt == "ties" else home[sel]).astype(int)
+                room = cap[dest] > occ[dest]  # a full region admits nobody
+                sel, dest = sel[room], dest[room]
+            ok = admit(dest, size[sel], self.streams.uniform("placement", key, ids[sel]),
+                       self.streams.uniform("admission", key, ids[sel]), occ, cap,
+                       cfg.soft_cap_start)
+            got = sel[ok]
+            region[got], place[got], pending[got] = dest[ok], p, False
+            self._count(self.occupancy, dest[ok], np.full(got.size, p), size[got], +1)
 
     def _return_home(self, t: int, depth: np.ndarray) -> None:
         hh, ret = self.households, self.config.return_
-        ids = self.displaced_ids
+        ids = self.away_ids
         if ids.size == 0:
             return
         dry = depth[hh.cell[ids]] < ret.receded_depth_m
-        schedule = ids[dry & (hh.due_step[ids] == NO_STEP)]
+        evac = hh.state[ids] == State.EVACUATED
+        lead = self._lead_steps()
+        evac_back = ids[evac & dry & (t > hh.warned_step[ids] + lead)]
+        disp = ids[~evac]
+        ddry = dry[~evac]
+        schedule = disp[ddry & (hh.due_step[disp] == NO_STEP)]
         if schedule.size:
             days = repair_days(hh.damage[schedule], ret.repair_days_total_loss,
                                ret.repair_time_spread,
                                self.streams.uniform("return", t, schedule))
+            days = days / self.lever["reconstruction_rate"][hh.region[schedule]]
             days = np.maximum(days, ret.min_days_away - (t - hh.since_step[schedule])
                               * self.config.step_days)
             hh.due_step[schedule] = t + np.ceil(days / self.config.step_days).astype(np.int32)
-        due = dry & (hh.due_step[ids] != NO_STEP) & (hh.due_step[ids] <= t)
-        back = ids[due]
-        if back.size == 0:
-            return
-        size = hh.size[back]
-        self._count(self.occupancy, hh.stay_region[back], hh.place[back], size, -1)
-        self._flow(hh.stay_region[back], hh.region[back], size)
-        np.add.at(self.recorder.returns[t], hh.region[back], size)
-        self._set_state(back, State.RETURNED)
+        due = disp[ddry & (hh.due_step[disp] != NO_STEP) & (hh.due_step[disp] <= t)]
+        settle = self.streams.uniform("relocate", t, due) >= return_probability(
+            hh.shocks[due], ret.repeated_shock_penalty)
+        back = np.concatenate([evac_back, due[~settle]])
+        stay = due[settle]
+        for group in (back, stay):
+            self._count(self.occupancy, hh.stay_region[group], hh.place[group], hh.size[group],
+                        -1)
+        self.flow(hh.stay_region[back], hh.region[back], hh.size[back])
+        np.add.at(self.recorder.returns[t], hh.region[due[~settle]], hh.size[due[~settle]])
+        self.set_state(evac_back, self.home_state(evac_back))
+        self.set_state(due[~settle], State.RETURNED)
+        self.set_state(stay, State.RELOCATED)
         hh.place[back], hh.stay_region[back] = NO_PLACE, hh.region[back]
+        hh.place[stay] = NO_PLACE
         hh.damage[back], hh.due_step[back] = 0.0, NO_STEP
-        self.displaced_ids = ids[~due]
+        self.away_ids = np.setdiff1d(ids, np.concatenate([back, stay]), assume_unique=True)
+
+    def _lead_steps(self) -> int:
+        return int(np.ceil(self.config.warning.lead_time_days / self.config.step_days))
 
     def _record(self, t: int, depth: np.ndarray) -> None:
+        hh = self.households
         unmet = self.occupancy[:, Place.UNSHELTERED] if self._unmet_counts else 0
         self.recorder.record(t, self.persons, self.occupancy, self.capacity, unmet)
+        disp = self.away_ids[hh.state[self.away_ids] == State.DISPLACED]
+        days_away = (t - hh.since_step[disp]) * self.config.step_days
+        for j, limit in enumerate((90, 180, 365)):
+            long = disp[days_away > limit]
+            np.add.at(self.recorder.protracted[t, :, j], hh.region[long], hh.size[long])
         if self.inputs.hazard.step_max[t] > 0:
             np.maximum.at(self.recorder.hazard_max[t], self.inputs.cell_region, depth)
         if self.check_invariants:
@@ -274,10 +372,12 @@ class DisplacementModel(mesa.Model):
             problems.append("persons counters differ from a recount")
         if not np.array_equal(occupancy, self.occupancy):
             problems.append("occupancy counters differ from a recount")
-        if (occupancy[:, :-1] > self.capacity[:, :-1]).any():
+        if (occupancy[:, :N_CAP] > self.capacity[:, :N_CAP]).any():
             problems.append("occupancy exceeds capacity")
-        if not np.array_equal(away, hh.state == State.DISPLACED):
-            problems.append("displaced households without a place (or the reverse)")
+        if not np.array_equal(away, np.isin(hh.state, AWAY_STATES)):
+            problems.append("households away without a place (or the reverse)")
+        if not np.array_equal(np.sort(self.away_ids), np.flatnonzero(away)):
+            problems.append("the active set differs from the households away")
         if problems:
             raise InvariantError(f"step {self.step_index}: " + "; ".join(problems))
 
@@ -291,7 +391,7 @@ class DisplacementModel(mesa.Model):
         return self.results()
 
     def results(self) -> xr.Dataset:
-        """The results so far as the public dataset of DESIGN.md §6."""
+        """Return the results so far as the public dataset of DESIGN.md §6."""
         cfg = self.config
         times = pd.date_range(pd.Timestamp(cfg.start_date), periods=cfg.n_steps,
                               freq=f"{cfg.step_days}D")

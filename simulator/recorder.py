@@ -27,6 +27,9 @@ class Recorder:
         self.newly_displaced = np.zeros((n_steps, r), dtype=np.int64)
         self.returns = np.zeros((n_steps, r), dtype=np.int64)
         self.hazard_max = np.zeros((n_steps, r), dtype=np.float32)
+        self.evacuations = np.zeros((n_steps, r), dtype=np.int64)
+        self.relocations = np.zeros((n_steps, r), dtype=np.int64)
+        self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
 
     def record(self, step: int, persons: np.ndarray, occupancy: np.ndarray,
                capacity: np.ndarray, unmet_shelter: np.ndarray) -> None:
@@ -63,12 +66,23 @@ class Recorder:
                                            "region"}),
                 "hazard_max": (("time", "region"), self.hazard_max, {
                     "units": "m", "long_name": "maximum hazard intensity at populated cells"}),
+                "evacuations": (("time", "region"), self.evacuations, {
+                    **person, "long_name": "persons evacuating pre-emptively during the step, "
+                                           "by home region"}),
+                "relocations": (("time", "region"), self.relocations, {
+                    **person, "long_name": "persons relocating permanently (proactive "
+                                           "migration or planned relocation), by home region"}),
+                "protracted": (("time", "region", "duration"), self.protracted, {
+                    **person, "long_name": "persons displaced for longer than the duration, "
+                                           "by home region"}),
             },
             coords={
                 "time": ("time", times, {"long_name": "start of model step"}),
                 "region": ("region", regions), "origin": ("origin", regions),
                 "destination": ("destination", regions),
                 "state": ("state", list(STATE_NAMES)), "place": ("place", list(PLACES)),
+                "duration": ("duration", ["3 months", "6 months", "12 months"],
+                             {"long_name": "displaced longer than 90, 180, 365 days"}),
             },
             attrs=attrs,
         )

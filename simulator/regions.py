@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .schema import PLACES, Scenario
+from .schema import CAPACITY_PLACES, PLACES, Scenario
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
@@ -84,6 +84,6 @@ def capacity_table(scenario: Scenario, names: list[str], where: Path) -> np.ndar
     table = np.zeros((len(names), len(PLACES)), dtype=np.int64)
     for r, name in enumerate(names):
         caps = scenario.capacity_of(name)
-        for p, place in enumerate(PLACES[:-1]):
+        for p, place in enumerate(CAPACITY_PLACES):
             table[r, p] = int(round(caps[place]))
     return table

@@ -22,7 +22,7 @@ _TO_UNIT = 1.0 / (1 << 53)
 
 #: The named decisions that draw random numbers. Adding a stream never changes existing ones.
 STREAMS = ("synthesis", "displace", "placement", "admission", "destination", "return",
-           "evacuate", "decide")
+           "evacuate", "decide", "forecast", "warn", "shelter_seeking", "relocate")
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -52,12 +52,13 @@ class Streams:
         self._root = _mix(np.asarray(state, dtype=np.uint64))[0]
         self._keys = {name: stream_key(name) for name in STREAMS}
 
-    def uniform(self, stream: str, step: int, ids: np.ndarray) -> np.ndarray:
+    def uniform(self, stream: str, step: int | np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Uniform draws in [0, 1) for ``ids`` (household ids) at ``step`` in the named ``stream``.
 
         Args:
             stream: one of :data:`STREAMS`.
-            step: model step (0-based); use distinct pseudo-steps for setup draws.
+            step: model step (0-based), or one step per id; use distinct pseudo-steps for
+                setup draws.
             ids: integer household ids (any shape).
 
         Returns:
@@ -66,8 +67,11 @@ class Streams:
         key = self._keys[stream]
         with np.errstate(over="ignore"):
             head = _mix(np.array([self._root ^ key], dtype=np.uint64))
-            head = _mix(head ^ np.uint64(step & 0xFFFFFFFFFFFFFFFF))
-            z = _mix(np.asarray(ids).astype(np.uint64) ^ head[0])
+            if np.ndim(step) == 0:
+                head = _mix(head ^ np.uint64(int(step) & 0xFFFFFFFFFFFFFFFF))[0]
+            else:
+                head = _mix(head[0] ^ np.asarray(step).astype(np.int64).astype(np.uint64))
+            z = _mix(np.asarray(ids).astype(np.uint64) ^ head)
         return (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
 
     def generator(self, stream: str) -> np.random.Generator:

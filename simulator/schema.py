@@ -13,8 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PLACES = ("host", "shelter", "camp", "rental", "unsheltered")
-"""Where a displaced household stays. ``unsheltered`` has no capacity."""
+PLACES = ("host", "shelter", "camp", "rental", "self_arranged", "unsheltered")
+"""Where a displaced or evacuated household stays. ``self_arranged`` (households not seeking
+public shelter, Hazus) and ``unsheltered`` have no capacity."""
+CAPACITY_PLACES = PLACES[:4]
 
 #: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
 JRC_DEPTHS_M = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0)
@@ -45,6 +47,7 @@ class HazardConfig(Strict):
     variable: str = Field(min_length=1)
     kind: Literal["flood_depth"] = "flood_depth"
     units: str | None = None
+    return_period_years: float = Field(default=50.0, gt=1.0)
     event_date: dt.date | None = None
     duration_days: int | None = Field(default=None, gt=0)
 
@@ -60,6 +63,9 @@ class PopulationConfig(Strict):
     income_median_per_year: float = Field(default=3000.0, gt=0)
     income_gini: float = Field(default=0.38, gt=0, lt=1)
     building_class_shares: dict[str, float] = Field(default_factory=lambda: {"jrc_asia": 1.0})
+    ties_home_share: float = Field(default=0.6, ge=0, le=1)
+    savings_income_ratio: float = Field(default=0.5, ge=0)
+    house_value_income_ratio: float = Field(default=3.0, gt=0)
 
     @field_validator("totals")
     @classmethod
@@ -100,6 +106,15 @@ class CapacityConfig(Strict):
 
     default: PlaceCapacity = PlaceCapacity(host=0, shelter=0, camp=0, rental=0)
     regions: dict[str, PlaceCapacity] = Field(default_factory=dict)
+    activation_ramp: tuple[float, ...] = (1.0,)
+    ramp_days: int = Field(default=30, gt=0)
+
+    @field_validator("activation_ramp")
+    @classmethod
+    def _ramp(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if not v or any(x < 0 or x > 1 for x in v) or any(b < a for a, b in zip(v, v[1:])):
+            raise ValueError("shares within 0..1 that never decrease")
+        return v
 
 
 class DepthDamageCurve(Strict):
@@ -138,8 +153,12 @@ class ImpactConfig(Strict):
 class PlacementConfig(Strict):
     """Where displaced households go: the place cascade, capacity caps and destination choice."""
 
-    cascade: tuple[Literal["host", "shelter", "camp", "rental"], ...] = ("host", "shelter", "camp")
+    cascade: tuple[Literal["host", "shelter", "camp", "rental"], ...] = (
+        "host", "rental", "shelter", "camp")
     soft_cap_start: float = Field(default=0.9, gt=0, le=1)
+    rental_min_income_per_year: float = Field(default=4500.0, ge=0)
+    shelter_seeking_by_income_quintile: tuple[float, float, float, float, float] = (
+        0.62, 0.42, 0.29, 0.22, 0.13)
     distance_exponent: float = Field(default=2.0, ge=0)
     max_distance_km: float = Field(default=150.0, gt=0)
 
@@ -158,6 +177,59 @@ class ReturnConfig(Strict):
     repair_days_total_loss: float = Field(default=365.0, ge=0)
     repair_time_spread: float = Field(default=0.5, ge=0, lt=1)
     min_days_away: float = Field(default=0.0, ge=0)
+    repeated_shock_penalty: float = Field(default=0.3, ge=0, le=1)
+
+
+class BehaviourConfig(Strict):
+    """Proactive decisions: risk perception, expected utility, capability gates (rule 2-3)."""
+
+    enabled: bool = True
+    decision_interval_days: int = Field(default=365, gt=0)
+    horizon_years: int = Field(default=15, gt=0, le=100)
+    discount_rate: float = Field(default=0.032, ge=0, lt=1)
+    initial_years_since_flood: float = Field(default=10.0, ge=0)
+    migration_intention_share_per_year: float = Field(default=0.12, ge=0, le=1)
+    migration_cost_max: float = Field(default=3000.0, ge=0)
+    adaptation_cost: float = Field(default=3000.0, ge=0)
+    adaptation_max_income_share: float = Field(default=0.06, gt=0, le=1)
+    adaptation_protection_m: float = Field(default=1.0, ge=0)
+    subsistence_share: float = Field(default=0.1, gt=0, lt=1)
+    relocation_inflow_cap_share: float = Field(default=0.10, ge=0, le=1)
+    max_household_size_to_migrate: int | None = Field(default=None, gt=0)
+
+
+class WarningConfig(Strict):
+    """Early warning and pre-emptive evacuation (DESIGN.md §4.3 rule 4)."""
+
+    coverage: float = Field(default=0.0, ge=0, le=1)
+    lead_time_days: int = Field(default=2, ge=1)
+    forecast_threshold_m: float = Field(default=0.5, gt=0)
+    forecast_error_sd: float = Field(default=0.3, ge=0)
+    initial_trust: float = Field(default=0.7, ge=0, le=1)
+    trust_gain: float = Field(default=0.1, ge=0, le=1)
+    trust_loss: float = Field(default=0.2, ge=0, le=1)
+    base_compliance: float = Field(default=0.5, ge=0, le=1)
+
+
+class RegionLevers(Strict):
+    """Per-region overrides of the planner levers (unset fields take the scenario-wide value)."""
+
+    warning_coverage: float | None = Field(default=None, ge=0, le=1)
+    cash_assistance_per_household: float | None = Field(default=None, ge=0)
+    reconstruction_rate: float | None = Field(default=None, gt=0)
+    protection_return_period_years: float | None = Field(default=None, ge=0)
+    income_index: float | None = Field(default=None, gt=0)
+
+
+class LeversConfig(Strict):
+    """Planner levers (DESIGN.md §4.3 rule 7); capacities are in [capacity]."""
+
+    cash_assistance_per_household: float = Field(default=0.0, ge=0)
+    adaptation_subsidy_share: float = Field(default=0.0, ge=0, le=1)
+    planned_relocation_households_per_year: int = Field(default=0, ge=0)
+    reconstruction_rate: float = Field(default=1.0, gt=0)
+    protection_return_period_years: float = Field(default=0.0, ge=0)
+    regions: dict[str, RegionLevers] = Field(default_factory=dict)
 
 
 class Scenario(Strict):
@@ -176,6 +248,9 @@ class Scenario(Strict):
     impact: ImpactConfig = ImpactConfig()
     placement: PlacementConfig = PlacementConfig()
     return_: ReturnConfig = Field(default=ReturnConfig(), alias="return")
+    behaviour: BehaviourConfig = BehaviourConfig()
+    warning: WarningConfig = WarningConfig()
+    levers: LeversConfig = LeversConfig()
 
     @model_validator(mode="after")
     def _population_source(self) -> Scenario:
@@ -186,6 +261,16 @@ class Scenario(Strict):
             raise ValueError(f"population.building_class_shares: no depth-damage curve named "
                              f"{sorted(unknown)} in impact.curves")
         return self
+
+    def lever(self, name: str, region: str) -> float:
+        """A planner lever for ``region``: its override, else the scenario-wide value."""
+        override = self.levers.regions.get(region)
+        value = getattr(override, name, None) if override is not None else None
+        if value is not None:
+            return float(value)
+        if name == "warning_coverage":
+            return self.warning.coverage
+        return float(getattr(self.levers, name, 1.0))
 
     def capacity_of(self, region: str) -> dict[str, float]:
         """Capacity in persons per place type for ``region`` (default, then override)."""

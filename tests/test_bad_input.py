@@ -45,7 +45,9 @@ def test_unknown_key_lists_allowed_keys(case, capsys):
     path = edit(case(scenario={"placement": {"soft_cap_start": 0.9}}), "soft_cap_start",
                 "soft_cap_strat")
     assert_rejected(path, capsys, f"{path}: placement.soft_cap_strat: unknown key (allowed here: "
-                                  "cascade, distance_exponent, max_distance_km, soft_cap_start)")
+                                  "cascade, distance_exponent, max_distance_km, "
+                                  "rental_min_income_per_year, "
+                                  "shelter_seeking_by_income_quintile, soft_cap_start)")
 
 
 def test_wrong_type(case, capsys):

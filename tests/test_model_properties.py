@@ -146,7 +146,9 @@ def test_soft_and_hard_cap_hold_with_tiny_capacity(case):
 def test_full_home_region_sends_people_to_other_region_by_gravity(case):
     """Home region has no shelter: the displaced go to the other region's shelter."""
     path = case(scenario={"capacity": {"regions": {"South": {"shelter": 0}},
-                                       "default": {"shelter": 10_000}}})
+                                       "default": {"shelter": 10_000}},
+                          "placement": {"cascade": ["shelter"],  # everyone seeks shelter
+                                        "shelter_seeking_by_income_quintile": [1.0] * 5}})
     model = DisplacementModel(load_scenario(path))
     ds = model.run()
     # cell (0, 0) lies in region 'South' (lower latitudes); its people shelter in 'North'

@@ -1,0 +1,151 @@
+"""Household behaviour across the mobility continuum: pure, vectorised decision rules.
+
+Each function takes arrays (and random values where needed) and returns arrays; none reads or
+writes model state. Formulas, units and sources are in the docstrings; defaults live in
+:mod:`simulator.schema` and ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Hazus share of displaced households seeking public shelter, by income quintile (lowest first)
+#: (FEMA Hazus Flood Technical Manual, shelter needs model).
+HAZUS_SHELTER_SEEKING = (0.62, 0.42, 0.29, 0.22, 0.13)
+
+
+def risk_perception(years_since_flood: np.ndarray) -> np.ndarray:
+    """Risk perception factor beta(t) = 2 * 1.6^(-3.6 t) + 0.01 (dimensionless).
+
+    ``t`` is years since the household was last flooded; perceived flood probability is the
+    objective probability times beta, so perception peaks (x2.01) right after a flood and
+    decays to x0.01 (Haer, Botzen & Aerts 2017, Environ. Res. Lett. 12 044015; DYNAMO-M,
+    Tierolf et al. 2023).
+    """
+    return 2.0 * 1.6 ** (-3.6 * np.asarray(years_since_flood, dtype=float)) + 0.01
+
+
+def discount_sum(horizon_years: int, rate: float) -> float:
+    """Sum of discount factors over the horizon: S = sum_{t=0}^{H-1} (1 + r)^-t."""
+    return float(np.sum((1.0 + rate) ** -np.arange(horizon_years)))
+
+
+def annualised_cost(investment: np.ndarray, rate: float, horizon_years: int) -> np.ndarray:
+    """Yearly loan payment for an investment: I * r / (1 - (1 + r)^-H) (annuity formula)."""
+    return np.asarray(investment) * rate / (1.0 - (1.0 + rate) ** -horizon_years)
+
+
+def migration_cost(distance_km: np.ndarray, cost_max: float) -> np.ndarray:
+    """Migration cost C(d) = Cmax / (1 + exp(-0.05 d)) with d in km (Tierolf et al. 2023)."""
+    return cost_max / (1.0 + np.exp(-0.05 * np.asarray(distance_km, dtype=float)))
+
+
+def log_utility(consumption: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Log utility of yearly consumption, bounded below at ``floor`` (subsistence)."""
+    return np.log(np.maximum(consumption, floor))
+
+
+def eu_stay(income: np.ndarray, p_flood: np.ndarray, damage_cost: np.ndarray,
+            annual_cost: np.ndarray, s: float, floor: np.ndarray) -> np.ndarray:
+    """Subjective expected utility of staying (optionally with an adaptation's yearly cost).
+
+    EU = S * [p * ln(W - c - D) + (1 - p) * ln(W - c)] with W income, c yearly cost, D damage
+    cost of a flood, p perceived yearly flood probability and S the discount sum (DYNAMO-M,
+    Tierolf et al. 2023; Haer et al. 2017). Currency units per year.
+    """
+    base = income - annual_cost
+    return s * (p_flood * log_utility(base - damage_cost, floor)
+                + (1.0 - p_flood) * log_utility(base, floor))
+
+
+def eu_migrate(income_dest: np.ndarray, cost: np.ndarray, s: float,
+               floor: np.ndarray) -> np.ndarray:
+    """Expected utility of migrating: EU = ln(W_j - C) + (S - 1) ln(W_j).
+
+    The migration cost is paid in the first year; the destination is taken as flood-safe
+    (DYNAMO-M, Tierolf et al. 2023).
+    """
+    return log_utility(income_dest - cost, floor) + (s - 1.0) * log_utility(income_dest, floor)
+
+
+def can_afford_adaptation(annual_cost: np.ndarray, income: np.ndarray,
+                          max_share: float = 0.06) -> np.ndarray:
+    """Adaptation is affordable when its yearly cost is at most ``max_share`` of income.
+
+    6 % expenditure cap of DYNAMO-M (Tierolf et al. 2023).
+    """
+    return annual_cost <= max_share * income
+
+
+def adapted_depth(depth_m: np.ndarray, protection_m: float) -> np.ndarray:
+    """Depth that damages an adapted (dry-proofed) home: 0 below ``protection_m``, else depth.
+
+    Dry flood-proofing keeps water out up to about 1 m; deeper floods overtop it (Aerts et al.
+    2014, Science 344:473; DYNAMO-M).
+    """
+    return np.where(depth_m < protection_m, 0.0, depth_m)
+
+
+def evacuation_probability(trust: np.ndarray, beta: np.ndarray,
+                           base_compliance: float) -> np.ndarray:
+    """Probability a warned household evacuates: trust * (b + (1 - b) * min(1, beta / beta(0))).
+
+    Compliance rises with trust in warnings and with risk perception (DESIGN.md §4.3 rule 4;
+    Lindell & Perry 2012, Risk Anal. 32:616, protective action decision model); ``b`` is the
+    compliance of a household that trusts warnings fully but has no flood memory.
+    """
+    beta0 = float(risk_perception(np.array(0.0)))
+    return trust * (base_compliance + (1.0 - base_compliance) * np.minimum(1.0, beta / beta0))
+
+
+def update_trust(trust: np.ndarray, flooded: np.ndarray, gain: float,
+                 loss: float) -> np.ndarray:
+    """Trust after a warning: up by gain*(1 - trust) if the flood came, down by loss*trust if not.
+
+    The false-alarm ("cry wolf") effect (Breznitz 1984; Simmons & Sutter 2009, Weather Clim.
+    Soc. 1:38).
+    """
+    return np.where(flooded, trust + gain * (1.0 - trust), trust - loss * trust)
+
+
+def income_quintile(income: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Income quintile 0 (poorest) to 4 of each income, given the four quintile edges."""
+    return np.searchsorted(edges, income, side="right")
+
+
+def seeks_public_shelter(quintile: np.ndarray, u: np.ndarray,
+                         shares: tuple[float, ...] = HAZUS_SHELTER_SEEKING) -> np.ndarray:
+    """Whether a displaced household seeks public shelter: u < Hazus share of its quintile."""
+    return u < np.asarray(shares)[quintile]
+
+
+def activation_share(days_since_activation: np.ndarray, ramp: tuple[float, ...],
+                     ramp_days: int) -> np.ndarray:
+    """Share of shelter/camp capacity open ``days`` after a region activates it.
+
+    A step ramp, e.g. 20 % / 57 % / 100 % in months 1-3 (DRT-PRR after Haiyan); 0 before
+    activation (negative days).
+    """
+    days = np.asarray(days_since_activation)
+    idx = np.minimum(np.maximum(days, 0) // ramp_days, len(ramp) - 1).astype(int)
+    return np.where(days >= 0, np.asarray(ramp)[idx], 0.0)
+
+
+def return_probability(shocks: np.ndarray, penalty: float) -> np.ndarray:
+    """Chance a repaired household returns rather than settling elsewhere: (1 - penalty)^(k-1).
+
+    ``k`` is how often it has been displaced; repeated shocks mainly suppress return (Entwisle
+    et al. 2020, PNAS 117:17659).
+    """
+    return (1.0 - penalty) ** np.maximum(np.asarray(shocks, dtype=float) - 1.0, 0.0)
+
+
+def livelihood_loss(stress: np.ndarray, threshold: float, loss_per_unit: float,
+                    max_loss: float) -> np.ndarray:
+    """Share of income lost to slow-onset stress: min(max_loss, slope * max(0, x - threshold)).
+
+    A linear damage function above a tolerance threshold, as for crop yield losses under
+    drought and heat (Schlenker & Roberts 2009, PNAS 106:15594); drought income losses
+    drive both the wish to move and trapping (Cattaneo & Peri 2016, J. Dev. Econ. 122:127).
+    """
+    return np.minimum(max_loss, loss_per_unit * np.maximum(0.0, stress - threshold))
