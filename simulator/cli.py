@@ -149,13 +149,14 @@ class SweepProgress:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweep import claim, combine, execute, worker_count
+    from .sweep import claim, combine, execute, lock, worker_count
     from .sweepspec import load_sweep
 
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers", f"expected an integer >= 1, got {args.workers}")
     sweep = load_sweep(args.spec)
     claim(sweep, args.out)
+    held = lock(args.out)
     if not args.combine:
         workers = worker_count(args.workers)
         t0 = time.perf_counter()
@@ -167,6 +168,7 @@ def _sweep(args: argparse.Namespace) -> int:
               + (f", {len(statuses) / minutes:.1f} runs/min" if statuses else "")
               + f"; {len(sweep.tasks) - len(statuses)} already done")
     out, failed = combine(sweep, args.out)
+    held.close()
     print(f"Combined into {out}/sweep.nc and {out}/summary.csv"
           + (" (and sensitivity.csv)" if (out / "sensitivity.csv").exists() else ""))
     if failed:

@@ -211,8 +211,8 @@ class DisplacementModel(mesa.Model):
         ids = households_in_cells(self.cell_start, np.flatnonzero(depth > 0))
         d = depth[hh.cell[ids]]
         hh.last_flood_step[ids] = t
-        dmg = np.maximum(hh.damage[ids], self.damage(ids, d))
-        hh.damage[ids] = dmg
+        dmg = self.damage(ids, d)  # this step's damage decides displacement
+        hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst so far sets the repairs
         state = hh.state[ids]
         away = state == State.DISPLACED
         hh.due_step[ids[away & (d >= self.config.return_.receded_depth_m)]] = NO_STEP

@@ -50,7 +50,9 @@ def _admit_all(dest: np.ndarray, persons: np.ndarray, u_priority: np.ndarray,
                u_accept: np.ndarray, occupancy: np.ndarray, capacity: np.ndarray,
                soft_start: float) -> tuple[np.ndarray, np.ndarray]:
     """Screen every applicant (see :func:`admit`); also return candidate persons per destination."""
-    order = np.argsort(dest + u_priority)  # by destination, then priority (u < 1)
+    # by destination, then priority: u < 1 rounds to at most 2*dest + 1 < 2*(dest + 1), so the
+    # destinations never mix; ties keep input order
+    order = np.argsort(2.0 * dest + u_priority, kind="stable")
     d, p = dest[order], persons[order].astype(np.int64)
     cap, occ = capacity[d].astype(float), occupancy[d].astype(float)
     before = group_cumsum_before(d, p)

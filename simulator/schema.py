@@ -173,7 +173,7 @@ class PlacementConfig(Strict):
 class ReturnConfig(Strict):
     """Return home after displacement (DESIGN.md §4.3 rule 6)."""
 
-    receded_depth_m: float = Field(default=0.05, ge=0)
+    receded_depth_m: float = Field(default=0.05, gt=0)
     repair_days_total_loss: float = Field(default=365.0, ge=0)
     repair_time_spread: float = Field(default=0.5, ge=0, lt=1)
     min_days_away: float = Field(default=0.0, ge=0)

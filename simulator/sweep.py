@@ -24,7 +24,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -39,24 +38,21 @@ OUTCOMES = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
             "relocated_at_end", "peak_evacuated", "adapted_at_end")
 
 
-@lru_cache(maxsize=4)
-def _inputs(key: str):
+_INPUTS: dict[str, object] = {}  # per worker process: inputs by what they depend on
+
+
+def _inputs(scenario):
+    """The scenario's inputs, reused across runs in this worker that share files and time axis."""
     from .inputs import load_inputs
 
-    return load_inputs(scenario_from_toml(key))
-
-
-def _inputs_key(toml_text: str) -> str:
-    """The scenario with only what inputs depend on (files, grid, time axis), as a cache key."""
-    cfg = scenario_from_toml(toml_text)
-    keep = cfg.model_copy(update={"seed": 0, "name": "inputs", "description": "",
-                                  "capacity": type(cfg.capacity)(),
-                                  "impact": type(cfg.impact)(),
-                                  "placement": type(cfg.placement)(),
-                                  "return_": type(cfg.return_)()})
-    from .config import dump_toml
-
-    return dump_toml(keep)
+    key = json.dumps(scenario.model_dump(mode="json", include={
+        "hazard", "population", "regions", "start_date", "step_days", "n_steps"}),
+        sort_keys=True)
+    if key not in _INPUTS:
+        if len(_INPUTS) >= 4:
+            _INPUTS.pop(next(iter(_INPUTS)))
+        _INPUTS[key] = load_inputs(scenario)
+    return _INPUTS[key]
 
 
 def run_task(task: RunTask, runs_dir: str) -> dict:
@@ -67,8 +63,7 @@ def run_task(task: RunTask, runs_dir: str) -> dict:
     start = time.perf_counter()
     try:
         scenario = scenario_from_toml(task.config_toml)
-        inputs = _inputs(_inputs_key(task.config_toml))
-        run_scenario(scenario, out=out, inputs=inputs)
+        run_scenario(scenario, out=out, inputs=_inputs(scenario))
         return {"run_id": task.run_id, "ok": True, "seconds": time.perf_counter() - start}
     except Exception as exc:  # noqa: BLE001 - one failed run must not stop the sweep
         tmp = Path(runs_dir) / f".{task.run_id}.tmp-err-{os.getpid()}"
@@ -77,6 +72,9 @@ def run_task(task: RunTask, runs_dir: str) -> dict:
         (tmp / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n\n"
                                        + traceback.format_exc(), encoding="utf-8")
         (tmp / "config.toml").write_text(task.config_toml, encoding="utf-8")
+        if (out / "results.nc").exists():  # never destroy a finished run
+            shutil.rmtree(tmp, ignore_errors=True)
+            return {"run_id": task.run_id, "ok": True, "seconds": time.perf_counter() - start}
         shutil.rmtree(out, ignore_errors=True)
         os.rename(tmp, out)
         return {"run_id": task.run_id, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
@@ -100,7 +98,7 @@ def claim(sweep: Sweep, out: Path) -> None:
             raise InputError(out, "--out: folder holds a different sweep; choose another "
                                   "folder (nothing is ever overwritten)")
         return
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
         raise InputError(out, "--out: folder already holds files that are not this sweep; "
                               "choose another folder (nothing is ever overwritten)")
     out.mkdir(parents=True, exist_ok=True)
@@ -113,11 +111,12 @@ def prepare(sweep: Sweep, out: Path) -> list[RunTask]:
     runs.mkdir(parents=True, exist_ok=True)
     for stale in runs.glob(".*.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    todo = []
+    todo, seen = [], set()
     for task in sweep.tasks:
         folder = runs / task.run_id
-        if (folder / "results.nc").is_file():
-            continue
+        if task.run_id in seen or (folder / "results.nc").is_file():
+            continue  # identical points share one run (e.g. repeated Morris levels)
+        seen.add(task.run_id)
         if (folder / "error.txt").is_file():
             shutil.rmtree(folder)  # a failed attempt: try again
         todo.append(task)
@@ -166,6 +165,22 @@ def _dask(tasks: list[RunTask], runs_dir: str, workers: int, scheduler: str | No
             if cluster is not None:
                 cluster.close()
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+def lock(out: Path):
+    """Hold an exclusive lock on the sweep folder, or fail: one sweep process per folder."""
+    import fcntl
+
+    from .errors import InputError
+
+    out.mkdir(parents=True, exist_ok=True)
+    fh = (out / ".lock").open("w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise InputError(out, "--out: another climdisp sweep is using this folder") from None
+    return fh
 
 
 def execute(sweep: Sweep, out: Path, workers: int = 1, engine: str = "local",
@@ -224,14 +239,16 @@ def combine(sweep: Sweep, out: Path) -> tuple[Path, list[str]]:
         coords = {"run": [task.index], "run_id": ("run", [task.run_id]),
                   "replicate": ("run", [task.replicate]), "seed": ("run", [task.seed])}
         for name, value in task.params.items():
-            coords[_coord_name(name)] = ("run", [value], {"parameter_path": name})
+            if _coord_name(name) not in coords:  # a swept 'seed' is already the seed coordinate
+                coords[_coord_name(name)] = ("run", [value], {"parameter_path": name})
         parts.append(ds.drop_attrs().expand_dims(run=1).assign_coords(coords))
     if parts:
         combined = xr.concat(parts, dim="run", join="outer", combine_attrs="drop")
         for var in combined.data_vars:
             combined[var].attrs = parts[0][var].attrs
         for name in sweep.parameters:
-            combined[_coord_name(name)].attrs = {"parameter_path": name}
+            if _coord_name(name) not in ("run", "run_id", "replicate", "seed"):
+                combined[_coord_name(name)].attrs = {"parameter_path": name}
         combined.attrs = {"sweep": sweep.name, "method": sweep.method,
                           "parameters": json.dumps(sweep.parameters),
                           "sweep_toml": sweep.path.read_text(encoding="utf-8"),

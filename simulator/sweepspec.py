@@ -146,6 +146,7 @@ def _points(spec: SweepFile, path: Path) -> tuple[str, list[str], list[dict], di
     integer = [all(isinstance(b, int) for b in raw[k]) for k in names]
     points = [{k: (int(round(v)) if is_int else float(v))
                for k, v, is_int in zip(names, row, integer)} for row in x]
+    x = np.array([[pt[k] for k in names] for pt in points], dtype=float)  # values as run
     return s.method, names, points, problem, x
 
 
@@ -162,7 +163,6 @@ def load_sweep(path: str | Path) -> Sweep:
     method, names, points, problem, x = _points(spec, path)
     base_cfg = load_scenario(base, list(spec.set))
     region_names = set(read_names(base_cfg.regions.names).values())
-    seeds = replicate_seeds(base_cfg.seed, spec.replicates)
     tasks, cache = [], {}
     for p, point in enumerate(points):
         overrides = [*spec.set, *(f"{k}={_toml_value(v)}" for k, v in point.items())]
@@ -175,7 +175,7 @@ def load_sweep(path: str | Path) -> Sweep:
             label = f"{section}.{where}: " if where else ""
             raise InputError(path, f"{label}{exc.message}") from None
         _check_regions(cfg, region_names, path, method)
-        for r, seed in enumerate(seeds):
+        for r, seed in enumerate(replicate_seeds(cfg.seed, spec.replicates)):
             run_cfg = cfg.model_copy(update={"seed": seed})
             text = cache.setdefault((p, r), dump_toml(run_cfg))
             tasks.append(RunTask(index=len(tasks), point=p, replicate=r, seed=seed,

@@ -155,3 +155,22 @@ def test_full_home_region_sends_people_to_other_region_by_gravity(case):
     north = ds["occupancy"].sel(region="North", place="shelter").isel(time=0).item()
     assert north == ds["persons"].sel(state="displaced").isel(time=0).sum().item() > 0
     assert ds["flows"].sel(origin="South", destination="North").isel(time=0).item() == north
+
+
+def test_old_damage_does_not_displace_again_in_a_shallow_later_flood(case):
+    """Displacement is decided on this step's damage, not on the worst damage ever seen."""
+    depth = np.zeros((NT, 4, 5), dtype=np.float32)
+    depth[0:3, 0, 0] = 2.0  # a deep flood; with p = 0.2 many households stay home damaged
+    depth[6:10, 0, 0] = 0.1  # a shallow flood later: damage well below the threshold
+    path = case(depth=depth, persons=np.full((4, 5), 4500.0), scenario={
+        "impact": {"method": "damage_ratio", "displacement_probability": 0.2}})
+    ds = DisplacementModel(load_scenario(path)).run()
+    new = ds["newly_displaced"].sum("region").values
+    assert new[:3].sum() > 0 and new[6:].sum() == 0
+
+
+def test_zero_receded_depth_is_rejected(case):
+    from simulator.errors import InputError
+
+    with pytest.raises(InputError, match="return.receded_depth_m: Input should be greater than 0"):
+        load_scenario(case(), ["return.receded_depth_m=0"])

@@ -91,3 +91,13 @@ def test_screening_shortcut_equals_screening_everyone(n, n_dest, seed, soft, fac
     fast = admit(dest, persons, up, ua, occupancy, capacity, soft, screen_factor=factor)
     full, _ = _admit_all(dest, persons, up, ua, occupancy, capacity, soft)
     assert np.array_equal(fast, full)
+
+
+def test_priority_next_to_one_never_mixes_destinations():
+    """u = 1 - 2^-53 (a value the streams can return) must not spill into the next place."""
+    dest = np.array([2, 1, 2])
+    u = np.array([0.0, 1 - 2**-53, 0.0])
+    cap = np.array([0, 5, 5])
+    ok = admit(dest, np.full(3, 5), u, np.zeros(3), np.zeros(3, int), cap, 1.0)
+    admitted = np.bincount(dest[ok], np.full(3, 5)[ok], 3)
+    assert (admitted <= cap).all() and admitted[1] == 5

@@ -178,3 +178,30 @@ def test_out_folder_of_another_sweep_or_of_other_files_is_refused(case, capsys):
     assert sweep_cli(spec, mine) == 2
     assert "folder already holds files that are not this sweep" in capsys.readouterr().err
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_repeated_points_share_one_run_and_all_succeed(case):
+    """A sample that repeats a point (integer range of 3 values, 10 draws) must not fail."""
+    body = ('base = "{base}"\n[sample]\nmethod = "latin"\nn = 10\n[sample.ranges]\n'
+            '"capacity.default.shelter" = [100, 102]\n')
+    spec = write_spec(case(), body)
+    out = spec.parent / "out"
+    assert sweep_cli(spec, out, "--workers", "2") == 0
+    assert sweep_cli(spec, out, "--workers", "2") == 0  # and a resume finds nothing to redo
+    ds = xr.load_dataset(out / "sweep.nc")
+    assert ds.sizes["run"] == 10 and len(set(ds["run_id"].values)) <= 3
+
+
+def test_seed_as_a_parameter_gives_distinct_runs(case):
+    body = 'base = "{base}"\n[grid]\nseed = [1, 2]\n"impact.displacement_probability" = [0.3]\n'
+    spec = write_spec(case(), body)
+    sweep = load_sweep(spec)
+    assert [t.seed for t in sweep.tasks] == [1, 2] and len({t.run_id for t in sweep.tasks}) == 2
+
+
+def test_custom_damage_curves_work_in_a_sweep(case):
+    path = case(scenario={"impact": {"curves": {"mud": {"depths_m": [0.0, 1.0],
+                                                        "damage_ratio": [0.0, 1.0]}}},
+                          "population": {"building_class_shares": {"mud": 1.0}}})
+    spec = write_spec(path, 'base = "{base}"\n[grid]\n"impact.depth_threshold_m" = [1.0, 1.5]\n')
+    assert sweep_cli(spec, spec.parent / "out", "--workers", "1") == 0
