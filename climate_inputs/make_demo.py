@@ -58,6 +58,18 @@ def flood_depth(y, land, hand, above_coast, n_days=120):
     return np.where(land, np.maximum(river, coast), 0.0).astype(np.float32)
 
 
+def drought(x, y, land, n_months=24):
+    """Monthly drought severity index (0 none, 3 extreme; like -SPI) on the hills in year 2.
+
+    A rain-fed farming drought in the West and East Hills from month 12, peaking about month 17,
+    absent in the valley and delta (irrigated, or fed by the river).
+    """
+    t = np.arange(n_months, dtype=float)[:, None, None]
+    hills = np.clip((np.abs(x - 62.0) - 30.0) / 15.0, 0.0, 1.0) * (y > 30.0)
+    severity = 2.8 * np.exp(-((t - 17.0) / 3.0) ** 2) * (t >= 12)
+    return np.where(land, severity * hills, 0.0).astype(np.float32)
+
+
 def population(x, y, land, dx, rng):
     """Persons per cell: rural background, river corridor, coastal strip, two cities."""
     cell_km2 = (0.01 * KM_PER_DEG_LON) * (0.01 * KM_PER_DEG_LAT)
@@ -81,6 +93,7 @@ def main() -> None:
     depth = flood_depth(y, land, hand, above_coast)
     pop = population(x, y, land, dx, rng)
     region = regions(x, y, land)
+    dry = drought(x, y, land)
     OUT.mkdir(exist_ok=True)
     time = np.datetime64("2026-07-01") + np.arange(depth.shape[0]).astype("timedelta64[D]")
     coords = {"lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
@@ -95,6 +108,14 @@ def main() -> None:
     hz.to_netcdf(OUT / "flood_depth.nc", encoding={"flood_depth": {
         "dtype": "int16", "scale_factor": 0.01, "_FillValue": -32768, "zlib": True,
         "complevel": 6}, "time": {"units": "days since 2026-07-01", "calendar": "standard"}})
+    months = (np.datetime64("2026-07", "M") + np.arange(dry.shape[0])).astype("datetime64[ns]")
+    xr.Dataset({"drought_index": (("time", "lat", "lon"), dry,
+                                  {"units": "1", "long_name": "drought severity index "
+                                   "(0 none, 1 moderate, 2 severe, 3 extreme; like -SPI)"})},
+               coords={"time": months, **coords}, attrs={"Conventions": "CF-1.8"}).to_netcdf(
+        OUT / "drought.nc", encoding={"drought_index": {"zlib": True, "dtype": "int16",
+                                                        "scale_factor": 0.01,
+                                                        "_FillValue": -32768}})
     xr.Dataset({"population": (("lat", "lon"), pop,
                                {"units": "persons", "long_name": "resident persons per cell"})},
                coords=coords, attrs={"Conventions": "CF-1.8"}).to_netcdf(

@@ -18,8 +18,8 @@ from .errors import InputError
 from .schema import Scenario
 
 #: Fields holding file paths, resolved relative to the file that sets them.
-PATH_FIELDS = (("hazard", "file"), ("population", "file"), ("regions", "file"),
-               ("regions", "names"))
+PATH_FIELDS = (("hazard", "file"), ("stress", "file"), ("population", "file"),
+               ("regions", "file"), ("regions", "names"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

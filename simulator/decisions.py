@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .behaviour import (annualised_cost, can_afford_adaptation, discount_sum, eu_migrate, eu_stay,
-                        evacuation_probability, migration_cost, risk_perception, update_trust)
+                        evacuation_probability, livelihood_loss, migration_cost, risk_perception,
+                        update_trust)
 from .households import AT_HOME_STATES, NO_STEP, State, households_in_cells
 from .placement import admit
 
@@ -48,8 +49,9 @@ def decide(model: DisplacementModel, t: int) -> None:
     cell, home = hh.cell[ids], hh.region[ids].astype(np.int64)
     p_obj = np.where(model.design_depth[cell] > 0, 1.0 / cfg.hazard.return_period_years, 0.0)
     p = np.minimum(1.0, risk_perception(years_since_flood(model, ids, t)) * p_obj)
-    income = hh.income[ids].astype(float)
-    value = income * cfg.population.house_value_income_ratio
+    base_income = hh.income[ids].astype(float)
+    value = base_income * cfg.population.house_value_income_ratio
+    income = base_income * (1.0 - _stress_loss(model, t, cell))
     design = model.design_depth[cell]
     adapted = hh.adapted[ids] == 1
     hh.adapted[ids] = 1
@@ -64,8 +66,8 @@ def decide(model: DisplacementModel, t: int) -> None:
     can_adapt = ~adapted & can_afford_adaptation(np.full(ids.size, cost_a), income,
                                                  b.adaptation_max_income_share)
     eu_a = np.where(can_adapt, eu_stay(income, p, dmg_adapted, cost_a, s, floor), -np.inf)
-    dest, eu_m, cost_m = _best_destination(model, home, income, floor, s)
-    wants = (eu_m > np.maximum(eu_s, eu_a)) & (p_obj > 0)
+    dest, eu_m, cost_m = _best_destination(model, home, base_income, floor, s)
+    wants = eu_m > np.maximum(eu_s, eu_a)  # flood risk or lost livelihood at home
     able = hh.savings[ids] >= cost_m
     if b.max_household_size_to_migrate is not None:
         able &= hh.size[ids] <= b.max_household_size_to_migrate
@@ -84,6 +86,24 @@ def decide(model: DisplacementModel, t: int) -> None:
     model.set_state(ids[changed], new_state[changed])
     movers = _relocate(model, t, ids[go], dest[go], cost_m[go], paid=False)
     _planned_relocation(model, t, ids, dest, p_obj * dmg_now, movers)
+
+
+def _stress_loss(model: DisplacementModel, t: int, cell: np.ndarray) -> np.ndarray:
+    """Income share lost to slow-onset stress over the past decision interval; savings pay."""
+    stress = model.inputs.stress
+    if stress is None:
+        return np.zeros(cell.size)
+    cfg, hh = model.config, model.households
+    n = max(1, cfg.behaviour.decision_interval_days // cfg.step_days)
+    worst = stress.values[max(0, t - n):t + 1].max(axis=0)[cell]
+    s = cfg.stress
+    loss = livelihood_loss(worst, s.threshold, s.loss_per_unit, s.max_loss)
+    ids = np.flatnonzero(np.isin(hh.state, HOME))
+    years = cfg.behaviour.decision_interval_days / DAYS_PER_YEAR
+    lost = (loss * hh.income[ids] * years).astype(np.float32)
+    hh.savings[ids] = np.maximum(hh.savings[ids] - lost, 0.0)
+    model.recorder.livelihood_loss[t] = np.bincount(hh.region[ids], lost, model.persons.shape[0])
+    return loss
 
 
 def _draw(model: DisplacementModel, t: int, ids: np.ndarray, mask: np.ndarray,

@@ -30,7 +30,7 @@ from .schema import HazardConfig, Scenario
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
 #: The physical quantity each hazard kind must have, and the SI unit the model uses.
-KIND_UNITS = {"flood_depth": "m"}
+KIND_UNITS = {"flood_depth": "m", "drought_index": "dimensionless", "heat_days": "day"}
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +75,8 @@ def si_factor(units: str | None, declared: str | None, kind: str, where: Path,
     unit = units or declared
     if not unit:
         raise InputError(where, f"{field}: the variable has no 'units' attribute; declare them in "
-                                f"the scenario, e.g. hazard.units = \"{KIND_UNITS[kind]}\"")
+                                f"the scenario, e.g. {field.split('.')[0]}.units = "
+                                f"\"{KIND_UNITS[kind]}\"")
     ureg = _units()
     try:
         return float(ureg.Quantity(1.0, unit).to(KIND_UNITS[kind]).magnitude)
@@ -152,20 +153,22 @@ def _sample_at_cells(da: xr.DataArray, ydim: str, xdim: str, cell_y: np.ndarray,
                    xdim: xr.DataArray(cell_x, dims="cell")}, method="nearest")
 
 
-def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray) -> HazardSeries:
+def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
+                section: str = "hazard") -> HazardSeries:
     """Read the scenario's hazard and return it per model step at the populated cells.
 
     Args:
         scenario: the validated scenario.
         cell_y: y coordinate (latitude) of each populated cell, in the hazard grid's system.
         cell_x: x coordinate (longitude) of each populated cell.
+        section: the scenario section to read: ``hazard`` or ``stress`` (slow-onset).
 
     Raises:
         InputError: for a missing file or variable, missing or unknown units, a grid that does not
             cover the population, a hazard that is missing everywhere or outside the period.
     """
-    cfg: HazardConfig = scenario.hazard
-    where, field = cfg.file, "hazard"
+    cfg: HazardConfig = getattr(scenario, section)
+    where, field = cfg.file, section
     da = open_variable(cfg.file, cfg.variable, field)
     ydim, xdim = spatial_dims(da, where, f"{field}.variable")
     extra = [d for d in da.dims if d not in (ydim, xdim, "time")]

@@ -35,6 +35,7 @@ class Inputs:
     geographic: bool  #: True for lat/lon, False for projected x/y
     distance_km: np.ndarray  #: (region, region) centroid distances
     hazard: HazardSeries
+    stress: HazardSeries | None = None  #: slow-onset stress per step and cell, if any
     file_hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -133,10 +134,13 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     geographic = ydim != "y"
     cy, cx = centroids(cell_y, cell_x, cell_region, cell_persons, len(names))
     hazard = load_hazard(scenario, cell_y, cell_x)
+    stress = load_hazard(scenario, cell_y, cell_x, "stress") if scenario.stress else None
     files = {scenario.hazard.file, scenario.regions.file, scenario.regions.names, pop_source}
+    if scenario.stress:
+        files.add(scenario.stress.file)
     return Inputs(
         region_names=names, cell_y=cell_y, cell_x=cell_x, cell_region=cell_region,
         cell_persons=cell_persons, grid_index=flat, grid_shape=persons.shape, grid_y=ys,
         grid_x=xs, geographic=geographic, distance_km=distance_matrix_km(cy, cx, geographic),
-        hazard=hazard,
+        hazard=hazard, stress=stress,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)})

@@ -331,6 +331,7 @@ class DisplacementModel(mesa.Model):
                         -1)
         self.flow(hh.stay_region[back], hh.region[back], hh.size[back])
         np.add.at(self.recorder.returns[t], hh.region[due[~settle]], hh.size[due[~settle]])
+        np.add.at(self.recorder.settled[t], hh.region[stay], hh.size[stay])
         self.set_state(evac_back, self.home_state(evac_back))
         self.set_state(due[~settle], State.RETURNED)
         self.set_state(stay, State.RELOCATED)

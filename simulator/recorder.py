@@ -26,10 +26,12 @@ class Recorder:
         self.unmet_shelter = np.zeros((n_steps, r), dtype=np.int64)
         self.newly_displaced = np.zeros((n_steps, r), dtype=np.int64)
         self.returns = np.zeros((n_steps, r), dtype=np.int64)
+        self.settled = np.zeros((n_steps, r), dtype=np.int64)
         self.hazard_max = np.zeros((n_steps, r), dtype=np.float32)
         self.evacuations = np.zeros((n_steps, r), dtype=np.int64)
         self.relocations = np.zeros((n_steps, r), dtype=np.int64)
         self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
+        self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
 
     def record(self, step: int, persons: np.ndarray, occupancy: np.ndarray,
                capacity: np.ndarray, unmet_shelter: np.ndarray) -> None:
@@ -64,6 +66,9 @@ class Recorder:
                 "returns": (("time", "region"), self.returns, {
                     **person, "long_name": "persons returning home during the step, by home "
                                            "region"}),
+                "settled": (("time", "region"), self.settled, {
+                    **person, "long_name": "displaced persons settling where they stay instead "
+                                           "of returning (repeated shocks), by home region"}),
                 "hazard_max": (("time", "region"), self.hazard_max, {
                     "units": "m", "long_name": "maximum hazard intensity at populated cells"}),
                 "evacuations": (("time", "region"), self.evacuations, {
@@ -72,6 +77,9 @@ class Recorder:
                 "relocations": (("time", "region"), self.relocations, {
                     **person, "long_name": "persons relocating permanently (proactive "
                                            "migration or planned relocation), by home region"}),
+                "livelihood_loss": (("time", "region"), self.livelihood_loss, {
+                    "units": "currency", "long_name": "income lost to slow-onset stress since "
+                                                      "the last decision, households at home"}),
                 "protracted": (("time", "region", "duration"), self.protracted, {
                     **person, "long_name": "persons displaced for longer than the duration, "
                                            "by home region"}),

@@ -52,6 +52,20 @@ class HazardConfig(Strict):
     duration_days: int | None = Field(default=None, gt=0)
 
 
+class StressConfig(Strict):
+    """Slow-onset stress (drought, heat) that erodes livelihoods (DESIGN.md §4.3 rule 1)."""
+
+    file: Path
+    variable: str = Field(min_length=1)
+    kind: Literal["drought_index", "heat_days"] = "drought_index"
+    units: str | None = None
+    event_date: dt.date | None = None
+    duration_days: int | None = Field(default=None, gt=0)
+    threshold: float = 1.0
+    loss_per_unit: float = Field(default=0.1, ge=0)
+    max_loss: float = Field(default=0.5, ge=0, le=1)
+
+
 class PopulationConfig(Strict):
     """Where people live and how households are synthesised."""
 
@@ -242,6 +256,7 @@ class Scenario(Strict):
     step_days: int = Field(gt=0, le=366)
     n_steps: int = Field(gt=0, le=100_000)
     hazard: HazardConfig
+    stress: StressConfig | None = None
     population: PopulationConfig
     regions: RegionsConfig
     capacity: CapacityConfig = CapacityConfig()

@@ -46,7 +46,7 @@ def _inputs(scenario):
     from .inputs import load_inputs
 
     key = json.dumps(scenario.model_dump(mode="json", include={
-        "hazard", "population", "regions", "start_date", "step_days", "n_steps"}),
+        "hazard", "stress", "population", "regions", "start_date", "step_days", "n_steps"}),
         sort_keys=True)
     if key not in _INPUTS:
         if len(_INPUTS) >= 4:

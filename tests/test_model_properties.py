@@ -36,19 +36,20 @@ def test_occupancy_never_exceeds_capacity(demo_run):
     assert (occ == cap).any()  # capacity does bind somewhere in the demo, so the check bites
 
 
-def test_displaced_persons_equal_occupancy(demo_run):
+def test_persons_away_equal_occupancy(demo_run):
     _, ds = demo_run
-    displaced = ds["persons"].sel(state="displaced").sum("region")
+    away = ds["persons"].sel(state=["displaced", "evacuated"]).sum(["region", "state"])
     staying = ds["occupancy"].sum(["region", "place"])
-    assert (displaced == staying).all()
+    assert (away == staying).all() and (ds["persons"].sel(state="evacuated") > 0).any()
 
 
 def test_flows_balance_stocks(demo_run):
-    """Displacements and returns are flows: inflow minus outflow equals the change of stock."""
+    """Displacement, return and settling are flows: in minus out equals the change of stock."""
     _, ds = demo_run
     displaced = ds["persons"].sel(state="displaced").sum("region").values
     change = np.diff(np.concatenate([[0], displaced]))
-    assert (change == ds["newly_displaced"].sum("region") - ds["returns"].sum("region")).all()
+    out = ds["returns"] + ds["settled"]
+    assert (change == (ds["newly_displaced"] - out).sum("region")).all()
 
 
 def test_same_seed_bit_identical_and_different_seed_differs(tmp_path):
