@@ -12,10 +12,11 @@ def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
     Columns: residents; peak displaced persons and its date; displaced person-days; peak shelter
     (shelter + camp) occupancy, its capacity and the first date it was full; peak unmet shelter
     (persons) and unmet-shelter person-days; returned persons and persons still displaced at the
-    end.
+    end; peak evacuated and peak trapped persons; relocated and adapted persons at the end.
     """
     step_days = float(ds.attrs.get("step_days", 1))
     displaced = ds["persons"].sel(state="displaced")
+    state = ds["persons"]
     public = ds["occupancy"].sel(place=["shelter", "camp"]).sum("place")
     public_cap = ds["capacity"].sel(place=["shelter", "camp"]).sum("place")
     residents = ds["persons"].isel(time=0).sum("state")
@@ -41,6 +42,10 @@ def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
             "unmet_shelter_person_days": float(unmet.sum() * step_days),
             "returned": int(pick(ds["returns"]).values.sum()) if "returns" in ds else 0,
             "displaced_at_end": int(disp[-1]),
+            "peak_evacuated": int(pick(state.sel(state="evacuated")).values.max()),
+            "peak_trapped": int(pick(state.sel(state="trapped")).values.max()),
+            "relocated_at_end": int(pick(state.sel(state="relocated")).values[-1]),
+            "adapted_at_end": int(pick(state.sel(state="adapted")).values[-1]),
         })
     return rows
 
@@ -53,7 +58,9 @@ def format_table(rows: list[dict[str, object]]) -> str:
             ("shelter_capacity", "capacity", "{:,}"), ("shelter_full_from", "full from", "{}"),
             ("peak_unmet_shelter", "unmet peak", "{:,}"),
             ("unmet_shelter_person_days", "unmet person-days", "{:,.0f}"),
-            ("displaced_at_end", "still displaced", "{:,}")]
+            ("displaced_at_end", "still displaced", "{:,}"),
+            ("peak_evacuated", "evacuated peak", "{:,}"), ("peak_trapped", "trapped peak", "{:,}"),
+            ("relocated_at_end", "relocated", "{:,}")]
     cells = [[fmt.format(row[key]) for key, _, fmt in cols] for row in rows]
     widths = [max(len(head), *(len(c[i]) for c in cells)) for i, (_, head, _) in enumerate(cols)]
     line = lambda vals: "  ".join(v.ljust(w) if i == 0 else v.rjust(w)  # noqa: E731

@@ -208,12 +208,7 @@ def _coord_name(path: str) -> str:
 
 def _outcomes(ds: xr.Dataset) -> dict[str, float]:
     total = region_summary(ds)[-1]
-    persons = ds["persons"].sum("region")
-    return {**{k: total[k] for k in OUTCOMES[:6]},
-            "peak_trapped": int(persons.sel(state="trapped").max()),
-            "relocated_at_end": int(persons.sel(state="relocated").isel(time=-1)),
-            "peak_evacuated": int(persons.sel(state="evacuated").max()),
-            "adapted_at_end": int(persons.sel(state="adapted").isel(time=-1))}
+    return {k: total[k] for k in OUTCOMES}
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:

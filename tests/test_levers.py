@@ -98,3 +98,15 @@ def test_each_variant_changes_one_lever_only(variant, lever):
                                              f"description={b.description!r}"])
     assert dump_toml(same) == dump_toml(b) and dump_toml(a) != dump_toml(b)
     assert np.isfinite(float(value))
+
+
+def test_planned_relocation_moves_the_programme_size_of_most_exposed(inputs):
+    cfg = load_scenario(SCEN / "demo.toml", ["n_steps=1", "behaviour.enabled=true",
+                                             "levers.planned_relocation_households_per_year=400",
+                                             "behaviour.decision_interval_days=365"])
+    model = DisplacementModel(cfg, inputs=inputs)
+    model.step()
+    moved = np.flatnonzero(model.households.state == 4)  # State.RELOCATED
+    assert moved.size == 400
+    exposed = model.design_depth[model.households.cell[moved]]
+    assert (exposed > 0).all()
