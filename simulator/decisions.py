@@ -14,13 +14,14 @@ import numpy as np
 from .behaviour import (annualised_cost, can_afford_adaptation, discount_sum, eu_migrate, eu_stay,
                         evacuation_probability, livelihood_loss, migration_cost, risk_perception,
                         update_trust)
-from .households import AT_HOME_STATES, NO_STEP, State, households_in_cells
+from scipy.special import ndtri
+
+from .households import HOME, NO_STEP, State, households_in_cells
 from .placement import admit
 
 if TYPE_CHECKING:
     from .model import DisplacementModel
 
-HOME = np.array(AT_HOME_STATES, dtype=np.uint8)
 DAYS_PER_YEAR = 365.25
 
 
@@ -39,25 +40,53 @@ def years_since_flood(model: DisplacementModel, ids: np.ndarray, t: int) -> np.n
     return np.where(last == NO_STEP, before, elapsed)
 
 
+CHUNK = 1 << 20  #: households evaluated at once, so temporaries stay bounded at any size
+
+
 def decide(model: DisplacementModel, t: int) -> None:
     """Stay, adapt or migrate by subjective expected utility; trap, adapt and relocate."""
-    hh, cfg = model.households, model.config
-    b = cfg.behaviour
+    hh, b = model.households, model.config.behaviour
     ids = np.flatnonzero(np.isin(hh.state, HOME))
     if ids.size == 0:
         return
+    loss = _stress_loss(model, t, ids)
+    parts = [_evaluate(model, t, ids[i:i + CHUNK], loss[i:i + CHUNK])
+             for i in range(0, ids.size, CHUNK)]
+    adapt, trapped, wants_able, dest, cost_m, exposure = (
+        np.concatenate([p[k] for p in parts]) for k in range(6))
+    years = b.decision_interval_days / DAYS_PER_YEAR
+    share = 1.0 - (1.0 - b.migration_intention_share_per_year) ** years
+    go = _draw(model, t, ids, wants_able, share)
+    hh.adapted[ids[adapt]] = 1
+    new_state = hh.state[ids].copy()
+    released = (new_state == State.TRAPPED) & ~trapped  # no longer wants to, or now can
+    new_state[released] = model.home_state(ids[released])
+    new_state[adapt] = State.ADAPTED
+    new_state[trapped] = State.TRAPPED
+    changed = new_state != hh.state[ids]
+    model.set_state(ids[changed], new_state[changed])
+    movers = _relocate(model, t, ids[go], dest[go], cost_m[go], paid=False)
+    _planned_relocation(model, t, ids, dest, exposure, movers)
+
+
+def _evaluate(model: DisplacementModel, t: int, ids: np.ndarray, loss: np.ndarray) -> tuple:
+    """Expected utilities and gates for one chunk of households at home.
+
+    Returns compact arrays: adapt now, trapped, wants to and can migrate, best destination,
+    migration cost there, and expected yearly damage (for the planned-relocation programme).
+    """
+    hh, cfg = model.households, model.config
+    b = cfg.behaviour
     cell, home = hh.cell[ids], hh.region[ids].astype(np.int64)
-    p_obj = np.where(model.design_depth[cell] > 0, 1.0 / cfg.hazard.return_period_years, 0.0)
+    design = model.design_depth[cell]
+    p_obj = np.where(design > 0, 1.0 / cfg.hazard.return_period_years, 0.0)
     p = np.minimum(1.0, risk_perception(years_since_flood(model, ids, t)) * p_obj)
     base_income = hh.income[ids].astype(float)
     value = base_income * cfg.population.house_value_income_ratio
-    income = base_income * (1.0 - _stress_loss(model, t, cell))
-    design = model.design_depth[cell]
+    income = base_income * (1.0 - loss)
     adapted = hh.adapted[ids] == 1
-    hh.adapted[ids] = 1
-    dmg_adapted = model.damage(ids, design) * value
-    hh.adapted[ids] = adapted
-    dmg_now = np.where(adapted, dmg_adapted, model.damage(ids, design) * value)
+    dmg_adapted = model.damage(ids, design, np.ones(ids.size, dtype=bool)) * value
+    dmg_now = model.damage(ids, design) * value
     floor = b.subsistence_share * income
     s = discount_sum(b.horizon_years, b.discount_rate)
     eu_s = eu_stay(income, p, dmg_now, 0.0, s, floor)
@@ -71,34 +100,20 @@ def decide(model: DisplacementModel, t: int) -> None:
     able = hh.savings[ids] >= cost_m
     if b.max_household_size_to_migrate is not None:
         able &= hh.size[ids] <= b.max_household_size_to_migrate
-    adapt = ~wants & (eu_a > eu_s)
-    years = b.decision_interval_days / DAYS_PER_YEAR
-    share = 1.0 - (1.0 - b.migration_intention_share_per_year) ** years
-    go = _draw(model, t, ids, wants & able, share)
-    hh.adapted[ids[adapt]] = 1
-    trapped = wants & ~able
-    new_state = hh.state[ids].copy()
-    released = (new_state == State.TRAPPED) & ~trapped  # no longer wants to, or now can
-    new_state[released] = model.home_state(ids[released])
-    new_state[adapt] = State.ADAPTED
-    new_state[trapped] = State.TRAPPED
-    changed = new_state != hh.state[ids]
-    model.set_state(ids[changed], new_state[changed])
-    movers = _relocate(model, t, ids[go], dest[go], cost_m[go], paid=False)
-    _planned_relocation(model, t, ids, dest, p_obj * dmg_now, movers)
+    return (~wants & (eu_a > eu_s), wants & ~able, wants & able, dest.astype(np.int16),
+            cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32))
 
 
-def _stress_loss(model: DisplacementModel, t: int, cell: np.ndarray) -> np.ndarray:
-    """Income share lost to slow-onset stress over the past decision interval; savings pay."""
+def _stress_loss(model: DisplacementModel, t: int, ids: np.ndarray) -> np.ndarray:
+    """Income share of ``ids`` lost to slow-onset stress since the last decision; savings pay."""
     stress = model.inputs.stress
     if stress is None:
-        return np.zeros(cell.size)
+        return np.zeros(ids.size, dtype=np.float32)
     cfg, hh = model.config, model.households
     n = max(1, cfg.behaviour.decision_interval_days // cfg.step_days)
-    worst = stress.values[max(0, t - n):t + 1].max(axis=0)[cell]
+    worst = stress.values[max(0, t - n):t + 1].max(axis=0)[hh.cell[ids]]
     s = cfg.stress
-    loss = livelihood_loss(worst, s.threshold, s.loss_per_unit, s.max_loss)
-    ids = np.flatnonzero(np.isin(hh.state, HOME))
+    loss = livelihood_loss(worst, s.threshold, s.loss_per_unit, s.max_loss).astype(np.float32)
     years = cfg.behaviour.decision_interval_days / DAYS_PER_YEAR
     lost = (loss * hh.income[ids] * years).astype(np.float32)
     hh.savings[ids] = np.maximum(hh.savings[ids] - lost, 0.0)
@@ -174,15 +189,14 @@ def warn_and_evacuate(model: DisplacementModel, t: int, depth: np.ndarray) -> No
     if due is not None and due.size:
         hh.trust[due] = update_trust(hh.trust[due], flooded_now[hh.cell[due]], w.trust_gain,
                                      w.trust_loss).astype(np.float32)
-    lead = model._lead_steps()
+    lead = model.lead_steps()
     if t + lead >= model.config.n_steps:
         return
     future = model.inputs.hazard.at(t + lead) * model.cell_open
     cells = np.flatnonzero(future > 0)
     if cells.size == 0:
         return
-    z = np.sqrt(-2 * np.log1p(-model.streams.uniform("forecast", t, cells))) * np.cos(
-        2 * np.pi * model.streams.uniform("forecast", t + 1_000_003, cells))
+    z = ndtri(model.streams.uniform("forecast", t, cells))  # standard normal per cell
     forecast = future[cells] * np.exp(w.forecast_error_sd * z - w.forecast_error_sd ** 2 / 2)
     ids = households_in_cells(model.cell_start, cells[forecast >= w.forecast_threshold_m])
     ids = ids[np.isin(hh.state[ids], HOME) & ((hh.warned_step[ids] == NO_STEP)

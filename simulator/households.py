@@ -35,6 +35,7 @@ STATE_NAMES = tuple(s.name.lower() for s in State)
 Place = IntEnum("Place", [p.upper() for p in PLACES], start=0)
 AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED)
 AWAY_STATES = (State.EVACUATED, State.DISPLACED)
+HOME = np.array(AT_HOME_STATES, dtype=np.uint8)  #: for np.isin(state, HOME)
 NO_PLACE = 255  # households at home
 NO_STEP = -1
 

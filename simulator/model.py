@@ -20,8 +20,8 @@ from .behaviour import (activation_share, adapted_depth, income_quintile, return
 from .config import dump_toml
 from .decisions import decide, decision_step, warn_and_evacuate
 from .errors import InvariantError
-from .households import (AT_HOME_STATES, AWAY_STATES, NO_PLACE, NO_STEP, STATE_NAMES, Households,
-                         Place, State, cell_slices, households_in_cells, synthesise)
+from .households import (AWAY_STATES, HOME, NO_PLACE, NO_STEP, STATE_NAMES, Households, Place,
+                         State, cell_slices, households_in_cells, synthesise)
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
                       repair_days)
 from .inputs import Inputs, load_inputs
@@ -32,7 +32,6 @@ from .rng import Streams
 from .schema import CAPACITY_PLACES, PLACES, Scenario
 
 N_STATES, N_PLACES, N_CAP = len(STATE_NAMES), len(PLACES), len(CAPACITY_PLACES)
-HOME = np.array(AT_HOME_STATES, dtype=np.uint8)
 RAMPED = [Place.SHELTER, Place.CAMP]
 
 
@@ -200,10 +199,15 @@ class DisplacementModel(mesa.Model):
         self._record(t, depth)
         self.step_index += 1
 
-    def damage(self, ids: np.ndarray, depth_m: np.ndarray) -> np.ndarray:
-        """Damage ratio of the homes of ``ids`` at ``depth_m`` (dry-proofing applied)."""
+    def damage(self, ids: np.ndarray, depth_m: np.ndarray,
+               adapted: np.ndarray | None = None) -> np.ndarray:
+        """Damage ratio of the homes of ``ids`` at ``depth_m``, dry-proofed where ``adapted``.
+
+        ``adapted`` defaults to each household's own flag; pass all-True to price adaptation.
+        """
         hh, prot = self.households, self.config.behaviour.adaptation_protection_m
-        eff = np.where(hh.adapted[ids] == 1, adapted_depth(depth_m, prot), depth_m)
+        adapted = hh.adapted[ids] == 1 if adapted is None else adapted
+        eff = np.where(adapted, adapted_depth(depth_m, prot), depth_m)
         return damage_by_class(eff, hh.building_class[ids], self.curves)
 
     def _impact_and_displace(self, t: int, depth: np.ndarray) -> None:
@@ -308,7 +312,7 @@ class DisplacementModel(mesa.Model):
             return
         dry = depth[hh.cell[ids]] < ret.receded_depth_m
         evac = hh.state[ids] == State.EVACUATED
-        lead = self._lead_steps()
+        lead = self.lead_steps()
         evac_back = ids[evac & dry & (t > hh.warned_step[ids] + lead)]
         disp = ids[~evac]
         ddry = dry[~evac]
@@ -340,7 +344,8 @@ class DisplacementModel(mesa.Model):
         hh.damage[back], hh.due_step[back] = 0.0, NO_STEP
         self.away_ids = np.setdiff1d(ids, np.concatenate([back, stay]), assume_unique=True)
 
-    def _lead_steps(self) -> int:
+    def lead_steps(self) -> int:
+        """Steps between a forecast and the day it forecasts."""
         return int(np.ceil(self.config.warning.lead_time_days / self.config.step_days))
 
     def _record(self, t: int, depth: np.ndarray) -> None:
