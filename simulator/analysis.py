@@ -68,3 +68,101 @@ def format_table(rows: list[dict[str, object]]) -> str:
     out = [line([head for _, head, _ in cols]), line(["-" * w for w in widths])]
     out += [line(c) for c in cells[:-1]] + [line(["-" * w for w in widths]), line(cells[-1])]
     return "\n".join(out)
+
+
+#: Sphere minimum standards (Sphere Handbook 2018): covered living space, water quantity,
+#: toilets (1 per 50 people in the first month of an emergency, then 1 per 20) and water taps.
+SPHERE = {"covered_space_m2_per_person": 3.5, "water_l_per_person_day": 15.0,
+          "persons_per_toilet_first_month": 50.0, "persons_per_toilet_after": 20.0,
+          "persons_per_tap": 250.0}
+NEEDS = ("covered_space_m2", "water_l_per_day", "toilets", "taps")
+
+
+def replicates(ds: xr.Dataset) -> list[xr.Dataset]:
+    """The dataset's replicates (one dataset if it has no ``replicate`` dimension)."""
+    if "replicate" not in ds.dims:
+        return [ds]
+    return [ds.isel(replicate=i) for i in range(ds.sizes["replicate"])]
+
+
+def bands(rows_per_replicate: list[list[dict]]) -> dict[str, list[dict]]:
+    """Median and 5-95 % band of numeric indicators across replicates (rows in the same order)."""
+    out: dict[str, list[dict]] = {"median": [], "p05": [], "p95": []}
+    for rows in zip(*rows_per_replicate):
+        for stat, q in (("median", 50), ("p05", 5), ("p95", 95)):
+            row = {}
+            for key, value in rows[0].items():
+                vals = [r[key] for r in rows]
+                numeric = all(isinstance(v, int | float) for v in vals)
+                row[key] = float(np.percentile(vals, q)) if numeric else value
+            out[stat].append(row)
+    return out
+
+
+def place_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
+    """Per region and place type: peak occupancy, capacity then, first date it was full."""
+    rows, times = [], ds["time"].values
+    for region in ds["region"].values:
+        for place in ("host", "shelter", "camp", "rental"):
+            occ = ds["occupancy"].sel(region=region, place=place).values
+            cap = ds["capacity"].sel(region=region, place=place).values
+            if cap.max() == 0 and occ.max() == 0:
+                continue
+            full = np.flatnonzero((cap > 0) & (occ >= cap))
+            peak = int(np.argmax(occ))
+            rows.append({"region": str(region), "place": place, "peak_occupancy": int(occ[peak]),
+                         "capacity_at_peak": int(cap[peak]), "max_capacity": int(cap.max()),
+                         "first_full": str(times[full[0]])[:10] if full.size else ""})
+    return rows
+
+
+def duration_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
+    """Per region (and total): median displacement length and the shares beyond 3, 6, 12 months."""
+    hist = ds["displacement_duration"]
+    days = hist["duration_days"].values
+    rows = []
+    for name in [*map(str, ds["region"].values), "TOTAL"]:
+        h = (hist.sum("region") if name == "TOTAL" else hist.sel(region=name)).values
+        n = h.sum()
+        cum = np.cumsum(h)
+        median = float(days[np.searchsorted(cum, n / 2)]) if n else 0.0
+        rows.append({"region": name, "displaced_persons": int(n), "median_days": median,
+                     **{f"share_over_{m}_months": float(h[days > d].sum() / n) if n else 0.0
+                        for m, d in ((3, 90), (6, 180), (12, 365))}})
+    return rows
+
+
+def needs(ds: xr.Dataset, standards: dict[str, float] | None = None,
+          available: dict[str, dict[str, float]] | None = None) -> list[dict[str, object]]:
+    """Sphere needs of people in shelters, camps or unsheltered, at their peak, with shortfalls.
+
+    People counted: occupancy of ``shelter``, ``camp`` and ``unsheltered`` in the region where
+    they stay, at the step when it peaks. Toilets use 1 per 50 if the peak falls in the first
+    30 days after the region's first occupant, else 1 per 20. Shortfall = max(0, need -
+    available), with ``available`` per region (default none).
+    """
+    std = {**SPHERE, **(standards or {})}
+    available = available or {}
+    sites = ds["occupancy"].sel(place=["shelter", "camp", "unsheltered"]).sum("place")
+    step_days = float(ds.attrs.get("step_days", 1))
+    rows = []
+    for region in map(str, ds["region"].values):
+        people = sites.sel(region=region).values
+        peak = int(np.argmax(people))
+        first = np.flatnonzero(people > 0)
+        early = first.size and (peak - first[0]) * step_days < 30
+        persons = float(people[peak])
+        need = {"covered_space_m2": persons * std["covered_space_m2_per_person"],
+                "water_l_per_day": persons * std["water_l_per_person_day"],
+                "toilets": np.ceil(persons / (std["persons_per_toilet_first_month"] if early
+                                              else std["persons_per_toilet_after"])),
+                "taps": np.ceil(persons / std["persons_per_tap"])}
+        have = available.get(region, {})
+        row = {"region": region, "persons_in_sites_peak": int(persons),
+               "peak_date": str(ds["time"].values[peak])[:10] if persons else ""}
+        for key in NEEDS:
+            row[f"need_{key}"] = float(need[key])
+            row[f"available_{key}"] = float(have.get(key, 0.0))
+            row[f"shortfall_{key}"] = float(max(0.0, need[key] - have.get(key, 0.0)))
+        rows.append(row)
+    return rows

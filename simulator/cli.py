@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="dotted.key=value", help="override a field, e.g. capacity.default."
                      "shelter=5000 (repeatable)")
+    run.add_argument("--replicates", type=int, default=1, help="run N seeds (derived from the "
+                     "scenario seed) into one results folder with a replicate dimension")
     run.add_argument("--quiet", action="store_true", help="print only the run folder")
     val = sub.add_parser("validate", help="check a scenario and its input files without running")
     val.add_argument("scenario", type=Path)
@@ -60,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="dotted.key=value")
     summ = sub.add_parser("summary", help="print the per-region summary of a run folder")
     summ.add_argument("run_dir", type=Path)
+    rep = sub.add_parser("report", help="write a report folder (HTML, CSV, PNG) for a run")
+    rep.add_argument("run_dir", type=Path)
+    rep.add_argument("--out", type=Path, help="report folder (default RUN_DIR/report)")
+    rep.add_argument("--needs", type=Path, help="TOML with [standards] overriding Sphere values "
+                     "and [available.\"<region>\"] stocks (see results/README.md)")
+    cmp = sub.add_parser("compare", help="compare runs side by side (the first is the baseline)")
+    cmp.add_argument("run_dirs", type=Path, nargs="+")
+    cmp.add_argument("--out", type=Path, required=True, help="comparison folder")
     sw = sub.add_parser("sweep", help="run many scenarios (grid or sample x replicates) in "
                         "parallel, resumably, into one dataset")
     sw.add_argument("spec", type=Path, help="sweep TOML file (see scenarios/README.md)")
@@ -79,11 +89,13 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.seed is not None and args.seed < 0:
         raise InputError("--seed", f"expected an integer >= 0, got {args.seed}")
+    if args.replicates < 1:
+        raise InputError("--replicates", f"expected an integer >= 1, got {args.replicates}")
     scenario = load_scenario(args.scenario, args.overrides)
     progress = None if args.quiet else Progress(scenario.name)
     t0 = time.perf_counter()
     out, ds = run_scenario(scenario, out=args.out, seed=args.seed, where=args.scenario,
-                           progress=progress)
+                           progress=progress, replicates=args.replicates)
     if args.quiet:
         print(out)
         return 0
@@ -180,11 +192,35 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    out = write_report(args.run_dir, args.out, args.needs)
+    print(f"Report written to {out}/ (open {out}/index.html; tables as CSV, figures as PNG)")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .report import compare_runs
+
+    if len(args.run_dirs) < 2:
+        raise InputError("compare", "give at least two run folders (the first is the baseline)")
+    out, rows = compare_runs(args.run_dirs, args.out)
+    print(f"{'run':<30} {'peak displaced':>15} {'diff':>10} {'unmet person-days':>18} {'diff':>12}")
+    total = {(r["run"], r["indicator"]): r for r in rows if r["region"] == "TOTAL"}
+    for run in dict.fromkeys(r["run"] for r in rows):
+        a, b = total[(run, "peak_displaced")], total[(run, "unmet_shelter_person_days")]
+        print(f"{run:<30} {a['value']:>15,.0f} {a['diff_to_baseline']:>+10,.0f} "
+              f"{b['value']:>18,.0f} {b['diff_to_baseline']:>+12,.0f}")
+    print(f"Comparison written to {out}/ (index.html, comparison.csv, comparison.png)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``climdisp`` console script."""
     args = _parser().parse_args(argv)
-    handler = {"run": _run, "validate": _validate, "summary": _summary,
-               "sweep": _sweep}[args.command]
+    handler = {"run": _run, "validate": _validate, "summary": _summary, "sweep": _sweep,
+               "report": _report, "compare": _compare}[args.command]
     try:
         return handler(args)
     except InputError as exc:

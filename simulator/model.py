@@ -144,6 +144,7 @@ class DisplacementModel(mesa.Model):
         self.away_ids = np.empty(0, dtype=np.int64)  # displaced or evacuated
         self.pending_warnings: dict[int, np.ndarray] = {}  # step -> households warned for it
         self.inflow_used: dict[int, np.ndarray] = {}  # decision step -> relocation inflow
+        self.displaced_by_cell = np.zeros(inp.cell_region.size, dtype=np.int64)
         self.recorder = Recorder(config.n_steps, len(names))
         self._unmet_counts = bool({"shelter", "camp"} & set(config.placement.cascade))
 
@@ -229,6 +230,7 @@ class DisplacementModel(mesa.Model):
         if leave.size == 0:
             return
         np.add.at(self.recorder.newly_displaced[t], hh.region[leave], hh.size[leave])
+        np.add.at(self.displaced_by_cell, hh.cell[leave], hh.size[leave])
         was_evacuated = hh.state[leave] == State.EVACUATED
         self.set_state(leave, State.DISPLACED)
         hh.due_step[leave] = NO_STEP
@@ -336,6 +338,9 @@ class DisplacementModel(mesa.Model):
         self.flow(hh.stay_region[back], hh.region[back], hh.size[back])
         np.add.at(self.recorder.returns[t], hh.region[due[~settle]], hh.size[due[~settle]])
         np.add.at(self.recorder.settled[t], hh.region[stay], hh.size[stay])
+        ended = due  # displacement episodes ending now, by return or by settling
+        np.add.at(self.recorder.durations, (hh.region[ended], t - hh.since_step[ended]),
+                  hh.size[ended])
         self.set_state(evac_back, self.home_state(evac_back))
         self.set_state(due[~settle], State.RETURNED)
         self.set_state(stay, State.RELOCATED)
@@ -406,5 +411,20 @@ class DisplacementModel(mesa.Model):
                  "input_sha256": json.dumps(self.inputs.file_hashes, sort_keys=True),
                  "households": len(self.households), "total_persons": self.total_persons,
                  "Conventions": "CF-1.8"}
-        ds = self.recorder.dataset(times, self.inputs.region_names, attrs)
+        ds = self.recorder.dataset(times, self.inputs.region_names, attrs, cfg.step_days)
+        hh, open_ids = self.households, self.away_ids
+        still = open_ids[hh.state[open_ids] == State.DISPLACED]
+        open_hist = np.zeros_like(self.recorder.durations)
+        np.add.at(open_hist, (hh.region[still], self.step_index - hh.since_step[still]),
+                  hh.size[still])
+        ds["displacement_duration"] = ds["displacement_duration"] + open_hist
+        ds["displacement_duration"].attrs = self.recorder.dataset_attrs_duration
+        inp = self.inputs
+        grid = np.zeros(inp.grid_shape, dtype=np.int64)
+        grid.ravel()[inp.grid_index] = self.displaced_by_cell
+        ydim, xdim = ("lat", "lon") if inp.geographic else ("y", "x")
+        ds["displaced_map"] = xr.DataArray(grid, dims=(ydim, xdim), coords={
+            ydim: inp.grid_y, xdim: inp.grid_x}, attrs={
+            "units": "persons", "long_name": "persons forcibly displaced from each grid cell "
+                                             "(displacement events, by home location)"})
         return ds.isel(time=slice(0, self.step_index))

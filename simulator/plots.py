@@ -92,3 +92,117 @@ def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
     ax.legend(loc="upper right", fontsize=8, ncols=2, frameon=False)
     ax.grid(alpha=0.3)
     return _dates(ax)
+
+
+def states_by_region(ds: xr.Dataset, fig=None):
+    """Small multiples: persons by state over time in each region (thousands)."""
+    import matplotlib.pyplot as plt
+
+    regions = list(ds["region"].values)
+    ncols = 4
+    nrows = int(np.ceil(len(regions) / ncols))
+    fig = fig or plt.figure(figsize=(4 * ncols, 2.8 * nrows), constrained_layout=True)
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
+    for ax, region in zip(axes, regions):
+        for state, color in STATE_COLORS.items():
+            v = ds["persons"].sel(region=region, state=state).values / 1e3
+            if v.max() > 0:
+                ax.plot(ds["time"].values, v, color=color, lw=1.4, label=state)
+        ax.set_title(str(region), fontsize=10)
+        ax.set_ylabel("persons (thousands)", fontsize=8)
+        ax.grid(alpha=0.3)
+        _dates(ax)
+    for ax in axes[len(regions):]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], color=c, label=s) for s, c in STATE_COLORS.items()]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    fig.suptitle("Persons by state, by home region")
+    return fig
+
+
+def displaced_map(ds: xr.Dataset, ax=None):
+    """Map of persons forcibly displaced, by home grid cell."""
+    ax = _axes(ax)
+    grid = ds["displaced_map"]
+    ydim, xdim = grid.dims
+    values = np.where(grid.values > 0, grid.values, np.nan)
+    extent = [float(grid[xdim].min()), float(grid[xdim].max()), float(grid[ydim].min()),
+              float(grid[ydim].max())]
+    im = ax.imshow(values, origin="lower", extent=extent, cmap="magma_r", aspect="equal")
+    ax.figure.colorbar(im, ax=ax, label="persons displaced (per cell)", shrink=0.8)
+    ax.set_xlabel(f"{xdim} ({grid[xdim].attrs.get('units', 'degrees')})")
+    ax.set_ylabel(f"{ydim} ({grid[ydim].attrs.get('units', 'degrees')})")
+    ax.set_title("Persons displaced, by home location")
+    return ax
+
+
+def shelter_demand(ds: xr.Dataset, ax=None):
+    """Bars: peak persons needing sites (shelter, camp or unsheltered) vs site capacity."""
+    ax = _axes(ax)
+    sites = ds["occupancy"].sel(place=["shelter", "camp", "unsheltered"]).sum("place")
+    cap = ds["capacity"].sel(place=["shelter", "camp"]).sum("place").max("time")
+    x = np.arange(ds.sizes["region"])
+    ax.bar(x - 0.2, sites.max("time").values / 1e3, 0.4, label="peak persons in sites or "
+           "unsheltered", color="tab:red")
+    ax.bar(x + 0.2, cap.values / 1e3, 0.4, label="shelter + camp capacity", color="tab:blue")
+    ax.set_xticks(x, ds["region"].values, rotation=30, ha="right")
+    ax.set_ylabel("persons (thousands)")
+    ax.set_title("Shelter demand by region")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    return ax
+
+
+def flow_matrix(ds: xr.Dataset, ax=None):
+    """Heat map of persons moving from origin to destination region over the run."""
+    from matplotlib.colors import LogNorm
+
+    ax = _axes(ax)
+    total = ds["flows"].sum("time").values.astype(float)
+    im = ax.imshow(np.where(total > 0, total, np.nan), cmap="Blues",
+                   norm=LogNorm(vmin=1, vmax=max(total.max(), 10)))
+    ax.figure.colorbar(im, ax=ax, label="persons moved (log scale)", shrink=0.8)
+    names = ds["region"].values
+    ax.set_xticks(range(len(names)), names, rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_xlabel("destination region")
+    ax.set_ylabel("origin region")
+    ax.set_title("Origin-destination flows (displacement, moves, returns, relocation)")
+    return ax
+
+
+def ensemble_band(ds: xr.Dataset, state: str = "displaced", ax=None):
+    """Median and 5-95 % band across replicates of persons in ``state`` (all regions)."""
+    ax = _axes(ax)
+    v = ds["persons"].sel(state=state).sum("region") / 1e3
+    t = ds["time"].values
+    ax.fill_between(t, v.quantile(0.05, "replicate"), v.quantile(0.95, "replicate"),
+                    alpha=0.3, color="tab:red", label="5-95 % of replicates")
+    ax.plot(t, v.median("replicate"), color="tab:red", lw=1.8, label="median")
+    ax.set_ylabel(f"persons {state} (thousands)")
+    ax.set_title(f"Persons {state}: {ds.sizes['replicate']} replicates")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    return _dates(ax)
+
+
+def comparison_bars(table: list[dict], indicators: list[str], fig=None):
+    """Bars per run of TOTAL indicators, with 5-95 % error bars when runs have replicates."""
+    import matplotlib.pyplot as plt
+
+    fig = fig or plt.figure(figsize=(4 * len(indicators), 3.6), constrained_layout=True)
+    axes = fig.subplots(1, len(indicators), squeeze=False).ravel()
+    runs = list(dict.fromkeys(r["run"] for r in table))
+    for ax, key in zip(axes, indicators):
+        rows = {r["run"]: r for r in table if r["indicator"] == key and r["region"] == "TOTAL"}
+        med = np.array([rows[r]["value"] for r in runs])
+        lo = np.array([rows[r]["value_p05"] for r in runs])
+        hi = np.array([rows[r]["value_p95"] for r in runs])
+        ax.bar(range(len(runs)), med, color="tab:blue",
+               yerr=np.vstack([med - lo, hi - med]), capsize=4)
+        ax.set_xticks(range(len(runs)), runs, rotation=25, ha="right", fontsize=8)
+        ax.set_title(key.replace("_", " "), fontsize=10)
+        ax.set_ylabel("persons" + (" x days" if "days" in key else ""))
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle("Scenario comparison (all regions; bars: median, whiskers: 5-95 %)")
+    return fig

@@ -17,6 +17,10 @@ from .schema import PLACES
 class Recorder:
     """Per-step results for ``n_steps`` steps over ``n_regions`` regions."""
 
+    dataset_attrs_duration = {
+        "units": "persons", "long_name": "persons by length of their displacement episode (ended "
+        "by return or settling; episodes still open at the end counted with their length so far)"}
+
     def __init__(self, n_steps: int, n_regions: int) -> None:
         r, s, p = n_regions, len(STATE_NAMES), len(PLACES)
         self.persons = np.zeros((n_steps, r, s), dtype=np.int64)
@@ -32,6 +36,7 @@ class Recorder:
         self.relocations = np.zeros((n_steps, r), dtype=np.int64)
         self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
         self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
+        self.durations = np.zeros((r, n_steps + 1), dtype=np.int64)  # persons by episode steps
 
     def record(self, step: int, persons: np.ndarray, occupancy: np.ndarray,
                capacity: np.ndarray, unmet_shelter: np.ndarray) -> None:
@@ -42,8 +47,8 @@ class Recorder:
         self.unmet_shelter[step] = unmet_shelter
 
     def dataset(self, times: pd.DatetimeIndex, regions: list[str],
-                attrs: dict[str, object]) -> xr.Dataset:
-        """The results as a labelled dataset with units and descriptions on every variable."""
+                attrs: dict[str, object], step_days: int = 1) -> xr.Dataset:
+        """Build the results as a labelled dataset with units and descriptions on every variable."""
         person = {"units": "persons"}
         ds = xr.Dataset(
             {
@@ -80,12 +85,16 @@ class Recorder:
                 "livelihood_loss": (("time", "region"), self.livelihood_loss, {
                     "units": "currency", "long_name": "income lost to slow-onset stress since "
                                                       "the last decision, households at home"}),
+                "displacement_duration": (("region", "duration_days"), self.durations,
+                                          self.dataset_attrs_duration),
                 "protracted": (("time", "region", "duration"), self.protracted, {
                     **person, "long_name": "persons displaced for longer than the duration, "
                                            "by home region"}),
             },
             coords={
                 "time": ("time", times, {"long_name": "start of model step"}),
+                "duration_days": ("duration_days", np.arange(self.durations.shape[1]) * step_days,
+                                  {"units": "days", "long_name": "length of a displacement"}),
                 "region": ("region", regions), "origin": ("origin", regions),
                 "destination": ("destination", regions),
                 "state": ("state", list(STATE_NAMES)), "place": ("place", list(PLACES)),

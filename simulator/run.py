@@ -19,6 +19,7 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from . import __version__
@@ -26,6 +27,7 @@ from .config import dump_toml
 from .errors import InputError
 from .inputs import Inputs, load_inputs
 from .model import DisplacementModel
+from .rng import replicate_seeds
 from .schema import Scenario
 
 RESULT_FILES = ("results.nc", "config.toml", "manifest.json")
@@ -80,7 +82,8 @@ def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict) -> 
 
 def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None = None,
                  inputs: Inputs | None = None, where: str | Path = "scenario",
-                 progress: Callable[[int, int], None] | None = None) -> tuple[Path, xr.Dataset]:
+                 progress: Callable[[int, int], None] | None = None,
+                 replicates: int = 1) -> tuple[Path, xr.Dataset]:
     """Load inputs, run the model and write the run folder.
 
     Args:
@@ -90,6 +93,8 @@ def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None =
         inputs: preloaded inputs (default: read from the scenario's files).
         where: the scenario file, named in errors.
         progress: called as ``progress(done_steps, n_steps)``.
+        replicates: run this many seeds (the first is ``seed``, the others derived from it)
+            into one dataset along a ``replicate`` dimension.
 
     Returns:
         The run folder and the results dataset.
@@ -101,19 +106,37 @@ def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None =
     check_out_dir(out)
     started, wall = dt.datetime.now(dt.UTC), time.perf_counter()
     inputs = inputs if inputs is not None else load_inputs(scenario, where)
-    model = DisplacementModel(scenario, inputs=inputs)
-    ds = model.run(progress=progress)
+    seeds = replicate_seeds(seed, replicates)
+    runs = []
+    for k, rep_seed in enumerate(seeds):
+        model = DisplacementModel(scenario, inputs=inputs, seed=rep_seed)
+        step = (lambda done, total, k=k: progress(k * total + done, total * len(seeds))) \
+            if progress else None
+        runs.append(model.run(progress=step))
+    ds = runs[0] if replicates == 1 else combine_replicates(runs, seeds)
     elapsed = time.perf_counter() - wall
     manifest = {
-        "scenario": scenario.name, "seed": seed, "run_dir": str(out),
+        "scenario": scenario.name, "seed": seed, "run_dir": str(out), "replicates": replicates,
+        "seeds": seeds,
         "started_utc": started.isoformat(timespec="seconds"), "wall_time_s": round(elapsed, 3),
         "households": len(model.households), "persons": model.total_persons,
         "n_steps": scenario.n_steps, "step_days": scenario.step_days,
-        "household_steps_per_s": round(len(model.households) * scenario.n_steps / elapsed),
+        "household_steps_per_s": round(len(model.households) * scenario.n_steps * replicates
+                                       / elapsed),
         "input_sha256": inputs.file_hashes, "versions": _versions(),
         "command": " ".join(sys.argv),
     }
     return write_run(ds, scenario, out, manifest), ds
+
+
+def combine_replicates(runs: list[xr.Dataset], seeds: list[int]) -> xr.Dataset:
+    """Stack replicate runs along ``replicate`` (with each run's ``seed`` as a coordinate)."""
+    ds = xr.concat([r.drop_attrs() for r in runs], dim="replicate", combine_attrs="drop")
+    for var in ds.data_vars:
+        ds[var].attrs = runs[0][var].attrs
+    ds = ds.assign_coords(replicate=np.arange(len(runs)), seed=("replicate", seeds))
+    ds.attrs = {**runs[0].attrs, "seed": seeds[0], "replicates": len(runs)}
+    return ds
 
 
 def open_run(run_dir: str | Path) -> xr.Dataset:

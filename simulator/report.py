@@ -1,0 +1,237 @@
+"""Reports and comparisons: tables (CSV), figures (PNG) and a self-contained HTML page.
+
+``write_report`` turns one run folder into a report folder; ``compare_runs`` puts several runs
+side by side with differences to the first (the baseline), paired by seed when the runs are
+ensembles with the same seeds. Both are written atomically and never over an existing folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import os
+import shutil
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .analysis import (NEEDS, SPHERE, bands, duration_indicators, needs, place_indicators,
+                       region_summary, replicates)
+from .errors import InputError
+from .run import open_run
+
+INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
+              "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",
+              "adapted_at_end", "returned", "displaced_at_end")
+
+
+def read_needs(path: Path | None) -> tuple[dict, dict]:
+    """Read a needs file: ``[standards]`` overriding Sphere values, ``[available.<region>]``."""
+    if path is None:
+        return {}, {}
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(path, f"--needs: cannot read ({exc})") from None
+    unknown = set(data) - {"standards", "available"}
+    bad = set(data.get("standards", {})) - set(SPHERE)
+    bad |= {k for v in data.get("available", {}).values() for k in v} - set(NEEDS)
+    if unknown or bad:
+        raise InputError(path, f"--needs: unknown key {sorted(unknown | bad)[0]!r} (standards: "
+                               f"{', '.join(SPHERE)}; available: {', '.join(NEEDS)})")
+    return data.get("standards", {}), data.get("available", {})
+
+
+def _tables(ds: xr.Dataset, standards: dict, available: dict) -> dict[str, list[dict]]:
+    """Every report table, with median/p05/p95 rows for ensembles."""
+    reps = replicates(ds)
+    out = {}
+    for name, fn in (("summary", region_summary), ("places", place_indicators),
+                     ("durations", duration_indicators),
+                     ("needs", lambda d: needs(d, standards, available))):
+        per_rep = [fn(r) for r in reps]
+        if len(reps) == 1 or len({len(p) for p in per_rep}) > 1:
+            out[name] = [{"statistic": "value", **row} for row in per_rep[0]]
+        else:
+            out[name] = [{"statistic": stat, **row} for stat, rows in bands(per_rep).items()
+                         for row in rows]
+    return out
+
+
+def _csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def _html_table(rows: list[dict], stat: str | None = None) -> str:
+    rows = [r for r in rows if stat is None or r.get("statistic") in (stat, "value")]
+    if not rows:
+        return "<p>(none)</p>"
+    keys = [k for k in rows[0] if k != "statistic"]
+    head = "".join(f"<th>{html.escape(k.replace('_', ' '))}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r[k]))}</td>" for k in keys)
+                   + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figures(ds: xr.Dataset) -> dict[str, object]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    first = replicates(ds)[0]
+    figs = {"states_by_region.png": plots.states_by_region(first)}
+    fig, ax = plt.subplots(figsize=(9, 4.5), constrained_layout=True)
+    busiest = str(first["occupancy"].sum(["time", "place"]).idxmax("region").values)
+    plots.occupancy_vs_capacity(first, busiest, ax)
+    figs["occupancy_capacity.png"] = fig
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
+    plots.displaced_map(first, axes[0])
+    plots.shelter_demand(first, axes[1])
+    figs["displacement_map_and_demand.png"] = fig
+    fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
+    plots.flow_matrix(first, ax)
+    figs["flows.png"] = fig
+    if "replicate" in ds.dims:
+        fig, ax = plt.subplots(figsize=(9, 4), constrained_layout=True)
+        plots.ensemble_band(ds, "displaced", ax)
+        figs["ensemble_displaced.png"] = fig
+    return figs
+
+
+def _write_folder(out: Path, files: dict[str, bytes]) -> Path:
+    if out.exists() and any(out.iterdir()):
+        raise InputError(out, "--out: folder already holds files; choose another folder or "
+                              "remove it first (nothing is ever overwritten)")
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        if out.exists():
+            out.rmdir()
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _page(title: str, intro: str, sections: list[tuple[str, str]], images: dict[str, bytes]) -> str:
+    style = ("body{font-family:sans-serif;max-width:1300px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}"
+             "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+             "th{background:#f0f0f0}img{max-width:100%}figure{margin:1em 0}")
+    body = "".join(f"<h2>{html.escape(h)}</h2>{content}" for h, content in sections)
+    figs = "".join(
+        f'<figure id="{html.escape(name)}"><img alt="{html.escape(name)}" '
+        f'src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+        f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, data in images.items())
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>{style}</style></head><body><h1>{html.escape(title)}</h1>{intro}"
+            f"{body}<h2>Figures</h2>{figs}</body></html>")
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None,
+                 needs_file: str | Path | None = None) -> Path:
+    """Write a report folder for a run: index.html, CSV tables and PNG figures."""
+    run_dir = Path(run_dir)
+    ds = open_run(run_dir)
+    missing = sorted({"displacement_duration", "displaced_map"} - set(ds.data_vars))
+    if missing:
+        raise InputError(run_dir, f"RUN_DIR: results lack {missing} (made by an older climdisp); "
+                                  f"rerun with: climdisp run {run_dir}/config.toml --out NEW_DIR")
+    standards, available = read_needs(Path(needs_file) if needs_file else None)
+    unknown = sorted(set(available) - set(map(str, ds["region"].values)))
+    if unknown:
+        raise InputError(needs_file, f"--needs: available.{unknown[0]}: unknown region")
+    out = Path(out) if out else run_dir / "report"
+    tables = _tables(ds, standards, available)
+    images = {name: _png(fig) for name, fig in _figures(ds).items()}
+    stat = "median" if "replicate" in ds.dims else None
+    n_rep = ds.sizes.get("replicate", 1)
+    intro = (f"<p>Scenario <b>{html.escape(str(ds.attrs.get('scenario')))}</b>, seed "
+             f"{ds.attrs.get('seed')}, {n_rep} replicate(s), {ds.sizes['time']} steps of "
+             f"{ds.attrs.get('step_days')} day(s) from {str(ds['time'].values[0])[:10]}. "
+             + ("Tables show medians over replicates; the CSV files hold the 5-95 % band. "
+                if stat else "") + "Persons are by home region unless a table says "
+                "otherwise; needs follow the Sphere standards.</p>")
+    sections = [("Summary by region", _html_table(tables["summary"], stat)),
+                ("Places against capacity", _html_table(tables["places"], stat)),
+                ("Displacement duration", _html_table(tables["durations"], stat)),
+                ("Needs at peak (Sphere) and shortfalls", _html_table(tables["needs"], stat))]
+    files = {f"{name}.csv": _csv(rows).encode() for name, rows in tables.items()}
+    files.update(images)
+    files["index.html"] = _page(f"Displacement report: {ds.attrs.get('scenario')}", intro,
+                                sections, images).encode()
+    return _write_folder(out, files)
+
+
+def _values(ds: xr.Dataset) -> dict[tuple[str, str], np.ndarray]:
+    """Indicator values per (region, indicator), one per replicate."""
+    per_rep = [region_summary(r) for r in replicates(ds)]
+    return {(row["region"], key): np.array([rows[i][key] for rows in per_rep], dtype=float)
+            for i, row in enumerate(per_rep[0]) for key in INDICATORS}
+
+
+def compare_runs(run_dirs: list[str | Path], out: str | Path) -> tuple[Path, list[dict]]:
+    """Indicators of several runs side by side, with differences to the first run."""
+    datasets = [open_run(d) for d in run_dirs]
+    labels = [f"{ds.attrs.get('scenario')}" for ds in datasets]
+    labels = [lab if labels.count(lab) == 1 else f"{lab} ({Path(d).name})"
+              for lab, d in zip(labels, run_dirs)]
+    values = [_values(ds) for ds in datasets]
+    seeds = [tuple(np.atleast_1d(ds["seed"].values).tolist()) if "seed" in ds.coords
+             else (ds.attrs.get("seed"),) for ds in datasets]
+    rows = []
+    for label, vals, run_seeds in zip(labels, values, seeds):
+        paired = run_seeds == seeds[0]
+        for (region, key), v in vals.items():
+            base = values[0].get((region, key), np.full(v.size, np.nan))
+            diff = v - base if paired else np.array([np.median(v) - np.median(base)])
+            rows.append({"run": label, "region": region, "indicator": key,
+                         "value": float(np.median(v)), "value_p05": float(np.percentile(v, 5)),
+                         "value_p95": float(np.percentile(v, 95)),
+                         "diff_to_baseline": float(np.median(diff)),
+                         "diff_p05": float(np.percentile(diff, 5)),
+                         "diff_p95": float(np.percentile(diff, 95)), "paired_by_seed": paired})
+    from . import plots
+
+    images = {"comparison.png": _png(plots.comparison_bars(rows, [
+        "peak_displaced", "unmet_shelter_person_days", "peak_evacuated", "peak_trapped"]))}
+    total = [r for r in rows if r["region"] == "TOTAL"]
+    intro = (f"<p>Baseline: <b>{html.escape(labels[0])}</b>. Differences are to the baseline, "
+             "per replicate when the runs share seeds (paired), else of medians.</p>")
+    files = {"comparison.csv": _csv(rows).encode(), **images,
+             "index.html": _page("Scenario comparison", intro,
+                                 [("All regions", _html_table(total))], images).encode()}
+    return _write_folder(Path(out), files), rows

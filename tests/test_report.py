@@ -1,0 +1,148 @@
+"""Reports, comparisons and ensembles: numbers equal the data, bands hold, errors are clear."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from simulator.cli import main
+
+from .conftest import NT
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A small case run once, and as an ensemble of 5 replicates."""
+    from .conftest import write_case
+
+    root = tmp_path_factory.mktemp("report")
+    depth = np.zeros((NT, 4, 5), dtype=np.float32)
+    depth[:4, :2, :] = 1.8
+    path = write_case(root / "case", depth=depth, persons=np.full((4, 5), 4500.0),
+                      scenario={"impact": {"displacement_probability": 0.5},
+                                "capacity": {"default": {"shelter": 800, "host": 300}}})
+    single, ens = root / "single", root / "ens"
+    assert main(["run", str(path), "--out", str(single), "--quiet"]) == 0
+    assert main(["run", str(path), "--out", str(ens), "--quiet", "--replicates", "5"]) == 0
+    return path, single, ens
+
+
+def read(path):
+    return list(csv.DictReader(path.open()))
+
+
+def test_report_numbers_equal_the_results(runs, tmp_path):
+    _, single, _ = runs
+    out = tmp_path / "rep"
+    assert main(["report", str(single), "--out", str(out)]) == 0
+    ds = xr.load_dataset(single / "results.nc")
+    rows = {r["region"]: r for r in read(out / "summary.csv")}
+    for region in ("North", "South"):
+        peak = int(ds["persons"].sel(state="displaced", region=region).max())
+        assert int(rows[region]["peak_displaced"]) == peak
+    assert int(rows["TOTAL"]["peak_displaced"]) == int(
+        ds["persons"].sel(state="displaced").sum("region").max()) > 0
+    unmet = float(ds["unmet_shelter"].sum()) * ds.attrs["step_days"]
+    assert float(rows["TOTAL"]["unmet_shelter_person_days"]) == unmet
+    durations = {r["region"]: r for r in read(out / "durations.csv")}
+    assert int(durations["TOTAL"]["displaced_persons"]) == int(ds["newly_displaced"].sum())
+
+
+def test_sphere_needs_follow_the_standards(runs, tmp_path):
+    _, single, _ = runs
+    needs_file = tmp_path / "needs.toml"
+    needs_file.write_text('[standards]\nwater_l_per_person_day = 20.0\n'
+                          '[available.South]\nwater_l_per_day = 1000.0\ntaps = 1\n')
+    out = tmp_path / "rep"
+    assert main(["report", str(single), "--out", str(out), "--needs", str(needs_file)]) == 0
+    ds = xr.load_dataset(single / "results.nc")
+    sites = ds["occupancy"].sel(place=["shelter", "camp", "unsheltered"]).sum("place")
+    south = {r["region"]: r for r in read(out / "needs.csv")}["South"]
+    persons = int(sites.sel(region="South").max())
+    assert int(south["persons_in_sites_peak"]) == persons > 0
+    assert float(south["need_covered_space_m2"]) == pytest.approx(3.5 * persons)
+    assert float(south["need_water_l_per_day"]) == pytest.approx(20.0 * persons)
+    assert float(south["shortfall_water_l_per_day"]) == pytest.approx(20.0 * persons - 1000)
+    assert float(south["need_taps"]) == np.ceil(persons / 250)
+
+
+def test_html_references_every_figure_it_claims(runs, tmp_path):
+    _, _, ens = runs
+    out = tmp_path / "rep"
+    assert main(["report", str(ens), "--out", str(out)]) == 0
+    page = (out / "index.html").read_text()
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert "ensemble_displaced.png" in pngs and len(pngs) == 5
+    embedded = re.findall(r'<figure id="([^"]+)"><img alt="[^"]+" src="data:image/png;base64,',
+                          page)
+    assert sorted(embedded) == pngs  # every PNG embedded, no missing or extra figure
+    assert "http://" not in page and "https://" not in page  # opens offline
+
+
+def test_ensemble_bands_contain_the_median(runs, tmp_path):
+    _, _, ens = runs
+    ds = xr.load_dataset(ens / "results.nc")
+    assert ds.sizes["replicate"] == 5 and len(set(ds["seed"].values.tolist())) == 5
+    out = tmp_path / "rep"
+    assert main(["report", str(ens), "--out", str(out)]) == 0
+    rows = read(out / "summary.csv")
+    by = {(r["statistic"], r["region"]): r for r in rows}
+    for region in ("North", "South", "TOTAL"):
+        for key in ("peak_displaced", "unmet_shelter_person_days", "displaced_person_days"):
+            lo, med, hi = (float(by[(s, region)][key]) for s in ("p05", "median", "p95"))
+            assert lo <= med <= hi
+    peaks = ds["persons"].sel(state="displaced").sum("region").max("time").values
+    assert float(by[("median", "TOTAL")]["peak_displaced"]) == float(np.median(peaks))
+    assert peaks.min() < peaks.max()  # the replicates differ, so the band is not trivial
+
+
+def test_comparing_a_run_with_itself_shows_no_difference(runs, tmp_path, capsys):
+    _, _, ens = runs
+    out = tmp_path / "cmp"
+    assert main(["compare", str(ens), str(ens), "--out", str(out)]) == 0
+    rows = read(out / "comparison.csv")
+    assert rows and all(float(r[k]) == 0.0 for r in rows
+                        for k in ("diff_to_baseline", "diff_p05", "diff_p95"))
+    assert all(r["paired_by_seed"] == "True" for r in rows)
+    assert (out / "comparison.png").is_file() and "comparison.png" in (out / "index.html"
+                                                                        ).read_text()
+
+
+def test_more_shelter_shows_as_less_unmet_need_in_a_comparison(runs, tmp_path):
+    path, _, ens = runs
+    more = tmp_path / "more"
+    assert main(["run", str(path), "--out", str(more), "--quiet", "--replicates", "5", "--set",
+                 "capacity.default.shelter=5000"]) == 0
+    out = tmp_path / "cmp"
+    assert main(["compare", str(ens), str(more), "--out", str(out)]) == 0
+    row = next(r for r in read(out / "comparison.csv") if r["region"] == "TOTAL"
+               and r["indicator"] == "unmet_shelter_person_days" and r["run"].endswith("(more)"))
+    assert float(row["diff_to_baseline"]) < 0 and float(row["diff_p95"]) <= 0
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda d: None, "RUN_DIR: no such folder"),
+    (lambda d: d.mkdir(), "RUN_DIR: not a run folder (no results.nc)"),
+    (lambda d: (d.mkdir(), (d / "results.nc").write_text("junk")),
+     "cannot read results (ValueError)"),
+])
+def test_bad_run_folder_is_a_clear_error(tmp_path, capsys, setup, message):
+    bad = tmp_path / "bad"
+    setup(bad)
+    assert main(["report", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_report_never_overwrites(runs, tmp_path, capsys):
+    _, single, _ = runs
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    assert main(["report", str(single), "--out", str(out)]) == 2
+    assert "already holds files" in capsys.readouterr().err
+    assert (out / "mine.txt").read_text() == "keep"
