@@ -70,6 +70,19 @@ def drought(x, y, land, n_months=24):
     return np.where(land, severity * hills, 0.0).astype(np.float32)
 
 
+def return_period_maps(y, land, hand, rps=(2, 5, 10, 20, 50, 100)):
+    """Peak river flood depth (m) for each return period.
+
+    The stage above bankfull scales as ln(RP / 1.5) / ln(20 / 1.5): zero at the 1.5-year flood,
+    where rivers are about bankfull (Leopold, Wolman & Miller 1964), and equal to the demo
+    season's river peak at 20 years.
+    """
+    amp = 1.6 + 2.6 * (1.0 - y / 110.0)
+    scale = [np.log(rp / 1.5) / np.log(20 / 1.5) for rp in rps]
+    maps = [np.maximum(amp * s - hand, 0.0) for s in scale]
+    return np.where(land, np.array(maps), 0.0).astype(np.float32), np.array(rps, dtype=float)
+
+
 def population(x, y, land, dx, rng):
     """Persons per cell: rural background, river corridor, coastal strip, two cities."""
     cell_km2 = (0.01 * KM_PER_DEG_LON) * (0.01 * KM_PER_DEG_LAT)
@@ -94,6 +107,7 @@ def main() -> None:
     pop = population(x, y, land, dx, rng)
     region = regions(x, y, land)
     dry = drought(x, y, land)
+    rp_maps, rps = return_period_maps(y, land, hand)
     OUT.mkdir(exist_ok=True)
     time = np.datetime64("2026-07-01") + np.arange(depth.shape[0]).astype("timedelta64[D]")
     coords = {"lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
@@ -116,6 +130,12 @@ def main() -> None:
         OUT / "drought.nc", encoding={"drought_index": {"zlib": True, "dtype": "int16",
                                                         "scale_factor": 0.01,
                                                         "_FillValue": -32768}})
+    xr.Dataset({"flood_depth": (("return_period", "lat", "lon"), rp_maps,
+                                {"units": "m", "long_name": "river flood depth by return period"})},
+               coords={"return_period": ("return_period", rps, {"units": "years"}), **coords},
+               attrs={"Conventions": "CF-1.8"}).to_netcdf(
+        OUT / "flood_return_periods.nc", encoding={"flood_depth": {
+            "zlib": True, "dtype": "int16", "scale_factor": 0.01, "_FillValue": -32768}})
     xr.Dataset({"population": (("lat", "lon"), pop,
                                {"units": "persons", "long_name": "resident persons per cell"})},
                coords=coords, attrs={"Conventions": "CF-1.8"}).to_netcdf(

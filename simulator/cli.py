@@ -70,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="compare runs side by side (the first is the baseline)")
     cmp.add_argument("run_dirs", type=Path, nargs="+")
     cmp.add_argument("--out", type=Path, required=True, help="comparison folder")
+    rk = sub.add_parser("risk", help="displacement per return period and average annual "
+                        "displacement (AAD) from return-period hazard maps")
+    rk.add_argument("scenario", type=Path)
+    rk.add_argument("--out", type=Path, required=True, help="risk folder")
+    rk.add_argument("--replicates", type=int, default=1)
+    rk.add_argument("--years", type=int, default=10_000, help="stochastic years sampled")
+    rk.add_argument("--set", dest="overrides", action="append", default=[],
+                    metavar="dotted.key=value")
     sw = sub.add_parser("sweep", help="run many scenarios (grid or sample x replicates) in "
                         "parallel, resumably, into one dataset")
     sw.add_argument("spec", type=Path, help="sweep TOML file (see scenarios/README.md)")
@@ -216,11 +224,30 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _risk(args: argparse.Namespace) -> int:
+    from .risk import assess
+
+    for name in ("replicates", "years"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name}", f"expected an integer >= 1, got {getattr(args, name)}")
+    out, risk_rows, aad_rows = assess(args.scenario, args.out, tuple(args.overrides),
+                                      args.replicates, args.years)
+    print(f"{'region':<16} {'AAD (persons/yr)':>17} {'sampled':>10}   displaced per event by "
+          f"return period")
+    for row in aad_rows:
+        curve = ", ".join(f"{r['return_period_years']:g}y: {r['displaced']:,.0f}"
+                          for r in risk_rows if r["region"] == row["region"])
+        print(f"{row['region']:<16} {row['aad']:>17,.0f} {row['aad_sampled_years']:>10,.0f}   "
+              f"{curve}")
+    print(f"Risk written to {out}/ (aad.csv, risk.csv, risk_curve.png)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``climdisp`` console script."""
     args = _parser().parse_args(argv)
     handler = {"run": _run, "validate": _validate, "summary": _summary, "sweep": _sweep,
-               "report": _report, "compare": _compare}[args.command]
+               "report": _report, "compare": _compare, "risk": _risk}[args.command]
     try:
         return handler(args)
     except InputError as exc:

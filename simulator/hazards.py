@@ -153,6 +153,35 @@ def _sample_at_cells(da: xr.DataArray, ydim: str, xdim: str, cell_y: np.ndarray,
                    xdim: xr.DataArray(cell_x, dims="cell")}, method="nearest")
 
 
+def return_periods(path: Path, variable: str) -> np.ndarray:
+    """The return periods (years) of a hazard given as maps along ``return_period``."""
+    da = open_variable(path, variable, "hazard")
+    if "return_period" not in da.dims:
+        raise InputError(path, "hazard.variable: no 'return_period' dimension; risk needs "
+                               "return-period maps (dims return_period, lat, lon)")
+    rps = np.asarray(da["return_period"].values, dtype=float)
+    if (rps <= 1).any() or len(set(rps.tolist())) != rps.size:
+        raise InputError(path, "hazard: return periods must be distinct and > 1 year")
+    return np.sort(rps)
+
+
+def _select_return_period(da: xr.DataArray, value: float | None, where: Path,
+                          field: str) -> xr.DataArray:
+    if "return_period" not in da.dims:
+        if value is not None:
+            raise InputError(where, f"{field}.select_return_period: the variable has no "
+                                    f"'return_period' dimension")
+        return da
+    if value is None:
+        raise InputError(where, f"{field}: the hazard holds return-period maps; run "
+                                f"'climdisp risk' or set {field}.select_return_period")
+    rps = np.asarray(da["return_period"].values, dtype=float)
+    if not np.isclose(rps, value).any():
+        raise InputError(where, f"{field}.select_return_period: {value:g} not in the file "
+                                f"(return periods: {', '.join(f'{r:g}' for r in rps)})")
+    return da.isel(return_period=int(np.argmin(np.abs(rps - value))))
+
+
 def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
                 section: str = "hazard") -> HazardSeries:
     """Read the scenario's hazard and return it per model step at the populated cells.
@@ -170,6 +199,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
     cfg: HazardConfig = getattr(scenario, section)
     where, field = cfg.file, section
     da = open_variable(cfg.file, cfg.variable, field)
+    da = _select_return_period(da, getattr(cfg, "select_return_period", None), where, field)
     ydim, xdim = spatial_dims(da, where, f"{field}.variable")
     extra = [d for d in da.dims if d not in (ydim, xdim, "time")]
     if extra:

@@ -48,6 +48,7 @@ class HazardConfig(Strict):
     kind: Literal["flood_depth"] = "flood_depth"
     units: str | None = None
     return_period_years: float = Field(default=50.0, gt=1.0)
+    select_return_period: float | None = Field(default=None, gt=0)
     event_date: dt.date | None = None
     duration_days: int | None = Field(default=None, gt=0)
 
