@@ -99,6 +99,16 @@ def bands(rows_per_replicate: list[list[dict]]) -> dict[str, list[dict]]:
     return out
 
 
+def summary_rows(ds: xr.Dataset) -> list[dict[str, object]]:
+    """:func:`region_summary` of a run, or its medians over replicates for an ensemble."""
+    reps = replicates(ds)
+    if len(reps) == 1:
+        return region_summary(reps[0])
+    return [{k: (round(v) if isinstance(v, float) and k != "displaced_person_days" else v)
+             for k, v in row.items()} for row in bands([region_summary(r) for r in reps])[
+        "median"]]
+
+
 def place_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
     """Per region and place type: peak occupancy, capacity then, first date it was full."""
     rows, times = [], ds["time"].values

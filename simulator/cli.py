@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .analysis import format_table, region_summary
+    from .analysis import format_table, summary_rows
     from .config import load_scenario
     from .run import run_scenario
 
@@ -110,8 +110,10 @@ def _run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - t0
     print(f"\nScenario '{scenario.name}': {ds.attrs['households']:,} households "
           f"({ds.attrs['total_persons']:,} persons), {scenario.n_steps} steps of "
-          f"{scenario.step_days} day(s), seed {ds.attrs['seed']}, {elapsed:.1f} s\n")
-    print(format_table(region_summary(ds)))
+          f"{scenario.step_days} day(s), seed {ds.attrs['seed']}"
+          + (f", {args.replicates} replicates (table: medians)" if args.replicates > 1 else "")
+          + f", {elapsed:.1f} s\n")
+    print(format_table(summary_rows(ds)))
     print(f"\nResults written to {out}/\n"
           f"  results.nc     persons by state, occupancy vs capacity, flows, unmet shelter "
           f"(NetCDF; xarray.open_dataset)\n"
@@ -137,14 +139,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .analysis import format_table, region_summary
+    from .analysis import format_table, summary_rows
     from .run import open_run
 
     ds = open_run(args.run_dir)
     print(f"Run {args.run_dir}: scenario '{ds.attrs.get('scenario')}', "
           f"seed {ds.attrs.get('seed')}, {ds.sizes['time']} steps from "
           f"{str(ds['time'].values[0])[:10]}\n")
-    print(format_table(region_summary(ds)))
+    print(format_table(summary_rows(ds)))
     return 0
 
 

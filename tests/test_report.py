@@ -100,6 +100,15 @@ def test_ensemble_bands_contain_the_median(runs, tmp_path):
     assert peaks.min() < peaks.max()  # the replicates differ, so the band is not trivial
 
 
+def test_summary_of_an_ensemble_shows_medians(runs, capsys):
+    _, _, ens = runs
+    assert main(["summary", str(ens)]) == 0
+    total = capsys.readouterr().out.strip().splitlines()[-1]
+    ds = xr.load_dataset(ens / "results.nc")
+    peaks = ds["persons"].sel(state="displaced").sum("region").max("time").values
+    assert total.startswith("TOTAL") and f"{round(float(np.median(peaks))):,}" in total
+
+
 def test_comparing_a_run_with_itself_shows_no_difference(runs, tmp_path, capsys):
     _, _, ens = runs
     out = tmp_path / "cmp"
