@@ -95,7 +95,10 @@ def _evaluate(model: DisplacementModel, t: int, ids: np.ndarray, loss: np.ndarra
     can_adapt = ~adapted & can_afford_adaptation(np.full(ids.size, cost_a), income,
                                                  b.adaptation_max_income_share)
     eu_a = np.where(can_adapt, eu_stay(income, p, dmg_adapted, cost_a, s, floor), -np.inf)
-    dest, eu_m, cost_m = _best_destination(model, home, base_income, floor, s)
+    groups = hh.group_persons(ids)
+    obstacle = np.where((groups[:, 2] > 0) | (groups[:, 4] > 0),
+                        b.mobility_cost_factor_older_or_disabled, 1.0)
+    dest, eu_m, cost_m = _best_destination(model, home, base_income, floor, s, obstacle)
     wants = eu_m > np.maximum(eu_s, eu_a)  # flood risk or lost livelihood at home
     able = hh.savings[ids] >= cost_m
     if b.max_household_size_to_migrate is not None:
@@ -129,8 +132,14 @@ def _draw(model: DisplacementModel, t: int, ids: np.ndarray, mask: np.ndarray,
 
 
 def _best_destination(model: DisplacementModel, home: np.ndarray, income: np.ndarray,
-                      floor: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best destination region per household by expected utility of migrating there."""
+                      floor: np.ndarray, s: float,
+                      cost_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best destination region per household by expected utility of migrating there.
+
+    ``cost_factor`` multiplies the migration cost of households facing mobility obstacles:
+    older members or members with disabilities (trapped populations, Foresight 2011; Black et
+    al. 2013, Nature Clim. Change 3:448; the factor itself is an assumption).
+    """
     dist = model.inputs.distance_km
     index = model.lever["income_index"]
     reach = (dist <= model.config.placement.max_distance_km) & ~np.eye(dist.shape[0], dtype=bool)
@@ -139,7 +148,8 @@ def _best_destination(model: DisplacementModel, home: np.ndarray, income: np.nda
     best_cost = np.full(home.size, np.inf)
     for j in range(dist.shape[0]):  # a loop over regions, never over households
         ok = reach[home, j]
-        cost = migration_cost(dist[home, j], model.config.behaviour.migration_cost_max)
+        cost = migration_cost(dist[home, j], model.config.behaviour.migration_cost_max) * \
+            cost_factor
         eu = np.where(ok, eu_migrate(income * index[j] / index[home], cost, s, floor), -np.inf)
         better = eu > best_eu
         best[better], best_eu[better], best_cost[better] = j, eu[better], cost[better]
@@ -209,6 +219,9 @@ def warn_and_evacuate(model: DisplacementModel, t: int, depth: np.ndarray) -> No
     model.pending_warnings[t + lead] = reached
     beta = risk_perception(years_since_flood(model, reached, t))
     p = evacuation_probability(hh.trust[reached], beta, w.base_compliance)
+    # persons with disabilities face barriers to evacuating: only 20 % of respondents could
+    # evacuate immediately without difficulty (UNDRR 2013 global survey); factor assumed
+    p = np.where(hh.disabled[reached] > 0, p * w.evacuation_factor_disability, p)
     go = reached[model.streams.uniform("evacuate", t, reached) < p]
     if go.size == 0:
         return

@@ -5,7 +5,7 @@ Households are stored sorted by cell, so the households of cell ``c`` are the co
 household's id is its index; ids depend only on the population inputs and the seed, never on a
 capacity lever, which keeps common random numbers intact.
 
-About 45 bytes per household (see :meth:`Households.nbytes_per_household`).
+About 58 bytes per household (see :meth:`Households.nbytes_per_household`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from enum import IntEnum
 import numpy as np
 from scipy.special import ndtri
 
-from .schema import PLACES
+from .schema import AGE_BANDS, PLACES
 
 
 class State(IntEnum):
@@ -33,6 +33,10 @@ class State(IntEnum):
 
 STATE_NAMES = tuple(s.name.lower() for s in State)
 Place = IntEnum("Place", [p.upper() for p in PLACES], start=0)
+#: Population groups reported by ``persons_by_group``; the first three partition everyone by age.
+GROUPS = ("children", "adults", "older_persons", "women", "persons_with_disabilities",
+          "children_under_5")
+HEAD_TYPES = ("male_headed", "female_headed", "older_person_headed")
 AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED)
 AWAY_STATES = (State.EVACUATED, State.DISPLACED)
 HOME = np.array(AT_HOME_STATES, dtype=np.uint8)  #: for np.isin(state, HOME)
@@ -71,18 +75,31 @@ class Households:
     adapted: np.ndarray  #: uint8, 1 once the home is dry-proofed
     shocks: np.ndarray  #: uint8, times displaced so far
     warned_step: np.ndarray  #: int32, step of the latest warning received, NO_STEP if none
+    members: np.ndarray | None = None  #: uint8 (n, 8): females, then males, by AGE_BANDS
+    disabled: np.ndarray | None = None  #: uint8, members with a disability
+    head_type: np.ndarray | None = None  #: uint8, :data:`HEAD_TYPES`
+
+    def group_persons(self, ids: np.ndarray) -> np.ndarray:
+        """Persons of each of :data:`GROUPS` in households ``ids``, shape (len(ids), groups)."""
+        m = self.members[ids].astype(np.int64)
+        female, male = m[:, :4], m[:, 4:]
+        both = female + male
+        return np.stack([both[:, 0] + both[:, 1], both[:, 2], both[:, 3], female.sum(axis=1),
+                         self.disabled[ids].astype(np.int64), both[:, 0]], axis=1)
 
     def __len__(self) -> int:
         return int(self.cell.size)
 
     def nbytes_per_household(self) -> float:
         """Bytes of array storage per household."""
-        return sum(getattr(self, f.name).nbytes for f in fields(self)) / max(len(self), 1)
+        arrays = [getattr(self, f.name) for f in fields(self)]
+        return sum(a.nbytes for a in arrays if a is not None) / max(len(self), 1)
 
     def row(self, i: int, region_names: list[str] | None = None,
             class_names: list[str] | None = None) -> dict[str, object]:
         """One household as a readable dict (for inspection in a notebook)."""
-        out = {f.name: getattr(self, f.name)[i].item() for f in fields(self)}
+        out = {f.name: getattr(self, f.name)[i].item() for f in fields(self)
+               if getattr(self, f.name) is not None and getattr(self, f.name).ndim == 1}
         out["id"] = int(i)
         out["state"] = STATE_NAMES[out["state"]]
         out["place"] = None if out["place"] == NO_PLACE else PLACES[out["place"]]
@@ -91,6 +108,10 @@ class Households:
             out["stay_region"] = region_names[out["stay_region"]]
         if class_names:
             out["building_class"] = class_names[out["building_class"]]
+        if self.members is not None:
+            out.update({f"{sex}_{band}": int(v) for (sex, band), v in zip(
+                [(s, b) for s in ("female", "male") for b in AGE_BANDS], self.members[i])})
+            out["head_type"] = HEAD_TYPES[out["head_type"]]
         return out
 
 
@@ -153,6 +174,38 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
         trust=np.full(n, initial_trust, dtype=np.float32), tie_region=ties,
         adapted=np.zeros(n, dtype=np.uint8), shocks=np.zeros(n, dtype=np.uint8),
         warned_step=np.full(n, NO_STEP, dtype=np.int32))
+
+
+def synthesise_composition(hh: Households, compositions: list, rng: np.random.Generator) -> None:
+    """Give every household members by age band and sex, a disability count and a head type.
+
+    The head is an adult (18-59 or 60+, in proportion to those bands); the other members follow
+    the region's age shares (multinomial). The head is a woman with the region's female-headed
+    share, other members with its female share; each member has a disability with its
+    disability share. Sizes stay exactly as synthesised.
+    """
+    n = len(hh)
+    members = np.zeros((n, 8), dtype=np.uint8)
+    disabled = np.zeros(n, dtype=np.uint8)
+    head = np.zeros(n, dtype=np.uint8)
+    for r, comp in enumerate(compositions):
+        idx = np.flatnonzero(hh.region == r)
+        if idx.size == 0:
+            continue
+        p = np.array([comp.age_shares[b] for b in AGE_BANDS])
+        adult_p = p[2:] / p[2:].sum() if p[2:].sum() > 0 else np.array([1.0, 0.0])
+        head_band = 2 + (rng.random(idx.size) >= adult_p[0])
+        rest = rng.multinomial(hh.size[idx].astype(np.int64) - 1, p)
+        female = rng.binomial(rest, comp.female_share)
+        male = rest - female
+        head_female = rng.random(idx.size) < comp.female_headed_share
+        rows = np.arange(idx.size)
+        female[rows[head_female], head_band[head_female]] += 1
+        male[rows[~head_female], head_band[~head_female]] += 1
+        members[idx] = np.concatenate([female, male], axis=1).astype(np.uint8)
+        disabled[idx] = rng.binomial(hh.size[idx].astype(np.int64), comp.disability_share)
+        head[idx] = np.where(head_band == 3, 2, head_female.astype(np.uint8))
+    hh.members, hh.disabled, hh.head_type = members, disabled, head
 
 
 def cell_slices(cell: np.ndarray, n_cells: int) -> np.ndarray:

@@ -20,8 +20,9 @@ from .behaviour import (activation_share, adapted_depth, income_quintile, return
 from .config import dump_toml
 from .decisions import decide, decision_step, warn_and_evacuate
 from .errors import InvariantError
-from .households import (AWAY_STATES, HOME, NO_PLACE, NO_STEP, STATE_NAMES, Households, Place,
-                         State, cell_slices, households_in_cells, synthesise)
+from .households import (AWAY_STATES, GROUPS, HOME, NO_PLACE, NO_STEP, STATE_NAMES, Households,
+                         Place, State, cell_slices, households_in_cells, synthesise,
+                         synthesise_composition)
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
                       repair_days)
 from .inputs import Inputs, load_inputs
@@ -122,6 +123,8 @@ class DisplacementModel(mesa.Model):
             self.streams.generator("synthesis"), tie_w, pop.ties_home_share,
             pop.savings_income_ratio, config.warning.initial_trust)
         hh = self.households
+        synthesise_composition(hh, [pop.composition.for_region(n) for n in names],
+                               self.streams.generator("composition"))
         self.lever = {k: np.array([config.lever(k, n) for n in names]) for k in (
             "warning_coverage", "cash_assistance_per_household", "reconstruction_rate",
             "protection_return_period_years", "income_index")}
@@ -140,11 +143,14 @@ class DisplacementModel(mesa.Model):
         self.occupancy = np.zeros((len(names), N_PLACES), dtype=np.int64)
         self.persons = np.zeros((len(names), N_STATES), dtype=np.int64)
         self._count(self.persons, hh.region, hh.state, hh.size, +1)
+        self.persons_by_group = np.zeros((len(names), N_STATES, len(GROUPS)), dtype=np.int64)
+        self._count_groups(self.persons_by_group, np.arange(len(hh)), +1)
         self.total_persons = int(self.persons.sum())
         self.away_ids = np.empty(0, dtype=np.int64)  # displaced or evacuated
         self.pending_warnings: dict[int, np.ndarray] = {}  # step -> households warned for it
         self.inflow_used: dict[int, np.ndarray] = {}  # decision step -> relocation inflow
         self.displaced_by_cell = np.zeros(inp.cell_region.size, dtype=np.int64)
+        self._all_groups: np.ndarray | None = None  # group persons of everyone, for verify()
         self.recorder = Recorder(config.n_steps, len(names))
         self._unmet_counts = bool({"shelter", "camp"} & set(config.placement.cascade))
 
@@ -158,13 +164,22 @@ class DisplacementModel(mesa.Model):
         table += sign * np.bincount(flat, weights=persons, minlength=n_rows * n_cols).reshape(
             n_rows, n_cols).astype(np.int64)
 
+    def _count_groups(self, table: np.ndarray, ids: np.ndarray, sign: int) -> None:
+        """Add ``sign`` times the group persons of ``ids`` to ``table[region, state, group]``."""
+        hh = self.households
+        groups = hh.group_persons(ids)
+        for g in range(groups.shape[1]):
+            self._count(table[:, :, g], hh.region[ids], hh.state[ids], groups[:, g], sign)
+
     def set_state(self, ids: np.ndarray, new: State | np.ndarray) -> None:
         """Move ``ids`` to state ``new`` (scalar or per household), keeping counters exact."""
         hh = self.households
         self._count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
+        self._count_groups(self.persons_by_group, ids, -1)
         hh.state[ids] = new
         hh.since_step[ids] = self.step_index
         self._count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
+        self._count_groups(self.persons_by_group, ids, +1)
 
     def flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
         """Record persons moving from ``origin`` to ``dest`` regions this step."""
@@ -357,6 +372,13 @@ class DisplacementModel(mesa.Model):
         hh = self.households
         unmet = self.occupancy[:, Place.UNSHELTERED] if self._unmet_counts else 0
         self.recorder.record(t, self.persons, self.occupancy, self.capacity, unmet)
+        self.recorder.persons_by_group[t] = self.persons_by_group
+        rough = self.away_ids[hh.place[self.away_ids] == Place.UNSHELTERED]
+        if rough.size:
+            groups = hh.group_persons(rough)
+            for g in range(groups.shape[1]):
+                self.recorder.unsheltered_by_group[t, :, g] = np.bincount(
+                    hh.stay_region[rough], groups[:, g], self.persons.shape[0])
         disp = self.away_ids[hh.state[self.away_ids] == State.DISPLACED]
         days_away = (t - hh.since_step[disp]) * self.config.step_days
         for j, limit in enumerate((90, 180, 365)):
@@ -381,6 +403,13 @@ class DisplacementModel(mesa.Model):
             problems.append(f"persons {int(persons.sum())} != {self.total_persons}")
         if not np.array_equal(persons, self.persons):
             problems.append("persons counters differ from a recount")
+        if self._all_groups is None:  # composition never changes
+            self._all_groups = hh.group_persons(np.arange(len(hh)))
+        by_group = np.zeros_like(self.persons_by_group)
+        for g in range(self._all_groups.shape[1]):
+            self._count(by_group[:, :, g], hh.region, hh.state, self._all_groups[:, g], +1)
+        if not np.array_equal(by_group, self.persons_by_group):
+            problems.append("persons_by_group counters differ from a recount")
         if not np.array_equal(occupancy, self.occupancy):
             problems.append("occupancy counters differ from a recount")
         if (occupancy[:, :N_CAP] > self.capacity[:, :N_CAP]).any():

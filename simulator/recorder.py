@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .households import STATE_NAMES
+from .households import GROUPS, STATE_NAMES
 from .schema import PLACES
 
 
@@ -37,6 +37,8 @@ class Recorder:
         self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
         self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
         self.durations = np.zeros((r, n_steps + 1), dtype=np.int64)  # persons by episode steps
+        self.persons_by_group = np.zeros((n_steps, r, s, len(GROUPS)), dtype=np.int64)
+        self.unsheltered_by_group = np.zeros((n_steps, r, len(GROUPS)), dtype=np.int64)
 
     def record(self, step: int, persons: np.ndarray, occupancy: np.ndarray,
                capacity: np.ndarray, unmet_shelter: np.ndarray) -> None:
@@ -85,6 +87,12 @@ class Recorder:
                 "livelihood_loss": (("time", "region"), self.livelihood_loss, {
                     "units": "currency", "long_name": "income lost to slow-onset stress since "
                                                       "the last decision, households at home"}),
+                "persons_by_group": (("time", "region", "state", "group"),
+                                     self.persons_by_group, {
+                    **person, "long_name": "persons whose home is in region, by state and group "
+                                           "(children + adults + older_persons = persons)"}),
+                "unsheltered_by_group": (("time", "region", "group"), self.unsheltered_by_group, {
+                    **person, "long_name": "unsheltered persons staying in region, by group"}),
                 "displacement_duration": (("region", "duration_days"), self.durations,
                                           self.dataset_attrs_duration),
                 "protracted": (("time", "region", "duration"), self.protracted, {
@@ -98,6 +106,7 @@ class Recorder:
                 "region": ("region", regions), "origin": ("origin", regions),
                 "destination": ("destination", regions),
                 "state": ("state", list(STATE_NAMES)), "place": ("place", list(PLACES)),
+                "group": ("group", list(GROUPS)),
                 "duration": ("duration", ["3 months", "6 months", "12 months"],
                              {"long_name": "displaced longer than 90, 180, 365 days"}),
             },

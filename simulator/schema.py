@@ -67,6 +67,57 @@ class StressConfig(Strict):
     max_loss: float = Field(default=0.5, ge=0, le=1)
 
 
+AGE_BANDS = ("age_0_4", "age_5_17", "age_18_59", "age_60_plus")
+
+
+def _check_shares(v: dict[str, float] | None) -> dict[str, float] | None:
+    if v is None:
+        return v
+    if set(v) != set(AGE_BANDS):
+        raise ValueError(f"give a share for each of {', '.join(AGE_BANDS)}")
+    if any(s < 0 for s in v.values()) or abs(sum(v.values()) - 1.0) > 1e-6:
+        raise ValueError("shares must be >= 0 and sum to 1")
+    return v
+
+
+class Composition(Strict):
+    """Who lives in households: age and sex shares, disability, female-headed households."""
+
+    age_shares: dict[str, float] | None = None
+    female_share: float | None = Field(default=None, ge=0, le=1)
+    disability_share: float | None = Field(default=None, ge=0, le=1)
+    female_headed_share: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("age_shares")
+    @classmethod
+    def _ages(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        return _check_shares(v)
+
+
+#: Defaults (persons): age structure of lower-middle-income countries (UN World Population
+#: Prospects 2022), disability prevalence 15 % (WHO & World Bank 2011, World Report on
+#: Disability), a quarter of households female-headed (UN Women 2019, Progress of the World's
+#: Women).
+DEFAULT_COMPOSITION = Composition(
+    age_shares={"age_0_4": 0.11, "age_5_17": 0.26, "age_18_59": 0.55, "age_60_plus": 0.08},
+    female_share=0.5, disability_share=0.15, female_headed_share=0.25)
+
+
+class CompositionConfig(Composition):
+    """Scenario-wide composition (unset fields take the defaults) with per-region overrides."""
+
+    regions: dict[str, Composition] = Field(default_factory=dict)
+
+    def for_region(self, name: str) -> Composition:
+        """The composition of one region: region override, else scenario value, else default."""
+        out = DEFAULT_COMPOSITION.model_dump()
+        for layer in (self, self.regions.get(name)):
+            if layer is not None:
+                out.update({k: v for k, v in layer.model_dump().items()
+                            if v is not None and k != "regions"})
+        return Composition(**out)
+
+
 class PopulationConfig(Strict):
     """Where people live and how households are synthesised."""
 
@@ -79,6 +130,7 @@ class PopulationConfig(Strict):
     income_gini: float = Field(default=0.38, gt=0, lt=1)
     building_class_shares: dict[str, float] = Field(default_factory=lambda: {"jrc_asia": 1.0})
     ties_home_share: float = Field(default=0.6, ge=0, le=1)
+    composition: CompositionConfig = CompositionConfig()
     savings_income_ratio: float = Field(default=0.5, ge=0)
     house_value_income_ratio: float = Field(default=3.0, gt=0)
 
@@ -211,6 +263,7 @@ class BehaviourConfig(Strict):
     subsistence_share: float = Field(default=0.1, gt=0, lt=1)
     relocation_inflow_cap_share: float = Field(default=0.10, ge=0, le=1)
     max_household_size_to_migrate: int | None = Field(default=None, gt=0)
+    mobility_cost_factor_older_or_disabled: float = Field(default=1.5, ge=1)
 
 
 class WarningConfig(Strict):
@@ -224,6 +277,7 @@ class WarningConfig(Strict):
     trust_gain: float = Field(default=0.1, ge=0, le=1)
     trust_loss: float = Field(default=0.2, ge=0, le=1)
     base_compliance: float = Field(default=0.5, ge=0, le=1)
+    evacuation_factor_disability: float = Field(default=0.6, ge=0, le=1)
 
 
 class RegionLevers(Strict):
