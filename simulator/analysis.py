@@ -74,7 +74,7 @@ def format_table(rows: list[dict[str, object]]) -> str:
 #: toilets (1 per 50 people in the first month of an emergency, then 1 per 20) and water taps.
 SPHERE = {"covered_space_m2_per_person": 3.5, "water_l_per_person_day": 15.0,
           "persons_per_toilet_first_month": 50.0, "persons_per_toilet_after": 20.0,
-          "persons_per_tap": 250.0}
+          "persons_per_tap": 250.0, "accessible_toilet_share": 0.15}
 NEEDS = ("covered_space_m2", "water_l_per_day", "toilets", "taps")
 
 
@@ -97,6 +97,23 @@ def bands(rows_per_replicate: list[list[dict]]) -> dict[str, list[dict]]:
                 row[key] = float(np.percentile(vals, q)) if numeric else value
             out[stat].append(row)
     return out
+
+
+def group_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
+    """Per region (and total) and group: peak displaced, peak unsheltered and peak trapped."""
+    rows = []
+    pbg, rough = ds["persons_by_group"], ds["unsheltered_by_group"]
+    for name in [*map(str, ds["region"].values), "TOTAL"]:
+        pick = (lambda da: da.sum("region")) if name == "TOTAL" else (
+            lambda da, n=name: da.sel(region=n))
+        for group in map(str, ds["group"].values):
+            g = pick(pbg.sel(group=group))
+            rows.append({"region": name, "group": group,
+                         "peak_displaced": int(g.sel(state="displaced").max()),
+                         "peak_unsheltered": int(pick(rough.sel(group=group)).max()),
+                         "peak_trapped": int(g.sel(state="trapped").max()),
+                         "peak_evacuated": int(g.sel(state="evacuated").max())})
+    return rows
 
 
 def summary_rows(ds: xr.Dataset) -> list[dict[str, object]]:
@@ -147,9 +164,12 @@ def needs(ds: xr.Dataset, standards: dict[str, float] | None = None,
     """Sphere needs of people in shelters, camps or unsheltered, at their peak, with shortfalls.
 
     People counted: occupancy of ``shelter``, ``camp`` and ``unsheltered`` in the region where
-    they stay, at the step when it peaks. Toilets use 1 per 50 if the peak falls in the first
-    30 days after the region's first occupant, else 1 per 20. Shortfall = max(0, need -
-    available), with ``available`` per region (default none).
+    they stay, at the step when it peaks. Where the results hold ``persons_by_group``, the
+    children and persons with disabilities among them are estimated with the displaced
+    population's shares at that step, and at least 15 % of toilets are to be accessible.
+    Toilets use 1 per 50 if the peak falls in the first 30 days after the region's first
+    occupant, else 1 per 20. Shortfall = max(0, need - available), with ``available`` per
+    region (default none).
     """
     std = {**SPHERE, **(standards or {})}
     available = available or {}
@@ -170,6 +190,16 @@ def needs(ds: xr.Dataset, standards: dict[str, float] | None = None,
         have = available.get(region, {})
         row = {"region": region, "persons_in_sites_peak": int(persons),
                "peak_date": str(ds["time"].values[peak])[:10] if persons else ""}
+        if "persons_by_group" in ds:
+            away = ds["persons_by_group"].isel(time=peak).sel(
+                state=["displaced", "evacuated"]).sum(["region", "state"])
+            total = float(away.sel(group=["children", "adults", "older_persons"]).sum())
+            share = (away / total).fillna(0.0) if total else away * 0.0
+            row["children_in_sites"] = int(round(persons * float(share.sel(group="children"))))
+            row["persons_with_disabilities_in_sites"] = int(round(
+                persons * float(share.sel(group="persons_with_disabilities"))))
+            row["accessible_toilets"] = float(np.ceil(std["accessible_toilet_share"]
+                                                      * need["toilets"]))
         for key in NEEDS:
             row[f"need_{key}"] = float(need[key])
             row[f"available_{key}"] = float(have.get(key, 0.0))

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .analysis import (NEEDS, SPHERE, bands, duration_indicators, needs, place_indicators,
-                       region_summary, replicates)
+from .analysis import (NEEDS, SPHERE, bands, duration_indicators, group_indicators, needs,
+                       place_indicators, region_summary, replicates)
 from .errors import InputError
 from .run import open_run
 
@@ -51,7 +51,7 @@ def _tables(ds: xr.Dataset, standards: dict, available: dict) -> dict[str, list[
     reps = replicates(ds)
     out = {}
     for name, fn in (("summary", region_summary), ("places", place_indicators),
-                     ("durations", duration_indicators),
+                     ("durations", duration_indicators), ("groups", group_indicators),
                      ("needs", lambda d: needs(d, standards, available))):
         per_rep = [fn(r) for r in reps]
         if len(reps) == 1 or len({len(p) for p in per_rep}) > 1:
@@ -166,7 +166,8 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
     """Write a report folder for a run: index.html, CSV tables and PNG figures."""
     run_dir = Path(run_dir)
     ds = open_run(run_dir)
-    missing = sorted({"displacement_duration", "displaced_map"} - set(ds.data_vars))
+    missing = sorted({"displacement_duration", "displaced_map", "persons_by_group",
+                      "unsheltered_by_group"} - set(ds.data_vars))
     if missing:
         raise InputError(run_dir, f"RUN_DIR: results lack {missing} (made by an older climdisp); "
                                   f"rerun with: climdisp run {run_dir}/config.toml --out NEW_DIR")
@@ -188,6 +189,9 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
     sections = [("Summary by region", _html_table(tables["summary"], stat)),
                 ("Places against capacity", _html_table(tables["places"], stat)),
                 ("Displacement duration", _html_table(tables["durations"], stat)),
+                ("Who is affected: peaks by group (children + adults + older persons = all)",
+                 _html_table([r for r in tables["groups"] if r["region"] == "TOTAL"], stat)
+                 + "<p>Per region: groups.csv.</p>"),
                 ("Needs at peak (Sphere) and shortfalls", _html_table(tables["needs"], stat))]
     files = {f"{name}.csv": _csv(rows).encode() for name, rows in tables.items()}
     files.update(images)
