@@ -81,11 +81,11 @@ class Households:
 
     def group_persons(self, ids: np.ndarray) -> np.ndarray:
         """Persons of each of :data:`GROUPS` in households ``ids``, shape (len(ids), groups)."""
-        m = self.members[ids].astype(np.int64)
+        m = self.members[ids].astype(np.int32)
         female, male = m[:, :4], m[:, 4:]
         both = female + male
         return np.stack([both[:, 0] + both[:, 1], both[:, 2], both[:, 3], female.sum(axis=1),
-                         self.disabled[ids].astype(np.int64), both[:, 0]], axis=1)
+                         self.disabled[ids].astype(np.int32), both[:, 0]], axis=1)
 
     def __len__(self) -> int:
         return int(self.cell.size)
@@ -188,24 +188,31 @@ def synthesise_composition(hh: Households, compositions: list, rng: np.random.Ge
     members = np.zeros((n, 8), dtype=np.uint8)
     disabled = np.zeros(n, dtype=np.uint8)
     head = np.zeros(n, dtype=np.uint8)
+    chunk = 1 << 20  # bounded temporaries at any population size
     for r, comp in enumerate(compositions):
-        idx = np.flatnonzero(hh.region == r)
-        if idx.size == 0:
-            continue
-        p = np.array([comp.age_shares[b] for b in AGE_BANDS])
-        adult_p = p[2:] / p[2:].sum() if p[2:].sum() > 0 else np.array([1.0, 0.0])
-        head_band = 2 + (rng.random(idx.size) >= adult_p[0])
-        rest = rng.multinomial(hh.size[idx].astype(np.int64) - 1, p)
-        female = rng.binomial(rest, comp.female_share)
-        male = rest - female
-        head_female = rng.random(idx.size) < comp.female_headed_share
-        rows = np.arange(idx.size)
-        female[rows[head_female], head_band[head_female]] += 1
-        male[rows[~head_female], head_band[~head_female]] += 1
-        members[idx] = np.concatenate([female, male], axis=1).astype(np.uint8)
-        disabled[idx] = rng.binomial(hh.size[idx].astype(np.int64), comp.disability_share)
-        head[idx] = np.where(head_band == 3, 2, head_female.astype(np.uint8))
+        for start in range(0, n, chunk):
+            idx = start + np.flatnonzero(hh.region[start:start + chunk] == r)
+            if idx.size:
+                _compose(hh, idx, comp, rng, members, disabled, head)
     hh.members, hh.disabled, hh.head_type = members, disabled, head
+
+
+def _compose(hh: Households, idx: np.ndarray, comp, rng: np.random.Generator,
+             members: np.ndarray, disabled: np.ndarray, head: np.ndarray) -> None:
+    """Fill members, disabilities and head type for households ``idx`` of one region."""
+    p = np.array([comp.age_shares[b] for b in AGE_BANDS])
+    adult_p = p[2:] / p[2:].sum() if p[2:].sum() > 0 else np.array([1.0, 0.0])
+    head_band = 2 + (rng.random(idx.size) >= adult_p[0])
+    rest = rng.multinomial(hh.size[idx].astype(np.int64) - 1, p)
+    female = rng.binomial(rest, comp.female_share)
+    male = rest - female
+    head_female = rng.random(idx.size) < comp.female_headed_share
+    rows = np.arange(idx.size)
+    female[rows[head_female], head_band[head_female]] += 1
+    male[rows[~head_female], head_band[~head_female]] += 1
+    members[idx] = np.concatenate([female, male], axis=1).astype(np.uint8)
+    disabled[idx] = rng.binomial(hh.size[idx].astype(np.int64), comp.disability_share)
+    head[idx] = np.where(head_band == 3, 2, head_female.astype(np.uint8))
 
 
 def cell_slices(cell: np.ndarray, n_cells: int) -> np.ndarray:

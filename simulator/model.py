@@ -167,9 +167,11 @@ class DisplacementModel(mesa.Model):
     def _count_groups(self, table: np.ndarray, ids: np.ndarray, sign: int) -> None:
         """Add ``sign`` times the group persons of ``ids`` to ``table[region, state, group]``."""
         hh = self.households
-        groups = hh.group_persons(ids)
-        for g in range(groups.shape[1]):
-            self._count(table[:, :, g], hh.region[ids], hh.state[ids], groups[:, g], sign)
+        for start in range(0, ids.size, 1 << 20):  # bounded temporaries at any size
+            part = ids[start:start + (1 << 20)]
+            groups = hh.group_persons(part)
+            for g in range(groups.shape[1]):
+                self._count(table[:, :, g], hh.region[part], hh.state[part], groups[:, g], sign)
 
     def set_state(self, ids: np.ndarray, new: State | np.ndarray) -> None:
         """Move ``ids`` to state ``new`` (scalar or per household), keeping counters exact."""
