@@ -127,14 +127,15 @@ def summary_rows(ds: xr.Dataset) -> list[dict[str, object]]:
 
 
 def place_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
-    """Per region and place type: peak occupancy, capacity then, first date it was full."""
+    """Per region and place type: peak occupancy, capacity then, first date it was full.
+
+    Every region and place type gets a row, so replicates' rows line up for :func:`bands`.
+    """
     rows, times = [], ds["time"].values
     for region in ds["region"].values:
         for place in ("host", "shelter", "camp", "rental"):
             occ = ds["occupancy"].sel(region=region, place=place).values
             cap = ds["capacity"].sel(region=region, place=place).values
-            if cap.max() == 0 and occ.max() == 0:
-                continue
             full = np.flatnonzero((cap > 0) & (occ >= cap))
             peak = int(np.argmax(occ))
             rows.append({"region": str(region), "place": place, "peak_occupancy": int(occ[peak]),

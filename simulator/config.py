@@ -86,7 +86,7 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
-    return tuple(k.strip() for k in key.split(".")), value
+    return tuple(k.strip().strip('"').strip("'") for k in key.split(".")), value
 
 
 def _apply_override(data: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:

@@ -138,7 +138,7 @@ class DisplacementModel(mesa.Model):
         self.design_depth = inp.hazard.values.max(axis=0) * self.cell_open
         self.base_capacity = capacity_table(config, names, "scenario")
         self.capacity = self.base_capacity.copy()
-        self.activated_step = np.full(len(names), NO_STEP, dtype=np.int64)
+        self.activated_step = NO_STEP  # the response starts at the first departure anywhere
         self._apply_ramp(0)
         self.occupancy = np.zeros((len(names), N_PLACES), dtype=np.int64)
         self.persons = np.zeros((len(names), N_STATES), dtype=np.int64)
@@ -160,9 +160,12 @@ class DisplacementModel(mesa.Model):
                sign: int) -> None:
         """Add ``sign * persons`` to ``table[rows, cols]`` (a bincount, not a Python loop)."""
         n_rows, n_cols = table.shape
-        flat = rows.astype(np.int64) * n_cols + cols
-        table += sign * np.bincount(flat, weights=persons, minlength=n_rows * n_cols).reshape(
-            n_rows, n_cols).astype(np.int64)
+        cols = np.broadcast_to(cols, rows.shape)
+        for s in range(0, rows.size, 1 << 21):  # bounded temporaries at any size
+            flat = rows[s:s + (1 << 21)].astype(np.int64) * n_cols + cols[s:s + (1 << 21)]
+            table += sign * np.bincount(flat, weights=persons[s:s + (1 << 21)],
+                                        minlength=n_rows * n_cols).reshape(
+                n_rows, n_cols).astype(np.int64)
 
     def _count_groups(self, table: np.ndarray, ids: np.ndarray, sign: int) -> None:
         """Add ``sign`` times the group persons of ``ids`` to ``table[region, state, group]``."""
@@ -192,11 +195,11 @@ class DisplacementModel(mesa.Model):
         return np.where(self.households.adapted[ids] == 1, State.ADAPTED, State.AT_HOME)
 
     def _apply_ramp(self, t: int) -> None:
+        """Open shelters and camps on the activation ramp, counted from the response's start."""
         cfg = self.config.capacity
-        days = np.where(self.activated_step == NO_STEP, -1,
-                        (t - self.activated_step) * self.config.step_days)
-        share = activation_share(days, cfg.activation_ramp, cfg.ramp_days) \
-            if cfg.activation_ramp != (1.0,) else np.ones(days.size)
+        days = -1 if self.activated_step == NO_STEP else (t - self.activated_step) * \
+            self.config.step_days
+        share = float(activation_share(np.array(days), cfg.activation_ramp, cfg.ramp_days))
         for p in RAMPED:
             self.capacity[:, p] = np.floor(self.base_capacity[:, p] * share).astype(np.int64)
 
@@ -249,7 +252,10 @@ class DisplacementModel(mesa.Model):
         np.add.at(self.recorder.newly_displaced[t], hh.region[leave], hh.size[leave])
         np.add.at(self.displaced_by_cell, hh.cell[leave], hh.size[leave])
         was_evacuated = hh.state[leave] == State.EVACUATED
+        left_home = hh.since_step[leave].copy()
         self.set_state(leave, State.DISPLACED)
+        # an evacuee's episode began when it left home: keeps its shelter-seeking draw and length
+        hh.since_step[leave[was_evacuated]] = left_home[was_evacuated]
         hh.due_step[leave] = NO_STEP
         hh.shocks[leave] = np.minimum(hh.shocks[leave].astype(np.int64) + 1, 255)
         fresh = leave[~was_evacuated]  # evacuees keep the place they already have
@@ -271,9 +277,9 @@ class DisplacementModel(mesa.Model):
             return
         home, size = hh.region[ids].astype(np.int64), hh.size[ids]
         if newly:
-            fresh = self.activated_step[np.unique(home)] == NO_STEP
-            self.activated_step[np.unique(home)[fresh]] = t
-            self._apply_ramp(t)
+            if self.activated_step == NO_STEP:  # the response starts
+                self.activated_step = t
+                self._apply_ramp(t)
         else:
             self._count(self.occupancy, hh.stay_region[ids], hh.place[ids], size, -1)
         region = home.copy()
@@ -405,11 +411,14 @@ class DisplacementModel(mesa.Model):
             problems.append(f"persons {int(persons.sum())} != {self.total_persons}")
         if not np.array_equal(persons, self.persons):
             problems.append("persons counters differ from a recount")
-        if self._all_groups is None:  # composition never changes
-            self._all_groups = hh.group_persons(np.arange(len(hh)))
         by_group = np.zeros_like(self.persons_by_group)
-        for g in range(self._all_groups.shape[1]):
-            self._count(by_group[:, :, g], hh.region, hh.state, self._all_groups[:, g], +1)
+        if self.check_invariants:  # every step: keep everyone's (static) group persons
+            if self._all_groups is None:
+                self._all_groups = hh.group_persons(np.arange(len(hh)))
+            for g in range(self._all_groups.shape[1]):
+                self._count(by_group[:, :, g], hh.region, hh.state, self._all_groups[:, g], +1)
+        else:
+            self._count_groups(by_group, np.arange(len(hh)), +1)
         if not np.array_equal(by_group, self.persons_by_group):
             problems.append("persons_by_group counters differ from a recount")
         if not np.array_equal(occupancy, self.occupancy):

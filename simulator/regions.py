@@ -77,10 +77,14 @@ def distance_matrix_km(cy: np.ndarray, cx: np.ndarray, geographic: bool) -> np.n
 
 def capacity_table(scenario: Scenario, names: list[str], where: Path) -> np.ndarray:
     """Capacity in persons as a (region, place) array; ``unsheltered`` has none (0 here)."""
-    unknown = sorted(set(scenario.capacity.regions) - set(names))
-    if unknown:
-        raise InputError(where, f"capacity.regions.{unknown[0]}: unknown region "
-                                f"(regions: {', '.join(names)})")
+    composition = scenario.population.composition.regions
+    for label, table in (("capacity.regions", scenario.capacity.regions),
+                         ("levers.regions", scenario.levers.regions),
+                         ("population.composition.regions", composition)):
+        unknown = sorted(set(table) - set(names))
+        if unknown:
+            raise InputError(where, f"{label}.{unknown[0]}: unknown region "
+                                    f"(regions: {', '.join(names)})")
     table = np.zeros((len(names), len(PLACES)), dtype=np.int64)
     for r, name in enumerate(names):
         caps = scenario.capacity_of(name)

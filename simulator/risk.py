@@ -34,14 +34,15 @@ def event_frequencies(rps: np.ndarray) -> np.ndarray:
 
 def average_annual(displaced: np.ndarray, rps: np.ndarray) -> np.ndarray:
     """AAD = sum_i phi_i D_i over the return-period axis (first axis of ``displaced``)."""
-    phi = event_frequencies(rps)
-    return np.tensordot(phi, displaced, axes=(0, 0))
+    order = np.argsort(rps)
+    return np.tensordot(event_frequencies(rps), np.asarray(displaced)[order], axes=(0, 0))
 
 
 def sample_years(displaced: np.ndarray, rps: np.ndarray, years: int,
                  seed: int) -> np.ndarray:
     """Displacement in ``years`` stochastic years: each year at most one event class occurs."""
     phi = event_frequencies(rps)
+    displaced = np.asarray(displaced)[np.argsort(rps)]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 20261125]))
     cls = np.searchsorted(np.cumsum(phi), rng.random(years), side="right")
     padded = np.concatenate([displaced, np.zeros((1,) + displaced.shape[1:])])

@@ -103,3 +103,37 @@ def test_report_shows_groups_and_group_needs(case, tmp_path):
     row = needs["South"]
     assert float(row["accessible_toilets"]) == np.ceil(0.15 * float(row["need_toilets"])) > 0
     assert 0 < int(row["children_in_sites"]) < int(row["persons_in_sites_peak"])
+
+
+def test_evacuees_displaced_keep_their_shelter_seeking_decision(case):
+    """The Hazus draw is per displacement episode, which begins when a household leaves home."""
+    depth = np.zeros((NT, 4, 5), dtype=np.float32)
+    depth[3:, :, :] = 2.0  # forecast two days ahead: evacuate at step 1, displaced at step 3
+    path = case(depth=depth, persons=np.full((4, 5), 2250.0), scenario={
+        "warning": {"coverage": 1.0, "lead_time_days": 2, "initial_trust": 1.0},
+        "capacity": {"default": {"shelter": 50, "host": 0}}})
+    model = DisplacementModel(load_scenario(path))
+    seen = {}
+    for _ in range(NT):
+        model.step()
+        hh = model.households
+        away = model.away_ids
+        seekers = away[hh.place[away] != 4]  # 4 = self_arranged
+        for i in away.tolist():
+            seen.setdefault(i, set()).add(bool(hh.place[i] == 4))
+    assert seekers.size and all(len(v) == 1 for v in seen.values())  # nobody switches
+
+
+@pytest.mark.parametrize("table", ["levers.regions", "population.composition.regions"])
+def test_unknown_region_in_any_region_table_is_an_error(case, capsys, table):
+    field = "cash_assistance_per_household=1" if table == "levers.regions" else \
+        "female_share=0.4"
+    path = case()
+    code = main(["run", str(path), "--out", str(path.parent / "o"), "--set",
+                 f"{table}.Atlantis.{field}"])
+    assert code == 2 and f"{table}.Atlantis: unknown region" in capsys.readouterr().err
+
+
+def test_quoted_region_name_in_set_means_the_region(case):
+    cfg = load_scenario(case(), ['levers.regions."North".reconstruction_rate=2'])
+    assert cfg.lever("reconstruction_rate", "North") == 2.0

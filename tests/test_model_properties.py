@@ -175,3 +175,12 @@ def test_zero_receded_depth_is_rejected(case):
 
     with pytest.raises(InputError, match="return.receded_depth_m: Input should be greater than 0"):
         load_scenario(case(), ["return.receded_depth_m=0"])
+
+
+def test_an_immediate_ramp_behaves_like_any_ramp_of_full_shares(case):
+    """[1.0] and [1.0, 1.0] are the same ramp: identical results."""
+    runs = [DisplacementModel(load_scenario(case(scenario={"capacity": {
+        "activation_ramp": ramp, "regions": {"North": {"shelter": 0}}}}))).run()
+        for ramp in ([1.0], [1.0, 1.0])]
+    for var in ("persons", "occupancy", "capacity"):
+        assert np.array_equal(runs[0][var].values, runs[1][var].values), var

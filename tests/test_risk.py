@@ -79,3 +79,9 @@ def test_running_return_period_maps_needs_a_selection(case, tmp_path, capsys):
     assert main(["run", str(path), "--out", str(tmp_path / "r"), "--quiet",
                  "--set", "hazard.select_return_period=7"]) == 2
     assert "7 not in the file (return periods: 5, 50)" in capsys.readouterr().err
+
+
+def test_aad_does_not_depend_on_the_order_of_return_periods():
+    d = np.array([[100.0], [10.0]])
+    assert average_annual(d, np.array([100.0, 10.0]))[0] == pytest.approx(
+        average_annual(d[::-1], np.array([10.0, 100.0]))[0]) == pytest.approx(1.9)
