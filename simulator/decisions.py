@@ -95,11 +95,14 @@ def _evaluate(model: DisplacementModel, t: int, ids: np.ndarray, loss: np.ndarra
     can_adapt = ~adapted & can_afford_adaptation(np.full(ids.size, cost_a), income,
                                                  b.adaptation_max_income_share)
     eu_a = np.where(can_adapt, eu_stay(income, p, dmg_adapted, cost_a, s, floor), -np.inf)
-    groups = hh.group_persons(ids)
-    obstacle = np.where((groups[:, 2] > 0) | (groups[:, 4] > 0),
-                        b.mobility_cost_factor_older_or_disabled, 1.0)
-    dest, eu_m, cost_m = _best_destination(model, home, base_income, floor, s, obstacle)
+    dest, eu_m, cost_m = _best_destination(model, home, base_income, floor, s)
     wants = eu_m > np.maximum(eu_s, eu_a)  # flood risk or lost livelihood at home
+    # a capability gate, not a preference: older members or members with disabilities make
+    # moving dearer (trapped populations, Foresight 2011; Black et al. 2013, Nature Clim.
+    # Change 3:448; the factor is an assumption), so the household may want to but cannot
+    groups = hh.group_persons(ids)
+    cost_m = cost_m * np.where((groups[:, 2] > 0) | (groups[:, 4] > 0),
+                               b.mobility_cost_factor_older_or_disabled, 1.0)
     able = hh.savings[ids] >= cost_m
     if b.max_household_size_to_migrate is not None:
         able &= hh.size[ids] <= b.max_household_size_to_migrate
@@ -132,14 +135,8 @@ def _draw(model: DisplacementModel, t: int, ids: np.ndarray, mask: np.ndarray,
 
 
 def _best_destination(model: DisplacementModel, home: np.ndarray, income: np.ndarray,
-                      floor: np.ndarray, s: float,
-                      cost_factor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best destination region per household by expected utility of migrating there.
-
-    ``cost_factor`` multiplies the migration cost of households facing mobility obstacles:
-    older members or members with disabilities (trapped populations, Foresight 2011; Black et
-    al. 2013, Nature Clim. Change 3:448; the factor itself is an assumption).
-    """
+                      floor: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best destination region per household by expected utility of migrating there."""
     dist = model.inputs.distance_km
     index = model.lever["income_index"]
     reach = (dist <= model.config.placement.max_distance_km) & ~np.eye(dist.shape[0], dtype=bool)
@@ -148,8 +145,7 @@ def _best_destination(model: DisplacementModel, home: np.ndarray, income: np.nda
     best_cost = np.full(home.size, np.inf)
     for j in range(dist.shape[0]):  # a loop over regions, never over households
         ok = reach[home, j]
-        cost = migration_cost(dist[home, j], model.config.behaviour.migration_cost_max) * \
-            cost_factor
+        cost = migration_cost(dist[home, j], model.config.behaviour.migration_cost_max)
         eu = np.where(ok, eu_migrate(income * index[j] / index[home], cost, s, floor), -np.inf)
         better = eu > best_eu
         best[better], best_eu[better], best_cost[better] = j, eu[better], cost[better]

@@ -110,3 +110,16 @@ def test_planned_relocation_moves_the_programme_size_of_most_exposed(inputs):
     assert moved.size == 400
     exposed = model.design_depth[model.households.cell[moved]]
     assert (exposed > 0).all()
+
+
+def test_mobility_obstacle_is_a_gate_not_a_preference(inputs):
+    """A higher obstacle traps more and changes nobody's choice to adapt."""
+    out = []
+    for factor in (1.0, 2.0):
+        cfg = load_scenario(SCEN / "demo.toml", [*STEPS, "behaviour.mobility_cost_factor_"
+                                                 f"older_or_disabled={factor}"])
+        out.append(DisplacementModel(cfg, inputs=inputs).run())
+    trapped = [d["persons"].sel(state="trapped").sum("region") for d in out]
+    adapted = [d["persons"].sel(state="adapted").sum("region") for d in out]
+    assert (trapped[1] >= trapped[0]).all() and trapped[1].max() > trapped[0].max()
+    assert (adapted[1] == adapted[0]).all()
