@@ -32,6 +32,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VPY) benchmarks/bench_core.py
 	$(VPY) benchmarks/bench_sweep.py
+	$(VPY) benchmarks/bench_sweep.py --households 1e5 --steps 365 --runs 8
+	$(VPY) benchmarks/bench_plain_mesa.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -3,8 +3,8 @@
 Runs the demo scenario (all of today's behaviour on) with ``population.households`` set to each
 size, each measurement in a fresh Python process so peak memory (ru_maxrss) is its own.
 
-    python benchmarks/bench_core.py                  # 10^5 and 10^6 households, 3 repeats
-    python benchmarks/bench_core.py --sizes 1e5 1e6 1e7 --repeats 1
+    python benchmarks/bench_core.py                  # 10^4 to 10^7 households, 3 repeats
+    python benchmarks/bench_core.py --sizes 1e5 1e6 --repeats 1
     python benchmarks/bench_core.py --quick --out /tmp/bench.json   # tiny; used by the tests
 
 Writes ``benchmarks/results/<date>.json`` (or ``--out``) and prints a table.
@@ -39,16 +39,20 @@ def measure(households: int, n_steps: int) -> dict:
     cfg = load_scenario(SCENARIO, [f"population.households={households}", f"n_steps={n_steps}"])
     inputs = load_inputs(cfg)
     t1 = time.perf_counter()
-    model = DisplacementModel(cfg, inputs=inputs)
+    fixed_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # libraries + inputs
+    model = DisplacementModel(cfg, inputs=inputs, profile=True)
     t2 = time.perf_counter()
     ds = model.run()
     t3 = time.perf_counter()
     n = len(model.households)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"households": n, "n_steps": n_steps, "load_inputs_s": t1 - t0,
             "synthesis_s": t2 - t1, "run_s": t3 - t2,
             "household_steps_per_s": n * n_steps / (t3 - t2),
             "bytes_per_household": model.households.nbytes_per_household(),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": peak_mb, "fixed_rss_mb": fixed_mb,
+            "peak_bytes_per_household": (peak_mb - fixed_mb) * 2**20 / n,
+            "phase_seconds": model.phase_seconds,
             "peak_displaced_persons": int(ds["persons"].sel(state="displaced")
                                           .sum("region").max())}
 
@@ -63,7 +67,7 @@ def child(households: int, n_steps: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6])
+    ap.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5, 1e6, 1e7])
     ap.add_argument("--steps", type=int, default=365)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="tiny run so the script never rots")
@@ -80,13 +84,19 @@ def main(argv: list[str] | None = None) -> int:
                "run_s": statistics.median(r["run_s"] for r in runs),
                "synthesis_s": statistics.median(r["synthesis_s"] for r in runs),
                "load_inputs_s": statistics.median(r["load_inputs_s"] for r in runs),
-               "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+               "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+               "peak_bytes_per_household": max(r["peak_bytes_per_household"] for r in runs)}
         rows.append(row)
         print(f"{row['households']:>10,} households x {args.steps} steps: "
               f"{row['household_steps_per_s']:.3g} household-steps/s "
               f"(range {min(rate):.3g}-{max(rate):.3g}), run {row['run_s']:.2f} s, "
               f"start-up {row['load_inputs_s'] + row['synthesis_s']:.2f} s, "
-              f"peak RSS {row['peak_rss_mb']:.0f} MB, {row['bytes_per_household']:.0f} B/household")
+              f"peak RSS {row['peak_rss_mb']:.0f} MB ({row['peak_bytes_per_household']:.0f} B/"
+              f"household above the fixed {row['fixed_rss_mb']:.0f} MB), state "
+              f"{row['bytes_per_household']:.0f} B/household")
+        phases = row["phase_seconds"]
+        print("           time per phase (s): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in sorted(phases.items(), key=lambda kv: -kv[1])))
     report = {"date": dt.date.today().isoformat(), "machine": platform.machine(),
               "cpus": os.cpu_count(), "python": platform.python_version(),
               "scenario": str(SCENARIO.relative_to(HERE.parent)), "results": rows}

@@ -1,6 +1,7 @@
 """Sweep throughput: runs per minute of the demo sweep with 1 and 2 workers.
 
     python benchmarks/bench_sweep.py                # scenarios/sweeps/demo.toml, 1 and 2 workers
+    python benchmarks/bench_sweep.py --households 1e5 --steps 365 --runs 8   # 10^5 x 365 days
     python benchmarks/bench_sweep.py --quick --out /tmp/b.json   # tiny; used by the tests
 
 Each measurement starts a fresh sweep folder, so every run is computed; the time includes
@@ -45,10 +46,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--households", type=float, help="instead of the demo sweep: replicates of "
+                    "the demo with this many households")
+    ap.add_argument("--steps", type=int, default=365)
+    ap.add_argument("--runs", type=int, default=8)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     spec = SPEC
     with tempfile.TemporaryDirectory() as tmp:
+        if args.households:
+            spec = Path(tmp) / "scale.toml"
+            spec.write_text(f'base = "{(HERE.parent / "scenarios" / "demo.toml").as_posix()}"\n'
+                            f"replicates = {args.runs}\n"
+                            f'set = ["population.households={int(args.households)}", '
+                            f'"n_steps={args.steps}"]\n')
         if args.quick:
             spec = Path(tmp) / "quick.toml"
             spec.write_text(QUICK.format(base=(HERE.parent / "scenarios" / "demo.toml")
@@ -59,9 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['workers']} worker(s): {r['runs']} runs in {r['seconds']:.1f} s = "
               f"{r['runs_per_minute']:.0f} runs/min (command included: start-up, combine)")
     report = {"date": dt.date.today().isoformat(), "cpus": os.cpu_count(),
-              "spec": "quick" if args.quick else str(SPEC.relative_to(HERE.parent)),
+              "spec": "quick" if args.quick else (
+                  f"demo x {args.runs} replicates, {int(args.households)} households, "
+                  f"{args.steps} steps" if args.households else str(SPEC.relative_to(HERE.parent))),
               "results": rows}
-    out = args.out or HERE / "results" / f"{report['date']}-sweep.json"
+    suffix = f"-sweep-{int(args.households)}" if args.households else "-sweep"
+    out = args.out or HERE / "results" / f"{report['date']}{suffix}.json"
     out.write_text(json.dumps(report, indent=2))
     print(f"wrote {out}")
     return 0

@@ -7,7 +7,9 @@ live in :mod:`simulator.decisions`.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import mesa
 import numpy as np
@@ -97,16 +99,20 @@ class DisplacementModel(mesa.Model):
         inputs: preloaded inputs (default: loaded from the scenario's files).
         seed: overrides ``config.seed`` (e.g. for replicates).
         check_invariants: recount and check conservation and capacity after every step.
+        profile: accumulate the wall time of each phase in ``phase_seconds`` (exclusive:
+            placement done inside the impact or warning phase counts as ``place``).
     """
 
     def __init__(self, config: Scenario, inputs: Inputs | None = None, seed: int | None = None,
-                 check_invariants: bool = False) -> None:
+                 check_invariants: bool = False, profile: bool = False) -> None:
         self.seed_value = config.seed if seed is None else int(seed)
         super().__init__(rng=self.seed_value)
         self.config = config
         self.inputs = inp = inputs if inputs is not None else load_inputs(config)
         self.streams = Streams(self.seed_value)
         self.check_invariants = check_invariants
+        self.phase_seconds: dict[str, float] | None = {} if profile else None
+        self._phase_stack: list[list] = []
         self.step_index = 0
         names = inp.region_names
         self.regions = [Region(self, i, name) for i, name in enumerate(names)]
@@ -204,20 +210,44 @@ class DisplacementModel(mesa.Model):
             self.capacity[:, p] = np.floor(self.base_capacity[:, p] * share).astype(np.int64)
 
     # -- the step ----------------------------------------------------------------------------
+    @contextmanager
+    def _phase(self, name: str):
+        """Time a phase exclusively of nested phases (only when profiling)."""
+        if self.phase_seconds is None:
+            yield
+            return
+        frame = [name, time.perf_counter(), 0.0]  # name, start, time spent in nested phases
+        self._phase_stack.append(frame)
+        try:
+            yield
+        finally:
+            self._phase_stack.pop()
+            spent = time.perf_counter() - frame[1]
+            self.phase_seconds[name] = self.phase_seconds.get(name, 0.0) + spent - frame[2]
+            if self._phase_stack:
+                self._phase_stack[-1][2] += spent
+
     def step(self) -> None:
         """Advance one step, in the order given in the class docstring."""
         t = self.step_index
-        depth = self.inputs.hazard.at(t) * self.cell_open
+        with self._phase("hazard"):
+            depth = self.inputs.hazard.at(t) * self.cell_open
         if decision_step(self, t):
-            decide(self, t)
+            with self._phase("decide"):
+                decide(self, t)
         if self.config.warning.coverage > 0 or (self.lever["warning_coverage"] > 0).any():
-            warn_and_evacuate(self, t, depth)
+            with self._phase("warn"):
+                warn_and_evacuate(self, t, depth)
         if self.inputs.hazard.step_max[t] > 0:
-            self._impact_and_displace(t, depth)
-        self._apply_ramp(t)
-        self._place_unsheltered(t)
-        self._return_home(t, depth)
-        self._record(t, depth)
+            with self._phase("impact"):
+                self._impact_and_displace(t, depth)
+        with self._phase("place"):
+            self._apply_ramp(t)
+            self._place_unsheltered(t)
+        with self._phase("return"):
+            self._return_home(t, depth)
+        with self._phase("record"):
+            self._record(t, depth)
         self.step_index += 1
 
     def damage(self, ids: np.ndarray, depth_m: np.ndarray,
@@ -272,6 +302,10 @@ class DisplacementModel(mesa.Model):
 
     def seek(self, ids: np.ndarray, t: int, newly: bool) -> None:
         """Place ``ids`` down the cascade; see :mod:`simulator.placement` for the rules."""
+        with self._phase("place"):
+            self._seek(ids, t, newly)
+
+    def _seek(self, ids: np.ndarray, t: int, newly: bool) -> None:
         hh, cfg = self.households, self.config.placement
         if ids.size == 0:
             return
@@ -389,9 +423,11 @@ class DisplacementModel(mesa.Model):
                     hh.stay_region[rough], groups[:, g], self.persons.shape[0])
         disp = self.away_ids[hh.state[self.away_ids] == State.DISPLACED]
         days_away = (t - hh.since_step[disp]) * self.config.step_days
+        region, size = hh.region[disp], hh.size[disp]
         for j, limit in enumerate((90, 180, 365)):
-            long = disp[days_away > limit]
-            np.add.at(self.recorder.protracted[t, :, j], hh.region[long], hh.size[long])
+            long = days_away > limit
+            self.recorder.protracted[t, :, j] = np.bincount(region[long], size[long],
+                                                            self.persons.shape[0])
         if self.inputs.hazard.step_max[t] > 0:
             np.maximum.at(self.recorder.hazard_max[t], self.inputs.cell_region, depth)
         if self.check_invariants:

@@ -24,3 +24,12 @@ def test_quick_sweep_benchmark_writes_a_report(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (row,) = json.loads(out.read_text())["results"]
     assert row["runs"] == 2 and row["runs_per_minute"] > 0
+
+
+def test_quick_plain_mesa_comparison_runs_the_same_rule(tmp_path):
+    out = tmp_path / "plain.json"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_plain_mesa.py"),
+                           "--quick", "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["peak_displaced_vectorised"] == row["peak_displaced_plain"] > 0
