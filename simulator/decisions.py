@@ -40,20 +40,25 @@ def years_since_flood(model: DisplacementModel, ids: np.ndarray, t: int) -> np.n
     return np.where(last == NO_STEP, before, elapsed)
 
 
-CHUNK = 1 << 20  #: households evaluated at once, so temporaries stay bounded at any size
+CHUNK = 1 << 16  #: households evaluated at once, so temporaries stay bounded at any size
 
 
 def decide(model: DisplacementModel, t: int) -> None:
     """Stay, adapt or migrate by subjective expected utility; trap, adapt and relocate."""
     hh, b = model.households, model.config.behaviour
-    ids = np.flatnonzero(np.isin(hh.state, HOME))
+    ids = np.flatnonzero(np.isin(hh.state, HOME)).astype(np.int32 if len(hh) < 2**31
+                                                             else np.int64)
     if ids.size == 0:
         return
     loss = _stress_loss(model, t, ids)
-    parts = [_evaluate(model, t, ids[i:i + CHUNK], loss[i:i + CHUNK])
-             for i in range(0, ids.size, CHUNK)]
-    adapt, trapped, wants_able, dest, cost_m, exposure = (
-        np.concatenate([p[k] for p in parts]) for k in range(6))
+    n = ids.size  # results are filled chunk by chunk into compact preallocated arrays
+    adapt, trapped, wants_able = (np.zeros(n, dtype=bool) for _ in range(3))
+    dest = np.empty(n, dtype=np.int16)
+    cost_m, exposure = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+    for i in range(0, n, CHUNK):
+        part = slice(i, i + CHUNK)
+        (adapt[part], trapped[part], wants_able[part], dest[part], cost_m[part],
+         exposure[part]) = _evaluate(model, t, ids[part], loss[part])
     years = b.decision_interval_days / DAYS_PER_YEAR
     share = 1.0 - (1.0 - b.migration_intention_share_per_year) ** years
     go = _draw(model, t, ids, wants_able, share)

@@ -41,6 +41,7 @@ AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED)
 AWAY_STATES = (State.EVACUATED, State.DISPLACED)
 HOME = np.array(AT_HOME_STATES, dtype=np.uint8)  #: for np.isin(state, HOME)
 NO_PLACE = 255  # households at home
+SYNTH_CHUNK = 1 << 20  # households drawn per block in synthesis
 NO_STEP = -1
 
 
@@ -149,22 +150,39 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
     count += rng.random(count.size) < (expected - count)
     cell = np.repeat(np.arange(cell_persons.size, dtype=np.int32), count)
     n = cell.size
-    size = np.minimum(1 + rng.poisson(persons_per_household - 1.0, n), 255).astype(np.uint8)
+    # each quantity is drawn in blocks of SYNTH_CHUNK households, so temporaries stay bounded;
+    # up to one block the draws are exactly those of a single call
+    size = np.empty(n, dtype=np.uint8)
+    for s in range(0, n, SYNTH_CHUNK):
+        part = rng.poisson(persons_per_household - 1.0, min(SYNTH_CHUNK, n - s))
+        size[s:s + part.size] = np.minimum(1 + part, 255)
     sigma = lognormal_sigma_from_gini(income_gini)
-    income = (income_median * np.exp(sigma * rng.standard_normal(n))).astype(np.float32)
-    bclass = np.searchsorted(np.cumsum(class_shares)[:-1], rng.random(n), side="right")
+    income = np.empty(n, dtype=np.float32)
+    for s in range(0, n, SYNTH_CHUNK):
+        z = rng.standard_normal(min(SYNTH_CHUNK, n - s))
+        income[s:s + z.size] = income_median * np.exp(sigma * z)
+    bclass = np.empty(n, dtype=np.uint8)
+    edges = np.cumsum(class_shares)[:-1]
+    for s in range(0, n, SYNTH_CHUNK):
+        u = rng.random(min(SYNTH_CHUNK, n - s))
+        bclass[s:s + u.size] = np.searchsorted(edges, u, side="right")
     region = cell_region[cell].astype(np.int16)
     ties = region.copy()
     if tie_weights is not None and tie_weights.sum() > 0:
-        away = np.flatnonzero(rng.random(n) >= ties_home_share)
+        away = np.concatenate([s + np.flatnonzero(rng.random(min(SYNTH_CHUNK, n - s))
+                                                  >= ties_home_share)
+                               for s in range(0, n, SYNTH_CHUNK)] or [np.empty(0, int)])
         cum = np.cumsum(tie_weights, axis=1)
-        rows = cum[region[away]]
-        pick = (rows <= (rng.random(away.size) * rows[:, -1])[:, None]).sum(axis=1)
-        ok = rows[:, -1] > 0
-        ties[away[ok]] = np.minimum(pick[ok], tie_weights.shape[1] - 1)
+        u_all = rng.random(away.size)
+        for s in range(0, away.size, SYNTH_CHUNK):
+            block = away[s:s + SYNTH_CHUNK]
+            rows = cum[region[block]]
+            pick = (rows <= (u_all[s:s + block.size] * rows[:, -1])[:, None]).sum(axis=1)
+            ok = rows[:, -1] > 0
+            ties[block[ok]] = np.minimum(pick[ok], tie_weights.shape[1] - 1)
     return Households(
         cell=cell, region=region, size=size, income=income,
-        building_class=bclass.astype(np.uint8),
+        building_class=bclass,
         state=np.full(n, State.AT_HOME, dtype=np.uint8),
         place=np.full(n, NO_PLACE, dtype=np.uint8), stay_region=region.copy(),
         since_step=np.zeros(n, dtype=np.int32), damage=np.zeros(n, dtype=np.float32),
