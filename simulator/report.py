@@ -75,7 +75,7 @@ def _fmt(v: object) -> str:
     if isinstance(v, bool):
         return str(v)
     if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2f}"
+        return f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.2f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
