@@ -199,7 +199,7 @@ def warn_and_evacuate(model: DisplacementModel, t: int, depth: np.ndarray) -> No
     due = model.pending_warnings.pop(t, None)
     if due is not None and due.size:
         hh.trust[due] = update_trust(hh.trust[due], flooded_now[hh.cell[due]], w.trust_gain,
-                                     w.trust_loss).astype(np.float32)
+                                     w.trust_loss).astype(np.float16)
     lead = model.lead_steps()
     if t + lead >= model.config.n_steps:
         return

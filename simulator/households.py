@@ -5,7 +5,7 @@ Households are stored sorted by cell, so the households of cell ``c`` are the co
 household's id is its index; ids depend only on the population inputs and the seed, never on a
 capacity lever, which keeps common random numbers intact.
 
-About 58 bytes per household (see :meth:`Households.nbytes_per_household`).
+About 46 bytes per household (see :meth:`Households.nbytes_per_household`).
 """
 
 from __future__ import annotations
@@ -66,16 +66,16 @@ class Households:
     state: np.ndarray  #: uint8, :class:`State`
     place: np.ndarray  #: uint8, :data:`Place` while away from home, else NO_PLACE
     stay_region: np.ndarray  #: int16, region where the household currently stays
-    since_step: np.ndarray  #: int32, step the current state began
-    damage: np.ndarray  #: float32, home damage ratio 0-1 of the latest event
-    due_step: np.ndarray  #: int32, step a displaced household can return, NO_STEP until known
+    since_step: np.ndarray  #: int16/int32, step the current state (or away episode) began
+    damage: np.ndarray  #: float16, home damage ratio 0-1 (worst since the home was repaired)
+    due_step: np.ndarray  #: int16/int32, step a displaced household can return, or NO_STEP
     savings: np.ndarray  #: float32, liquid savings (currency units)
-    last_flood_step: np.ndarray  #: int32, step the home was last flooded, NO_STEP if not in run
-    trust: np.ndarray  #: float32, trust in warnings 0-1
+    last_flood_step: np.ndarray  #: int16/int32, step the home was last flooded, or NO_STEP
+    trust: np.ndarray  #: float16, trust in warnings 0-1
     tie_region: np.ndarray  #: int16, region where the household has kin (host places)
     adapted: np.ndarray  #: uint8, 1 once the home is dry-proofed
     shocks: np.ndarray  #: uint8, times displaced so far
-    warned_step: np.ndarray  #: int32, step of the latest warning received, NO_STEP if none
+    warned_step: np.ndarray  #: int16/int32, step of the latest warning received, or NO_STEP
     members: np.ndarray | None = None  #: uint8 (n, 8): females, then males, by AGE_BANDS
     disabled: np.ndarray | None = None  #: uint8, members with a disability
     head_type: np.ndarray | None = None  #: uint8, :data:`HEAD_TYPES`
@@ -120,7 +120,8 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
                n_households: int | None, income_median: float, income_gini: float,
                class_shares: np.ndarray, rng: np.random.Generator,
                tie_weights: np.ndarray | None = None, ties_home_share: float = 1.0,
-               savings_income_ratio: float = 0.0, initial_trust: float = 0.7) -> Households:
+               savings_income_ratio: float = 0.0, initial_trust: float = 0.7,
+               step_dtype: type = np.int32) -> Households:
     """Synthesise households over populated cells.
 
     Households per cell: ``persons / persons_per_household`` (rescaled so the total is
@@ -142,6 +143,8 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
         ties_home_share: share of households whose kin live in their home region.
         savings_income_ratio: savings as a multiple of yearly income.
         initial_trust: trust in warnings at the start (0-1).
+        step_dtype: integer type of the step counters (int16 when the run is short enough,
+            see :func:`step_dtype_for`).
     """
     expected = cell_persons / persons_per_household
     if n_households is not None:
@@ -185,13 +188,21 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
         building_class=bclass,
         state=np.full(n, State.AT_HOME, dtype=np.uint8),
         place=np.full(n, NO_PLACE, dtype=np.uint8), stay_region=region.copy(),
-        since_step=np.zeros(n, dtype=np.int32), damage=np.zeros(n, dtype=np.float32),
-        due_step=np.full(n, NO_STEP, dtype=np.int32),
+        since_step=np.zeros(n, dtype=step_dtype), damage=np.zeros(n, dtype=np.float16),
+        due_step=np.full(n, NO_STEP, dtype=step_dtype),
         savings=(income * savings_income_ratio).astype(np.float32),
-        last_flood_step=np.full(n, NO_STEP, dtype=np.int32),
-        trust=np.full(n, initial_trust, dtype=np.float32), tie_region=ties,
+        last_flood_step=np.full(n, NO_STEP, dtype=step_dtype),
+        trust=np.full(n, initial_trust, dtype=np.float16), tie_region=ties,
         adapted=np.zeros(n, dtype=np.uint8), shocks=np.zeros(n, dtype=np.uint8),
-        warned_step=np.full(n, NO_STEP, dtype=np.int32))
+        warned_step=np.full(n, NO_STEP, dtype=step_dtype))
+
+
+def step_dtype_for(n_steps: int, step_days: int) -> type:
+    """int16 step counters when the whole run spans fewer than 32,767 days, else int32.
+
+    Then no difference of steps, even multiplied by ``step_days``, can overflow int16.
+    """
+    return np.int16 if n_steps * step_days < np.iinfo(np.int16).max else np.int32
 
 
 def synthesise_composition(hh: Households, compositions: list, rng: np.random.Generator) -> None:

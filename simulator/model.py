@@ -23,8 +23,8 @@ from .config import dump_toml
 from .decisions import decide, decision_step, warn_and_evacuate
 from .errors import InvariantError
 from .households import (AWAY_STATES, GROUPS, HOME, NO_PLACE, NO_STEP, STATE_NAMES, Households,
-                         Place, State, cell_slices, households_in_cells, synthesise,
-                         synthesise_composition)
+                         Place, State, cell_slices, households_in_cells, step_dtype_for,
+                         synthesise, synthesise_composition)
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
                       repair_days)
 from .inputs import Inputs, load_inputs
@@ -127,7 +127,8 @@ class DisplacementModel(mesa.Model):
             pop.income_median_per_year, pop.income_gini,
             np.array(list(pop.building_class_shares.values())),
             self.streams.generator("synthesis"), tie_w, pop.ties_home_share,
-            pop.savings_income_ratio, config.warning.initial_trust)
+            pop.savings_income_ratio, config.warning.initial_trust,
+            step_dtype_for(config.n_steps, config.step_days))
         hh = self.households
         synthesise_composition(hh, [pop.composition.for_region(n) for n in names],
                                self.streams.generator("composition"))
@@ -267,7 +268,7 @@ class DisplacementModel(mesa.Model):
         d = depth[hh.cell[ids]]
         hh.last_flood_step[ids] = t
         dmg = self.damage(ids, d)  # this step's damage decides displacement
-        hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst so far sets the repairs
+        hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst so far sets the repairs (f16)
         state = hh.state[ids]
         away = state == State.DISPLACED
         hh.due_step[ids[away & (d >= self.config.return_.receded_depth_m)]] = NO_STEP
@@ -383,7 +384,8 @@ class DisplacementModel(mesa.Model):
             days = days / self.lever["reconstruction_rate"][hh.region[schedule]]
             days = np.maximum(days, ret.min_days_away - (t - hh.since_step[schedule])
                               * self.config.step_days)
-            hh.due_step[schedule] = t + np.ceil(days / self.config.step_days).astype(np.int32)
+            due = t + np.ceil(days / self.config.step_days)
+            hh.due_step[schedule] = np.minimum(due, self.config.n_steps + 1)  # past the end: never
         due = disp[ddry & (hh.due_step[disp] != NO_STEP) & (hh.due_step[disp] <= t)]
         settle = self.streams.uniform("relocate", t, due) >= return_probability(
             hh.shocks[due], ret.repeated_shock_penalty)
