@@ -46,19 +46,24 @@ CHUNK = 1 << 16  #: households evaluated at once, so temporaries stay bounded at
 def decide(model: DisplacementModel, t: int) -> None:
     """Stay, adapt or migrate by subjective expected utility; trap, adapt and relocate."""
     hh, b = model.households, model.config.behaviour
-    ids = np.flatnonzero(np.isin(hh.state, HOME)).astype(np.int32 if len(hh) < 2**31
-                                                             else np.int64)
+    kind = np.int32 if len(hh) < 2**31 else np.int64  # no full-length int64 temporary
+    ids = np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(kind)
+                          for s in range(0, len(hh), CHUNK)] or [np.empty(0, kind)])
     if ids.size == 0:
         return
     loss = _stress_loss(model, t, ids)
     n = ids.size  # results are filled chunk by chunk into compact preallocated arrays
     adapt, trapped, wants_able = (np.zeros(n, dtype=bool) for _ in range(3))
     dest = np.empty(n, dtype=np.int16)
-    cost_m, exposure = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+    cost_m = np.empty(n, dtype=np.float32)
+    planned = model.config.levers.planned_relocation_households_per_year > 0
+    exposure = np.empty(n if planned else 0, dtype=np.float32)  # only the programme needs it
     for i in range(0, n, CHUNK):
         part = slice(i, i + CHUNK)
-        (adapt[part], trapped[part], wants_able[part], dest[part], cost_m[part],
-         exposure[part]) = _evaluate(model, t, ids[part], loss[part])
+        result = _evaluate(model, t, ids[part], loss[part])
+        adapt[part], trapped[part], wants_able[part], dest[part], cost_m[part] = result[:5]
+        if planned:
+            exposure[part] = result[5]
     years = b.decision_interval_days / DAYS_PER_YEAR
     share = 1.0 - (1.0 - b.migration_intention_share_per_year) ** years
     go = _draw(model, t, ids, wants_able, share)
