@@ -41,7 +41,7 @@ AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED)
 AWAY_STATES = (State.EVACUATED, State.DISPLACED)
 HOME = np.array(AT_HOME_STATES, dtype=np.uint8)  #: for np.isin(state, HOME)
 NO_PLACE = 255  # households at home
-SYNTH_CHUNK = 1 << 20  # households drawn per block in synthesis
+SYNTH_CHUNK = 1 << 18  # households drawn per block in synthesis (the demo fits in one)
 NO_STEP = -1
 
 
@@ -217,7 +217,7 @@ def synthesise_composition(hh: Households, compositions: list, rng: np.random.Ge
     members = np.zeros((n, 8), dtype=np.uint8)
     disabled = np.zeros(n, dtype=np.uint8)
     head = np.zeros(n, dtype=np.uint8)
-    chunk = 1 << 20  # bounded temporaries at any population size
+    chunk = SYNTH_CHUNK  # bounded temporaries at any population size
     for r, comp in enumerate(compositions):
         for start in range(0, n, chunk):
             idx = start + np.flatnonzero(hh.region[start:start + chunk] == r)
