@@ -44,39 +44,47 @@ CHUNK = 1 << 16  #: households evaluated at once, so temporaries stay bounded at
 
 
 def decide(model: DisplacementModel, t: int) -> None:
-    """Stay, adapt or migrate by subjective expected utility; trap, adapt and relocate."""
+    """Stay, adapt or migrate by subjective expected utility; trap, adapt and relocate.
+
+    Households are evaluated and updated chunk by chunk (one household's choice reads only its
+    own state), so no full-length temporaries exist; movers and the most exposed households,
+    few by nature, are collected for the relocation steps that follow.
+    """
     hh, b = model.households, model.config.behaviour
     kind = np.int32 if len(hh) < 2**31 else np.int64  # no full-length int64 temporary
     ids = np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(kind)
                           for s in range(0, len(hh), CHUNK)] or [np.empty(0, kind)])
     if ids.size == 0:
         return
-    loss = _stress_loss(model, t, ids)
-    n = ids.size  # results are filled chunk by chunk into compact preallocated arrays
-    adapt, trapped, wants_able = (np.zeros(n, dtype=bool) for _ in range(3))
-    dest = np.empty(n, dtype=np.int16)
-    cost_m = np.empty(n, dtype=np.float32)
-    planned = model.config.levers.planned_relocation_households_per_year > 0
-    exposure = np.empty(n if planned else 0, dtype=np.float32)  # only the programme needs it
-    for i in range(0, n, CHUNK):
-        part = slice(i, i + CHUNK)
-        result = _evaluate(model, t, ids[part], loss[part])
-        adapt[part], trapped[part], wants_able[part], dest[part], cost_m[part] = result[:5]
-        if planned:
-            exposure[part] = result[5]
     years = b.decision_interval_days / DAYS_PER_YEAR
     share = 1.0 - (1.0 - b.migration_intention_share_per_year) ** years
-    go = _draw(model, t, ids, wants_able, share)
-    hh.adapted[ids[adapt]] = 1
-    new_state = hh.state[ids].copy()
-    released = (new_state == State.TRAPPED) & ~trapped  # no longer wants to, or now can
-    new_state[released] = model.home_state(ids[released])
-    new_state[adapt] = State.ADAPTED
-    new_state[trapped] = State.TRAPPED
-    changed = new_state != hh.state[ids]
-    model.set_state(ids[changed], new_state[changed])
-    movers = _relocate(model, t, ids[go], dest[go], cost_m[go], paid=False)
-    _planned_relocation(model, t, ids, dest, exposure, movers)
+    programme = int(round(model.config.levers.planned_relocation_households_per_year * years))
+    worst = _worst_stress(model, t)
+    model.recorder.livelihood_loss[t] = 0.0
+    movers, pool = [], []
+    for i in range(0, ids.size, CHUNK):
+        part = ids[i:i + CHUNK]
+        loss = _stress_loss(model, t, part, worst)
+        adapt, trapped, wants_able, dest, cost_m, exposure = _evaluate(model, t, part, loss)
+        go = _draw(model, t, part, wants_able, share)
+        hh.adapted[part[adapt]] = 1
+        new_state = hh.state[part].copy()
+        released = (new_state == State.TRAPPED) & ~trapped  # no longer wants to, or now can
+        new_state[released] = model.home_state(part[released])
+        new_state[adapt] = State.ADAPTED
+        new_state[trapped] = State.TRAPPED
+        changed = new_state != hh.state[part]
+        model.set_state(part[changed], new_state[changed])
+        movers.append((part[go], dest[go], cost_m[go]))
+        if programme:  # this chunk's candidates: its top (programme + movers), ties included
+            ok = (exposure > 0) & (dest >= 0)
+            k = programme + int(go.sum())
+            if ok.sum() > k:
+                ok &= exposure >= np.partition(exposure[ok], ok.sum() - k)[ok.sum() - k]
+            pool.append((part[ok], dest[ok], exposure[ok]))
+    moved = _relocate(model, t, *(np.concatenate(x) for x in zip(*movers)), paid=False)
+    if programme:
+        _planned_relocation(model, t, *(np.concatenate(x) for x in zip(*pool)), moved)
 
 
 def _evaluate(model: DisplacementModel, t: int, ids: np.ndarray, loss: np.ndarray) -> tuple:
@@ -120,20 +128,29 @@ def _evaluate(model: DisplacementModel, t: int, ids: np.ndarray, loss: np.ndarra
             cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32))
 
 
-def _stress_loss(model: DisplacementModel, t: int, ids: np.ndarray) -> np.ndarray:
-    """Income share of ``ids`` lost to slow-onset stress since the last decision; savings pay."""
+def _worst_stress(model: DisplacementModel, t: int) -> np.ndarray | None:
+    """Worst slow-onset stress per cell since the last decision (None without a stress grid)."""
     stress = model.inputs.stress
     if stress is None:
+        return None
+    cfg = model.config
+    n = max(1, cfg.behaviour.decision_interval_days // cfg.step_days)
+    return stress.values[max(0, t - n):t + 1].max(axis=0)
+
+
+def _stress_loss(model: DisplacementModel, t: int, ids: np.ndarray,
+                 worst_cell: np.ndarray | None) -> np.ndarray:
+    """Income share of ``ids`` lost to slow-onset stress since the last decision; savings pay."""
+    if worst_cell is None:
         return np.zeros(ids.size, dtype=np.float32)
     cfg, hh = model.config, model.households
-    n = max(1, cfg.behaviour.decision_interval_days // cfg.step_days)
-    worst = stress.values[max(0, t - n):t + 1].max(axis=0)[hh.cell[ids]]
+    worst = worst_cell[hh.cell[ids]]
     s = cfg.stress
     loss = livelihood_loss(worst, s.threshold, s.loss_per_unit, s.max_loss).astype(np.float32)
     years = cfg.behaviour.decision_interval_days / DAYS_PER_YEAR
     lost = (loss * hh.income[ids] * years).astype(np.float32)
     hh.savings[ids] = np.maximum(hh.savings[ids] - lost, 0.0)
-    model.recorder.livelihood_loss[t] = np.bincount(hh.region[ids], lost, model.persons.shape[0])
+    model.recorder.livelihood_loss[t] += np.bincount(hh.region[ids], lost, model.persons.shape[0])
     return loss
 
 

@@ -123,3 +123,19 @@ def test_mobility_obstacle_is_a_gate_not_a_preference(inputs):
     adapted = [d["persons"].sel(state="adapted").sum("region") for d in out]
     assert (trapped[1] >= trapped[0]).all() and trapped[1].max() > trapped[0].max()
     assert (adapted[1] == adapted[0]).all()
+
+
+def test_decisions_do_not_depend_on_the_chunk_size(inputs, monkeypatch):
+    """Chunked evaluation (memory) must give exactly the results of one big chunk."""
+    import simulator.decisions as decisions
+
+    opts = ["n_steps=460", "levers.planned_relocation_households_per_year=3000",
+            "behaviour.decision_interval_days=91"]  # the last round sees the drought
+    runs = []
+    for chunk in (1 << 20, 997):
+        monkeypatch.setattr(decisions, "CHUNK", chunk)
+        runs.append(DisplacementModel(load_scenario(SCEN / "demo.toml", opts),
+                                      inputs=inputs).run())
+    for var in runs[0].data_vars:
+        assert np.array_equal(runs[0][var].values, runs[1][var].values), var
+    assert int(runs[0]["relocations"].sum()) > 0 and int(runs[0]["livelihood_loss"].sum()) > 0
