@@ -18,6 +18,18 @@ def _axes(ax):
     return ax
 
 
+def png_bytes(fig) -> bytes:
+    """Render a figure to PNG bytes (100 dpi) and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def _dates(ax):
     import matplotlib.dates as mdates
 

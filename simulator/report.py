@@ -8,11 +8,7 @@ ensembles with the same seeds. Both are written atomically and never over an exi
 from __future__ import annotations
 
 import base64
-import csv
 import html
-import io
-import os
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -22,7 +18,8 @@ import xarray as xr
 from .analysis import (NEEDS, SPHERE, bands, duration_indicators, group_indicators, needs,
                        place_indicators, region_summary, replicates)
 from .errors import InputError
-from .run import open_run
+from .plots import png_bytes
+from .run import csv_text, open_run, write_folder
 
 INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
               "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",
@@ -60,15 +57,6 @@ def _tables(ds: xr.Dataset, standards: dict, available: dict) -> dict[str, list[
             out[name] = [{"statistic": stat, **row} for stat, rows in bands(per_rep).items()
                          for row in rows]
     return out
-
-
-def _csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 def _fmt(v: object) -> str:
@@ -118,34 +106,6 @@ def _figures(ds: xr.Dataset) -> dict[str, object]:
     return figs
 
 
-def _write_folder(out: Path, files: dict[str, bytes]) -> Path:
-    if out.exists() and any(out.iterdir()):
-        raise InputError(out, "--out: folder already holds files; choose another folder or "
-                              "remove it first (nothing is ever overwritten)")
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-        if out.exists():
-            out.rmdir()
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
-
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def _page(title: str, intro: str, sections: list[tuple[str, str]], images: dict[str, bytes]) -> str:
     style = ("body{font-family:sans-serif;max-width:1300px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}"
@@ -177,7 +137,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
         raise InputError(needs_file, f"--needs: available.{unknown[0]}: unknown region")
     out = Path(out) if out else run_dir / "report"
     tables = _tables(ds, standards, available)
-    images = {name: _png(fig) for name, fig in _figures(ds).items()}
+    images = {name: png_bytes(fig) for name, fig in _figures(ds).items()}
     stat = "median" if "replicate" in ds.dims else None
     n_rep = ds.sizes.get("replicate", 1)
     intro = (f"<p>Scenario <b>{html.escape(str(ds.attrs.get('scenario')))}</b>, seed "
@@ -193,11 +153,11 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
                  _html_table([r for r in tables["groups"] if r["region"] == "TOTAL"], stat)
                  + "<p>Per region: groups.csv.</p>"),
                 ("Needs at peak (Sphere) and shortfalls", _html_table(tables["needs"], stat))]
-    files = {f"{name}.csv": _csv(rows).encode() for name, rows in tables.items()}
+    files = {f"{name}.csv": csv_text(rows).encode() for name, rows in tables.items()}
     files.update(images)
     files["index.html"] = _page(f"Displacement report: {ds.attrs.get('scenario')}", intro,
                                 sections, images).encode()
-    return _write_folder(out, files)
+    return write_folder(out, files)
 
 
 def _values(ds: xr.Dataset) -> dict[tuple[str, str], np.ndarray]:
@@ -230,12 +190,12 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path) -> tuple[Path, lis
                          "diff_p95": float(np.percentile(diff, 95)), "paired_by_seed": paired})
     from . import plots
 
-    images = {"comparison.png": _png(plots.comparison_bars(rows, [
+    images = {"comparison.png": png_bytes(plots.comparison_bars(rows, [
         "peak_displaced", "unmet_shelter_person_days", "peak_evacuated", "peak_trapped"]))}
     total = [r for r in rows if r["region"] == "TOTAL"]
     intro = (f"<p>Baseline: <b>{html.escape(labels[0])}</b>. Differences are to the baseline, "
              "per replicate when the runs share seeds (paired), else of medians.</p>")
-    files = {"comparison.csv": _csv(rows).encode(), **images,
+    files = {"comparison.csv": csv_text(rows).encode(), **images,
              "index.html": _page("Scenario comparison", intro,
                                  [("All regions", _html_table(total))], images).encode()}
-    return _write_folder(Path(out), files), rows
+    return write_folder(Path(out), files), rows

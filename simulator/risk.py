@@ -52,7 +52,8 @@ def sample_years(displaced: np.ndarray, rps: np.ndarray, years: int,
 def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...] = (),
            replicates: int = 1, years: int = 10_000) -> tuple[Path, list[dict], list[dict]]:
     """Run every return-period map as an event and write ``risk.csv`` and ``aad.csv``."""
-    from .report import _csv, _png, _write_folder
+    from .plots import png_bytes
+    from .run import csv_text, write_folder
 
     base = load_scenario(scenario_path, list(overrides))
     rps = return_periods(base.hazard.file, base.hazard.variable)
@@ -86,9 +87,9 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
                  "aad_sampled_years": float(sampled[:, j].mean()),
                  "aad_sampled_stderr": float(sampled[:, j].std(ddof=1) / np.sqrt(years)),
                  "years_sampled": years} for j, lab in enumerate(labels)]
-    files = {"risk.csv": _csv(risk_rows).encode(), "aad.csv": _csv(aad_rows).encode(),
-             "risk_curve.png": _png(_curve(disp, rps, labels))}
-    return _write_folder(Path(out), files), risk_rows, aad_rows
+    files = {"risk.csv": csv_text(risk_rows).encode(), "aad.csv": csv_text(aad_rows).encode(),
+             "risk_curve.png": png_bytes(_curve(disp, rps, labels))}
+    return write_folder(Path(out), files), risk_rows, aad_rows
 
 
 def _curve(disp: np.ndarray, rps: np.ndarray, labels: list[str]):

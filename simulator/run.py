@@ -8,7 +8,9 @@ folder either holds a whole run or nothing; an existing run is never overwritten
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 import platform
@@ -57,20 +59,25 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict) -> Path:
-    """Write a run folder atomically (temporary sibling folder, then rename)."""
+def write_folder(out: Path, files: dict[str, bytes | Callable[[Path], None]]) -> Path:
+    """Write a folder atomically: into a hidden temporary sibling, then rename it into place.
+
+    ``files`` maps each file name to its bytes, or to a function that writes that path. The
+    folder must not hold anything yet (:func:`check_out_dir`); leftovers of an interrupted
+    attempt at the same folder are removed first.
+    """
     check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     for stale in out.parent.glob(f".{out.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted attempt at this run
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     tmp.mkdir()
     try:
-        encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
-        ds.to_netcdf(tmp / "results.nc", encoding=encoding)
-        (tmp / "config.toml").write_text(dump_toml(scenario), encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
-                                           encoding="utf-8")
+        for name, content in files.items():
+            if callable(content):
+                content(tmp / name)
+            else:
+                (tmp / name).write_bytes(content)
         if out.exists():
             out.rmdir()  # empty, checked above
         os.rename(tmp, out)
@@ -78,6 +85,25 @@ def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict) -> 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def csv_text(rows: list[dict]) -> str:
+    """Rows as CSV text; the columns are every key in order of first appearance."""
+    buf = io.StringIO()
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict) -> Path:
+    """Write a run folder (results.nc, config.toml, manifest.json) atomically."""
+    encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
+    return write_folder(out, {
+        "results.nc": lambda path: ds.to_netcdf(path, encoding=encoding),
+        "config.toml": dump_toml(scenario).encode(),
+        "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()})
 
 
 def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None = None,

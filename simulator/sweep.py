@@ -12,14 +12,11 @@ engine or the number of workers: each run's randomness comes only from its own s
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import multiprocessing
 import os
 import re
 import shutil
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -31,6 +28,7 @@ import xarray as xr
 
 from .analysis import region_summary
 from .config import scenario_from_toml
+from .run import csv_text
 from .sweepspec import RunTask, Sweep
 
 OUTCOMES = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
@@ -249,20 +247,11 @@ def combine(sweep: Sweep, out: Path) -> tuple[Path, list[str]]:
                           "sweep_toml": sweep.path.read_text(encoding="utf-8"),
                           "runs": len(sweep.tasks), "failed_runs": len(failed)}
         _atomic_write(out / "sweep.nc", lambda p: combined.to_netcdf(p, format="NETCDF4"))
-    _atomic_write(out / "summary.csv", lambda p: p.write_text(_csv(rows), encoding="utf-8"))
+    _atomic_write(out / "summary.csv", lambda p: p.write_text(csv_text(rows), encoding="utf-8"))
     if sweep.method in ("sobol", "morris") and not failed:
         _atomic_write(out / "sensitivity.csv",
-                      lambda p: p.write_text(_csv(sensitivity(sweep, rows)), encoding="utf-8"))
+                      lambda p: p.write_text(csv_text(sensitivity(sweep, rows)), encoding="utf-8"))
     return out, failed
-
-
-def _csv(rows: list[dict]) -> str:
-    keys = list(dict.fromkeys(k for row in rows for k in row))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 def sensitivity(sweep: Sweep, rows: list[dict]) -> list[dict]:
@@ -298,6 +287,3 @@ def worker_count(requested: int | None) -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: climdisp sweep SPEC --out DIR")
