@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import InputError
 from .hazards import HazardSeries, load_hazard, open_variable, spatial_dims
-from .regions import capacity_table, centroids, distance_matrix_km, read_names
+from .regions import centroids, check_region_names, distance_matrix_km, read_names
 from .schema import Scenario
 
 
@@ -116,7 +116,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     """
     names_by_id = read_names(scenario.regions.names)
     names = [names_by_id[k] for k in sorted(names_by_id)]
-    capacity_table(scenario, names, Path(where))  # levers are the model's; check names early
+    check_region_names(scenario, names, Path(where))  # levers are the model's; names are ours
     pop_source = scenario.population.file or scenario.regions.file
     var = scenario.population.variable if scenario.population.file else scenario.regions.variable
     section = "population" if scenario.population.file else "regions"

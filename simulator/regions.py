@@ -75,8 +75,8 @@ def distance_matrix_km(cy: np.ndarray, cx: np.ndarray, geographic: bool) -> np.n
     return np.hypot(cy[:, None] - cy[None, :], cx[:, None] - cx[None, :]) / 1000.0
 
 
-def capacity_table(scenario: Scenario, names: list[str], where: Path) -> np.ndarray:
-    """Capacity in persons as a (region, place) array; ``unsheltered`` has none (0 here)."""
+def check_region_names(scenario: Scenario, names: list[str], where: Path | str) -> None:
+    """Every table keyed by region name must name known regions (one error for the first)."""
     composition = scenario.population.composition.regions
     for label, table in (("capacity.regions", scenario.capacity.regions),
                          ("levers.regions", scenario.levers.regions),
@@ -85,6 +85,11 @@ def capacity_table(scenario: Scenario, names: list[str], where: Path) -> np.ndar
         if unknown:
             raise InputError(where, f"{label}.{unknown[0]}: unknown region "
                                     f"(regions: {', '.join(names)})")
+
+
+def capacity_table(scenario: Scenario, names: list[str], where: Path | str) -> np.ndarray:
+    """Capacity in persons as a (region, place) array; ``unsheltered`` has none (0 here)."""
+    check_region_names(scenario, names, where)
     table = np.zeros((len(names), len(PLACES)), dtype=np.int64)
     for r, name in enumerate(names):
         caps = scenario.capacity_of(name)

@@ -35,9 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import dump_toml, load_scenario
 from .errors import InputError
-from .regions import read_names
+from .regions import check_region_names, read_names
 from .rng import replicate_seeds
-from .schema import Scenario
 
 
 class SampleSpec(BaseModel):
@@ -86,6 +85,11 @@ class Sweep:
     tasks: list[RunTask]
     problem: dict | None = None  #: SALib problem for sobol/morris
     samples: np.ndarray | None = field(default=None, repr=False)
+
+
+def section_of(method: str) -> str:
+    """The sweep file section that holds the parameters of a sweep ``method``."""
+    return "grid" if method == "grid" else "sample.ranges"
 
 
 def run_key(config_toml: str) -> str:
@@ -162,7 +166,8 @@ def load_sweep(path: str | Path) -> Sweep:
     base = (path.parent / spec.base).resolve()
     method, names, points, problem, x = _points(spec, path)
     base_cfg = load_scenario(base, list(spec.set))
-    region_names = set(read_names(base_cfg.regions.names).values())
+    by_id = read_names(base_cfg.regions.names)
+    region_names = [by_id[k] for k in sorted(by_id)]
     tasks, cache = [], {}
     for p, point in enumerate(points):
         overrides = [*spec.set, *(f"{k}={_toml_value(v)}" for k, v in point.items())]
@@ -171,10 +176,12 @@ def load_sweep(path: str | Path) -> Sweep:
         except InputError as exc:
             bad = exc.message.split(":", 1)[0]
             where = next((k for k in point if k == bad or k.startswith(bad + ".")), None)
-            section = "grid" if spec.grid is not None else "sample.ranges"
-            label = f"{section}.{where}: " if where else ""
+            label = f"{section_of(method)}.{where}: " if where else ""
             raise InputError(path, f"{label}{exc.message}") from None
-        _check_regions(cfg, region_names, path, method)
+        try:
+            check_region_names(cfg, region_names, path)
+        except InputError as exc:
+            raise InputError(path, f"{section_of(method)}: {exc.message}") from None
         for r, seed in enumerate(replicate_seeds(cfg.seed, spec.replicates)):
             run_cfg = cfg.model_copy(update={"seed": seed})
             text = cache.setdefault((p, r), dump_toml(run_cfg))
@@ -190,11 +197,3 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return repr(v)
-
-
-def _check_regions(cfg: Scenario, names: set[str], path: Path, method: str) -> None:
-    unknown = sorted(set(cfg.capacity.regions) - names)
-    if unknown:
-        section = "grid" if method == "grid" else "sample.ranges"
-        raise InputError(path, f"{section}: capacity.regions.{unknown[0]}: unknown region "
-                               f"(regions: {', '.join(sorted(names))})")

@@ -83,6 +83,8 @@ def test_latin_sample_stays_in_range_and_keeps_integers(case):
      "sample.ranges.impact.depth_threshold_m: empty range [2.0, 1.0] (need lower < upper)"),
     ('base = "{base}"\n[grid]\n"capacity.regions.Atlantis.shelter" = [1]\n',
      "grid: capacity.regions.Atlantis: unknown region (regions: North, South)"),
+    ('base = "{base}"\n[grid]\n"levers.regions.Atlantis.reconstruction_rate" = [2.0]\n',
+     "grid: levers.regions.Atlantis: unknown region (regions: North, South)"),
 ])
 def test_bad_spec_is_one_line_exit_2_before_any_run(case, capsys, body, message):
     spec = write_spec(case(), body)
