@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import xarray as xr
+
+
+def region_or_total(da: xr.DataArray, name: str) -> xr.DataArray:
+    """``da`` for one region, or summed over regions for ``"TOTAL"``."""
+    return da.sum("region") if name == "TOTAL" else da.sel(region=name)
 
 
 def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
@@ -22,9 +29,8 @@ def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
     residents = ds["persons"].isel(time=0).sum("state")
     times = ds["time"].values
     rows = []
-    for r, name in enumerate(ds["region"].values.tolist() + ["TOTAL"]):
-        pick = (lambda da: da.sum("region")) if name == "TOTAL" else (
-            lambda da, r=r: da.isel(region=r))
+    for name in [*map(str, ds["region"].values), "TOTAL"]:
+        pick = partial(region_or_total, name=name)
         disp, occ, cap = pick(displaced).values, pick(public).values, pick(public_cap).values
         unmet = pick(ds["unmet_shelter"]).values
         full = np.flatnonzero((cap > 0) & (occ >= cap))
@@ -104,13 +110,12 @@ def group_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
     rows = []
     pbg, rough = ds["persons_by_group"], ds["unsheltered_by_group"]
     for name in [*map(str, ds["region"].values), "TOTAL"]:
-        pick = (lambda da: da.sum("region")) if name == "TOTAL" else (
-            lambda da, n=name: da.sel(region=n))
         for group in map(str, ds["group"].values):
-            g = pick(pbg.sel(group=group))
+            g = region_or_total(pbg.sel(group=group), name)
             rows.append({"region": name, "group": group,
                          "peak_displaced": int(g.sel(state="displaced").max()),
-                         "peak_unsheltered": int(pick(rough.sel(group=group)).max()),
+                         "peak_unsheltered": int(region_or_total(rough.sel(group=group),
+                                                                 name).max()),
                          "peak_trapped": int(g.sel(state="trapped").max()),
                          "peak_evacuated": int(g.sel(state="evacuated").max())})
     return rows
@@ -150,7 +155,7 @@ def duration_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
     days = hist["duration_days"].values
     rows = []
     for name in [*map(str, ds["region"].values), "TOTAL"]:
-        h = (hist.sum("region") if name == "TOTAL" else hist.sel(region=name)).values
+        h = region_or_total(hist, name).values
         n = h.sum()
         cum = np.cumsum(h)
         median = float(days[np.searchsorted(cum, n / 2)]) if n else 0.0

@@ -495,8 +495,8 @@ class DisplacementModel(mesa.Model):
         open_hist = np.zeros_like(self.recorder.durations)
         np.add.at(open_hist, (hh.region[still], self.step_index - hh.since_step[still]),
                   hh.size[still])
-        ds["displacement_duration"] = ds["displacement_duration"] + open_hist
-        ds["displacement_duration"].attrs = self.recorder.dataset_attrs_duration
+        ds["displacement_duration"] = ds["displacement_duration"].copy(
+            data=self.recorder.durations + open_hist)  # keeps attrs; the recorder is untouched
         inp = self.inputs
         grid = np.zeros(inp.grid_shape, dtype=np.int64)
         grid.ravel()[inp.grid_index] = self.displaced_by_cell

@@ -39,24 +39,6 @@ def _dates(ax):
     return ax
 
 
-def displaced_by_region(ds: xr.Dataset, ax=None):
-    """Stacked area of persons displaced by home region over time, with unmet shelter."""
-    ax = _axes(ax)
-    disp = ds["persons"].sel(state="displaced")
-    order = disp.max("time").argsort().values[::-1]
-    regions = ds["region"].values[order]
-    keep = [r for r in regions if disp.sel(region=r).max() > 0]
-    t = ds["time"].values
-    ax.stackplot(t, *[disp.sel(region=r).values / 1e3 for r in keep], labels=keep, alpha=0.85)
-    ax.plot(t, ds["unmet_shelter"].sum("region").values / 1e3, color="black", lw=1.5, ls="--",
-            label="unmet shelter (all regions)")
-    ax.set_ylabel("persons displaced (thousands)")
-    ax.set_title("Persons displaced, by home region")
-    ax.legend(loc="upper right", fontsize=8, ncols=2, frameon=False)
-    ax.grid(alpha=0.3)
-    return _dates(ax)
-
-
 STATE_COLORS = {"displaced": "tab:red", "evacuated": "tab:orange", "trapped": "tab:purple",
                 "relocated": "tab:brown", "adapted": "tab:green", "returned": "tab:blue"}
 

@@ -17,10 +17,6 @@ from .schema import PLACES
 class Recorder:
     """Per-step results for ``n_steps`` steps over ``n_regions`` regions."""
 
-    dataset_attrs_duration = {
-        "units": "persons", "long_name": "persons by length of their displacement episode (ended "
-        "by return or settling; episodes still open at the end counted with their length so far)"}
-
     def __init__(self, n_steps: int, n_regions: int) -> None:
         r, s, p = n_regions, len(STATE_NAMES), len(PLACES)
         self.persons = np.zeros((n_steps, r, s), dtype=np.int64)
@@ -93,8 +89,10 @@ class Recorder:
                                            "(children + adults + older_persons = persons)"}),
                 "unsheltered_by_group": (("time", "region", "group"), self.unsheltered_by_group, {
                     **person, "long_name": "unsheltered persons staying in region, by group"}),
-                "displacement_duration": (("region", "duration_days"), self.durations,
-                                          self.dataset_attrs_duration),
+                "displacement_duration": (("region", "duration_days"), self.durations, {
+                    **person, "long_name": "persons by length of their displacement episode "
+                                           "(ended by return or settling; episodes still open "
+                                           "at the end counted with their length so far)"}),
                 "protracted": (("time", "region", "duration"), self.protracted, {
                     **person, "long_name": "persons displaced for longer than the duration, "
                                            "by home region"}),
