@@ -69,7 +69,7 @@ class PlainModel(mesa.Model):
     def __init__(self, reference, seed: int = 1) -> None:
         super().__init__(rng=seed)
         hh, curve = reference.households, reference.curves[0]
-        self.hazard = reference.inputs.hazard.values
+        self.hazard = reference.inputs.hazard  # per site; .at(t) gives every cell
         self.free = reference.capacity[:, 1].astype(int).copy()  # shelter places
         def damage(d, c=curve):
             return float(np.interp(d, c[0], c[1], left=0.0))
@@ -78,7 +78,7 @@ class PlainModel(mesa.Model):
         self.t = 0
 
     def step(self) -> None:
-        self.depth = self.hazard[self.t]
+        self.depth = self.hazard.at(self.t)
         self.agents.shuffle_do("step")
         self.t += 1
 

@@ -95,8 +95,8 @@ def _evaluate(model: DisplacementModel, t: int, ids: np.ndarray, loss: np.ndarra
     """
     hh, cfg = model.households, model.config
     b = cfg.behaviour
-    cell, home = hh.cell[ids], hh.region[ids].astype(np.int64)
-    design = model.design_depth[cell]
+    home = hh.region[ids].astype(np.int64)
+    design = model.home_depth(ids, model.design_depth, model.design_fraction)
     p_obj = np.where(design > 0, 1.0 / cfg.hazard.return_period_years, 0.0)
     p = np.minimum(1.0, risk_perception(years_since_flood(model, ids, t)) * p_obj)
     base_income = hh.income[ids].astype(float)
@@ -135,7 +135,7 @@ def _worst_stress(model: DisplacementModel, t: int) -> np.ndarray | None:
         return None
     cfg = model.config
     n = max(1, cfg.behaviour.decision_interval_days // cfg.step_days)
-    return stress.values[max(0, t - n):t + 1].max(axis=0)
+    return stress.values[max(0, t - n):t + 1].max(axis=0)[stress.cell_site]
 
 
 def _stress_loss(model: DisplacementModel, t: int, ids: np.ndarray,

@@ -1,16 +1,28 @@
-"""Hazard grids: open CF NetCDF with xarray, check units, map time onto model steps, sample cells.
+"""Hazards: open them (NetCDF, Zarr, GeoTIFF, CLIMADA HDF5), check units, map time onto steps.
 
-A hazard reaches the model as a ``(n_steps, n_cells)`` float32 array in SI units at the populated
-cells (the model's locations, DESIGN.md §4.1), plus each step's maximum so that quiet steps cost
-nothing. Coordinates may be named lat/lon, latitude/longitude or y/x and run in either direction;
-each populated cell takes the value of the nearest hazard cell, and a hazard grid that does not
-cover a populated cell is an error.
+A hazard reaches the model as a ``(n_steps, n_sites)`` float32 array in SI units at the hazard
+locations (*sites*) that hold people, an index from each populated cell to its site, and each
+step's maximum so that quiet steps cost nothing (DESIGN.md §4.1).
 
-Time mapping: hazard sample *i* is valid from its time stamp until the next one (the last for the
-median spacing); model step *k* covers ``[start + k*step_days, start + (k+1)*step_days)`` and takes
-the **maximum** of the samples valid during it (the peak depth is what displaces people). Steps
+Space: a hazard is a regular grid (axes lat/lon, latitude/longitude, or y/x with a CF
+``grid_mapping`` or a GeoTIFF's CRS; either direction) or an irregular set of points (CLIMADA
+centroids, or a NetCDF ``site`` dimension with lat/lon coordinates). On a grid each populated
+cell takes the value of the grid cell containing it, and a grid that does not cover a populated
+cell is an error. On points each cell takes the nearest point within ``max_distance_km``
+(scipy's cKDTree); farther cells are an error or, if the scenario says so, a warning and no
+hazard. Coordinates in another CRS are reprojected with pyproj.
+
+Time: hazard sample *i* is valid from its time stamp until the next one (the last for the median
+spacing); model step *k* covers ``[start + k*step_days, start + (k+1)*step_days)`` and takes the
+**maximum** of the samples valid during it (the peak depth is what displaces people). Steps
 that no sample covers see no hazard. A single map (no time axis) is an event on ``event_date``
-(default: the start date) lasting ``duration_days`` (default: one step).
+(default: the start date, or a CLIMADA event's own date) lasting ``duration_days`` (default: one
+step). Maps along ``return_period`` or CLIMADA ``event`` form an event set: a run picks one
+(``select_return_period`` or ``event``), ``climdisp risk`` runs them all.
+
+Units: the file's ``units`` attribute, or the scenario's ``units`` for files without one (ISIMIP),
+are converted with pint using cf-xarray's CF/UDUNITS registry. A flooded-fraction variable
+(ISIMIP ``fldfrc``, CLIMADA ``fraction``) says which share of a cell's households are hit.
 """
 
 from __future__ import annotations
@@ -23,35 +35,66 @@ from pathlib import Path
 import numpy as np
 import pint
 import xarray as xr
+from pyproj import CRS
 
 from .errors import InputError
-from .schema import HazardConfig, Scenario
+from .geo import crs_of, nearest, reproject
+from .schema import HazardSource, Scenario, file_format
 
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
+SITE_DIMS = ("site", "centroid", "station", "location")
+EVENT_DIMS = ("return_period", "event")
 #: The physical quantity each hazard kind must have, and the SI unit the model uses.
-KIND_UNITS = {"flood_depth": "m", "drought_index": "dimensionless", "heat_days": "day"}
+KIND_UNITS = {"flood_depth": "m", "wind_speed": "m/s", "drought_index": "dimensionless",
+              "heat_days": "day", "fraction": "dimensionless"}
 
 
 @lru_cache(maxsize=1)
 def _units() -> pint.UnitRegistry:
-    return pint.UnitRegistry()
+    """cf-xarray's pint registry: UDUNITS names and CF spellings (``m s-1``, ``degC``, ``1``)."""
+    from cf_xarray.units import units
+
+    return units
 
 
-def open_variable(path: Path, variable: str, section: str) -> xr.DataArray:
-    """Open ``variable`` of a NetCDF file named by scenario field ``<section>.file``."""
-    if not path.is_file():
+def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
+    """Open a hazard file of format ``fmt`` as a dataset (GeoTIFF: one variable ``band_data``)."""
+    if not path.exists():
         raise InputError(path, f"{section}.file: file not found")
     try:
-        ds = xr.open_dataset(path)
+        if fmt == "climada":
+            from .climada import read_climada
+            return read_climada(path)
+        if fmt == "zarr":
+            return xr.open_zarr(path)
+        if fmt == "geotiff":
+            try:
+                import rioxarray
+            except ImportError:  # pragma: no cover - depends on the environment
+                raise InputError(path, f"{section}.file: reading GeoTIFF needs rioxarray; "
+                                       f"install the extra: pip install 'climdisp[formats]'"
+                                 ) from None
+            return rioxarray.open_rasterio(path, masked=True).to_dataset(name="band_data")
+        return xr.open_dataset(path)
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad input here
-        raise InputError(path, f"{section}.file: cannot read as NetCDF "
+        raise InputError(path, f"{section}.file: cannot read as {fmt} "
                                f"({type(exc).__name__})") from None
+
+
+def open_variable(path: Path, variable: str | None, section: str,
+                  fmt: str = "auto") -> tuple[xr.DataArray, xr.Dataset]:
+    """Open ``variable`` of the file named by scenario field ``<section>.file``."""
+    fmt = file_format(path, fmt)
+    ds = open_dataset(path, fmt, section)
+    variable = variable or {"geotiff": "band_data", "climada": "intensity"}.get(fmt)
     if variable not in ds.data_vars:
         have = ", ".join(map(str, ds.data_vars)) or "none"
         raise InputError(path, f"{section}.variable: {variable!r} not in file "
                                f"(variables: {have})")
-    return ds[variable]
+    return ds[variable], ds
 
 
 def spatial_dims(da: xr.DataArray, path: Path, field: str) -> tuple[str, str]:
@@ -126,111 +169,255 @@ def step_windows(sample_days: np.ndarray, valid_days: np.ndarray, step_days: int
 
 @dataclass(frozen=True)
 class HazardSeries:
-    """Hazard intensity per model step at each populated cell, in SI units (m for depth)."""
+    """Hazard intensity per model step at each hazard site holding people, in SI units."""
 
-    values: np.ndarray  #: (n_steps, n_cells) float32
-    step_max: np.ndarray  #: (n_steps,) maximum over cells, for skipping quiet steps
+    values: np.ndarray  #: (n_steps, n_sites) float32
+    step_max: np.ndarray  #: (n_steps,) maximum over sites, for skipping quiet steps
     kind: str
+    cell_site: np.ndarray  #: (n_cells,) site of each populated cell
+    fraction: np.ndarray | None = None  #: (n_steps, n_sites) share of a site's homes hit, or None
 
     def at(self, step: int) -> np.ndarray:
-        """Intensity at every cell during ``step`` (a read-only view)."""
-        return self.values[step]
+        """Intensity at every populated cell during ``step``."""
+        return self.values[step][self.cell_site]
+
+    def fraction_at(self, step: int) -> np.ndarray | None:
+        """Share of each populated cell's homes hit during ``step`` (None: all of them)."""
+        return None if self.fraction is None else self.fraction[step][self.cell_site]
+
+    def peak(self) -> np.ndarray:
+        """The worst intensity over the run at every populated cell (the design event)."""
+        return self.values.max(axis=0)[self.cell_site]
+
+    def peak_fraction(self) -> np.ndarray | None:
+        """The largest share hit over the run at every populated cell (None: all)."""
+        return None if self.fraction is None else self.fraction.max(axis=0)[self.cell_site]
 
 
-def _sample_at_cells(da: xr.DataArray, ydim: str, xdim: str, cell_y: np.ndarray,
-                     cell_x: np.ndarray, where: Path, field: str) -> xr.DataArray:
+def axis_nearest(axis: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Index into ``axis`` (either direction) of the value nearest to each of ``v``."""
+    order = np.argsort(axis, kind="stable")
+    s = axis[order]
+    if s.size == 1:
+        return np.zeros(v.size, dtype=np.int64)
+    i = np.clip(np.searchsorted(s, v), 1, s.size - 1)
+    i = i - ((v - s[i - 1]) <= (s[i] - v))
+    return order[i]
+
+
+def _grid_sites(da: xr.DataArray, ydim: str, xdim: str, y: np.ndarray, x: np.ndarray,
+                where: Path, field: str) -> tuple[dict, np.ndarray]:
+    """``isel`` indexers of the grid cells holding the points, and each point's site."""
     yv, xv = da[ydim].values.astype(float), da[xdim].values.astype(float)
     half_y = abs(np.diff(yv)).max() / 2 if yv.size > 1 else 0.5
     half_x = abs(np.diff(xv)).max() / 2 if xv.size > 1 else 0.5
-    outside = ((cell_y < yv.min() - half_y) | (cell_y > yv.max() + half_y)
-               | (cell_x < xv.min() - half_x) | (cell_x > xv.max() + half_x))
+    outside = ((y < yv.min() - half_y) | (y > yv.max() + half_y)
+               | (x < xv.min() - half_x) | (x > xv.max() + half_x))
     if outside.any():
         raise InputError(where, f"{field}: hazard grid ({ydim} {yv.min():g}..{yv.max():g}, "
                                 f"{xdim} {xv.min():g}..{xv.max():g}) does not cover the population "
                                 f"grid: {int(outside.sum())} populated cells lie outside it")
-    da = da.sortby([ydim, xdim])
-    return da.sel({ydim: xr.DataArray(cell_y, dims="cell"),
-                   xdim: xr.DataArray(cell_x, dims="cell")}, method="nearest")
+    key = axis_nearest(yv, y) * xv.size + axis_nearest(xv, x)
+    uniq, cell_site = np.unique(key, return_inverse=True)
+    return {ydim: xr.DataArray(uniq // xv.size, dims="site"),
+            xdim: xr.DataArray(uniq % xv.size, dims="site")}, cell_site
 
 
-def return_periods(path: Path, variable: str) -> np.ndarray:
-    """The return periods (years) of a hazard given as maps along ``return_period``."""
-    da = open_variable(path, variable, "hazard")
+def _point_sites(da: xr.DataArray, sdim: str, y: np.ndarray, x: np.ndarray, geographic: bool,
+                 cfg: HazardSource, where: Path, field: str) -> tuple[dict, np.ndarray]:
+    """``isel`` indexers of the nearest points and each cell's site (-1: beyond the limit)."""
+    ycoord = next((c for c in Y_NAMES if c in da.coords and da[c].dims == (sdim,)), None)
+    xcoord = next((c for c in X_NAMES if c in da.coords and da[c].dims == (sdim,)), None)
+    if ycoord is None or xcoord is None:
+        raise InputError(where, f"{field}.variable: points along {sdim!r} need lat and lon "
+                                f"(or y and x) coordinates on that dimension")
+    idx, dist = nearest(da[ycoord].values.astype(float), da[xcoord].values.astype(float), y, x,
+                        geographic)
+    far = dist > cfg.max_distance_km
+    if far.any():
+        message = (f"{int(far.sum())} populated cells lie farther than {cfg.max_distance_km:g} km "
+                   f"from every hazard location (farthest {dist.max():.1f} km)")
+        if cfg.beyond_max_distance == "error":
+            raise InputError(where, f"{field}.max_distance_km: {message}; raise it, or set "
+                                    f"{field}.beyond_max_distance = \"warn\" to give them no "
+                                    f"hazard")
+        warnings.warn(f"{where}: {message}; they get no hazard", stacklevel=2)
+    uniq, cell_site = np.unique(np.where(far, -1, idx), return_inverse=True)
+    if far.any():  # the first unique value is -1: those cells get an all-zero site
+        uniq, cell_site = uniq[1:], np.where(far, -1, cell_site - 1)
+    return {sdim: xr.DataArray(uniq, dims="site")}, cell_site
+
+
+def _locate(da: xr.DataArray, ds: xr.Dataset, y: np.ndarray, x: np.ndarray,
+            cell_crs: CRS | None, cfg: HazardSource, where: Path,
+            field: str) -> tuple[dict, np.ndarray]:
+    """Match populated cells (``y``, ``x`` in ``cell_crs``) to the hazard's grid cells or points."""
+    crs = crs_of(da, ds, where, f"{field}.file")
+    y, x = reproject(y, x, cell_crs, crs, where, f"{field}.file")
+    sdim = next((d for d in SITE_DIMS if d in da.dims), None)
+    if sdim is not None:
+        return _point_sites(da, sdim, y, x, crs is not None and crs.is_geographic, cfg, where,
+                            field)
+    ydim, xdim = spatial_dims(da, where, f"{field}.variable")
+    return _grid_sites(da, ydim, xdim, y, x, where, field)
+
+
+def _select_event(da: xr.DataArray, cfg: HazardSource, where: Path,
+                  field: str) -> tuple[xr.DataArray, np.datetime64 | None]:
+    """Pick one map of an event set; returns it and the event's own date, if it has one."""
+    rp, event = getattr(cfg, "select_return_period", None), getattr(cfg, "event", None)
+    if "return_period" in da.dims:
+        if rp is None:
+            raise InputError(where, f"{field}: the hazard holds return-period maps; run "
+                                    f"'climdisp risk' or set {field}.select_return_period")
+        rps = np.asarray(da["return_period"].values, dtype=float)
+        if not np.isclose(rps, rp).any():
+            raise InputError(where, f"{field}.select_return_period: {rp:g} not in the file "
+                                    f"(return periods: {', '.join(f'{r:g}' for r in rps)})")
+        return da.isel(return_period=int(np.argmin(np.abs(rps - rp)))), None
+    if rp is not None:
+        raise InputError(where, f"{field}.select_return_period: the variable has no "
+                                f"'return_period' dimension")
+    if "event" not in da.dims:
+        if event is not None:
+            raise InputError(where, f"{field}.event: the hazard has no 'event' dimension")
+        return da, None
+    names = [str(v) for v in da["event"].values]
+    if event is None and len(names) > 1:
+        raise InputError(where, f"{field}: the file holds {len(names)} events; run 'climdisp "
+                                f"risk' or set {field}.event (e.g. {names[0]!r})")
+    if event is not None and event not in names:
+        raise InputError(where, f"{field}.event: {event!r} not in the file (events: "
+                                f"{', '.join(names[:10])}{', ...' if len(names) > 10 else ''})")
+    da = da.isel(event=names.index(event) if event is not None else 0)
+    date = da["date"].values if "date" in da.coords else None
+    return da, date
+
+
+def event_set(cfg: HazardSource) -> tuple[str, list, np.ndarray | None]:
+    """The events of a hazard event set: the field that selects one, labels, frequencies.
+
+    Return-period maps give ``("select_return_period", return periods sorted, None)``; CLIMADA
+    events give ``("event", names, events per year)``.
+    """
+    da, _ = open_variable(cfg.file, cfg.variable, "hazard", cfg.format)
+    if "event" in da.dims:
+        if "frequency" not in da.coords:
+            raise InputError(cfg.file, "hazard: events need a 'frequency' (per year) for risk")
+        return "event", [str(v) for v in da["event"].values], np.asarray(
+            da["frequency"].values, dtype=float)
     if "return_period" not in da.dims:
-        raise InputError(path, "hazard.variable: no 'return_period' dimension; risk needs "
-                               "return-period maps (dims return_period, lat, lon)")
+        raise InputError(cfg.file, "hazard.variable: no 'return_period' dimension; risk needs "
+                                   "return-period maps (dims return_period, lat, lon) or "
+                                   "CLIMADA events with frequencies")
     rps = np.asarray(da["return_period"].values, dtype=float)
     if (rps <= 1).any() or len(set(rps.tolist())) != rps.size:
-        raise InputError(path, "hazard: return periods must be distinct and > 1 year")
-    return np.sort(rps)
+        raise InputError(cfg.file, "hazard: return periods must be distinct and > 1 year")
+    return "select_return_period", sorted(rps.tolist()), None
 
 
-def _select_return_period(da: xr.DataArray, value: float | None, where: Path,
-                          field: str) -> xr.DataArray:
-    if "return_period" not in da.dims:
-        if value is not None:
-            raise InputError(where, f"{field}.select_return_period: the variable has no "
-                                    f"'return_period' dimension")
+def _squeeze_band(da: xr.DataArray, cfg: HazardSource, where: Path, field: str) -> xr.DataArray:
+    if "band" not in da.dims:
         return da
-    if value is None:
-        raise InputError(where, f"{field}: the hazard holds return-period maps; run "
-                                f"'climdisp risk' or set {field}.select_return_period")
-    rps = np.asarray(da["return_period"].values, dtype=float)
-    if not np.isclose(rps, value).any():
-        raise InputError(where, f"{field}.select_return_period: {value:g} not in the file "
-                                f"(return periods: {', '.join(f'{r:g}' for r in rps)})")
-    return da.isel(return_period=int(np.argmin(np.abs(rps - value))))
+    if da.sizes["band"] == 1 or cfg.band is not None:
+        band = (cfg.band or 1) - 1
+        if band >= da.sizes["band"]:
+            raise InputError(where, f"{field}.band: {cfg.band} but the raster has "
+                                    f"{da.sizes['band']} band(s)")
+        return da.isel(band=band, drop=True)
+    raise InputError(where, f"{field}.band: the raster has {da.sizes['band']} bands; choose one")
+
+
+def _fraction(cfg: HazardSource, da: xr.DataArray, where: Path, field: str) -> xr.DataArray | None:
+    """The flooded-fraction variable (ISIMIP ``fldfrc``, CLIMADA ``fraction``) on ``da``'s grid."""
+    name = getattr(cfg, "fraction_variable", None)
+    if name is None:
+        return None
+    path = getattr(cfg, "fraction_file", None) or cfg.file
+    frac, _ = open_variable(path, name, field, cfg.format)
+    frac = _squeeze_band(_select_event(frac, cfg, path, field)[0], cfg, path, field)
+    if dict(frac.sizes) != dict(da.sizes) or any(
+            not np.array_equal(frac[d].values, da[d].values) for d in da.dims if d in da.coords):
+        raise InputError(path, f"{field}.fraction_variable: {name!r} has shape "
+                               f"{dict(frac.sizes)} but the hazard has {dict(da.sizes)} (same "
+                               f"grid and times needed)")
+    if frac.attrs.get("units") not in (None, "", "1", "-", "fraction", "dimensionless"):
+        si_factor(frac.attrs["units"], None, "fraction", path, f"{field}.fraction_variable")
+    return frac
+
+
+def _per_step(sites: xr.DataArray, days: np.ndarray, valid: np.ndarray, order: np.ndarray,
+              scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step maximum of the samples valid during each step: ``(n_steps, n_sites)`` float32."""
+    dims = ("time", "site") if "time" in sites.dims else ("site",)
+    data = np.asarray(sites.transpose(*dims).values, dtype=np.float32).reshape(-1, sites.sizes[
+        "site"])[order]
+    lo, hi = step_windows(days, valid, scenario.step_days, scenario.n_steps)
+    values = np.zeros((scenario.n_steps, data.shape[1]), dtype=np.float32)
+    for k in np.flatnonzero(hi > lo):
+        values[k] = np.nan_to_num(data[lo[k]:hi[k]], nan=0.0).max(axis=0)
+    return values, lo, hi
 
 
 def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
-                section: str = "hazard") -> HazardSeries:
+                cell_crs: CRS | None, section: str = "hazard") -> HazardSeries:
     """Read the scenario's hazard and return it per model step at the populated cells.
 
     Args:
         scenario: the validated scenario.
-        cell_y: y coordinate (latitude) of each populated cell, in the hazard grid's system.
+        cell_y: y coordinate (latitude) of each populated cell, in ``cell_crs``.
         cell_x: x coordinate (longitude) of each populated cell.
+        cell_crs: the cells' coordinate reference system (None: the same as the hazard's).
         section: the scenario section to read: ``hazard`` or ``stress`` (slow-onset).
 
     Raises:
         InputError: for a missing file or variable, missing or unknown units, a grid that does not
-            cover the population, a hazard that is missing everywhere or outside the period.
+            cover the population, points too far from it, a hazard that is missing everywhere or
+            outside the period, or a fraction on another grid.
     """
-    cfg: HazardConfig = getattr(scenario, section)
+    cfg: HazardSource = getattr(scenario, section)
     where, field = cfg.file, section
-    da = open_variable(cfg.file, cfg.variable, field)
-    da = _select_return_period(da, getattr(cfg, "select_return_period", None), where, field)
-    ydim, xdim = spatial_dims(da, where, f"{field}.variable")
-    extra = [d for d in da.dims if d not in (ydim, xdim, "time")]
+    da, ds = open_variable(cfg.file, cfg.variable, field, cfg.format)
+    da, event_date = _select_event(da, cfg, where, field)
+    da = _squeeze_band(da, cfg, where, field)
+    frac = _fraction(cfg, da, where, field)
+    indexers, cell_site = _locate(da, ds, cell_y, cell_x, cell_crs, cfg, where, field)
+    extra = [d for d in da.dims if d != "time" and d not in indexers]
     if extra:
-        raise InputError(where, f"{field}.variable: unexpected dimensions {extra} (expected time, "
-                                f"{ydim}, {xdim})")
+        raise InputError(where, f"{field}.variable: unexpected dimensions {extra} (expected "
+                                f"time and {', '.join(indexers)})")
     factor = si_factor(da.attrs.get("units"), cfg.units, cfg.kind, where, f"{field}.units")
-    cells = _sample_at_cells(da, ydim, xdim, cell_y, cell_x, where, field)
     start = np.datetime64(scenario.start_date, "ns")
     if "time" in da.dims:
         days = _days_since(da["time"], start, where)
         order = np.argsort(days, kind="stable")
         days = days[order]
-        data = np.asarray(cells.transpose("time", "cell").values, dtype=np.float32)[order]
         spacing = float(np.median(np.diff(days))) if days.size > 1 else float(
             cfg.duration_days or scenario.step_days)
         valid = np.append(np.diff(days), spacing)
     else:
-        event = np.datetime64(cfg.event_date or scenario.start_date, "ns")
-        days = np.array([(event - start) / np.timedelta64(1, "D")])
-        data = np.asarray(cells.values, dtype=np.float32)[None, :]
+        if cfg.event_date is not None or event_date is None:
+            event_date = np.datetime64(cfg.event_date or scenario.start_date, "ns")
+        days = np.array([(np.datetime64(event_date, "ns") - start) / np.timedelta64(1, "D")])
+        order = np.array([0])
         valid = np.array([float(cfg.duration_days or scenario.step_days)])
-    if not np.isfinite(data).any():
-        raise InputError(where, f"{field}.variable: {cfg.variable!r} holds only missing values "
-                                f"(NaN) at the populated cells")
-    data = np.nan_to_num(data, nan=0.0) * np.float32(factor)
-    lo, hi = step_windows(days, valid, scenario.step_days, scenario.n_steps)
+    sites = da.isel(indexers)
+    if not np.isfinite(sites.values).any():
+        raise InputError(where, f"{field}.variable: {cfg.variable or 'intensity'!r} holds only "
+                                f"missing values (NaN) at the populated cells")
+    values, lo, hi = _per_step(sites, days, valid, order, scenario)
     if not (hi > lo).any():
         raise InputError(where, f"{field}: the hazard's time axis does not overlap the simulated "
                                 f"period from {scenario.start_date} ({scenario.n_steps} steps of "
                                 f"{scenario.step_days} days)")
-    values = np.zeros((scenario.n_steps, data.shape[1]), dtype=np.float32)
-    for k in np.flatnonzero(hi > lo):
-        values[k] = data[lo[k]:hi[k]].max(axis=0)
-    return HazardSeries(values=values, step_max=values.max(axis=1, initial=0.0), kind=cfg.kind)
+    values *= np.float32(factor)
+    fraction = None
+    if frac is not None:
+        fraction = np.clip(_per_step(frac.isel(indexers), days, valid, order, scenario)[0], 0, 1)
+    if (cell_site < 0).any():  # cells beyond every point: one all-zero site at the end
+        values = np.concatenate([values, np.zeros((values.shape[0], 1), np.float32)], axis=1)
+        if fraction is not None:
+            fraction = np.concatenate([fraction, np.zeros((fraction.shape[0], 1), np.float32)], 1)
+        cell_site = np.where(cell_site < 0, values.shape[1] - 1, cell_site)
+    return HazardSeries(values=values, step_max=values.max(axis=1, initial=0.0), kind=cfg.kind,
+                        cell_site=cell_site.astype(np.int32), fraction=fraction)

@@ -121,7 +121,8 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
                class_shares: np.ndarray, rng: np.random.Generator,
                tie_weights: np.ndarray | None = None, ties_home_share: float = 1.0,
                savings_income_ratio: float = 0.0, initial_trust: float = 0.7,
-               step_dtype: type = np.int32) -> Households:
+               step_dtype: type = np.int32, counts: np.ndarray | None = None,
+               given: dict[str, np.ndarray] | None = None) -> Households:
     """Synthesise households over populated cells.
 
     Households per cell: ``persons / persons_per_household`` (rescaled so the total is
@@ -145,12 +146,18 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
         initial_trust: trust in warnings at the start (0-1).
         step_dtype: integer type of the step counters (int16 when the run is short enough,
             see :func:`step_dtype_for`).
+        counts: households per cell when known (a household table: one per row); the draws
+            that round ``persons / persons_per_household`` are still made, so they stay aligned.
+        given: per-cell ``size``, ``income`` or ``building_class`` from a table, replacing the
+            drawn value for every household of the cell where it is known (not NaN, not < 0).
     """
     expected = cell_persons / persons_per_household
     if n_households is not None:
         expected = expected * (n_households / expected.sum())
     count = np.floor(expected).astype(np.int64)
     count += rng.random(count.size) < (expected - count)
+    if counts is not None:
+        count = counts.astype(np.int64)
     cell = np.repeat(np.arange(cell_persons.size, dtype=np.int32), count)
     n = cell.size
     # each quantity is drawn in blocks of SYNTH_CHUNK households, so temporaries stay bounded;
@@ -169,6 +176,11 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
     for s in range(0, n, SYNTH_CHUNK):
         u = rng.random(min(SYNTH_CHUNK, n - s))
         bclass[s:s + u.size] = np.searchsorted(edges, u, side="right")
+    for name, target in (("size", size), ("income", income), ("building_class", bclass)):
+        values = (given or {}).get(name)
+        if values is not None:
+            known = ~np.isnan(values[cell]) if values.dtype.kind == "f" else values[cell] >= 0
+            target[known] = values[cell][known]
     region = cell_region[cell].astype(np.int16)
     ties = region.copy()
     if tie_weights is not None and tie_weights.sum() > 0:

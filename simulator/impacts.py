@@ -65,3 +65,15 @@ def repair_days(damage_ratio: np.ndarray, days_total_loss: float, spread: float,
     standing for the region's reconstruction capacity.
     """
     return damage_ratio * days_total_loss * (1.0 + spread * (2.0 * u - 1.0))
+
+
+def in_flooded_part(position: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """Homes in the flooded part of their cell, given the cell's flooded ``fraction`` (0-1).
+
+    A hazard cell reports one depth and the share of its area under water (ISIMIP ``fldfrc``,
+    the CaMa-Flood flooded-area fraction; CLIMADA's ``fraction``). Each home has a fixed
+    ``position`` u ~ U(0, 1) in its cell's flooding order, so a cell flooded to fraction f floods
+    the homes with u < f: the expected share hit is f, and a larger flood of the same cell hits
+    a superset of the homes a smaller one hits (the low-lying homes flood first).
+    """
+    return position < fraction

@@ -14,94 +14,197 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .hazards import HazardSeries, load_hazard, open_variable, spatial_dims
+from pyproj import CRS
+
+from .geo import WGS84, cell_area_km2, crs_of, polygon_index, read_polygons, reproject
+from .hazards import HazardSeries, axis_nearest, load_hazard, open_variable, spatial_dims
 from .regions import centroids, check_region_names, distance_matrix_km, read_names
 from .schema import Scenario
+from .tables import TableRows, read_table
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """The scenario's inputs, on the populated cells (the model's locations)."""
+    """The scenario's inputs, on the populated cells (the model's locations).
+
+    A cell is a populated grid cell, or one row of a household or building table.
+    """
 
     region_names: list[str]
     cell_y: np.ndarray  #: latitude (or y) of each populated cell
     cell_x: np.ndarray  #: longitude (or x)
     cell_region: np.ndarray  #: region index per populated cell
     cell_persons: np.ndarray  #: resident persons per populated cell (float)
-    grid_index: np.ndarray  #: flat index of each populated cell in the population grid
+    grid_index: np.ndarray  #: flat index of each cell's pixel in the map grid
     grid_shape: tuple[int, int]
-    grid_y: np.ndarray  #: population-grid y axis (ascending)
-    grid_x: np.ndarray  #: population-grid x axis (ascending)
+    grid_y: np.ndarray  #: map-grid y axis (ascending)
+    grid_x: np.ndarray  #: map-grid x axis (ascending)
     geographic: bool  #: True for lat/lon, False for projected x/y
     distance_km: np.ndarray  #: (region, region) centroid distances
     hazard: HazardSeries
     stress: HazardSeries | None = None  #: slow-onset stress per step and cell, if any
+    table: TableRows | None = None  #: per-cell attributes from a household or building table
     file_hashes: dict[str, str] = field(default_factory=dict)
 
 
 def sha256(path: Path) -> str:
-    """SHA-256 of a file, for provenance in the run manifest."""
+    """SHA-256 of a file, for provenance in the run manifest (a Zarr store: of its listing)."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+    parts = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for part in parts:
+        digest.update(str(part.relative_to(path) if path.is_dir() else "").encode())
+        with part.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
-def _grid(path: Path, variable: str, section: str):
+@dataclass(frozen=True)
+class _Grid:
+    """A 2-D grid read from a file, ascending axes, with its coordinate reference system."""
+
+    values: np.ndarray
+    ys: np.ndarray
+    xs: np.ndarray
+    crs: CRS | None
+    geographic: bool
+
+
+def _grid(path: Path, variable: str, section: str) -> _Grid:
     field_name = f"{section}.variable"
-    da = open_variable(path, variable, section)
+    da, ds = open_variable(path, variable, section)
     ydim, xdim = spatial_dims(da, path, field_name)
     if set(da.dims) != {ydim, xdim}:
         raise InputError(path, f"{field_name}: expected a 2-D ({ydim}, {xdim}) grid, "
                                f"found dimensions {list(da.dims)}")
+    crs = crs_of(da, ds, path, f"{section}.file")
     da = da.sortby([ydim, xdim]).transpose(ydim, xdim)
-    return da, ydim, xdim
+    return _Grid(np.asarray(da.values), da[ydim].values.astype(float),
+                 da[xdim].values.astype(float), crs,
+                 crs.is_geographic if crs is not None else ydim != "y")
 
 
-def _region_raster(scenario: Scenario, names: dict[int, str], shape, ys, xs) -> np.ndarray:
-    cfg = scenario.regions
-    da, ydim, xdim = _grid(cfg.file, cfg.variable, "regions")
-    if da.shape != shape or not (np.allclose(da[ydim].values, ys)
-                                 and np.allclose(da[xdim].values, xs)):
-        raise InputError(cfg.file, f"regions.variable: grid {da.shape} does not match the "
-                                   f"population grid {shape} (same cells needed)")
-    raw = da.values
+def _raster_ids(grid: _Grid, names: dict[int, str], where: Path) -> np.ndarray:
+    """Region index (-1 outside every region) of each cell of a region-id raster."""
+    raw = grid.values
     ids = np.where(np.isfinite(raw), raw, -1).astype(np.int64)
     unknown = sorted(set(np.unique(ids[ids >= 0]).tolist()) - set(names))
     if unknown:
-        raise InputError(cfg.names, f"regions.names: region id {unknown[0]} appears in "
-                                    f"{cfg.file.name} but not in the table")
-    lookup = {rid: i for i, rid in enumerate(sorted(names))}
-    out = np.full(ids.shape, -1, dtype=np.int64)
-    for rid, i in lookup.items():
-        out[ids == rid] = i
-    return out
+        raise InputError(where, f"regions.names: region id {unknown[0]} appears in the region "
+                                f"raster but not in the table")
+    lookup = np.full(max(names) + 2, -1, dtype=np.int64)
+    for i, rid in enumerate(sorted(names)):
+        lookup[rid] = i
+    return np.where(ids >= 0, lookup[np.clip(ids, 0, lookup.size - 1)], -1)
 
 
-def _population(scenario: Scenario, region_grid: np.ndarray, names: list[str]):
+class _Regions:
+    """The scenario's regions: names, and the region of any point or grid."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        cfg = scenario.regions
+        if cfg.polygons is not None:
+            self.names, self.geoms = read_polygons(cfg.polygons, cfg.name_property)
+            self.raster, self.files = None, [cfg.polygons]
+            return
+        by_id = read_names(cfg.names)
+        self.names = [by_id[k] for k in sorted(by_id)]
+        self.raster = _grid(cfg.file, cfg.variable, "regions")
+        self.index = _raster_ids(self.raster, by_id, cfg.names)
+        self.files = [cfg.file, cfg.names]
+
+    def of_points(self, y: np.ndarray, x: np.ndarray, crs: CRS | None) -> np.ndarray:
+        """Region index of points (-1: in no region): polygon test or nearest raster cell."""
+        if self.raster is None:
+            lat, lon = reproject(y, x, crs, WGS84, Path("population"), "population")
+            return polygon_index(self.geoms, lat, lon)
+        r = self.raster
+        y, x = reproject(y, x, crs, r.crs, Path("regions"), "regions.file")
+        half_y = np.abs(np.diff(r.ys)).max() / 2 if r.ys.size > 1 else 0.5
+        half_x = np.abs(np.diff(r.xs)).max() / 2 if r.xs.size > 1 else 0.5
+        out = self.index[axis_nearest(r.ys, y), axis_nearest(r.xs, x)]
+        inside = ((y >= r.ys.min() - half_y) & (y <= r.ys.max() + half_y)
+                  & (x >= r.xs.min() - half_x) & (x <= r.xs.max() + half_x))
+        return np.where(inside, out, -1)
+
+    def of_grid(self, grid: _Grid, where: Path) -> np.ndarray:
+        """Region index of every cell of ``grid`` (the raster must be that same grid)."""
+        if self.raster is None:
+            yy, xx = np.meshgrid(grid.ys, grid.xs, indexing="ij")
+            return self.of_points(yy.ravel(), xx.ravel(), grid.crs).reshape(yy.shape)
+        r = self.raster
+        if r.values.shape != grid.values.shape or not (
+                np.allclose(r.ys, grid.ys) and np.allclose(r.xs, grid.xs)):
+            raise InputError(where, f"regions.variable: grid {r.values.shape} does not match "
+                                    f"the population grid {grid.values.shape} (same cells "
+                                    f"needed)")
+        return self.index
+
+
+def _persons(scenario: Scenario, regions: _Regions) -> tuple[_Grid, np.ndarray, np.ndarray]:
+    """The population grid, persons per cell and region per cell (from a file or totals)."""
     cfg = scenario.population
-    if cfg.file is not None:
-        da, _, _ = _grid(cfg.file, cfg.variable, "population")
-        persons = np.asarray(da.values, dtype=np.float64)
-        if da.shape != region_grid.shape:
-            raise InputError(cfg.file, f"population.variable: grid {da.shape} does not match the "
-                                       f"region raster {region_grid.shape}")
-        if (persons[np.isfinite(persons)] < 0).any():
-            raise InputError(cfg.file, "population.variable: negative persons in some cells")
-        persons = np.nan_to_num(persons, nan=0.0)
-        stray = (persons > 0) & (region_grid < 0)
-        if stray.any():
-            raise InputError(cfg.file, f"population.variable: {int(stray.sum())} populated cells "
-                                       f"lie outside every region of regions.file")
-        return persons
-    unknown = sorted(set(cfg.totals) - set(names))
-    if unknown:
-        raise InputError("scenario", f"population.totals.{unknown[0]}: unknown region "
-                                     f"(regions: {', '.join(names)})")
-    cells = np.bincount(region_grid[region_grid >= 0], minlength=len(names))
-    per_cell = np.array([cfg.totals.get(n, 0.0) for n in names]) / np.maximum(cells, 1)
-    return np.where(region_grid >= 0, per_cell[np.maximum(region_grid, 0)], 0.0)
+    if cfg.file is None:  # region totals spread evenly over each region's raster cells
+        grid, region_grid = regions.raster, regions.index
+        unknown = sorted(set(cfg.totals) - set(regions.names))
+        if unknown:
+            raise InputError("scenario", f"population.totals.{unknown[0]}: unknown region "
+                                         f"(regions: {', '.join(regions.names)})")
+        cells = np.bincount(region_grid[region_grid >= 0], minlength=len(regions.names))
+        per_cell = np.array([cfg.totals.get(n, 0.0) for n in regions.names]) / np.maximum(cells, 1)
+        return grid, np.where(region_grid >= 0, per_cell[np.maximum(region_grid, 0)], 0.0), \
+            region_grid
+    grid = _grid(cfg.file, cfg.variable, "population")
+    persons = np.asarray(grid.values, dtype=np.float64)
+    if (persons[np.isfinite(persons)] < 0).any():
+        raise InputError(cfg.file, "population.variable: negative persons in some cells")
+    persons = np.nan_to_num(persons, nan=0.0)
+    if cfg.quantity == "density_per_km2":
+        persons = persons * cell_area_km2(grid.ys, grid.xs, grid.geographic)
+    region_grid = regions.of_grid(grid, cfg.file)
+    stray = (persons > 0) & (region_grid < 0)
+    if stray.any():
+        raise InputError(cfg.file, f"population.variable: {int(stray.sum())} populated cells "
+                                   f"lie outside every region")
+    return grid, persons, region_grid
+
+
+def _map_grid(y: np.ndarray, x: np.ndarray, pixels: int = 100):
+    """A regular map grid of about ``pixels`` per side over points, and each point's pixel."""
+    step = max(np.ptp(y), np.ptp(x), 1e-9) / pixels
+    gy = np.arange(y.min(), y.max() + step, step)
+    gx = np.arange(x.min(), x.max() + step, step)
+    iy = np.minimum(((y - y.min()) / step).astype(np.int64), gy.size - 1)
+    ix = np.minimum(((x - x.min()) / step).astype(np.int64), gx.size - 1)
+    return gy, gx, iy * gx.size + ix
+
+
+def _locations(scenario: Scenario, regions: _Regions) -> dict:
+    """Populated cells, their regions and persons, the map grid and, for tables, the rows."""
+    cfg = scenario.population
+    if cfg.table is not None:
+        rows = read_table(cfg.table, set(scenario.impact.curves))
+        region = regions.of_points(rows.lat, rows.lon, WGS84)
+        if (region < 0).any():
+            i = int(np.flatnonzero(region < 0)[0])
+            raise InputError(cfg.table.file, f"population.table: {int((region < 0).sum())} rows "
+                                             f"lie outside every region (first: row {i + 2}, "
+                                             f"lat {rows.lat[i]:g} lon {rows.lon[i]:g})")
+        persons = np.where(np.isnan(rows.persons), cfg.persons_per_household, rows.persons)
+        gy, gx, pix = _map_grid(rows.lat, rows.lon)
+        return dict(cell_y=rows.lat, cell_x=rows.lon, cell_region=region, cell_persons=persons,
+                    grid_index=pix, grid_shape=(gy.size, gx.size), grid_y=gy, grid_x=gx,
+                    geographic=True, crs=WGS84, table=rows, files=[cfg.table.file])
+    grid, persons, region_grid = _persons(scenario, regions)
+    flat = np.flatnonzero(persons.ravel() > 0)
+    if flat.size == 0:
+        raise InputError(cfg.file or scenario.regions.file, "population.variable: no populated "
+                                                            "cells")
+    iy, ix = np.unravel_index(flat, persons.shape)
+    return dict(cell_y=grid.ys[iy], cell_x=grid.xs[ix], cell_region=region_grid.ravel()[flat],
+                cell_persons=persons.ravel()[flat], grid_index=flat, grid_shape=persons.shape,
+                grid_y=grid.ys, grid_x=grid.xs, geographic=grid.geographic, crs=grid.crs,
+                table=None, files=[cfg.file] if cfg.file else [])
 
 
 def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
@@ -114,33 +217,24 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     Raises:
         InputError: for any missing or inconsistent input.
     """
-    names_by_id = read_names(scenario.regions.names)
-    names = [names_by_id[k] for k in sorted(names_by_id)]
+    regions = _Regions(scenario)
+    names = regions.names
     check_region_names(scenario, names, Path(where))  # levers are the model's; names are ours
-    pop_source = scenario.population.file or scenario.regions.file
-    var = scenario.population.variable if scenario.population.file else scenario.regions.variable
-    section = "population" if scenario.population.file else "regions"
-    ref, ydim, xdim = _grid(pop_source, var, section)
-    ys, xs = ref[ydim].values.astype(float), ref[xdim].values.astype(float)
-    region_grid = _region_raster(scenario, names_by_id, ref.shape, ys, xs)
-    persons = _population(scenario, region_grid, names)
-    flat = np.flatnonzero(persons.ravel() > 0)
-    if flat.size == 0:
-        raise InputError(pop_source, "population.variable: no populated cells")
-    iy, ix = np.unravel_index(flat, persons.shape)
-    cell_y, cell_x = ys[iy], xs[ix]
-    cell_region = region_grid.ravel()[flat]
-    cell_persons = persons.ravel()[flat]
-    geographic = ydim != "y"
-    cy, cx = centroids(cell_y, cell_x, cell_region, cell_persons, len(names))
-    hazard = load_hazard(scenario, cell_y, cell_x)
-    stress = load_hazard(scenario, cell_y, cell_x, "stress") if scenario.stress else None
-    files = {scenario.hazard.file, scenario.regions.file, scenario.regions.names, pop_source}
+    loc = _locations(scenario, regions)
+    cell_y, cell_x, cell_region = loc["cell_y"], loc["cell_x"], loc["cell_region"]
+    cy, cx = centroids(cell_y, cell_x, cell_region, loc["cell_persons"], len(names))
+    hazard = load_hazard(scenario, cell_y, cell_x, loc["crs"])
+    stress = load_hazard(scenario, cell_y, cell_x, loc["crs"], "stress") if scenario.stress \
+        else None
+    files = {scenario.hazard.file, *regions.files, *loc["files"]}
+    if scenario.hazard.fraction_file:
+        files.add(scenario.hazard.fraction_file)
     if scenario.stress:
         files.add(scenario.stress.file)
     return Inputs(
         region_names=names, cell_y=cell_y, cell_x=cell_x, cell_region=cell_region,
-        cell_persons=cell_persons, grid_index=flat, grid_shape=persons.shape, grid_y=ys,
-        grid_x=xs, geographic=geographic, distance_km=distance_matrix_km(cy, cx, geographic),
-        hazard=hazard, stress=stress,
+        cell_persons=loc["cell_persons"], grid_index=loc["grid_index"],
+        grid_shape=loc["grid_shape"], grid_y=loc["grid_y"], grid_x=loc["grid_x"],
+        geographic=loc["geographic"], distance_km=distance_matrix_km(cy, cx, loc["geographic"]),
+        hazard=hazard, stress=stress, table=loc["table"],
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)})

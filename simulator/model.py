@@ -26,6 +26,7 @@ from .households import (AWAY_STATES, GROUPS, HOME, NO_PLACE, NO_STEP, STATE_NAM
                          Place, State, cell_slices, households_in_cells, step_dtype_for,
                          synthesise, synthesise_composition)
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
+                      in_flooded_part,
                       repair_days)
 from .inputs import Inputs, load_inputs
 from .placement import admit, choose_destination, gravity_weights
@@ -117,7 +118,9 @@ class DisplacementModel(mesa.Model):
         names = inp.region_names
         self.regions = [Region(self, i, name) for i, name in enumerate(names)]
         pop = config.population
-        self.class_names = list(pop.building_class_shares)
+        table = inp.table
+        self.class_names = list(pop.building_class_shares) + [
+            c for c in (table.class_names if table else []) if c not in pop.building_class_shares]
         self.curves = [(np.asarray(config.impact.curves[c].depths_m),
                         np.asarray(config.impact.curves[c].damage_ratio)) for c in self.class_names]
         region_persons = np.bincount(inp.cell_region, inp.cell_persons, len(names))
@@ -128,7 +131,7 @@ class DisplacementModel(mesa.Model):
             np.array(list(pop.building_class_shares.values())),
             self.streams.generator("synthesis"), tie_w, pop.ties_home_share,
             pop.savings_income_ratio, config.warning.initial_trust,
-            step_dtype_for(config.n_steps, config.step_days))
+            step_dtype_for(config.n_steps, config.step_days), *self._table_households())
         hh = self.households
         synthesise_composition(hh, [pop.composition.for_region(n) for n in names],
                                self.streams.generator("composition"))
@@ -142,7 +145,8 @@ class DisplacementModel(mesa.Model):
         protected = self.lever["protection_return_period_years"] >= \
             config.hazard.return_period_years
         self.cell_open = ~protected[inp.cell_region]  # cells not behind adequate defences
-        self.design_depth = inp.hazard.values.max(axis=0) * self.cell_open
+        self.design_depth = inp.hazard.peak() * self.cell_open
+        self.design_fraction = inp.hazard.peak_fraction()
         self.base_capacity = capacity_table(config, names, "scenario")
         self.capacity = self.base_capacity.copy()
         self.activated_step = NO_STEP  # the response starts at the first departure anywhere
@@ -160,6 +164,35 @@ class DisplacementModel(mesa.Model):
         self._all_groups: np.ndarray | None = None  # group persons of everyone, for verify()
         self.recorder = Recorder(config.n_steps, len(names))
         self._unmet_counts = bool({"shelter", "camp"} & set(config.placement.cascade))
+
+    def _table_households(self) -> tuple[np.ndarray | None, dict[str, np.ndarray] | None]:
+        """Households per cell and known attributes from a household or building table."""
+        table = self.inputs.table
+        if table is None:
+            return None, None
+        given: dict[str, np.ndarray] = {}
+        if table.income is not None:
+            given["income"] = table.income
+        if table.building_class is not None:
+            lookup = np.array([self.class_names.index(c) for c in table.class_names])
+            given["building_class"] = np.where(table.building_class >= 0,
+                                               lookup[table.building_class], -1)
+        if table.kind == "buildings":
+            return None, given
+        given["size"] = table.persons
+        return np.ones(table.lat.size, dtype=np.int64), given
+
+    def home_depth(self, ids: np.ndarray, depth: np.ndarray,
+                   fraction: np.ndarray | None) -> np.ndarray:
+        """Flood depth (m) at the homes of ``ids`` from cell ``depth`` and flooded ``fraction``.
+
+        Homes outside the flooded part of their cell stay dry (see :func:`in_flooded_part`).
+        """
+        d = depth[self.households.cell[ids]]
+        if fraction is None:
+            return d
+        position = self.streams.uniform("flood_position", 0, ids)
+        return np.where(in_flooded_part(position, fraction[self.households.cell[ids]]), d, 0.0)
 
     # -- bookkeeping -----------------------------------------------------------------------
     @staticmethod
@@ -265,7 +298,8 @@ class DisplacementModel(mesa.Model):
     def _impact_and_displace(self, t: int, depth: np.ndarray) -> None:
         hh, imp = self.households, self.config.impact
         ids = households_in_cells(self.cell_start, np.flatnonzero(depth > 0))
-        d = depth[hh.cell[ids]]
+        d = self.home_depth(ids, depth, self.inputs.hazard.fraction_at(t))
+        ids, d = ids[d > 0], d[d > 0]
         hh.last_flood_step[ids] = t
         dmg = self.damage(ids, d)  # this step's damage decides displacement
         hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst so far sets the repairs (f16)
@@ -370,7 +404,8 @@ class DisplacementModel(mesa.Model):
         ids = self.away_ids
         if ids.size == 0:
             return
-        dry = depth[hh.cell[ids]] < ret.receded_depth_m
+        dry = self.home_depth(ids, depth, self.inputs.hazard.fraction_at(t)) < \
+            ret.receded_depth_m
         evac = hh.state[ids] == State.EVACUATED
         lead = self.lead_steps()
         evac_back = ids[evac & dry & (t > hh.warned_step[ids] + lead)]
@@ -499,7 +534,7 @@ class DisplacementModel(mesa.Model):
             data=self.recorder.durations + open_hist)  # keeps attrs; the recorder is untouched
         inp = self.inputs
         grid = np.zeros(inp.grid_shape, dtype=np.int64)
-        grid.ravel()[inp.grid_index] = self.displaced_by_cell
+        np.add.at(grid.ravel(), inp.grid_index, self.displaced_by_cell)  # table rows share pixels
         ydim, xdim = ("lat", "lon") if inp.geographic else ("y", "x")
         ds["displaced_map"] = xr.DataArray(grid, dims=(ydim, xdim), coords={
             ydim: inp.grid_y, xdim: inp.grid_x}, attrs={

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import load_scenario
-from .hazards import return_periods
+from .hazards import event_set
 from .inputs import load_inputs
 from .model import DisplacementModel
 from .rng import replicate_seeds
@@ -38,31 +38,40 @@ def average_annual(displaced: np.ndarray, rps: np.ndarray) -> np.ndarray:
     return np.tensordot(event_frequencies(rps), np.asarray(displaced)[order], axes=(0, 0))
 
 
-def sample_years(displaced: np.ndarray, rps: np.ndarray, years: int,
-                 seed: int) -> np.ndarray:
-    """Displacement in ``years`` stochastic years: each year at most one event class occurs."""
-    phi = event_frequencies(rps)
-    displaced = np.asarray(displaced)[np.argsort(rps)]
+def sample_years(displaced: np.ndarray, freq: np.ndarray, years: int, seed: int) -> np.ndarray:
+    """Displacement in ``years`` stochastic years: event i occurs N_i ~ Poisson(f_i) times a year.
+
+    The yearly total sum_i N_i D_i has mean sum_i f_i D_i = AAD; several events may strike one
+    year (CLIMADA's yearsets draw event occurrences the same way).
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 20261125]))
-    cls = np.searchsorted(np.cumsum(phi), rng.random(years), side="right")
-    padded = np.concatenate([displaced, np.zeros((1,) + displaced.shape[1:])])
-    return padded[cls]  # class len(phi) = no event that year
+    counts = rng.poisson(np.asarray(freq, dtype=float), size=(years, len(freq)))
+    return counts @ np.asarray(displaced, dtype=float).reshape(len(freq), -1)
 
 
 def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...] = (),
            replicates: int = 1, years: int = 10_000) -> tuple[Path, list[dict], list[dict]]:
-    """Run every return-period map as an event and write ``risk.csv`` and ``aad.csv``."""
+    """Run every event of the hazard's event set and write ``risk.csv`` and ``aad.csv``.
+
+    Return-period maps are run in order of return period with frequencies from
+    :func:`event_frequencies`; CLIMADA events are run with their own frequencies.
+    """
     from .plots import png_bytes
     from .run import csv_text, write_folder
 
     base = load_scenario(scenario_path, list(overrides))
-    rps = return_periods(base.hazard.file, base.hazard.variable)
+    select, labels, freq = event_set(base.hazard)
+    rps = np.array(labels, dtype=float) if freq is None else None
+    if freq is None:
+        freq = event_frequencies(rps)
     seeds = replicate_seeds(base.seed, replicates)
-    results = []  # (rp, replicate) -> displaced persons per region
+    results = []  # (event, replicate) -> displaced persons per region
     names: list[str] = []
-    for rp in rps:
-        cfg = load_scenario(scenario_path, [*overrides, f"hazard.select_return_period={rp}",
-                                            f"hazard.return_period_years={max(rp, 1.0001)}"])
+    for label in labels:
+        extra = [f"hazard.select_return_period={label}",
+                 f"hazard.return_period_years={max(label, 1.0001)}"] if rps is not None else [
+            f'hazard.event="{label}"']
+        cfg = load_scenario(scenario_path, [*overrides, *extra])
         inputs = load_inputs(cfg, scenario_path)
         names = inputs.region_names
         row = []
@@ -70,29 +79,42 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
             ds = DisplacementModel(cfg, inputs=inputs, seed=seed).run()
             row.append(ds["newly_displaced"].sum("time").values.astype(float))
         results.append(row)
-    disp = np.array(results)  # (rp, replicate, region)
+    disp = np.array(results)  # (event, replicate, region)
     disp = np.concatenate([disp, disp.sum(axis=2, keepdims=True)], axis=2)
-    labels = [*names, "TOTAL"]
-    aad = average_annual(disp, rps)  # (replicate, region)
-    sampled = sample_years(disp.mean(axis=1), rps, years, base.seed)  # (years, region)
-    risk_rows = [{"region": lab, "return_period_years": float(rp),
-                  "annual_exceedance_probability": 1.0 / rp,
+    regions = [*names, "TOTAL"]
+    aad = np.tensordot(freq, disp, axes=(0, 0))  # (replicate, region)
+    sampled = sample_years(disp.mean(axis=1), freq, years, base.seed)  # (years, region)
+    key = "return_period_years" if rps is not None else "event"
+    risk_rows = [{"region": lab, key: (float(ev) if rps is not None else ev),
+                  "annual_frequency": float(freq[i]),
+                  **({"annual_exceedance_probability": 1.0 / float(ev)} if rps is not None
+                     else {}),
                   "displaced": float(np.median(disp[i, :, j])),
                   "displaced_p05": float(np.percentile(disp[i, :, j], 5)),
                   "displaced_p95": float(np.percentile(disp[i, :, j], 95))}
-                 for j, lab in enumerate(labels) for i, rp in enumerate(rps)]
+                 for j, lab in enumerate(regions) for i, ev in enumerate(labels)]
     aad_rows = [{"region": lab, "aad": float(np.median(aad[:, j])),
                  "aad_p05": float(np.percentile(aad[:, j], 5)),
                  "aad_p95": float(np.percentile(aad[:, j], 95)),
                  "aad_sampled_years": float(sampled[:, j].mean()),
                  "aad_sampled_stderr": float(sampled[:, j].std(ddof=1) / np.sqrt(years)),
-                 "years_sampled": years} for j, lab in enumerate(labels)]
+                 "years_sampled": years} for j, lab in enumerate(regions)]
     files = {"risk.csv": csv_text(risk_rows).encode(), "aad.csv": csv_text(aad_rows).encode(),
-             "risk_curve.png": png_bytes(_curve(disp, rps, labels))}
+             "risk_curve.png": png_bytes(_curve(disp, freq, regions))}
     return write_folder(Path(out), files), risk_rows, aad_rows
 
 
-def _curve(disp: np.ndarray, rps: np.ndarray, labels: list[str]):
+def exceedance_curve(displaced: np.ndarray, freq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return periods (years) and displacement of the exceedance curve of an event set.
+
+    Events sorted by displacement, largest first; the return period of the k-th is
+    1 / sum of the frequencies of the events displacing at least as many.
+    """
+    order = np.argsort(-np.asarray(displaced), kind="stable")
+    return 1.0 / np.cumsum(np.asarray(freq)[order]), np.asarray(displaced)[order]
+
+
+def _curve(disp: np.ndarray, freq: np.ndarray, labels: list[str]):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,16 +122,14 @@ def _curve(disp: np.ndarray, rps: np.ndarray, labels: list[str]):
 
     fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
     for j, lab in enumerate(labels):
-        med = np.median(disp[:, :, j], axis=1)
+        rp, med = exceedance_curve(np.median(disp[:, :, j], axis=1), freq)
         if med.max() > 0:
-            ax.plot(rps, med / 1e3, marker="o", lw=2.5 if lab == "TOTAL" else 1.2,
+            ax.plot(rp, med / 1e3, marker="o", lw=2.5 if lab == "TOTAL" else 1.2,
                     color="black" if lab == "TOTAL" else None, label=lab)
     ax.set_xscale("log")
     ax.set_xlabel("return period (years)")
     ax.set_ylabel("persons displaced per event (thousands)")
-    ax.set_title("Displacement by return period (probable maximum displacement)")
+    ax.set_title("Displacement exceedance curve (probable maximum displacement)")
     ax.legend(frameon=False, fontsize=8, ncols=2)
     ax.grid(alpha=0.3, which="both")
     return fig
-
-

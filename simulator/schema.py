@@ -40,28 +40,51 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class HazardConfig(Strict):
-    """One hazard input grid (NetCDF, CF conventions)."""
+#: Hazard file formats by suffix, for ``format = "auto"``.
+FORMATS = {".nc": "netcdf", ".nc4": "netcdf", ".cdf": "netcdf", ".zarr": "zarr",
+           ".tif": "geotiff", ".tiff": "geotiff", ".h5": "climada", ".hdf5": "climada"}
+
+
+def file_format(path: Path, declared: str) -> str:
+    """The reader for ``path``: the declared ``format``, else guessed from the suffix."""
+    return declared if declared != "auto" else FORMATS.get(path.suffix.lower(), "netcdf")
+
+
+class HazardSource(Strict):
+    """A hazard input file: grid or points, any supported format (simulator/hazards.py)."""
 
     file: Path
-    variable: str = Field(min_length=1)
-    kind: Literal["flood_depth"] = "flood_depth"
+    variable: str | None = Field(default=None, min_length=1)
+    format: Literal["auto", "netcdf", "zarr", "geotiff", "climada"] = "auto"
     units: str | None = None
+    event_date: dt.date | None = None
+    duration_days: int | None = Field(default=None, gt=0)
+    band: int | None = Field(default=None, ge=1)
+    max_distance_km: float = Field(default=10.0, gt=0)
+    beyond_max_distance: Literal["error", "warn"] = "error"
+
+    @model_validator(mode="after")
+    def _variable_named(self) -> HazardSource:
+        if self.variable is None and file_format(self.file, self.format) in ("netcdf", "zarr"):
+            raise ValueError("variable: name the variable to read from a NetCDF or Zarr file")
+        return self
+
+
+class HazardConfig(HazardSource):
+    """The hazard that damages homes and displaces people."""
+
+    kind: Literal["flood_depth"] = "flood_depth"
     return_period_years: float = Field(default=50.0, gt=1.0)
     select_return_period: float | None = Field(default=None, gt=0)
-    event_date: dt.date | None = None
-    duration_days: int | None = Field(default=None, gt=0)
+    event: str | None = Field(default=None, min_length=1)
+    fraction_variable: str | None = Field(default=None, min_length=1)
+    fraction_file: Path | None = None
 
 
-class StressConfig(Strict):
+class StressConfig(HazardSource):
     """Slow-onset stress (drought, heat) that erodes livelihoods (DESIGN.md §4.3 rule 1)."""
 
-    file: Path
-    variable: str = Field(min_length=1)
     kind: Literal["drought_index", "heat_days"] = "drought_index"
-    units: str | None = None
-    event_date: dt.date | None = None
-    duration_days: int | None = Field(default=None, gt=0)
     threshold: float = 1.0
     loss_per_unit: float = Field(default=0.1, ge=0)
     max_loss: float = Field(default=0.5, ge=0, le=1)
@@ -118,12 +141,37 @@ class CompositionConfig(Composition):
         return Composition(**out)
 
 
+TABLE_COLUMNS = ("lon", "lat", "persons", "income", "building_class")
+
+
+class HouseholdTable(Strict):
+    """A table of households or buildings (CSV or Parquet) with lon/lat in degrees (WGS 84)."""
+
+    file: Path
+    kind: Literal["households", "buildings"] = "households"
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _known(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(v) - set(TABLE_COLUMNS))
+        if unknown:
+            raise ValueError(f"unknown field {unknown[0]!r} (fields: {', '.join(TABLE_COLUMNS)})")
+        return v
+
+    def column(self, name: str) -> str:
+        """The file's column holding our field ``name``."""
+        return self.columns.get(name, name)
+
+
 class PopulationConfig(Strict):
     """Where people live and how households are synthesised."""
 
     file: Path | None = None
     variable: str = "population"
+    quantity: Literal["count", "density_per_km2"] = "count"
     totals: dict[str, float] | None = None
+    table: HouseholdTable | None = None
     persons_per_household: float = Field(default=4.5, ge=1.0, le=30.0)
     households: int | None = Field(default=None, gt=0)
     income_median_per_year: float = Field(default=3000.0, gt=0)
@@ -152,11 +200,21 @@ class PopulationConfig(Strict):
 
 
 class RegionsConfig(Strict):
-    """Regions (admin units): a raster of region ids on the population grid and a names table."""
+    """Regions (admin units): a raster of region ids with a names table, or GeoJSON polygons."""
 
-    file: Path
+    file: Path | None = None
     variable: str = "region_id"
-    names: Path
+    names: Path | None = None
+    polygons: Path | None = None
+    name_property: str = Field(default="name", min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RegionsConfig:
+        raster = self.file is not None and self.names is not None
+        if raster == (self.polygons is not None) or (self.file is None) != (self.names is None):
+            raise ValueError("give either 'file' and 'names' (a region raster) or 'polygons' "
+                             "(GeoJSON)")
+        return self
 
 
 class PlaceCapacity(Strict):
@@ -324,8 +382,13 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _population_source(self) -> Scenario:
-        if (self.population.file is None) == (self.population.totals is None):
-            raise ValueError("population: give exactly one of 'file' (a grid) or 'totals'")
+        pop = self.population
+        if sum(x is not None for x in (pop.file, pop.totals, pop.table)) != 1:
+            raise ValueError("population: give exactly one of 'file' (a grid), 'totals' or "
+                             "'table'")
+        if self.regions.polygons is not None and pop.totals is not None:
+            raise ValueError("population.totals: region totals need a region raster to spread "
+                             "them over; with regions.polygons give a population file or table")
         unknown = set(self.population.building_class_shares) - set(self.impact.curves)
         if unknown:
             raise ValueError(f"population.building_class_shares: no depth-damage curve named "

@@ -50,10 +50,10 @@ def test_descending_latitude_is_read_the_right_way_round():
     raw = xr.open_dataset(cfg.hazard.file)["flood_depth"]
     assert raw["lat"].values[0] > raw["lat"].values[-1]  # the demo file runs north to south
     step = int(np.argmax(inputs.hazard.step_max))
-    cell = int(np.argmax(inputs.hazard.values[step]))
+    cell = int(np.argmax(inputs.hazard.at(step)))
     expect = raw.isel(time=step).sel(lat=inputs.cell_y[cell], lon=inputs.cell_x[cell],
                                      method="nearest").item()
-    assert np.isclose(inputs.hazard.values[step, cell], expect, atol=1e-6) and expect > 1
+    assert np.isclose(inputs.hazard.at(step)[cell], expect, atol=1e-6) and expect > 1
 
 
 def test_coarser_hazard_grid_is_sampled_at_nearest_cell(case):
@@ -62,7 +62,7 @@ def test_coarser_hazard_grid_is_sampled_at_nearest_cell(case):
     depth[:, 0, 0] = 2.0  # covers population rows 0-1 and columns 0-1
     cfg = load_scenario(case(depth=depth, hazard_lat=hlat, hazard_lon=hlon))
     inputs = load_inputs(cfg)
-    wet = inputs.hazard.values[0] > 0
+    wet = inputs.hazard.at(0) > 0
     assert set(zip(inputs.cell_y[wet].round(2), inputs.cell_x[wet].round(2))) == {
         (y, x) for y in LAT[:2].round(2) for x in LON[:2].round(2)}
 

@@ -49,7 +49,7 @@ def test_sampled_years_agree_with_the_analytic_aad():
     rps = np.array([2.0, 10.0, 50.0])
     displaced = np.array([[0.0], [1000.0], [5000.0]])
     exact = average_annual(displaced, rps)[0]
-    years = sample_years(displaced, rps, 200_000, seed=1)[:, 0]
+    years = sample_years(displaced, event_frequencies(rps), 200_000, seed=1)[:, 0]
     stderr = years.std() / np.sqrt(years.size)
     assert abs(years.mean() - exact) < 4 * stderr and exact == pytest.approx(
         0.08 * 1000 + 0.02 * 5000)
