@@ -234,10 +234,12 @@ def _risk(args: argparse.Namespace) -> int:
             raise InputError(f"--{name}", f"expected an integer >= 1, got {getattr(args, name)}")
     out, risk_rows, aad_rows = assess(args.scenario, args.out, tuple(args.overrides),
                                       args.replicates, args.years)
+    by_rp = "return_period_years" in risk_rows[0]
     print(f"{'region':<16} {'AAD (persons/yr)':>17} {'sampled':>10}   displaced per event by "
-          f"return period")
+          f"{'return period' if by_rp else 'event'}")
     for row in aad_rows:
-        curve = ", ".join(f"{r['return_period_years']:g}y: {r['displaced']:,.0f}"
+        curve = ", ".join((f"{r['return_period_years']:g}y" if by_rp else r["event"])
+                          + f": {r['displaced']:,.0f}"
                           for r in risk_rows if r["region"] == row["region"])
         print(f"{row['region']:<16} {row['aad']:>17,.0f} {row['aad_sampled_years']:>10,.0f}   "
               f"{curve}")

@@ -18,8 +18,9 @@ from .errors import InputError
 from .schema import Scenario
 
 #: Fields holding file paths, resolved relative to the file that sets them.
-PATH_FIELDS = (("hazard", "file"), ("stress", "file"), ("population", "file"),
-               ("regions", "file"), ("regions", "names"))
+PATH_FIELDS = (("hazard", "file"), ("hazard", "fraction_file"), ("stress", "file"),
+               ("population", "file"), ("population", "table", "file"), ("regions", "file"),
+               ("regions", "names"), ("regions", "polygons"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -54,8 +55,10 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
-    for section, key in PATH_FIELDS:
-        table = data.get(section)
+    for *sections, key in PATH_FIELDS:
+        table = data
+        for section in sections:
+            table = table.get(section) if isinstance(table, dict) else None
         if isinstance(table, dict) and isinstance(table.get(key), str):
             table[key] = str((folder / table[key]).resolve())
 
@@ -149,7 +152,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     data, sources = _load_chain(Path(path), ())
     for text in overrides:
         keys, value = parse_override(text)
-        if keys[:-1] and keys[-1] == "file" and isinstance(value, str):
+        if tuple(keys) in PATH_FIELDS and isinstance(value, str):
             value = str(Path(value).resolve())
         _apply_override(data, keys, value)
         sources.update({keys[:i]: "--set" for i in range(1, len(keys) + 1)})

@@ -53,8 +53,15 @@ KIND_UNITS = {"flood_depth": "m", "wind_speed": "m/s", "drought_index": "dimensi
 @lru_cache(maxsize=1)
 def _units() -> pint.UnitRegistry:
     """cf-xarray's pint registry: UDUNITS names and CF spellings (``m s-1``, ``degC``, ``1``)."""
-    from cf_xarray.units import units
+    import logging
 
+    pint_log = logging.getLogger("pint.util")
+    level = pint_log.level
+    pint_log.setLevel(logging.ERROR)  # cf-xarray redefines a few units on purpose; not news
+    try:
+        from cf_xarray.units import units
+    finally:
+        pint_log.setLevel(level)
     return units
 
 
@@ -89,7 +96,8 @@ def open_variable(path: Path, variable: str | None, section: str,
     """Open ``variable`` of the file named by scenario field ``<section>.file``."""
     fmt = file_format(path, fmt)
     ds = open_dataset(path, fmt, section)
-    variable = variable or {"geotiff": "band_data", "climada": "intensity"}.get(fmt)
+    # a GeoTIFF holds one unnamed raster: its variable name is ignored
+    variable = "band_data" if fmt == "geotiff" else variable or "intensity"
     if variable not in ds.data_vars:
         have = ", ".join(map(str, ds.data_vars)) or "none"
         raise InputError(path, f"{section}.variable: {variable!r} not in file "

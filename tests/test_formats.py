@@ -1,0 +1,323 @@
+"""Real-world input formats: Zarr with a CF grid_mapping, ISIMIP without units, CLIMADA HDF5,
+GeoTIFF, density grids, household and building tables, GeoJSON regions; and their bad inputs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+from pyproj import CRS, Transformer
+
+from simulator.cli import main
+from simulator.config import load_scenario
+from simulator.geo import EARTH_RADIUS_KM
+from simulator.hazards import si_factor
+from simulator.households import State
+from simulator.inputs import load_inputs
+from simulator.model import DisplacementModel
+
+from .conftest import LAT, LON, NT
+
+UTM = CRS.from_epsg(32634)  # UTM zone 34N covers 18-24 E
+
+
+def at(path, key: str, name: str) -> str:
+    """A ``--set`` override naming a file beside the scenario (overrides resolve from the cwd)."""
+    return f'{key}="{path.parent / name}"'
+
+
+def _cell0_wet_only(inputs) -> bool:
+    wet = np.flatnonzero(inputs.hazard.at(0) > 0)
+    return wet.tolist() == [0] and inputs.cell_y[0] == LAT[0] and inputs.cell_x[0] == LON[0]
+
+
+def test_zarr_in_utm_with_a_cf_grid_mapping_is_reprojected(case):
+    path = case()
+    to_utm = Transformer.from_crs(4326, UTM, always_xy=True)
+    x0, y0 = to_utm.transform(LON[0], LAT[0])
+    xs, ys = x0 - 30_000 + 2_000 * np.arange(40), y0 - 10_000 + 2_000 * np.arange(40)
+    ys = ys[::-1]  # y descending, as rasters often are
+    depth = np.zeros((NT, ys.size, xs.size), np.float32)
+    depth[:, np.argmin(abs(ys - y0)), np.argmin(abs(xs - x0))] = 2.0  # the pixel of cell (0, 0)
+    ds = xr.Dataset({"depth": (("time", "y", "x"), depth, {"units": "m",
+                                                            "grid_mapping": "crs"}),
+                     "crs": ((), 0, UTM.to_cf())},
+                    coords={"time": xr.open_dataset(path.parent / "hazard.nc")["time"].values,
+                            "y": ys, "x": xs})
+    ds.to_zarr(path.parent / "hazard.zarr")
+    cfg = load_scenario(path, [at(path, "hazard.file", "hazard.zarr")])
+    assert _cell0_wet_only(load_inputs(cfg))
+
+
+def test_projected_grid_without_grid_mapping_is_a_clear_error(case, tmp_path, capsys):
+    path = case()
+    xr.Dataset({"depth": (("y", "x"), np.ones((3, 3), np.float32), {"units": "m"})},
+               coords={"y": [0.0, 1e3, 2e3], "x": [0.0, 1e3, 2e3]}).to_netcdf(
+        path.parent / "xy.nc")
+    assert main(["run", str(path), "--out", str(tmp_path / "r"), "--set",
+                 at(path, "hazard.file", "xy.nc")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "xy.nc: hazard.file: the grid has x/y axes but no CF " \
+                                   "grid_mapping" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_units_convert_through_the_cf_registry(case):
+    assert si_factor("cm", None, "flood_depth", "f", "hazard.units") == pytest.approx(0.01)
+    assert si_factor("km/h", None, "wind_speed", "f", "u") == pytest.approx(1 / 3.6)
+    assert si_factor("m s-1", None, "wind_speed", "f", "u") == pytest.approx(1.0)  # UDUNITS
+    depth = np.zeros((NT, LAT.size, LON.size), np.float32)
+    depth[:, 0, 0] = 200.0
+    inputs = load_inputs(load_scenario(case(depth=depth, units="cm")))
+    assert inputs.hazard.values.max() == pytest.approx(2.0)
+
+
+def _isimip(path, fraction: float):
+    """ISIMIP layout: flddph and fldfrc in two files, neither with a units attribute."""
+    src = xr.open_dataset(path.parent / "hazard.nc")
+    coords = {"time": src["time"].values, "lat": LAT, "lon": LON}
+    frc = np.zeros((NT, LAT.size, LON.size), np.float32)
+    frc[:, 0, 0] = fraction
+    xr.Dataset({"flddph": (("time", "lat", "lon"), src["depth"].values)}, coords=coords
+               ).to_netcdf(path.parent / "flddph.nc")
+    xr.Dataset({"fldfrc": (("time", "lat", "lon"), frc)}, coords=coords).to_netcdf(
+        path.parent / f"fldfrc{fraction}.nc")
+    return [at(path, "hazard.file", "flddph.nc"), 'hazard.variable="flddph"',
+            'hazard.fraction_variable="fldfrc"', at(path, "hazard.fraction_file",
+                                                    f"fldfrc{fraction}.nc")]
+
+
+def _displaced_in_cell0(cfg) -> set[int]:
+    model = DisplacementModel(cfg)
+    model.step()
+    hh = model.households
+    return set(np.flatnonzero((hh.cell == 0) & (hh.state == State.DISPLACED)).tolist())
+
+
+def test_isimip_without_units_needs_them_declared(case, tmp_path, capsys):
+    path = case()
+    sets = _isimip(path, 0.3)
+    args = ["run", str(path), "--out", str(tmp_path / "r")] + sum((["--set", s] for s in sets),
+                                                                  [])
+    assert main(args) == 2
+    assert "flddph.nc: hazard.units: the variable has no 'units' attribute; declare them in " \
+           "the scenario" in capsys.readouterr().err
+
+
+def test_flooded_fraction_hits_that_share_and_larger_floods_hit_a_superset(case):
+    path = case()
+    small = _displaced_in_cell0(load_scenario(path, [*_isimip(path, 0.3), 'hazard.units="m"']))
+    large = _displaced_in_cell0(load_scenario(path, [*_isimip(path, 0.6), 'hazard.units="m"']))
+    everyone = _displaced_in_cell0(load_scenario(path))
+    assert len(everyone) >= 90  # ~100 households in the cell, all under 2 m without fractions
+    assert abs(len(small) / len(everyone) - 0.3) < 0.15
+    assert abs(len(large) / len(everyone) - 0.6) < 0.15
+    assert small < large < everyone
+
+
+def test_fraction_on_another_grid_is_a_clear_error(case, capsys, tmp_path):
+    path = case()
+    sets = _isimip(path, 0.3)
+    xr.Dataset({"fldfrc": (("lat", "lon"), np.ones((2, 2), np.float32))},
+               coords={"lat": LAT[:2], "lon": LON[:2]}).to_netcdf(path.parent / "fldfrc0.3.nc")
+    args = ["run", str(path), "--out", str(tmp_path / "r"), "--set", 'hazard.units="m"']
+    assert main(args + sum((["--set", s] for s in sets), [])) == 2
+    assert "hazard.fraction_variable: 'fldfrc' has shape {'lat': 2, 'lon': 2} but the hazard " \
+           "has" in capsys.readouterr().err
+
+
+def _csr(group, dense: np.ndarray) -> None:
+    rows, cols = np.nonzero(dense)
+    indptr = np.searchsorted(rows, np.arange(dense.shape[0] + 1))
+    group.create_dataset("data", data=dense[rows, cols])
+    group.create_dataset("indices", data=cols.astype(np.int32))
+    group.create_dataset("indptr", data=indptr.astype(np.int32))
+    group.attrs["shape"] = dense.shape
+
+
+def write_climada(path, intensity: np.ndarray, lat, lon, freq, names, dates, units="m"):
+    """A CLIMADA hazard HDF5 in the layout Hazard.write_hdf5 writes (legacy centroids)."""
+    with h5py.File(path, "w") as f:
+        _csr(f.create_group("intensity"), intensity)
+        _csr(f.create_group("fraction"), np.zeros((0, 0)))  # CLIMADA's empty default
+        f.create_dataset("frequency", data=np.asarray(freq, float))
+        f.create_dataset("event_id", data=np.arange(1, len(names) + 1))
+        f.create_dataset("event_name", data=names, dtype=h5py.string_dtype())
+        f.create_dataset("date", data=[d.toordinal() for d in dates])
+        f.create_dataset("units", data=[units], dtype=h5py.string_dtype())
+        f.create_dataset("haz_type", data=["RF"], dtype=h5py.string_dtype())
+        f.create_dataset("centroids/lat", data=np.asarray(lat, float))
+        f.create_dataset("centroids/lon", data=np.asarray(lon, float))
+
+
+@pytest.fixture
+def climada_case(case):
+    path = case()
+    lat, lon = [LAT[0], LAT[-1], LAT[0]], [LON[0], LON[0], LON[-1]]  # three centroids
+    intensity = np.array([[0.0, 0.0, 3.0],  # small: only the east corner
+                          [2.0, 1.5, 3.0]])  # big: everything near the three corners
+    write_climada(path.parent / "haz.h5", intensity, lat, lon, [0.1, 0.02],
+                  ["small", "big"], [dt.date(2030, 1, 3), dt.date(2030, 1, 5)])
+    return path, [at(path, "hazard.file", "haz.h5"), 'hazard.variable="intensity"',
+                  "hazard.max_distance_km=60"]
+
+
+def test_climada_event_is_placed_on_its_date_at_the_nearest_centroids(climada_case):
+    path, sets = climada_case
+    cfg = load_scenario(path, [*sets, 'hazard.event="big"'])
+    inputs = load_inputs(cfg)
+    assert np.flatnonzero(inputs.hazard.step_max > 0).tolist() == [4]  # 2030-01-05
+    near = (inputs.cell_y, inputs.cell_x)
+    depth = inputs.hazard.at(4)
+    for y, x, want in ((LAT[0], LON[0], 2.0), (LAT[-1], LON[0], 1.5), (LAT[0], LON[-1], 3.0)):
+        assert depth[(near[0] == y) & (near[1] == x)].tolist() == [want]
+
+
+def test_climada_centroids_too_far_are_an_error_or_a_warning(climada_case, tmp_path, capsys):
+    path, sets = climada_case
+    args = ["run", str(path), "--out", str(tmp_path / "r"), "--quiet"] + sum(
+        (["--set", s] for s in [*sets, 'hazard.event="big"', "hazard.max_distance_km=15"]), [])
+    assert main(args) == 2
+    # within 15 km of a centroid: itself and its two axis neighbours 0.1° (11 km) away, not the
+    # diagonal one (15.6 km): 3 cells per centroid, so 20 - 9 = 11 cells are too far
+    assert "hazard.max_distance_km: 11 populated cells lie farther than 15 km from every " \
+           "hazard location" in capsys.readouterr().err
+    with pytest.warns(UserWarning, match="they get no hazard"):
+        inputs = load_inputs(load_scenario(path, [*sets, 'hazard.event="big"',
+                                                  "hazard.max_distance_km=15",
+                                                  'hazard.beyond_max_distance="warn"']))
+    assert (inputs.hazard.peak() == 0).sum() == 11
+
+
+def test_climada_event_set_gives_aad_from_event_frequencies(climada_case, tmp_path):
+    path, sets = climada_case
+    out = tmp_path / "risk"
+    assert main(["risk", str(path), "--out", str(out)] + sum((["--set", s] for s in sets),
+                                                             [])) == 0
+    risk = {r["event"]: float(r["displaced"]) for r in csv.DictReader((out / "risk.csv").open())
+            if r["region"] == "TOTAL"}
+    aad = {r["region"]: float(r["aad"]) for r in csv.DictReader((out / "aad.csv").open())}
+    assert 0 < risk["small"] < risk["big"]
+    assert aad["TOTAL"] == pytest.approx(0.1 * risk["small"] + 0.02 * risk["big"])
+
+
+def test_climada_matrix_of_the_wrong_shape_is_a_clear_error(case, tmp_path, capsys):
+    path = case()
+    write_climada(path.parent / "haz.h5", np.ones((2, 4)), [10.0] * 3, [20.0] * 3, [0.1, 0.1],
+                  ["a", "b"], [dt.date(2030, 1, 1)] * 2)
+    assert main(["run", str(path), "--out", str(tmp_path / "r"),
+                 "--set", at(path, "hazard.file", "haz.h5"),
+                 "--set", 'hazard.variable="intensity"',
+                 "--set", 'hazard.event="a"']) == 2
+    assert "haz.h5: hazard.file: 'intensity' has shape (2, 4), expected (events, centroids) = " \
+           "(2, 3)" in capsys.readouterr().err
+
+
+def test_geotiff_hazard_through_rioxarray(case):
+    rioxarray = pytest.importorskip("rioxarray")
+    assert rioxarray
+    path = case()
+    band = np.zeros((1, LAT.size, LON.size), np.float32)
+    band[0, -1, 0] = 150.0  # north-up raster: first row is the northernmost latitude
+    da = xr.DataArray(band, dims=("band", "y", "x"),
+                      coords={"band": [1], "y": LAT[::-1], "x": LON})
+    da.rio.write_crs("EPSG:4326", inplace=True).rio.to_raster(path.parent / "depth.tif")
+    cfg = load_scenario(path, [at(path, "hazard.file", "depth.tif"), 'hazard.units="cm"',
+                               "hazard.duration_days=3"])
+    inputs = load_inputs(cfg)
+    assert _cell0_wet_only(inputs) and inputs.hazard.at(0)[0] == pytest.approx(1.5)
+    assert (inputs.hazard.step_max > 0).sum() == 3
+
+
+def test_density_grid_times_cell_area_gives_persons(case):
+    cfg = load_scenario(case(), ['population.quantity="density_per_km2"'])
+    inputs = load_inputs(cfg)  # 450 persons per km² in 0.1° cells
+    lat0 = np.radians(LAT[0] - 0.05)
+    lat1 = np.radians(LAT[0] + 0.05)
+    area = EARTH_RADIUS_KM ** 2 * np.radians(0.1) * (np.sin(lat1) - np.sin(lat0))
+    assert inputs.cell_persons[0] == pytest.approx(450 * area, rel=1e-9)
+    assert area == pytest.approx(11.1 * 11.0 * np.cos(np.radians(10)), rel=0.02)
+
+
+def _table_case(case, rows: list[dict], kind: str, columns: dict, suffix="csv"):
+    path = case()
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    file = path.parent / f"homes.{suffix}"
+    df.to_parquet(file) if suffix == "parquet" else df.to_csv(file, index=False)
+    sets = [at(path, "population.table.file", f"homes.{suffix}"), f'population.table.kind="{kind}"']
+    sets += [f'population.table.columns.{k}="{v}"' for k, v in columns.items()]
+    text = path.read_text().replace('file = "pop.nc"\n', "")
+    path.write_text(text)
+    return path, sets
+
+
+def test_household_table_gives_one_household_per_row_with_its_attributes(case):
+    rows = [{"X": LON[i % 5], "Y": LAT[i % 4], "hh_size": 1 + i % 7, "inc": 1000.0 * (i + 1)}
+            for i in range(30)]
+    path, sets = _table_case(case, rows, "households",
+                             {"lon": "X", "lat": "Y", "persons": "hh_size", "income": "inc"})
+    model = DisplacementModel(load_scenario(path, sets))
+    hh = model.households
+    assert len(hh) == 30 and sorted(hh.size.tolist()) == sorted(1 + i % 7 for i in range(30))
+    assert sorted(hh.income.tolist()) == [1000.0 * (i + 1) for i in range(30)]
+    assert hh.size[hh.income == 1000.0].tolist() == [1]  # attributes stay with their row
+
+
+def test_building_table_in_parquet_splits_persons_into_households(case):
+    pytest.importorskip("pyarrow")
+    rows = [{"lon": LON[i], "lat": LAT[0], "persons": 45.0, "cls": "jrc_africa"}
+            for i in range(5)]
+    path, sets = _table_case(case, rows, "buildings", {"building_class": "cls"}, "parquet")
+    model = DisplacementModel(load_scenario(path, sets))
+    hh = model.households
+    assert len(hh) == 50  # 45 / 4.5 = 10 households per building, exactly
+    assert {model.class_names[c] for c in hh.building_class} == {"jrc_africa"}
+    ds = model.run()
+    assert int(ds["persons"].isel(time=0).sum()) == int(hh.size.sum())
+    assert int(ds["displaced_map"].sum()) == int(ds["newly_displaced"].sum()) > 0
+
+
+@pytest.mark.parametrize("columns, rows, message", [
+    ({"lon": "X"}, [{"lon": 20.0, "lat": 10.0}],
+     "population.table.columns.lon: no column 'X' in the table (columns: lon, lat)"),
+    ({}, [{"lon": 20.0, "lat": 10.0}, {"lon": 20.0, "lat": "north"}],
+     "population.table: row 3 column 'lat': expected a number in -90..90, got 'north'"),
+    ({}, [{"lon": 20.0, "lat": 10.0}, {"lon": 50.0, "lat": 10.0}],
+     "population.table: 1 rows lie outside every region (first: row 3, lat 10 lon 50)"),
+])
+def test_bad_tables_are_clear_errors(case, tmp_path, capsys, columns, rows, message):
+    path, sets = _table_case(case, rows, "households", columns)
+    assert main(["run", str(path), "--out", str(tmp_path / "r")] + sum(
+        (["--set", s] for s in sets), [])) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "homes.csv" in err
+
+
+def _geojson(path, features):
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"NAME_1": name},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}} for name, ring in features]}))
+
+
+def test_geojson_polygons_give_regions_by_name(case):
+    path = case()
+    box = lambda x0, x1: [[x0, 9.9], [x1, 9.9], [x1, 10.4], [x0, 10.4], [x0, 9.9]]  # noqa: E731
+    _geojson(path.parent / "admin.geojson", [("West", box(19.9, 20.25)),
+                                             ("East", box(20.25, 20.5))])
+    text = path.read_text().replace('file = "regions.nc"\n', "").replace(
+        'names = "regions.csv"\n', 'polygons = "admin.geojson"\nname_property = "NAME_1"\n')
+    path.write_text(text)
+    ds = DisplacementModel(load_scenario(path)).run()
+    residents = ds["persons"].isel(time=0).sum("state")
+    assert ds["region"].values.tolist() == ["West", "East"]
+    assert residents.values.tolist() == pytest.approx([3 * 4 * 450, 2 * 4 * 450], rel=0.05)
+    _geojson(path.parent / "admin.geojson", [("West", box(19.9, 20.25))])
+    with pytest.raises(Exception, match="8 populated cells lie outside every region"):
+        load_inputs(load_scenario(path))
