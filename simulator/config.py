@@ -20,7 +20,8 @@ from .schema import Scenario
 #: Fields holding file paths, resolved relative to the file that sets them.
 PATH_FIELDS = (("hazard", "file"), ("hazard", "fraction_file"), ("stress", "file"),
                ("population", "file"), ("population", "table", "file"), ("regions", "file"),
-               ("regions", "names"), ("regions", "polygons"))
+               ("regions", "names"), ("regions", "polygons"), ("regions", "routes"),
+               ("impact", "prescribed_file"), ("observations", "file"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

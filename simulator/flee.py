@@ -25,10 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import dijkstra
-
 from .errors import InputError
+from .regions import shortest_paths_km
 
 LOCATION_TYPES = ("camp", "conflict", "conflict_zone", "flood_zone", "forwarding_hub", "idpcamp",
                   "marker", "town")
@@ -678,14 +676,9 @@ def route_distances_km(case: FleeCase) -> np.ndarray:
     Closures are not applied. Dijkstra's algorithm (scipy.sparse.csgraph).
     """
     index = {name: i for i, name in enumerate(case.names)}
-    best: dict[tuple[int, int], float] = {}
-    for route in case.routes:
-        pair = tuple(sorted((index[route.name1], index[route.name2])))
-        best[pair] = min(route.distance_km, best.get(pair, math.inf))
-    n = len(case.locations)
-    rows, cols = (np.array([p[k] for p in best], dtype=np.int64) for k in (0, 1))
-    graph = coo_matrix((np.array(list(best.values())), (rows, cols)), shape=(n, n)).tocsr()
-    return dijkstra(graph, directed=False)
+    a, b, d = (np.array(v) for v in zip(*((index[r.name1], index[r.name2], r.distance_km)
+                                            for r in case.routes)))
+    return shortest_paths_km(len(case.locations), a, b, d.astype(float))
 
 
 @dataclass(frozen=True, eq=False)

@@ -47,7 +47,8 @@ SITE_DIMS = ("site", "centroid", "station", "location")
 EVENT_DIMS = ("return_period", "event")
 #: The physical quantity each hazard kind must have, and the SI unit the model uses.
 KIND_UNITS = {"flood_depth": "m", "wind_speed": "m/s", "drought_index": "dimensionless",
-              "heat_days": "day", "fraction": "dimensionless"}
+              "heat_days": "day", "fraction": "dimensionless", "flood_level": "dimensionless",
+              "conflict_intensity": "dimensionless"}
 
 
 @lru_cache(maxsize=1)

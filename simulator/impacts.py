@@ -77,3 +77,40 @@ def in_flooded_part(position: np.ndarray, fraction: np.ndarray) -> np.ndarray:
     a superset of the homes a smaller one hits (the low-lying homes flood first).
     """
     return position < fraction
+
+
+def level_rate(level: np.ndarray, rates: tuple[float, ...]) -> np.ndarray:
+    """Displacement rate per day at a hazard ``level``: ``rates[level]``, linear in between.
+
+    Flee's flood-driven spawning takes ``displaced_per_flood_day[level]`` at integer flood
+    levels (DFlee, Groen et al.); conflict-driven spawning scales its daily count with the
+    conflict intensity (0-1), which two levels ``(0, count)`` reproduce. Levels above the last
+    take the last rate.
+    """
+    return np.interp(level, np.arange(len(rates), dtype=float), np.asarray(rates, dtype=float))
+
+
+def take_persons(group: np.ndarray, size: np.ndarray, u: np.ndarray,
+                 target: np.ndarray) -> np.ndarray:
+    """Households leaving so that each group loses about ``target[group]`` persons.
+
+    Households leave in the order of their uniform draw ``u`` within their group while the
+    persons gone before them plus half their own size stay within the target, so whole
+    households leave and the count is unbiased to within half a household.
+
+    Args:
+        group: group index per household (0..len(target)-1).
+        size: persons per household.
+        u: a uniform draw per household (its place in the queue).
+        target: persons to displace per group.
+
+    Returns:
+        A boolean mask over the households.
+    """
+    order = np.lexsort((u, group))
+    g, s = group[order], size[order].astype(np.float64)
+    before = np.cumsum(s) - s
+    before -= before[np.searchsorted(g, g)]  # persons before, within the household's group
+    out = np.zeros(group.size, dtype=bool)
+    out[order] = before + s / 2 <= np.asarray(target, dtype=float)[g]
+    return out

@@ -18,7 +18,9 @@ from pyproj import CRS
 
 from .geo import WGS84, cell_area_km2, crs_of, polygon_index, read_polygons, reproject
 from .hazards import HazardSeries, axis_nearest, load_hazard, open_variable, spatial_dims
-from .regions import centroids, check_region_names, distance_matrix_km, read_names
+from .observed import Observed, read_observations, read_series
+from .regions import (centroids, check_region_names, distance_matrix_km, read_names,
+                      route_distances_km)
 from .schema import Scenario
 from .tables import TableRows, read_table
 
@@ -44,6 +46,8 @@ class Inputs:
     hazard: HazardSeries
     stress: HazardSeries | None = None  #: slow-onset stress per step and cell, if any
     table: TableRows | None = None  #: per-cell attributes from a household or building table
+    prescribed: np.ndarray | None = None  #: (n_steps,) persons to displace, method "prescribed"
+    observed: Observed | None = None  #: observed persons per region and day, to validate against
     file_hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -109,12 +113,20 @@ class _Regions:
             return
         by_id = read_names(cfg.names)
         self.names = [by_id[k] for k in sorted(by_id)]
-        self.raster = _grid(cfg.file, cfg.variable, "regions")
-        self.index = _raster_ids(self.raster, by_id, cfg.names)
-        self.files = [cfg.file, cfg.names]
+        self.files = [cfg.names]
+        self.raster = None
+        if cfg.file is not None:
+            self.raster = _grid(cfg.file, cfg.variable, "regions")
+            self.index = _raster_ids(self.raster, by_id, cfg.names)
+            self.files.append(cfg.file)
+        self.geoms = None
 
     def of_points(self, y: np.ndarray, x: np.ndarray, crs: CRS | None) -> np.ndarray:
         """Region index of points (-1: in no region): polygon test or nearest raster cell."""
+        if self.raster is None and self.geoms is None:
+            raise InputError("scenario", "regions: with only a names table, population.table "
+                                         "needs a region column (population.table.columns."
+                                         "region)")
         if self.raster is None:
             lat, lon = reproject(y, x, crs, WGS84, Path("population"), "population")
             return polygon_index(self.geoms, lat, lon)
@@ -179,12 +191,23 @@ def _map_grid(y: np.ndarray, x: np.ndarray, pixels: int = 100):
     return gy, gx, iy * gx.size + ix
 
 
+def _named_regions(labels: np.ndarray, names: list[str], where: Path) -> np.ndarray:
+    """Region index of each table row from its region name."""
+    index = {n: i for i, n in enumerate(names)}
+    unknown = [i for i, label in enumerate(labels) if label not in index]
+    if unknown:
+        raise InputError(where, f"population.table: row {unknown[0] + 2}: region "
+                                f"{labels[unknown[0]]!r} is not in regions.names")
+    return np.array([index[label] for label in labels], dtype=np.int64)
+
+
 def _locations(scenario: Scenario, regions: _Regions) -> dict:
     """Populated cells, their regions and persons, the map grid and, for tables, the rows."""
     cfg = scenario.population
     if cfg.table is not None:
         rows = read_table(cfg.table, set(scenario.impact.curves))
-        region = regions.of_points(rows.lat, rows.lon, WGS84)
+        region = regions.of_points(rows.lat, rows.lon, WGS84) if rows.region is None else \
+            _named_regions(rows.region, regions.names, cfg.table.file)
         if (region < 0).any():
             i = int(np.flatnonzero(region < 0)[0])
             raise InputError(cfg.table.file, f"population.table: {int((region < 0).sum())} rows "
@@ -223,18 +246,28 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     loc = _locations(scenario, regions)
     cell_y, cell_x, cell_region = loc["cell_y"], loc["cell_x"], loc["cell_region"]
     cy, cx = centroids(cell_y, cell_x, cell_region, loc["cell_persons"], len(names))
+    distance = distance_matrix_km(cy, cx, loc["geographic"]) if scenario.regions.routes is None \
+        else route_distances_km(scenario.regions.routes, names)
     hazard = load_hazard(scenario, cell_y, cell_x, loc["crs"])
     stress = load_hazard(scenario, cell_y, cell_x, loc["crs"], "stress") if scenario.stress \
         else None
+    prescribed = None
+    if scenario.impact.prescribed_file is not None:
+        prescribed = read_series(scenario.impact.prescribed_file, scenario)
+    observed = None
+    if scenario.observations is not None:
+        observed = read_observations(scenario.observations.file, scenario, names)
     files = {scenario.hazard.file, *regions.files, *loc["files"]}
-    if scenario.hazard.fraction_file:
-        files.add(scenario.hazard.fraction_file)
-    if scenario.stress:
-        files.add(scenario.stress.file)
+    for extra in (scenario.hazard.fraction_file, scenario.regions.routes,
+                  scenario.impact.prescribed_file,
+                  scenario.observations.file if scenario.observations else None,
+                  scenario.stress.file if scenario.stress else None):
+        if extra is not None:
+            files.add(extra)
     return Inputs(
         region_names=names, cell_y=cell_y, cell_x=cell_x, cell_region=cell_region,
         cell_persons=loc["cell_persons"], grid_index=loc["grid_index"],
         grid_shape=loc["grid_shape"], grid_y=loc["grid_y"], grid_x=loc["grid_x"],
-        geographic=loc["geographic"], distance_km=distance_matrix_km(cy, cx, loc["geographic"]),
-        hazard=hazard, stress=stress, table=loc["table"],
+        geographic=loc["geographic"], distance_km=distance, hazard=hazard, stress=stress,
+        table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)})

@@ -26,7 +26,7 @@ from .households import (AWAY_STATES, GROUPS, HOME, NO_PLACE, NO_STEP, STATE_NAM
                          Place, State, cell_slices, households_in_cells, step_dtype_for,
                          synthesise, synthesise_composition)
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
-                      in_flooded_part,
+                      in_flooded_part, level_rate, take_persons,
                       repair_days)
 from .inputs import Inputs, load_inputs
 from .placement import admit, choose_destination, gravity_weights
@@ -301,17 +301,23 @@ class DisplacementModel(mesa.Model):
         d = self.home_depth(ids, depth, self.inputs.hazard.fraction_at(t))
         ids, d = ids[d > 0], d[d > 0]
         hh.last_flood_step[ids] = t
-        dmg = self.damage(ids, d)  # this step's damage decides displacement
-        hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst so far sets the repairs (f16)
         state = hh.state[ids]
         away = state == State.DISPLACED
         hh.due_step[ids[away & (d >= self.config.return_.receded_depth_m)]] = NO_STEP
-        beyond = (displaced_by_flood(d, imp.depth_threshold_m) if imp.method == "depth_threshold"
-                  else displaced_by_damage(dmg, imp.damage_threshold))
-        cand = ids[beyond & (np.isin(state, HOME) | (state == State.EVACUATED))]
-        leave = cand[displacement_draw(np.ones(cand.size, bool),
-                                       self.streams.uniform("displace", t, cand),
-                                       imp.displacement_probability)]
+        can_leave = np.isin(state, HOME) | (state == State.EVACUATED)
+        if imp.method in ("level_rate", "prescribed"):
+            cand = ids[can_leave]
+            leave = cand[self._spawn(t, cand, d[can_leave])]
+        else:
+            dmg = self.damage(ids, d)  # this step's damage decides displacement
+            hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst sets the repairs (f16)
+            beyond = (displaced_by_flood(d, imp.depth_threshold_m)
+                      if imp.method == "depth_threshold"
+                      else displaced_by_damage(dmg, imp.damage_threshold))
+            cand = ids[beyond & can_leave]
+            leave = cand[displacement_draw(np.ones(cand.size, bool),
+                                           self.streams.uniform("displace", t, cand),
+                                           imp.displacement_probability)]
         if leave.size == 0:
             return
         np.add.at(self.recorder.newly_displaced[t], hh.region[leave], hh.size[leave])
@@ -326,6 +332,27 @@ class DisplacementModel(mesa.Model):
         fresh = leave[~was_evacuated]  # evacuees keep the place they already have
         self.away_ids = np.concatenate([self.away_ids, fresh])
         self.seek(fresh, t, newly=True)
+
+    def _spawn(self, t: int, cand: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """Which of ``cand`` (at hazard ``level``) leave under a rate or a prescribed count.
+
+        ``level_rate``: each day a share of the residents of a location (or a number of persons)
+        leaves, by hazard level, as Flee's flood- and conflict-driven spawning; ``prescribed``:
+        this step's persons from ``impact.prescribed_file``, from everywhere the hazard is on,
+        as Flee's validation runs spawn the observed daily increase.
+        """
+        hh, imp, days = self.households, self.config.impact, self.config.step_days
+        u = self.streams.uniform("displace", t, cand)
+        if imp.method == "prescribed":
+            return take_persons(np.zeros(cand.size, np.int64), hh.size[cand], u,
+                                self.inputs.prescribed[t:t + 1])
+        rate = level_rate(level, imp.displaced_per_day_by_level)
+        if imp.rate_unit == "share":
+            return u < 1.0 - (1.0 - rate) ** days
+        cells, group = np.unique(hh.cell[cand], return_inverse=True)
+        target = np.zeros(cells.size)
+        target[group] = rate * days  # one level per cell
+        return take_persons(group, hh.size[cand], u, target)
 
     def _place_unsheltered(self, t: int) -> None:
         hh = self.households

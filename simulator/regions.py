@@ -75,6 +75,55 @@ def distance_matrix_km(cy: np.ndarray, cx: np.ndarray, geographic: bool) -> np.n
     return np.hypot(cy[:, None] - cy[None, :], cx[:, None] - cx[None, :]) / 1000.0
 
 
+def shortest_paths_km(n: int, a: np.ndarray, b: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Shortest distance (km) between all pairs of ``n`` nodes over two-way links a-b of length d.
+
+    Of repeated links between two nodes the shortest counts; unreachable pairs are inf
+    (Dijkstra's algorithm, scipy.sparse.csgraph).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    key = lo * n + hi
+    best = np.full(n * n, np.inf)
+    np.minimum.at(best, key, d)
+    keep = np.flatnonzero(np.isfinite(best))
+    graph = coo_matrix((best[keep], (keep // n, keep % n)), shape=(n, n)).tocsr()
+    return dijkstra(graph, directed=False)
+
+
+def route_distances_km(path: Path, names: list[str]) -> np.ndarray:
+    """Region-to-region distances (km) along a route network (CSV: name1, name2, distance_km)."""
+    field = "regions.routes"
+    if not path.is_file():
+        raise InputError(path, f"{field}: file not found")
+    index = {n: i for i, n in enumerate(names)}
+    a, b, d = [], [], []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"name1", "name2", "distance_km"} - set(reader.fieldnames or ())
+        if missing:
+            raise InputError(path, f"{field}: missing column(s) {sorted(missing)} (expected a "
+                                   f"CSV header with name1,name2,distance_km)")
+        for line, row in enumerate(reader, start=2):
+            ends = [index.get((row[k] or "").strip()) for k in ("name1", "name2")]
+            try:
+                km = float(row["distance_km"])
+            except (TypeError, ValueError):
+                km = -1.0
+            if None in ends or not (km >= 0 and np.isfinite(km)):
+                raise InputError(path, f"{field}: line {line}: expected two region names of "
+                                       f"regions.names and a distance_km >= 0, got "
+                                       f"{row['name1']!r}, {row['name2']!r}, "
+                                       f"{row['distance_km']!r}")
+            a.append(ends[0])
+            b.append(ends[1])
+            d.append(km)
+    return shortest_paths_km(len(names), np.array(a, dtype=np.int64),
+                             np.array(b, dtype=np.int64), np.array(d, dtype=float))
+
+
 def check_region_names(scenario: Scenario, names: list[str], where: Path | str) -> None:
     """Every table keyed by region name must name known regions (one error for the first)."""
     composition = scenario.population.composition.regions

@@ -73,7 +73,7 @@ class HazardSource(Strict):
 class HazardConfig(HazardSource):
     """The hazard that damages homes and displaces people."""
 
-    kind: Literal["flood_depth"] = "flood_depth"
+    kind: Literal["flood_depth", "flood_level", "conflict_intensity"] = "flood_depth"
     return_period_years: float = Field(default=50.0, gt=1.0)
     select_return_period: float | None = Field(default=None, gt=0)
     event: str | None = Field(default=None, min_length=1)
@@ -141,7 +141,7 @@ class CompositionConfig(Composition):
         return Composition(**out)
 
 
-TABLE_COLUMNS = ("lon", "lat", "persons", "income", "building_class")
+TABLE_COLUMNS = ("lon", "lat", "persons", "income", "building_class", "region")
 
 
 class HouseholdTable(Strict):
@@ -207,13 +207,14 @@ class RegionsConfig(Strict):
     names: Path | None = None
     polygons: Path | None = None
     name_property: str = Field(default="name", min_length=1)
+    routes: Path | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> RegionsConfig:
-        raster = self.file is not None and self.names is not None
-        if raster == (self.polygons is not None) or (self.file is None) != (self.names is None):
-            raise ValueError("give either 'file' and 'names' (a region raster) or 'polygons' "
-                             "(GeoJSON)")
+        if (self.names is None) == (self.polygons is None) or (
+                self.file is not None and self.names is None):
+            raise ValueError("give 'names' (with 'file', a region raster, or alone for a "
+                             "population table with a region column) or 'polygons' (GeoJSON)")
         return self
 
 
@@ -268,11 +269,26 @@ def _default_curves() -> dict[str, DepthDamageCurve]:
 class ImpactConfig(Strict):
     """Forced displacement from hazard impact (DESIGN.md §4.3 rule 1)."""
 
-    method: Literal["depth_threshold", "damage_ratio"] = "depth_threshold"
+    method: Literal["depth_threshold", "damage_ratio", "level_rate", "prescribed"] = \
+        "depth_threshold"
     depth_threshold_m: float = Field(default=1.0, gt=0)
     damage_threshold: float = Field(default=0.55, gt=0, le=1)
     displacement_probability: float = Field(default=1.0, gt=0, le=1)
     curves: dict[str, DepthDamageCurve] = Field(default_factory=_default_curves)
+    displaced_per_day_by_level: tuple[float, ...] = (0.0, 0.1, 0.2, 0.5, 0.9)
+    rate_unit: Literal["share", "persons"] = "share"
+    prescribed_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _method_inputs(self) -> ImpactConfig:
+        rates = self.displaced_per_day_by_level
+        if not rates or any(r < 0 for r in rates) or (self.rate_unit == "share"
+                                                      and any(r > 1 for r in rates)):
+            raise ValueError("displaced_per_day_by_level: one rate >= 0 per hazard level "
+                             "(shares at most 1)")
+        if (self.method == "prescribed") != (self.prescribed_file is not None):
+            raise ValueError("prescribed_file: give it exactly when method = \"prescribed\"")
+        return self
 
 
 class PlacementConfig(Strict):
@@ -359,6 +375,13 @@ class LeversConfig(Strict):
     regions: dict[str, RegionLevers] = Field(default_factory=dict)
 
 
+class ObservationsConfig(Strict):
+    """Observed persons per region and day, to validate a run against (e.g. from Flee data)."""
+
+    file: Path
+    place: Literal["host", "shelter", "camp", "rental", "self_arranged", "unsheltered"] = "camp"
+
+
 class Scenario(Strict):
     """A whole scenario: what to simulate, on which inputs, with which capacities and rules."""
 
@@ -379,6 +402,20 @@ class Scenario(Strict):
     behaviour: BehaviourConfig = BehaviourConfig()
     warning: WarningConfig = WarningConfig()
     levers: LeversConfig = LeversConfig()
+    observations: ObservationsConfig | None = None
+
+    @model_validator(mode="after")
+    def _hazard_kind_fits(self) -> Scenario:
+        if self.hazard.kind != "flood_depth":
+            if self.impact.method in ("depth_threshold", "damage_ratio"):
+                raise ValueError(f"impact.method: {self.impact.method!r} needs hazard.kind = "
+                                 f"\"flood_depth\"; use \"level_rate\" or \"prescribed\"")
+            if self.behaviour.enabled or self.warning.coverage > 0 or any(
+                    r.warning_coverage for r in self.levers.regions.values()):
+                raise ValueError("behaviour.enabled: proactive decisions and warnings price "
+                                 "flood depth; set behaviour.enabled = false and warning.coverage "
+                                 "= 0 for a flood_level or conflict_intensity hazard")
+        return self
 
     @model_validator(mode="after")
     def _population_source(self) -> Scenario:
@@ -386,6 +423,9 @@ class Scenario(Strict):
         if sum(x is not None for x in (pop.file, pop.totals, pop.table)) != 1:
             raise ValueError("population: give exactly one of 'file' (a grid), 'totals' or "
                              "'table'")
+        if self.regions.file is None and self.regions.polygons is None and pop.table is None:
+            raise ValueError("regions: without a region raster or polygons, give a population "
+                             "table with a region column (population.table)")
         if self.regions.polygons is not None and pop.totals is not None:
             raise ValueError("population.totals: region totals need a region raster to spread "
                              "them over; with regions.polygons give a population file or table")

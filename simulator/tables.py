@@ -3,8 +3,9 @@
 Each row is one location of the model. A *households* table gives one household per row; a
 *buildings* table gives the persons living in each building, which are then split into
 households like a population cell. Optional columns override what synthesis would draw: the
-household size (``persons``, households only), ``income`` per year and ``building_class`` (a
-depth-damage curve name). The scenario maps our field names to the file's columns.
+household size (``persons``, households only), ``income`` per year, ``building_class`` (a
+depth-damage curve name) and ``region`` (a region name, instead of finding it from a raster or
+polygons). The scenario maps our field names to the file's columns.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class TableRows:
     building_class: np.ndarray | None  #: index into ``class_names``, -1 where drawn
     class_names: list[str]
     kind: str
+    region: np.ndarray | None = None  #: region name per row, when the table has that column
 
 
 def _read(cfg: HouseholdTable) -> pd.DataFrame:
@@ -98,5 +100,7 @@ def read_table(cfg: HouseholdTable, curves: set[str]) -> TableRows:
             raise InputError(cfg.file, f"population.table: column {column!r}: building class "
                                        f"{unknown[0]!r} has no curve in impact.curves")
         classes = np.searchsorted(np.array(names), labels).astype(np.int16)
+    column = cfg.column("region")
+    region = df[column].astype(str).str.strip().to_numpy() if column in df.columns else None
     return TableRows(lat=lat, lon=lon, persons=persons, income=income, building_class=classes,
-                     class_names=names, kind=cfg.kind)
+                     class_names=names, kind=cfg.kind, region=region)

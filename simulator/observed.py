@@ -1,0 +1,149 @@
+"""Observed series: prescribed displacement per day, and observations to validate a run against.
+
+Both are CSV files with a ``date`` column (YYYY-MM-DD):
+
+- ``impact.prescribed_file``: ``date,persons``, new displaced persons per day (Flee's validation
+  runs spawn the day-on-day increase of the observed refugee count). Days are summed into
+  model steps.
+- ``observations.file``: ``date`` then one column per region name (persons observed there, e.g.
+  in its camps), optionally ``raw`` (the observed stock) and ``debt`` (Flee's refugee debt).
+  Values are interpolated linearly to each step's start date and held beyond the ends, as
+  Flee's DataTable does.
+
+A run with observations gets Flee's ``out.csv`` and the averaged relative difference (ARD,
+Suleimenova, Bell & Groen 2017) in its manifest (:func:`validate`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .errors import InputError
+from .schema import Scenario
+
+
+def _rows(path: Path, field: str, needed: tuple[str, ...]) -> tuple[list[str], list[dict]]:
+    if not path.is_file():
+        raise InputError(path, f"{field}: file not found")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        columns = [c.strip() for c in reader.fieldnames or ()]
+        missing = [c for c in needed if c not in columns]
+        if missing:
+            raise InputError(path, f"{field}: missing column(s) {missing} (header: "
+                                   f"{','.join(columns)})")
+        return columns, [{k.strip(): v for k, v in row.items()} for row in reader]
+
+
+def _day(path: Path, field: str, line: int, text: str, start: dt.date) -> int:
+    try:
+        return (dt.date.fromisoformat((text or "").strip()) - start).days
+    except ValueError:
+        raise InputError(path, f"{field}: line {line}: date {text!r} is not YYYY-MM-DD") from None
+
+
+def _number(path: Path, field: str, line: int, column: str, text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not (value >= 0 and np.isfinite(value)):
+        raise InputError(path, f"{field}: line {line}: column {column!r}: expected persons >= 0, "
+                               f"got {text!r}")
+    return value
+
+
+def read_series(path: Path, scenario: Scenario) -> np.ndarray:
+    """Persons per model step from a ``date,persons`` CSV of persons per day.
+
+    Raises:
+        InputError: for a missing file or column, a bad date or count, or no day in the run.
+    """
+    field = "impact.prescribed_file"
+    _, rows = _rows(path, field, ("date", "persons"))
+    out = np.zeros(scenario.n_steps)
+    inside = 0
+    for line, row in enumerate(rows, start=2):
+        day = _day(path, field, line, row["date"], scenario.start_date)
+        persons = _number(path, field, line, "persons", row["persons"])
+        if 0 <= day < scenario.n_steps * scenario.step_days:
+            out[day // scenario.step_days] += persons
+            inside += 1
+    if inside == 0:
+        raise InputError(path, f"{field}: no date falls within the run from "
+                               f"{scenario.start_date} ({scenario.n_steps} steps)")
+    return out
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Observed persons per region at each step's start (interpolated), plus Flee's extras."""
+
+    regions: list[str]  #: region names, in file order
+    persons: np.ndarray  #: (n_steps, regions)
+    raw: np.ndarray | None  #: (n_steps,) observed stock, or None
+    debt: np.ndarray | None  #: (n_steps,) Flee's refugee debt, or None
+
+
+def read_observations(path: Path, scenario: Scenario, names: list[str]) -> Observed:
+    """Read an observations CSV (``date``, one column per region, optional ``raw``, ``debt``).
+
+    Raises:
+        InputError: for a missing file, a column that is not a region, a bad date or count.
+    """
+    field = "observations.file"
+    columns, rows = _rows(path, field, ("date",))
+    regions = [c for c in columns if c not in ("date", "raw", "debt")]
+    unknown = [c for c in regions if c not in names]
+    if unknown or not regions:
+        raise InputError(path, f"{field}: column {unknown[0] if unknown else '(none)'!r} is "
+                               f"not a region (regions: {', '.join(names)})")
+    if not rows:
+        raise InputError(path, f"{field}: no rows")
+    days = np.array([_day(path, field, i, r["date"], scenario.start_date)
+                     for i, r in enumerate(rows, start=2)])
+    order = np.argsort(days, kind="stable")
+    steps = np.arange(scenario.n_steps) * scenario.step_days
+
+    def series(column: str) -> np.ndarray:
+        values = np.array([_number(path, field, i, column, r[column])
+                           for i, r in enumerate(rows, start=2)])
+        return np.interp(steps, days[order], values[order])
+
+    extra = {c: series(c) if c in columns else None for c in ("raw", "debt")}
+    return Observed(regions, np.stack([series(c) for c in regions], axis=1), **extra)
+
+
+def validate(ds: xr.Dataset, observed: Observed, scenario: Scenario) -> tuple[str, dict]:
+    """Flee's ``out.csv`` and the ARD of a run against the observations.
+
+    Simulated persons per observed region are the occupancy of ``observations.place`` there
+    (the median over replicates); the simulated total is everyone displaced. Without a ``raw``
+    column the observed stock is the sum of the observed regions.
+
+    Returns:
+        The out.csv text, and ``{"ard", "ard_rescaled", "days", "place"}``.
+    """
+    from .flee import ard, flee_out_csv
+
+    place = scenario.observations.place
+    occ = ds["occupancy"].sel(place=place, region=observed.regions)
+    total = ds["persons"].sel(state="displaced").sum("region")
+    if "replicate" in ds.dims:
+        occ, total = occ.median("replicate"), total.median("replicate")
+    n = ds.sizes["time"]
+    sim = np.rint(occ.transpose("time", "region").values).astype(np.int64)
+    data = np.rint(observed.persons[:n]).astype(np.int64)
+    raw = observed.raw[:n] if observed.raw is not None else data.sum(axis=1)
+    debt = observed.debt[:n] if observed.debt is not None else np.zeros(n)
+    text = flee_out_csv(scenario.start_date, observed.regions, sim, data,
+                        np.rint(total.values).astype(np.int64), raw, debt)
+    metrics = {"ard": ard(sim, data), "ard_rescaled": ard(sim, data, rescaled=True),
+               "days": int(n * scenario.step_days), "place": place}
+    return text, metrics
