@@ -7,6 +7,7 @@ code 2, without a traceback and without leaving partial output.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -78,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     rk.add_argument("--years", type=int, default=10_000, help="stochastic years sampled")
     rk.add_argument("--set", dest="overrides", action="append", default=[],
                     metavar="dotted.key=value")
+    fl = sub.add_parser("import-flee", help="convert a Flee or DFlee case folder into a "
+                        "scenario folder (docs/flee.md)")
+    fl.add_argument("flee_dir", type=Path, help="Flee case folder (input_csv/, source_data/, "
+                    "simsetting.yml)")
+    fl.add_argument("--out", type=Path, required=True, help="scenario folder to create")
     sw = sub.add_parser("sweep", help="run many scenarios (grid or sample x replicates) in "
                         "parallel, resumably, into one dataset")
     sw.add_argument("spec", type=Path, help="sweep TOML file (see scenarios/README.md)")
@@ -114,6 +120,12 @@ def _run(args: argparse.Namespace) -> int:
           + (f", {args.replicates} replicates (table: medians)" if args.replicates > 1 else "")
           + f", {elapsed:.1f} s\n")
     print(format_table(summary_rows(ds)))
+    manifest = json.loads((out / "manifest.json").read_text())
+    if "validation" in manifest:
+        v = manifest["validation"]
+        print(f"\nAgainst the observations ({v['place']} occupancy, {v['days']} days): averaged "
+              f"relative difference (ARD) {v['ard']:.3f}, rescaled {v['ard_rescaled']:.3f}; "
+              f"day by day in out.csv (Flee's layout)")
     print(f"\nResults written to {out}/\n"
           f"  results.nc     persons by state, occupancy vs capacity, flows, unmet shelter "
           f"(NetCDF; xarray.open_dataset)\n"
@@ -247,11 +259,23 @@ def _risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_flee(args: argparse.Namespace) -> int:
+    from .flee_import import import_flee
+
+    path, notes = import_flee(args.flee_dir, args.out)
+    print(f"Scenario written to {path}")
+    for note in notes:
+        print(f"  note: {note}")
+    print(f"Next: climdisp run {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``climdisp`` console script."""
     args = _parser().parse_args(argv)
     handler = {"run": _run, "validate": _validate, "summary": _summary, "sweep": _sweep,
-               "report": _report, "compare": _compare, "risk": _risk}[args.command]
+               "report": _report, "compare": _compare, "risk": _risk,
+               "import-flee": _import_flee}[args.command]
     try:
         return handler(args)
     except InputError as exc:

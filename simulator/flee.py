@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
+
 from .errors import InputError
 from .regions import shortest_paths_km
 

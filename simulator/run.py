@@ -29,6 +29,7 @@ from .config import dump_toml
 from .errors import InputError
 from .inputs import Inputs, load_inputs
 from .model import DisplacementModel
+from .observed import validate
 from .rng import replicate_seeds
 from .schema import Scenario
 
@@ -97,13 +98,15 @@ def csv_text(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict) -> Path:
-    """Write a run folder (results.nc, config.toml, manifest.json) atomically."""
+def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict,
+              extra: dict[str, bytes] | None = None) -> Path:
+    """Write a run folder (results.nc, config.toml, manifest.json, ``extra``) atomically."""
     encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
     return write_folder(out, {
         "results.nc": lambda path: ds.to_netcdf(path, encoding=encoding),
         "config.toml": dump_toml(scenario).encode(),
-        "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()})
+        "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(),
+        **(extra or {})})
 
 
 def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None = None,
@@ -152,7 +155,11 @@ def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None =
         "input_sha256": inputs.file_hashes, "versions": _versions(),
         "command": " ".join(sys.argv),
     }
-    return write_run(ds, scenario, out, manifest), ds
+    extra = {}
+    if inputs.observed is not None:  # Flee's out.csv and ARD against the observations
+        text, manifest["validation"] = validate(ds, inputs.observed, scenario)
+        extra["out.csv"] = text.encode()
+    return write_run(ds, scenario, out, manifest, extra), ds
 
 
 def combine_replicates(runs: list[xr.Dataset], seeds: list[int]) -> xr.Dataset:

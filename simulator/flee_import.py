@@ -1,0 +1,162 @@
+"""Convert a Flee or DFlee case folder into a climdisp scenario folder (``climdisp import-flee``).
+
+The mapping (docs/flee.md says why and where the models differ):
+
+- every Flee location is a region; locations with residents (towns, conflict and flood zones)
+  are rows of a building table at their coordinates, one person per household as Flee's agents
+  are persons; camps are regions whose camp capacity is the camp's capacity;
+- routes are the region distance network (``regions.routes``, shortest paths);
+- conflict intensity or flood level per location and day is a hazard on those points;
+- Flee's spawning becomes ``impact``: the observed daily increase (validation runs) is a
+  ``prescribed`` series; flood- or conflict-driven spawning is a ``level_rate`` (``share`` per
+  day in Flee's pop_ratio mode, else persons per day);
+- displaced persons all seek camps, by distance (Flee's ``distance_power``) with the soft cap
+  starting at Flee's ``capacity_buffer``; they do not go home during the run, as in Flee;
+- observed camp counts become ``[observations]``, so every run writes Flee's out.csv and ARD.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import tomli_w
+import xarray as xr
+
+from .errors import InputError
+from .flee import FleeCase, daily_new_displaced, read_flee, route_distances_km
+from .run import csv_text, write_folder
+
+NUDGE_DEG = 1e-5  #: separates locations that share coordinates (about 1 m), so each keeps its own
+
+
+def _residents(case: FleeCase) -> list[int]:
+    """Indices of the locations where people live (not camps), with coordinates."""
+    keep = [i for i, loc in enumerate(case.locations)
+            if not loc.is_camp and loc.population > 0 and np.isfinite(loc.lat + loc.lon)]
+    if not keep:
+        raise InputError(case.folder, "locations.csv: no location with residents and "
+                                      "coordinates: nobody could be displaced")
+    return keep
+
+
+def _coordinates(case: FleeCase, keep: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.array([case.locations[i].lat for i in keep])
+    lon = np.array([case.locations[i].lon for i in keep])
+    for k in range(1, len(keep)):  # a later location on an earlier one's spot moves 1 m north
+        while ((lat[:k] == lat[k]) & (lon[:k] == lon[k])).any():
+            lat[k] += NUDGE_DEG
+    return lat, lon
+
+
+def _impact(case: FleeCase, files: dict) -> tuple[dict, list[str]]:
+    """The scenario's [impact] from Flee's spawning rules, and notes on what was chosen."""
+    s, notes = case.settings, []
+    if s.flood_driven_spawning or s.conflict_driven_spawning:
+        flood = s.flood_driven_spawning
+        mode = s.flood_spawn_mode if flood else s.conflict_spawn_mode
+        rates = list(s.displaced_per_flood_day) if flood else [0.0, s.displaced_per_conflict_day]
+        notes.append(f"{'flood' if flood else 'conflict'}-driven spawning, mode {mode}")
+        return {"method": "level_rate", "displaced_per_day_by_level": rates,
+                "rate_unit": "share" if mode == "pop_ratio" else "persons"}, notes
+    if case.observations is None:
+        raise InputError(case.folder, "simsetting.yml: no source_data/ observations and no "
+                                      "conflict- or flood-driven spawning: nothing says how "
+                                      "many people move")
+    spawns = daily_new_displaced(case.observations, s)
+    if s.insert_day0:  # Flee puts the day-0 stock into the camps; here it arrives on day 0
+        spawns.new[0] = spawns.raw[0]
+        notes.append("insert_day0: the day-0 stock is displaced on day 0 and placed by the "
+                     "model, not put into the observed camps")
+    rows = [{"date": (case.start_date + timedelta(days=t)).isoformat(), "persons": int(n)}
+            for t, n in enumerate(spawns.new)]
+    files["displaced_per_day.csv"] = csv_text(rows).encode()
+    notes.append("spawning from the observed daily increase (Flee's validation runs)")
+    return {"method": "prescribed", "prescribed_file": "displaced_per_day.csv"}, notes
+
+
+def _observations(case: FleeCase, files: dict) -> dict | None:
+    obs = case.observations
+    if obs is None:
+        return None
+    spawns = daily_new_displaced(obs, case.settings)
+    camps = [n for n in obs.locations if n in case.camp_capacity]
+    rows = [{"date": (case.start_date + timedelta(days=t)).isoformat(),
+             **{c: int(obs.of(c)[t]) for c in camps}, "raw": int(spawns.raw[t]),
+             "debt": int(spawns.debt[t])} for t in range(case.length_days)]
+    files["observations.csv"] = csv_text(rows).encode()
+    return {"file": "observations.csv", "place": "camp"}
+
+
+def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str]]:
+    """The scenario dictionary for ``case``; adds its input files to ``files``."""
+    keep = _residents(case)
+    lat, lon = _coordinates(case, keep)
+    names = list(case.names)
+    files["regions.csv"] = csv_text([{"id": i, "name": n} for i, n in enumerate(names)]).encode()
+    files["routes.csv"] = csv_text([{"name1": r.name1, "name2": r.name2,
+                                     "distance_km": r.distance_km} for r in case.routes]).encode()
+    files["locations.csv"] = csv_text([
+        {"lon": lon[k], "lat": lat[k], "persons": case.locations[i].population,
+         "region": case.locations[i].name} for k, i in enumerate(keep)]).encode()
+    level = case.hazard.daily(case.length_days)[:, keep].astype(np.float32)
+    times = np.datetime64(case.start_date, "ns") + np.arange(case.length_days).astype(
+        "timedelta64[D]")
+    hazard = xr.Dataset({"level": (("time", "site"), level, {"units": "1"})},
+                        coords={"time": times, "lat": ("site", lat), "lon": ("site", lon)})
+    files["hazard.nc"] = lambda path: hazard.to_netcdf(path)
+    impact, notes = _impact(case, files)
+    finite = route_distances_km(case)
+    reach = float(finite[np.isfinite(finite)].max(initial=1.0)) + 1.0
+    s = case.settings
+    scenario = {
+        "name": name, "description": f"Imported from the Flee case {case.folder.name} "
+                                     f"by climdisp import-flee",
+        "seed": 0, "start_date": case.start_date, "step_days": 1, "n_steps": case.length_days,
+        "hazard": {"file": "hazard.nc", "variable": "level",
+                   "kind": "flood_level" if case.hazard.kind == "flood" else
+                   "conflict_intensity", "max_distance_km": 0.01},
+        "population": {"table": {"file": "locations.csv", "kind": "buildings"},
+                       "persons_per_household": 1.0},
+        "regions": {"names": "regions.csv", "routes": "routes.csv"},
+        "capacity": {"default": {"host": 0, "shelter": 0, "camp": 0, "rental": 0},
+                     "regions": {c: {"camp": cap} for c, cap in case.camp_capacity.items()}},
+        "impact": impact,
+        "placement": {"cascade": ["camp"], "shelter_seeking_by_income_quintile": [1.0] * 5,
+                      "distance_exponent": s.distance_power,
+                      "soft_cap_start": min(max(s.capacity_buffer, 0.01), 1.0),
+                      "max_distance_km": reach},
+        "return": {"min_days_away": float(case.length_days)},
+        "behaviour": {"enabled": False}, "warning": {"coverage": 0.0},
+    }
+    observations = _observations(case, files)
+    if observations is not None:
+        scenario["observations"] = observations
+    if case.closures:
+        notes.append(f"{len(case.closures)} closure(s) in closures.csv are not applied")
+    if s.unused_keys:
+        notes.append(f"simsetting.yml keys Flee ignores too: {', '.join(s.unused_keys)}")
+    return scenario, notes
+
+
+def import_flee(flee_dir: Path, out: Path) -> tuple[Path, list[str]]:
+    """Convert the Flee case in ``flee_dir`` into a new scenario folder ``out``.
+
+    Returns:
+        The scenario file written, and notes on choices and on what was not mapped.
+
+    Raises:
+        InputError: for a malformed Flee folder (naming the file and line) or an existing
+            ``out`` that is not empty.
+    """
+    case = read_flee(Path(flee_dir))
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", Path(out).name or case.folder.name).strip("-.")
+    files: dict = {}
+    scenario, notes = scenario_for(case, name or "flee-case", files)
+    header = "".join(f"# {line}\n" for line in [
+        f"Imported from {case.folder} by 'climdisp import-flee'.", *notes])
+    files["scenario.toml"] = (header + tomli_w.dumps(scenario)).encode()
+    write_folder(Path(out), files)
+    return Path(out) / "scenario.toml", notes
