@@ -54,6 +54,25 @@ FLOOD = {
 }
 
 
+# Flee conflict-driven spawning in constant mode: 50 persons a day at full intensity.
+CONFLICT = {
+    "input_csv/locations.csv": """\
+        #name,region,country,lat,lon,location_type,conflict_date,population
+        A,R,X,1.0,2.0,conflict_zone,0,1000
+        Z,R,X,1.1,2.0,camp,,1000
+        """,
+    "input_csv/routes.csv": "#name1,name2,distance\nA,Z,10\n",
+    "input_csv/sim_period.csv": "StartDate,2020-01-01\nLength,3\n",
+    "input_csv/conflicts.csv": "#Day,A\n0,1\n1,0.5\n2,0\n",
+    "simsetting.yml": """\
+        spawn_rules:
+          conflict_driven_spawning:
+            spawn_mode: "constant"
+            displaced_per_conflict_day: 50
+        """,
+}
+
+
 def write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +115,14 @@ def test_flood_driven_spawning_follows_the_daily_share(tmp_path):
     expect = 2000 * (1 - 0.9 ** 2)  # two days at 10 % a day of those still at home: 380
     assert abs(displaced - expect) < 4 * np.sqrt(2000 * 0.19 * 0.81)
     assert int(ds["occupancy"].sel(region="C", place="camp").isel(time=-1)) == displaced
+
+
+def test_conflict_driven_spawning_moves_the_daily_count_times_the_intensity(tmp_path):
+    import xarray as xr
+
+    ds = xr.open_dataset(import_and_run(tmp_path, CONFLICT) / "results.nc")
+    # one-person households leave until the day's count is met exactly: 50 x 1, 50 x 0.5, 0
+    assert ds["newly_displaced"].sum("region").values.tolist() == [50, 25, 0]
 
 
 def test_malformed_flee_folder_is_one_clear_line(tmp_path, capsys):
