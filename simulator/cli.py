@@ -142,10 +142,14 @@ def _validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.overrides)
     inputs = load_inputs(scenario, args.scenario)
+    from .hazards import KIND_UNITS
+
     persons = int(inputs.cell_persons.sum())
+    unit = KIND_UNITS[scenario.hazard.kind].replace("dimensionless", "").strip()
     print(f"{args.scenario}: OK - scenario '{scenario.name}', {len(inputs.region_names)} regions, "
-          f"{inputs.cell_persons.size:,} populated cells, {persons:,} persons, hazard "
-          f"'{scenario.hazard.variable}' peak {float(inputs.hazard.step_max.max()):.2f} m over "
+          f"{inputs.cell_persons.size:,} populated locations, {persons:,} persons, "
+          f"{scenario.hazard.kind} '{scenario.hazard.variable or 'intensity'}' peak "
+          f"{float(inputs.hazard.step_max.max()):.2f}{' ' + unit if unit else ''} over "
           f"{int((inputs.hazard.step_max > 0).sum())} of {scenario.n_steps} steps")
     return 0
 
