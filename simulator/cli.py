@@ -120,6 +120,11 @@ def _run(args: argparse.Namespace) -> int:
           + (f", {args.replicates} replicates (table: medians)" if args.replicates > 1 else "")
           + f", {elapsed:.1f} s\n")
     print(format_table(summary_rows(ds)))
+    owed = float(ds.attrs.get("prescribed_not_displaced_persons", 0))
+    if owed > 0:
+        print(f"\nnote: {owed:,.0f} prescribed persons could not be displaced: nobody was left "
+              f"at home where the hazard was on (results attribute "
+              f"prescribed_not_displaced_persons)")
     manifest = json.loads((out / "manifest.json").read_text())
     if "validation" in manifest:
         v = manifest["validation"]

@@ -31,7 +31,7 @@ def _csr(group, n_events: int, n_sites: int, where: Path, name: str) -> np.ndarr
     except (KeyError, ValueError, TypeError) as exc:
         raise InputError(where, f"hazard.file: {name!r} is not a CSR matrix (need data, indices, "
                                 f"indptr and a shape attribute): {exc}") from None
-    if matrix.shape == (0, 0) or matrix.nnz == 0 and name == "fraction":
+    if matrix.shape == (0, 0):  # CLIMADA's empty default: no fraction given
         return None
     if matrix.shape != (n_events, n_sites):
         raise InputError(where, f"hazard.file: {name!r} has shape {matrix.shape}, expected "
@@ -84,8 +84,9 @@ def read_climada(path: Path) -> xr.Dataset:
     if len(names) != n or ordinals.size != n or len(set(names)) != n:
         raise InputError(path, "hazard.file: event_name, date and frequency must have one "
                                "distinct entry per event")
-    dates = np.array([np.datetime64(dt.date.fromordinal(max(int(o), 1)), "ns")
-                      for o in ordinals])
+    # CLIMADA's default date is ordinal 1 (no date): those events take the scenario's date
+    dates = np.array([np.datetime64(dt.date.fromordinal(int(o)), "ns") if o > 1
+                      else np.datetime64("NaT", "ns") for o in ordinals])
     coords = {"event": names, "frequency": ("event", freq), "date": ("event", dates),
               "lat": ("site", lat), "lon": ("site", lon)}
     ds = xr.Dataset({"intensity": (("event", "site"), intensity, {"units": units} if units

@@ -46,7 +46,11 @@ def crs_of(da: xr.DataArray, ds: xr.Dataset | None, where: Path, field: str) -> 
     if ref is not None:
         wkt = ref.attrs.get("crs_wkt") or ref.attrs.get("spatial_ref")
         if wkt:
-            return CRS.from_wkt(wkt)
+            try:
+                return CRS.from_wkt(wkt)
+            except Exception:  # noqa: BLE001 - pyproj raises several errors for bad WKT
+                raise InputError(where, f"{field}: spatial_ref holds no valid WKT "
+                                        f"coordinate system") from None
     if GEOGRAPHIC_NAMES & set(map(str, da.dims)) or GEOGRAPHIC_NAMES & set(map(str, da.coords)):
         return WGS84
     return None
@@ -134,11 +138,16 @@ def read_polygons(path: Path, name_property: str) -> tuple[list[str], list]:
                                f"lon/lat WGS 84 (RFC 7946)")
     names, geoms = [], []
     for i, feat in enumerate(features):
+        if not isinstance(feat, dict):
+            raise InputError(path, f"regions.polygons: feature {i} is not a GeoJSON Feature")
         name = str((feat.get("properties") or {}).get(name_property, "")).strip()
         if not name or name in names:
             raise InputError(path, f"regions.polygons: feature {i}: missing or duplicate "
                                    f"property {name_property!r}")
-        geom = shapely.geometry.shape(feat.get("geometry") or {}) if feat.get("geometry") else None
+        try:
+            geom = shapely.geometry.shape(feat["geometry"])
+        except Exception:  # noqa: BLE001 - shapely raises several errors for bad geometry
+            geom = None
         if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon"):
             raise InputError(path, f"regions.polygons: feature {i} ({name}): geometry must be a "
                                    f"Polygon or MultiPolygon")
@@ -150,12 +159,15 @@ def read_polygons(path: Path, name_property: str) -> tuple[list[str], list]:
 
 
 def polygon_index(geoms: list, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Index of the first polygon containing each point, or -1 (shapely's vectorised test)."""
+    """Index of the first polygon holding each point, or -1 (shapely's vectorised test).
+
+    A point on a shared edge belongs to the first of the polygons that touch it.
+    """
     import shapely
 
     out = np.full(lat.size, -1, dtype=np.int64)
     for i, geom in enumerate(geoms):
         free = out < 0
-        inside = shapely.contains_xy(geom, lon[free], lat[free])
+        inside = shapely.intersects_xy(geom, lon[free], lat[free])
         out[np.flatnonzero(free)[inside]] = i
     return out

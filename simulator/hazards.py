@@ -218,6 +218,9 @@ def _grid_sites(da: xr.DataArray, ydim: str, xdim: str, y: np.ndarray, x: np.nda
                 where: Path, field: str) -> tuple[dict, np.ndarray]:
     """``isel`` indexers of the grid cells holding the points, and each point's site."""
     yv, xv = da[ydim].values.astype(float), da[xdim].values.astype(float)
+    if xdim in ("lon", "longitude"):  # a 0..360 grid against -180..180 points, or back
+        x = np.where((xv.max() > 180) & (x < 0), x + 360, np.where((xv.min() < 0) & (x > 180),
+                                                                   x - 360, x))
     half_y = abs(np.diff(yv)).max() / 2 if yv.size > 1 else 0.5
     half_x = abs(np.diff(xv)).max() / 2 if xv.size > 1 else 0.5
     outside = ((y < yv.min() - half_y) | (y > yv.max() + half_y)
@@ -300,21 +303,29 @@ def _select_event(da: xr.DataArray, cfg: HazardSource, where: Path,
                                 f"{', '.join(names[:10])}{', ...' if len(names) > 10 else ''})")
     da = da.isel(event=names.index(event) if event is not None else 0)
     date = da["date"].values if "date" in da.coords else None
-    return da, date
+    return da, None if date is None or np.isnat(date) else date
 
 
-def event_set(cfg: HazardSource) -> tuple[str, list, np.ndarray | None]:
-    """The events of a hazard event set: the field that selects one, labels, frequencies.
+def event_set(cfg: HazardSource) -> tuple[str, list, np.ndarray | None, np.ndarray]:
+    """The events of a hazard event set: the field that selects one, labels, frequencies, RPs.
 
-    Return-period maps give ``("select_return_period", return periods sorted, None)``; CLIMADA
-    events give ``("event", names, events per year)``.
+    Return-period maps give ``("select_return_period", return periods sorted, None, the same
+    return periods)``; CLIMADA events give ``("event", names, events per year, return periods)``
+    where an event's return period is 1 / the summed frequency of the events whose peak
+    intensity is at least its own (the intensity exceedance curve; compared with flood
+    protection standards).
     """
     da, _ = open_variable(cfg.file, cfg.variable, "hazard", cfg.format)
     if "event" in da.dims:
         if "frequency" not in da.coords:
             raise InputError(cfg.file, "hazard: events need a 'frequency' (per year) for risk")
-        return "event", [str(v) for v in da["event"].values], np.asarray(
-            da["frequency"].values, dtype=float)
+        freq = np.asarray(da["frequency"].values, dtype=float)
+        peak = np.nan_to_num(da.max(dim=[d for d in da.dims if d != "event"]).values)
+        order = np.argsort(peak, kind="stable")
+        at_least = np.cumsum(freq[order][::-1])[::-1]  # frequency of peaks >= each sorted peak
+        exceed = at_least[np.searchsorted(peak[order], peak, side="left")]
+        return "event", [str(v) for v in da["event"].values], freq, 1.0 / np.maximum(exceed,
+                                                                                      1e-12)
     if "return_period" not in da.dims:
         raise InputError(cfg.file, "hazard.variable: no 'return_period' dimension; risk needs "
                                    "return-period maps (dims return_period, lat, lon) or "
@@ -322,7 +333,7 @@ def event_set(cfg: HazardSource) -> tuple[str, list, np.ndarray | None]:
     rps = np.asarray(da["return_period"].values, dtype=float)
     if (rps <= 1).any() or len(set(rps.tolist())) != rps.size:
         raise InputError(cfg.file, "hazard: return periods must be distinct and > 1 year")
-    return "select_return_period", sorted(rps.tolist()), None
+    return "select_return_period", sorted(rps.tolist()), None, np.sort(rps)
 
 
 def _squeeze_band(da: xr.DataArray, cfg: HazardSource, where: Path, field: str) -> xr.DataArray:
@@ -337,9 +348,15 @@ def _squeeze_band(da: xr.DataArray, cfg: HazardSource, where: Path, field: str) 
     raise InputError(where, f"{field}.band: the raster has {da.sizes['band']} bands; choose one")
 
 
-def _fraction(cfg: HazardSource, da: xr.DataArray, where: Path, field: str) -> xr.DataArray | None:
-    """The flooded-fraction variable (ISIMIP ``fldfrc``, CLIMADA ``fraction``) on ``da``'s grid."""
+def _fraction(cfg: HazardSource, da: xr.DataArray, ds: xr.Dataset, where: Path,
+              field: str) -> xr.DataArray | None:
+    """The flooded fraction (0-1) on ``da``'s grid: ISIMIP ``fldfrc``, or CLIMADA ``fraction``.
+
+    A CLIMADA file's own ``fraction`` is used unless another variable is named.
+    """
     name = getattr(cfg, "fraction_variable", None)
+    if name is None and file_format(cfg.file, cfg.format) == "climada" and "fraction" in ds:
+        name = "fraction"
     if name is None:
         return None
     path = getattr(cfg, "fraction_file", None) or cfg.file
@@ -351,7 +368,8 @@ def _fraction(cfg: HazardSource, da: xr.DataArray, where: Path, field: str) -> x
                                f"{dict(frac.sizes)} but the hazard has {dict(da.sizes)} (same "
                                f"grid and times needed)")
     if frac.attrs.get("units") not in (None, "", "1", "-", "fraction", "dimensionless"):
-        si_factor(frac.attrs["units"], None, "fraction", path, f"{field}.fraction_variable")
+        frac = frac * si_factor(frac.attrs["units"], None, "fraction", path,
+                                f"{field}.fraction_variable")  # e.g. percent
     return frac
 
 
@@ -389,7 +407,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
     da, ds = open_variable(cfg.file, cfg.variable, field, cfg.format)
     da, event_date = _select_event(da, cfg, where, field)
     da = _squeeze_band(da, cfg, where, field)
-    frac = _fraction(cfg, da, where, field)
+    frac = _fraction(cfg, da, ds, where, field)
     indexers, cell_site = _locate(da, ds, cell_y, cell_x, cell_crs, cfg, where, field)
     extra = [d for d in da.dims if d != "time" and d not in indexers]
     if extra:

@@ -114,24 +114,28 @@ class _Regions:
         by_id = read_names(cfg.names)
         self.names = [by_id[k] for k in sorted(by_id)]
         self.files = [cfg.names]
-        self.raster = None
+        self.raster, self.names_file = None, cfg.names
         if cfg.file is not None:
             self.raster = _grid(cfg.file, cfg.variable, "regions")
             self.index = _raster_ids(self.raster, by_id, cfg.names)
             self.files.append(cfg.file)
         self.geoms = None
 
-    def of_points(self, y: np.ndarray, x: np.ndarray, crs: CRS | None) -> np.ndarray:
-        """Region index of points (-1: in no region): polygon test or nearest raster cell."""
+    def of_points(self, y: np.ndarray, x: np.ndarray, crs: CRS | None,
+                  where: Path) -> np.ndarray:
+        """Region index of points (-1: in no region): polygon test or nearest raster cell.
+
+        ``where`` is the file the points come from, named in errors.
+        """
         if self.raster is None and self.geoms is None:
-            raise InputError("scenario", "regions: with only a names table, population.table "
-                                         "needs a region column (population.table.columns."
-                                         "region)")
+            raise InputError(self.names_file, "regions.names: with only a names table, the "
+                                              "population table needs a region column "
+                                              "(population.table.columns.region)")
         if self.raster is None:
-            lat, lon = reproject(y, x, crs, WGS84, Path("population"), "population")
+            lat, lon = reproject(y, x, crs, WGS84, where, "population.file")
             return polygon_index(self.geoms, lat, lon)
         r = self.raster
-        y, x = reproject(y, x, crs, r.crs, Path("regions"), "regions.file")
+        y, x = reproject(y, x, crs, r.crs, where, "population.file")
         half_y = np.abs(np.diff(r.ys)).max() / 2 if r.ys.size > 1 else 0.5
         half_x = np.abs(np.diff(r.xs)).max() / 2 if r.xs.size > 1 else 0.5
         out = self.index[axis_nearest(r.ys, y), axis_nearest(r.xs, x)]
@@ -143,7 +147,7 @@ class _Regions:
         """Region index of every cell of ``grid`` (the raster must be that same grid)."""
         if self.raster is None:
             yy, xx = np.meshgrid(grid.ys, grid.xs, indexing="ij")
-            return self.of_points(yy.ravel(), xx.ravel(), grid.crs).reshape(yy.shape)
+            return self.of_points(yy.ravel(), xx.ravel(), grid.crs, where).reshape(yy.shape)
         r = self.raster
         if r.values.shape != grid.values.shape or not (
                 np.allclose(r.ys, grid.ys) and np.allclose(r.xs, grid.xs)):
@@ -151,6 +155,11 @@ class _Regions:
                                     f"the population grid {grid.values.shape} (same cells "
                                     f"needed)")
         return self.index
+
+
+def region_names(scenario: Scenario) -> list[str]:
+    """The scenario's region names, in the order results use (names table or GeoJSON)."""
+    return _Regions(scenario).names
 
 
 def _persons(scenario: Scenario, regions: _Regions) -> tuple[_Grid, np.ndarray, np.ndarray]:
@@ -206,7 +215,8 @@ def _locations(scenario: Scenario, regions: _Regions) -> dict:
     cfg = scenario.population
     if cfg.table is not None:
         rows = read_table(cfg.table, set(scenario.impact.curves))
-        region = regions.of_points(rows.lat, rows.lon, WGS84) if rows.region is None else \
+        region = regions.of_points(rows.lat, rows.lon, WGS84, cfg.table.file) \
+            if rows.region is None else \
             _named_regions(rows.region, regions.names, cfg.table.file)
         if (region < 0).any():
             i = int(np.flatnonzero(region < 0)[0])

@@ -28,6 +28,7 @@ from .households import (AWAY_STATES, GROUPS, HOME, NO_PLACE, NO_STEP, STATE_NAM
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
                       in_flooded_part, level_rate, take_persons,
                       repair_days)
+from .hazards import KIND_UNITS
 from .inputs import Inputs, load_inputs
 from .placement import admit, choose_destination, gravity_weights
 from .recorder import Recorder
@@ -163,6 +164,7 @@ class DisplacementModel(mesa.Model):
         self.displaced_by_cell = np.zeros(inp.cell_region.size, dtype=np.int64)
         self._all_groups: np.ndarray | None = None  # group persons of everyone, for verify()
         self.recorder = Recorder(config.n_steps, len(names))
+        self.prescribed_owed = 0.0  # prescribed persons not yet displaced (nobody left at home)
         self._unmet_counts = bool({"shelter", "camp"} & set(config.placement.cascade))
 
     def _table_households(self) -> tuple[np.ndarray | None, dict[str, np.ndarray] | None]:
@@ -272,7 +274,7 @@ class DisplacementModel(mesa.Model):
         if self.config.warning.coverage > 0 or (self.lever["warning_coverage"] > 0).any():
             with self._phase("warn"):
                 warn_and_evacuate(self, t, depth)
-        if self.inputs.hazard.step_max[t] > 0:
+        if self.inputs.hazard.step_max[t] > 0 or self.inputs.prescribed is not None:
             with self._phase("impact"):
                 self._impact_and_displace(t, depth)
         with self._phase("place"):
@@ -343,9 +345,12 @@ class DisplacementModel(mesa.Model):
         """
         hh, imp, days = self.households, self.config.impact, self.config.step_days
         u = self.streams.uniform("displace", t, cand)
-        if imp.method == "prescribed":
-            return take_persons(np.zeros(cand.size, np.int64), hh.size[cand], u,
-                                self.inputs.prescribed[t:t + 1])
+        if imp.method == "prescribed":  # what nobody at home could fill is owed to later steps
+            target = self.inputs.prescribed[t] + self.prescribed_owed
+            leave = take_persons(np.zeros(cand.size, np.int64), hh.size[cand], u,
+                                 np.array([target]))
+            self.prescribed_owed = max(0.0, target - float(hh.size[cand[leave]].sum()))
+            return leave
         rate = level_rate(level, imp.displaced_per_day_by_level)
         if imp.rate_unit == "share":
             return u < 1.0 - (1.0 - rate) ** days
@@ -550,8 +555,10 @@ class DisplacementModel(mesa.Model):
                  "simulator_version": __version__, "config_toml": dump_toml(cfg),
                  "input_sha256": json.dumps(self.inputs.file_hashes, sort_keys=True),
                  "households": len(self.households), "total_persons": self.total_persons,
+                 "prescribed_not_displaced_persons": round(self.prescribed_owed, 1),
                  "Conventions": "CF-1.8"}
-        ds = self.recorder.dataset(times, self.inputs.region_names, attrs, cfg.step_days)
+        unit = {"m": "m", "dimensionless": "1"}[KIND_UNITS[cfg.hazard.kind]]
+        ds = self.recorder.dataset(times, self.inputs.region_names, attrs, cfg.step_days, unit)
         hh, open_ids = self.households, self.away_ids
         still = open_ids[hh.state[open_ids] == State.DISPLACED]
         open_hist = np.zeros_like(self.recorder.durations)

@@ -45,7 +45,8 @@ class Recorder:
         self.unmet_shelter[step] = unmet_shelter
 
     def dataset(self, times: pd.DatetimeIndex, regions: list[str],
-                attrs: dict[str, object], step_days: int = 1) -> xr.Dataset:
+                attrs: dict[str, object], step_days: int = 1,
+                hazard_units: str = "m") -> xr.Dataset:
         """Build the results as a labelled dataset with units and descriptions on every variable."""
         person = {"units": "persons"}
         ds = xr.Dataset(
@@ -73,7 +74,8 @@ class Recorder:
                     **person, "long_name": "displaced persons settling where they stay instead "
                                            "of returning (repeated shocks), by home region"}),
                 "hazard_max": (("time", "region"), self.hazard_max, {
-                    "units": "m", "long_name": "maximum hazard intensity at populated cells"}),
+                    "units": hazard_units,
+                    "long_name": "maximum hazard intensity at populated cells"}),
                 "evacuations": (("time", "region"), self.evacuations, {
                     **person, "long_name": "persons evacuating pre-emptively during the step, "
                                            "by home region"}),

@@ -15,6 +15,7 @@ phi_i) estimates the same AAD with a sampling error, and gives the spread of yea
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -60,17 +61,18 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
     from .run import csv_text, write_folder
 
     base = load_scenario(scenario_path, list(overrides))
-    select, labels, freq = event_set(base.hazard)
+    select, labels, freq, event_rp = event_set(base.hazard)
     rps = np.array(labels, dtype=float) if freq is None else None
     if freq is None:
         freq = event_frequencies(rps)
+    # events keep their own dates only when the scenario says when events happen
+    when = [] if base.hazard.event_date else [f"hazard.event_date={base.start_date}"]
     seeds = replicate_seeds(base.seed, replicates)
     results = []  # (event, replicate) -> displaced persons per region
     names: list[str] = []
-    for label in labels:
-        extra = [f"hazard.select_return_period={label}",
-                 f"hazard.return_period_years={max(label, 1.0001)}"] if rps is not None else [
-            f'hazard.event="{label}"']
+    for label, rp in zip(labels, event_rp):
+        extra = [f"hazard.{select}={json.dumps(label)}",
+                 f"hazard.return_period_years={max(rp, 1.0001)}", *when]
         cfg = load_scenario(scenario_path, [*overrides, *extra])
         inputs = load_inputs(cfg, scenario_path)
         names = inputs.region_names

@@ -405,6 +405,13 @@ class Scenario(Strict):
     observations: ObservationsConfig | None = None
 
     @model_validator(mode="after")
+    def _observations_daily(self) -> Scenario:
+        if self.observations is not None and self.step_days != 1:
+            raise ValueError("observations: validating against observations needs daily steps "
+                             "(step_days = 1), as Flee's out.csv and ARD are daily")
+        return self
+
+    @model_validator(mode="after")
     def _hazard_kind_fits(self) -> Scenario:
         if self.hazard.kind != "flood_depth":
             if self.impact.method in ("depth_threshold", "damage_ratio"):

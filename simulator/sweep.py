@@ -43,8 +43,10 @@ def _inputs(scenario):
     """The scenario's inputs, reused across runs in this worker that share files and time axis."""
     from .inputs import load_inputs
 
+    parts = ("hazard", "stress", "population", "regions", "start_date", "step_days", "n_steps",
+             "observations")
     key = json.dumps(scenario.model_dump(mode="json", include={
-        "hazard", "stress", "population", "regions", "start_date", "step_days", "n_steps"}),
+        **dict.fromkeys(parts, True), "impact": {"prescribed_file": True, "curves": True}}),
         sort_keys=True)
     if key not in _INPUTS:
         if len(_INPUTS) >= 4:

@@ -35,7 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import dump_toml, load_scenario
 from .errors import InputError
-from .regions import check_region_names, read_names
+from .inputs import region_names
+from .regions import check_region_names
 from .rng import replicate_seeds
 
 
@@ -166,8 +167,7 @@ def load_sweep(path: str | Path) -> Sweep:
     base = (path.parent / spec.base).resolve()
     method, names, points, problem, x = _points(spec, path)
     base_cfg = load_scenario(base, list(spec.set))
-    by_id = read_names(base_cfg.regions.names)
-    region_names = [by_id[k] for k in sorted(by_id)]
+    regions = region_names(base_cfg)
     tasks, cache = [], {}
     for p, point in enumerate(points):
         overrides = [*spec.set, *(f"{k}={_toml_value(v)}" for k, v in point.items())]
@@ -179,7 +179,7 @@ def load_sweep(path: str | Path) -> Sweep:
             label = f"{section_of(method)}.{where}: " if where else ""
             raise InputError(path, f"{label}{exc.message}") from None
         try:
-            check_region_names(cfg, region_names, path)
+            check_region_names(cfg, regions, path)
         except InputError as exc:
             raise InputError(path, f"{section_of(method)}: {exc.message}") from None
         for r, seed in enumerate(replicate_seeds(cfg.seed, spec.replicates)):

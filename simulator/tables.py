@@ -93,13 +93,15 @@ def read_table(cfg: HouseholdTable, curves: set[str]) -> TableRows:
     classes, names = None, []
     column = cfg.column("building_class")
     if column in df.columns:
-        labels = df[column].astype(str).to_numpy()
-        names = sorted(set(labels))
+        blank = df[column].isna().to_numpy()  # a blank class is drawn by synthesis
+        labels = df[column].fillna("").astype(str).str.strip().to_numpy()
+        names = sorted(set(labels[~blank]))
         unknown = [n for n in names if n not in curves]
         if unknown:
             raise InputError(cfg.file, f"population.table: column {column!r}: building class "
                                        f"{unknown[0]!r} has no curve in impact.curves")
-        classes = np.searchsorted(np.array(names), labels).astype(np.int16)
+        classes = np.where(blank, -1, np.searchsorted(np.array(names or [""]), labels)).astype(
+            np.int16)
     column = cfg.column("region")
     region = df[column].astype(str).str.strip().to_numpy() if column in df.columns else None
     return TableRows(lat=lat, lon=lon, persons=persons, income=income, building_class=classes,

@@ -60,7 +60,7 @@ def test_validate_reports_inputs_without_writing(case, capsys):
     path = case()
     before = set(path.parent.iterdir())
     assert main(["validate", str(path)]) == 0
-    assert "OK - scenario 'case', 2 regions, 20 populated cells" in capsys.readouterr().out
+    assert "OK - scenario 'case', 2 regions, 20 populated locations" in capsys.readouterr().out
     assert set(path.parent.iterdir()) == before
 
 

@@ -115,6 +115,7 @@ def test_flood_driven_spawning_follows_the_daily_share(tmp_path):
     expect = 2000 * (1 - 0.9 ** 2)  # two days at 10 % a day of those still at home: 380
     assert abs(displaced - expect) < 4 * np.sqrt(2000 * 0.19 * 0.81)
     assert int(ds["occupancy"].sel(region="C", place="camp").isel(time=-1)) == displaced
+    assert ds["hazard_max"].attrs["units"] == "1"  # flood levels have no unit
 
 
 def test_conflict_driven_spawning_moves_the_daily_count_times_the_intensity(tmp_path):
@@ -123,6 +124,16 @@ def test_conflict_driven_spawning_moves_the_daily_count_times_the_intensity(tmp_
     ds = xr.open_dataset(import_and_run(tmp_path, CONFLICT) / "results.nc")
     # one-person households leave until the day's count is met exactly: 50 x 1, 50 x 0.5, 0
     assert ds["newly_displaced"].sum("region").values.tolist() == [50, 25, 0]
+
+
+def test_prescribed_persons_nobody_can_fill_are_carried_and_reported(tmp_path):
+    import xarray as xr
+
+    files = dict(CASE, **{"source_data/z.csv": "2020-01-01,0\n2020-01-02,1200\n"})
+    ds = xr.open_dataset(import_and_run(tmp_path, files) / "results.nc")
+    # 1205 arrive on day 1 from a town of 1000: everyone leaves, 205 stay owed to the end
+    assert int(ds["newly_displaced"].sum()) == 1000
+    assert ds.attrs["prescribed_not_displaced_persons"] == 205
 
 
 def test_malformed_flee_folder_is_one_clear_line(tmp_path, capsys):

@@ -309,8 +309,9 @@ def _geojson(path, features):
 def test_geojson_polygons_give_regions_by_name(case):
     path = case()
     box = lambda x0, x1: [[x0, 9.9], [x1, 9.9], [x1, 10.4], [x0, 10.4], [x0, 9.9]]  # noqa: E731
-    _geojson(path.parent / "admin.geojson", [("West", box(19.9, 20.25)),
-                                             ("East", box(20.25, 20.5))])
+    # the shared edge runs through the cells at 20.2 E: they go to the first feature, West
+    _geojson(path.parent / "admin.geojson", [("West", box(19.9, 20.2)),
+                                             ("East", box(20.2, 20.5))])
     text = path.read_text().replace('file = "regions.nc"\n', "").replace(
         'names = "regions.csv"\n', 'polygons = "admin.geojson"\nname_property = "NAME_1"\n')
     path.write_text(text)
@@ -318,6 +319,72 @@ def test_geojson_polygons_give_regions_by_name(case):
     residents = ds["persons"].isel(time=0).sum("state")
     assert ds["region"].values.tolist() == ["West", "East"]
     assert residents.values.tolist() == pytest.approx([3 * 4 * 450, 2 * 4 * 450], rel=0.05)
-    _geojson(path.parent / "admin.geojson", [("West", box(19.9, 20.25))])
+    _geojson(path.parent / "admin.geojson", [("West", box(19.9, 20.2))])
     with pytest.raises(Exception, match="8 populated cells lie outside every region"):
         load_inputs(load_scenario(path))
+
+
+# --- regressions found in review -----------------------------------------------------------
+
+def test_fraction_in_percent_is_converted(case):
+    path = case()
+    sets = _isimip(path, 30.0)  # written as 30 with units "%": 30 % of the cell
+    with xr.open_dataset(path.parent / "fldfrc30.0.nc") as f:
+        frc = f.load()
+    frc["fldfrc"].attrs["units"] = "%"
+    frc.to_netcdf(path.parent / "fldfrc30.0.nc")
+    small = _displaced_in_cell0(load_scenario(path, [*sets, 'hazard.units="m"']))
+    everyone = _displaced_in_cell0(load_scenario(path))
+    assert abs(len(small) / len(everyone) - 0.3) < 0.15
+
+
+def test_climada_protection_compares_each_events_own_return_period(case, tmp_path):
+    path = case()
+    lat, lon = [LAT[0], LAT[-1], LAT[0]], [LON[0], LON[0], LON[-1]]
+    intensity = np.array([[3.0, 3.0, 3.0], [4.0, 4.0, 4.0]])  # RP 1/0.12 = 8.3 y and 1/0.02 = 50 y
+    write_climada(path.parent / "haz.h5", intensity, lat, lon, [0.1, 0.02], ["small", "big"],
+                  [dt.date(1990, 6, 1), dt.date(2004, 9, 1)])  # historical dates, outside the run
+    sets = [at(path, "hazard.file", "haz.h5"), 'hazard.variable="intensity"',
+            "hazard.max_distance_km=60", "levers.protection_return_period_years=20"]
+    out = tmp_path / "risk"
+    assert main(["risk", str(path), "--out", str(out)] + sum((["--set", s] for s in sets),
+                                                             [])) == 0
+    risk = {r["event"]: float(r["displaced"]) for r in csv.DictReader((out / "risk.csv").open())
+            if r["region"] == "TOTAL"}
+    assert risk["small"] == 0 < risk["big"]  # defences built for 20 years hold only the 8-year
+
+
+def test_climada_event_without_a_date_happens_on_the_scenario_date(case):
+    path = case()
+    write_climada(path.parent / "haz.h5", np.full((1, 1), 2.0), [LAT[0]], [LON[0]], [0.1],
+                  ["only"], [dt.date(1, 1, 1)])  # CLIMADA's default date: ordinal 1
+    cfg = load_scenario(path, [at(path, "hazard.file", "haz.h5"), 'hazard.variable="intensity"',
+                               "hazard.max_distance_km=100"])
+    assert np.flatnonzero(load_inputs(cfg).hazard.step_max > 0).tolist() == [0]
+
+
+def test_blank_building_class_is_drawn(case):
+    rows = [{"lon": LON[i], "lat": LAT[0], "cls": "jrc_africa" if i else None} for i in range(5)]
+    path, sets = _table_case(case, rows, "households", {"building_class": "cls"})
+    model = DisplacementModel(load_scenario(path, sets))
+    names = [model.class_names[c] for c in model.households.building_class]
+    assert names.count("jrc_africa") >= 4 and len(names) == 5
+
+
+def test_observations_need_daily_steps(case, tmp_path, capsys):
+    path = case()
+    (path.parent / "obs.csv").write_text("date,North\n2030-01-01,5\n")
+    assert main(["run", str(path), "--out", str(tmp_path / "r"), "--set", "step_days=2",
+                 "--set", at(path, "observations.file", "obs.csv")]) == 2
+    assert "observations: validating against observations needs daily steps" in \
+        capsys.readouterr().err
+
+
+def test_names_only_regions_without_a_region_column_name_the_file(case, tmp_path, capsys):
+    rows = [{"lon": LON[0], "lat": LAT[0]}]
+    path, sets = _table_case(case, rows, "households", {})
+    path.write_text(path.read_text().replace('file = "regions.nc"\n', ""))
+    assert main(["run", str(path), "--out", str(tmp_path / "r")] + sum(
+        (["--set", s] for s in sets), [])) == 2
+    assert "regions.csv: regions.names: with only a names table, the population table needs a " \
+           "region column" in capsys.readouterr().err
