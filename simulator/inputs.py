@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from .errors import InputError
 from .hazards import HazardSeries, load_hazard, open_variable, spatial_dims
@@ -37,6 +38,14 @@ class Inputs:
     hazard: HazardSeries
     stress: HazardSeries | None = None  #: slow-onset stress per step and cell, if any
     file_hashes: dict[str, str] = field(default_factory=dict)
+
+    def on_grid(self, values: np.ndarray, attrs: dict[str, str]) -> xr.DataArray:
+        """Per-cell ``values`` placed on the population grid (0 in unpopulated cells)."""
+        grid = np.zeros(self.grid_shape, dtype=values.dtype)
+        grid.ravel()[self.grid_index] = values
+        ydim, xdim = ("lat", "lon") if self.geographic else ("y", "x")
+        return xr.DataArray(grid, dims=(ydim, xdim), coords={ydim: self.grid_y,
+                                                             xdim: self.grid_x}, attrs=attrs)
 
 
 def sha256(path: Path) -> str:
