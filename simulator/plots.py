@@ -130,6 +130,39 @@ def displaced_map(ds: xr.Dataset, ax=None):
     return ax
 
 
+def hazard_map(hazard: xr.DataArray, displaced: xr.DataArray | None = None, ax=None):
+    """Map of a hazard grid (e.g. peak flood depth), with persons displaced as red circles.
+
+    Args:
+        hazard: a 2-D grid (y, x) of hazard intensity; ``units`` and ``long_name`` label it.
+        displaced: persons displaced per cell on the same grid (e.g. ``displaced_map``); circle
+            areas are proportional to persons.
+        ax: the Axes to draw on (default: a new figure).
+    """
+    ax = _axes(ax)
+    ydim, xdim = hazard.dims
+    x, y = hazard[xdim].values, hazard[ydim].values
+    dx = float(np.diff(x).mean()) / 2 if x.size > 1 else 0.5
+    dy = float(np.diff(y).mean()) / 2 if y.size > 1 else 0.5
+    values = np.where(hazard.values > 0, hazard.values, np.nan)
+    im = ax.imshow(values, origin="lower", cmap="Blues", aspect="equal",
+                   extent=[x.min() - dx, x.max() + dx, y.min() - dy, y.max() + dy],
+                   vmin=0, vmax=max(float(np.nanmax(values, initial=0)), 1e-6))
+    ax.figure.colorbar(im, ax=ax, shrink=0.8, label=f"{hazard.attrs.get('long_name', 'hazard')}"
+                       f" ({hazard.attrs.get('units', '')})")
+    if displaced is not None and (displaced.values > 0).any():
+        iy, ix = np.nonzero(displaced.values)
+        persons = displaced.values[iy, ix].astype(float)
+        ax.scatter(x[ix], y[iy], s=300 * np.sqrt(persons / persons.max()), facecolors="none",
+                   edgecolors="tab:red", linewidths=1.2,
+                   label=f"persons displaced (largest circle: {persons.max():,.0f})")
+        ax.legend(loc="upper right", fontsize=8, frameon=True)
+    ax.set_xlabel(f"{xdim} ({hazard[xdim].attrs.get('units', 'degrees')})")
+    ax.set_ylabel(f"{ydim} ({hazard[ydim].attrs.get('units', 'degrees')})")
+    ax.set_title("Hazard and persons displaced, by home location")
+    return ax
+
+
 def shelter_demand(ds: xr.Dataset, ax=None):
     """Bars: peak persons needing sites (shelter, camp or unsheltered) vs site capacity."""
     ax = _axes(ax)
@@ -200,3 +233,30 @@ def comparison_bars(table: list[dict], indicators: list[str], fig=None):
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Scenario comparison (all regions; bars: median, whiskers: 5-95 %)")
     return fig
+
+
+def sensitivity_bars(rows: list[dict], outcome: str, ax=None):
+    """Bars of each parameter's sensitivity index for one outcome, with confidence whiskers.
+
+    ``rows`` are a sweep's ``sensitivity.csv`` rows (:func:`simulator.sweep.sensitivity`):
+    Morris rows show mu* (mean absolute elementary effect, the outcome's units), Sobol rows the
+    first-order (S1) and total (ST) indices (shares of the outcome's variance).
+    """
+    ax = _axes(ax)
+    rows = [r for r in rows if r["outcome"] == outcome]
+    names = [r["parameter"] for r in rows]
+    y = np.arange(len(rows))
+    if "mu_star" in rows[0]:
+        ax.barh(y, [float(r["mu_star"]) for r in rows], color="tab:blue",
+                xerr=[float(r["mu_star_conf"]) for r in rows], capsize=3, label="mu*")
+        ax.set_xlabel(f"mu*: mean |elementary effect| on {outcome}")
+    else:
+        for k, (key, color) in enumerate((("S1", "tab:blue"), ("ST", "tab:orange"))):
+            ax.barh(y + 0.4 * k - 0.2, [float(r[key]) for r in rows], 0.4, color=color,
+                    xerr=[float(r[f"{key}_conf"]) for r in rows], capsize=3, label=key)
+        ax.set_xlabel(f"Sobol index of {outcome} (share of variance)")
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_title(f"Sensitivity of {outcome.replace('_', ' ')}")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3, axis="x")
+    return ax
