@@ -55,7 +55,8 @@ def states_over_time(ds: xr.Dataset, ax=None):
     ax.set_yscale("log")
     ax.set_ylabel("persons (log scale)")
     ax.set_title("The mobility continuum: persons by state, all regions")
-    ax.legend(loc="upper right", fontsize=8, ncols=3, frameon=False)
+    if ax.get_legend_handles_labels()[0]:  # early in a run nobody may have moved yet
+        ax.legend(loc="upper right", fontsize=8, ncols=3, frameon=False)
     ax.grid(alpha=0.3, which="both")
     return _dates(ax)
 
@@ -80,7 +81,8 @@ def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
             ax.axvline(t[full[0]], color=color, ls=":", lw=1)
     unshel = ds["occupancy"].sel(region=region, place="unsheltered").values
     ax.plot(t, unshel / 1e3, color="black", ls="--", lw=1.5, label="unsheltered")
-    ax.set_xlim(t[0], t_end)
+    if t_end > t[0]:
+        ax.set_xlim(t[0], t_end)
     ax.set_ylabel("persons (thousands)")
     ax.set_title(f"{region}: places used vs capacity (dotted: first day full)")
     ax.legend(loc="upper right", fontsize=8, ncols=2, frameon=False)
@@ -131,12 +133,12 @@ def displaced_map(ds: xr.Dataset, ax=None):
 
 
 def hazard_map(hazard: xr.DataArray, displaced: xr.DataArray | None = None, ax=None):
-    """Map of a hazard grid (e.g. peak flood depth), with persons displaced as red circles.
+    """Map of a hazard grid (e.g. peak flood depth), with persons displaced as red dots.
 
     Args:
         hazard: a 2-D grid (y, x) of hazard intensity; ``units`` and ``long_name`` label it.
-        displaced: persons displaced per cell on the same grid (e.g. ``displaced_map``); circle
-            areas are proportional to persons.
+        displaced: persons displaced per cell on the same grid (e.g. ``displaced_map``); dot
+            areas grow with persons.
         ax: the Axes to draw on (default: a new figure).
     """
     ax = _axes(ax)
@@ -153,9 +155,9 @@ def hazard_map(hazard: xr.DataArray, displaced: xr.DataArray | None = None, ax=N
     if displaced is not None and (displaced.values > 0).any():
         iy, ix = np.nonzero(displaced.values)
         persons = displaced.values[iy, ix].astype(float)
-        ax.scatter(x[ix], y[iy], s=300 * np.sqrt(persons / persons.max()), facecolors="none",
-                   edgecolors="tab:red", linewidths=1.2,
-                   label=f"persons displaced (largest circle: {persons.max():,.0f})")
+        ax.scatter(x[ix], y[iy], s=2 + 40 * persons / persons.max(), color="tab:red",
+                   alpha=0.6, linewidths=0,
+                   label=f"persons displaced (largest dot: {persons.max():,.0f})")
         ax.legend(loc="upper right", fontsize=8, frameon=True)
     ax.set_xlabel(f"{xdim} ({hazard[xdim].attrs.get('units', 'degrees')})")
     ax.set_ylabel(f"{ydim} ({hazard[ydim].attrs.get('units', 'degrees')})")
