@@ -251,12 +251,12 @@ def sensitivity_bars(rows: list[dict], outcome: str, ax=None):
     if "mu_star" in rows[0]:
         ax.barh(y, [float(r["mu_star"]) for r in rows], color="tab:blue",
                 xerr=[float(r["mu_star_conf"]) for r in rows], capsize=3, label="mu*")
-        ax.set_xlabel(f"mu*: mean |elementary effect| on {outcome}")
+        ax.set_xlabel("mu* (mean |elementary effect|, the outcome's units)")
     else:
         for k, (key, color) in enumerate((("S1", "tab:blue"), ("ST", "tab:orange"))):
             ax.barh(y + 0.4 * k - 0.2, [float(r[key]) for r in rows], 0.4, color=color,
                     xerr=[float(r[f"{key}_conf"]) for r in rows], capsize=3, label=key)
-        ax.set_xlabel(f"Sobol index of {outcome} (share of variance)")
+        ax.set_xlabel("Sobol index (share of the outcome's variance)")
     ax.set_yticks(y, names, fontsize=8)
     ax.set_title(f"Sensitivity of {outcome.replace('_', ' ')}")
     ax.legend(frameon=False, fontsize=8)
