@@ -81,8 +81,7 @@ def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
             ax.axvline(t[full[0]], color=color, ls=":", lw=1)
     unshel = ds["occupancy"].sel(region=region, place="unsheltered").values
     ax.plot(t, unshel / 1e3, color="black", ls="--", lw=1.5, label="unsheltered")
-    if t_end > t[0]:
-        ax.set_xlim(t[0], t_end)
+    ax.set_xlim(t[0], max(t_end, t[0] + np.timedelta64(1, "D")))  # a one-step run: one day
     ax.set_ylabel("persons (thousands)")
     ax.set_title(f"{region}: places used vs capacity (dotted: first day full)")
     ax.legend(loc="upper right", fontsize=8, ncols=2, frameon=False)
