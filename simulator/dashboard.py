@@ -212,9 +212,9 @@ def serve(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
           host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the dashboard with solara until interrupted, fully offline.
 
-    The scenario is loaded (and checked) first. Solara's scripts come from the ``solara-assets``
-    package in this environment, telemetry and the version check are off, so the page makes no
-    request beyond ``host``.
+    The scenario and its inputs are loaded (and checked) before the server starts. Solara's
+    scripts come from the ``solara-assets`` package in this environment, and telemetry and the
+    version check are off, so the page makes no request beyond ``host``.
     """
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # read when solara is imported
     # the server fetches any script that solara-assets lacks from a CDN: point that at this

@@ -23,9 +23,10 @@ from .dashboard import (DashboardModel, Levers, hazard_figure, places_figure, re
 from .inputs import Inputs
 from .schema import Scenario
 
+
 def _figure_view(model: DashboardModel, make, *args):
     """A matplotlib figure of ``model``, redrawn only when the model or its step changes."""
-    key = [id(model), model.step_index, *args]
+    key = [model, model.step_index, *args]
     figure = solara.use_memo(lambda: make(model, *args) if model.step_index else None, key)
     if figure is None:
         return solara.Info("No steps run yet: press Step or ▶ (Play) in the sidebar.")
