@@ -13,6 +13,11 @@ def region_or_total(da: xr.DataArray, name: str) -> xr.DataArray:
     return da.sum("region") if name == "TOTAL" else da.sel(region=name)
 
 
+def busiest_region(ds: xr.Dataset) -> str:
+    """The region whose places held the most person-days (where capacity matters most)."""
+    return str(ds["occupancy"].sum(["time", "place"]).idxmax("region").values)
+
+
 def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
     """One row per region (and a total row) of the headline indicators.
 

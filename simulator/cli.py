@@ -1,4 +1,4 @@
-"""Command line: ``climdisp run | validate | summary`` (a thin layer over the Python API).
+"""Command line: ``climdisp run | validate | ... | dashboard`` (a thin layer over the Python API).
 
 Bad input prints one line ``error: <file>: <field>: <what was expected>`` to stderr and exits with
 code 2, without a traceback and without leaving partial output.
@@ -93,7 +93,25 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--engine", choices=("local", "dask"), default="local")
     sw.add_argument("--scheduler", help="dask scheduler address (default: a local cluster)")
     sw.add_argument("--combine", action="store_true", help="only combine the finished runs")
+    dash = sub.add_parser("dashboard", help="serve the interactive dashboard (planner levers "
+                          "that re-run the scenario) in a browser; needs pip install '.[viz]'")
+    dash.add_argument("scenario", type=Path)
+    dash.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                      "127.0.0.1: this machine only)")
+    dash.add_argument("--port", type=int, default=8765)
+    dash.add_argument("--set", dest="overrides", action="append", default=[],
+                      metavar="dotted.key=value", help="override a field, e.g. n_steps=180 for "
+                      "quicker re-runs (repeatable)")
     return ap
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from .dashboard import serve
+
+    if not 0 < args.port < 65536:
+        raise InputError("--port", f"expected a port number 1-65535, got {args.port}")
+    serve(args.scenario, args.overrides, host=args.host, port=args.port)
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -284,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"run": _run, "validate": _validate, "summary": _summary, "sweep": _sweep,
                "report": _report, "compare": _compare, "risk": _risk,
-               "import-flee": _import_flee}[args.command]
+               "import-flee": _import_flee, "dashboard": _dashboard}[args.command]
     try:
         return handler(args)
     except InputError as exc:

@@ -151,6 +151,24 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         InputError: naming the file and dotted field path of the first problem.
     """
     data, sources = _load_chain(Path(path), ())
+    return _validate_with(data, sources, overrides, str(Path(path).resolve()))
+
+
+def apply_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) -> Scenario:
+    """``scenario`` with ``dotted.key=value`` overrides applied, validated again.
+
+    The same overrides as :func:`load_scenario` takes, for a scenario already in memory (the
+    dashboard applies its lever values this way without reading the files again).
+
+    Raises:
+        InputError: naming ``--set`` and the dotted field path of the first problem.
+    """
+    data = scenario.model_dump(mode="json", by_alias=True)
+    return _validate_with(data, {}, overrides, "--set")
+
+
+def _validate_with(data: dict[str, Any], sources: dict[tuple, str],
+                   overrides: list[str] | tuple[str, ...], top: str) -> Scenario:
     for text in overrides:
         keys, value = parse_override(text)
         if tuple(keys) in PATH_FIELDS and isinstance(value, str):
@@ -160,7 +178,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _describe(exc.errors()[0], sources, str(Path(path).resolve())) from None
+        raise _describe(exc.errors()[0], sources, top) from None
 
 
 def _drop_none(value: Any) -> Any:

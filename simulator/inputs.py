@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from .errors import InputError
 from pyproj import CRS
@@ -49,6 +50,19 @@ class Inputs:
     prescribed: np.ndarray | None = None  #: (n_steps,) persons to displace, method "prescribed"
     observed: Observed | None = None  #: observed persons per region and day, to validate against
     file_hashes: dict[str, str] = field(default_factory=dict)
+
+    def on_grid(self, values: np.ndarray, attrs: dict[str, str],
+                combine: str = "sum") -> xr.DataArray:
+        """Per-cell ``values`` on the map grid (0 where nobody lives).
+
+        Table rows can share a map pixel: their values are summed (counts) or, with
+        ``combine="max"``, the largest is kept (intensities).
+        """
+        grid = np.zeros(self.grid_shape, dtype=values.dtype)
+        (np.maximum if combine == "max" else np.add).at(grid.ravel(), self.grid_index, values)
+        ydim, xdim = ("lat", "lon") if self.geographic else ("y", "x")
+        return xr.DataArray(grid, dims=(ydim, xdim), coords={ydim: self.grid_y,
+                                                             xdim: self.grid_x}, attrs=attrs)
 
 
 def sha256(path: Path) -> str:

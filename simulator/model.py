@@ -566,12 +566,7 @@ class DisplacementModel(mesa.Model):
                   hh.size[still])
         ds["displacement_duration"] = ds["displacement_duration"].copy(
             data=self.recorder.durations + open_hist)  # keeps attrs; the recorder is untouched
-        inp = self.inputs
-        grid = np.zeros(inp.grid_shape, dtype=np.int64)
-        np.add.at(grid.ravel(), inp.grid_index, self.displaced_by_cell)  # table rows share pixels
-        ydim, xdim = ("lat", "lon") if inp.geographic else ("y", "x")
-        ds["displaced_map"] = xr.DataArray(grid, dims=(ydim, xdim), coords={
-            ydim: inp.grid_y, xdim: inp.grid_x}, attrs={
+        ds["displaced_map"] = self.inputs.on_grid(self.displaced_by_cell, {
             "units": "persons", "long_name": "persons forcibly displaced from each grid cell "
                                              "(displacement events, by home location)"})
         return ds.isel(time=slice(0, self.step_index))

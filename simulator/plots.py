@@ -55,7 +55,8 @@ def states_over_time(ds: xr.Dataset, ax=None):
     ax.set_yscale("log")
     ax.set_ylabel("persons (log scale)")
     ax.set_title("The mobility continuum: persons by state, all regions")
-    ax.legend(loc="upper right", fontsize=8, ncols=3, frameon=False)
+    if ax.get_legend_handles_labels()[0]:  # early in a run nobody may have moved yet
+        ax.legend(loc="upper right", fontsize=8, ncols=3, frameon=False)
     ax.grid(alpha=0.3, which="both")
     return _dates(ax)
 
@@ -80,7 +81,7 @@ def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
             ax.axvline(t[full[0]], color=color, ls=":", lw=1)
     unshel = ds["occupancy"].sel(region=region, place="unsheltered").values
     ax.plot(t, unshel / 1e3, color="black", ls="--", lw=1.5, label="unsheltered")
-    ax.set_xlim(t[0], t_end)
+    ax.set_xlim(t[0], max(t_end, t[0] + np.timedelta64(1, "D")))  # a one-step run: one day
     ax.set_ylabel("persons (thousands)")
     ax.set_title(f"{region}: places used vs capacity (dotted: first day full)")
     ax.legend(loc="upper right", fontsize=8, ncols=2, frameon=False)
@@ -127,6 +128,39 @@ def displaced_map(ds: xr.Dataset, ax=None):
     ax.set_xlabel(f"{xdim} ({grid[xdim].attrs.get('units', 'degrees')})")
     ax.set_ylabel(f"{ydim} ({grid[ydim].attrs.get('units', 'degrees')})")
     ax.set_title("Persons displaced, by home location")
+    return ax
+
+
+def hazard_map(hazard: xr.DataArray, displaced: xr.DataArray | None = None, ax=None):
+    """Map of a hazard grid (e.g. peak flood depth), with persons displaced as red dots.
+
+    Args:
+        hazard: a 2-D grid (y, x) of hazard intensity; ``units`` and ``long_name`` label it.
+        displaced: persons displaced per cell on the same grid (e.g. ``displaced_map``); dot
+            areas grow with persons.
+        ax: the Axes to draw on (default: a new figure).
+    """
+    ax = _axes(ax)
+    ydim, xdim = hazard.dims
+    x, y = hazard[xdim].values, hazard[ydim].values
+    dx = float(np.diff(x).mean()) / 2 if x.size > 1 else 0.5
+    dy = float(np.diff(y).mean()) / 2 if y.size > 1 else 0.5
+    values = np.where(hazard.values > 0, hazard.values, np.nan)
+    im = ax.imshow(values, origin="lower", cmap="Blues", aspect="equal",
+                   extent=[x.min() - dx, x.max() + dx, y.min() - dy, y.max() + dy],
+                   vmin=0, vmax=max(float(np.nanmax(values, initial=0)), 1e-6))
+    ax.figure.colorbar(im, ax=ax, shrink=0.8, label=f"{hazard.attrs.get('long_name', 'hazard')}"
+                       f" ({hazard.attrs.get('units', '')})")
+    if displaced is not None and (displaced.values > 0).any():
+        iy, ix = np.nonzero(displaced.values)
+        persons = displaced.values[iy, ix].astype(float)
+        ax.scatter(x[ix], y[iy], s=2 + 40 * persons / persons.max(), color="tab:red",
+                   alpha=0.6, linewidths=0,
+                   label=f"persons displaced (largest dot: {persons.max():,.0f})")
+        ax.legend(loc="upper right", fontsize=8, frameon=True)
+    ax.set_xlabel(f"{xdim} ({hazard[xdim].attrs.get('units', 'degrees')})")
+    ax.set_ylabel(f"{ydim} ({hazard[ydim].attrs.get('units', 'degrees')})")
+    ax.set_title("Hazard and persons displaced, by home location")
     return ax
 
 
@@ -200,3 +234,30 @@ def comparison_bars(table: list[dict], indicators: list[str], fig=None):
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Scenario comparison (all regions; bars: median, whiskers: 5-95 %)")
     return fig
+
+
+def sensitivity_bars(rows: list[dict], outcome: str, ax=None):
+    """Bars of each parameter's sensitivity index for one outcome, with confidence whiskers.
+
+    ``rows`` are a sweep's ``sensitivity.csv`` rows (:func:`simulator.sweep.sensitivity`):
+    Morris rows show mu* (mean absolute elementary effect, the outcome's units), Sobol rows the
+    first-order (S1) and total (ST) indices (shares of the outcome's variance).
+    """
+    ax = _axes(ax)
+    rows = [r for r in rows if r["outcome"] == outcome]
+    names = [r["parameter"] for r in rows]
+    y = np.arange(len(rows))
+    if "mu_star" in rows[0]:
+        ax.barh(y, [float(r["mu_star"]) for r in rows], color="tab:blue",
+                xerr=[float(r["mu_star_conf"]) for r in rows], capsize=3, label="mu*")
+        ax.set_xlabel("mu* (mean |elementary effect|, the outcome's units)")
+    else:
+        for k, (key, color) in enumerate((("S1", "tab:blue"), ("ST", "tab:orange"))):
+            ax.barh(y + 0.4 * k - 0.2, [float(r[key]) for r in rows], 0.4, color=color,
+                    xerr=[float(r[f"{key}_conf"]) for r in rows], capsize=3, label=key)
+        ax.set_xlabel("Sobol index (share of the outcome's variance)")
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_title(f"Sensitivity of {outcome.replace('_', ' ')}")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(alpha=0.3, axis="x")
+    return ax

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .analysis import (NEEDS, SPHERE, bands, duration_indicators, group_indicators, needs,
-                       place_indicators, region_summary, replicates)
+from .analysis import (NEEDS, SPHERE, bands, busiest_region, duration_indicators,
+                       group_indicators, needs, place_indicators, region_summary, replicates)
 from .errors import InputError
 from .plots import png_bytes
 from .run import csv_text, open_run, write_folder
@@ -89,8 +89,7 @@ def _figures(ds: xr.Dataset) -> dict[str, object]:
     first = replicates(ds)[0]
     figs = {"states_by_region.png": plots.states_by_region(first)}
     fig, ax = plt.subplots(figsize=(9, 4.5), constrained_layout=True)
-    busiest = str(first["occupancy"].sum(["time", "place"]).idxmax("region").values)
-    plots.occupancy_vs_capacity(first, busiest, ax)
+    plots.occupancy_vs_capacity(first, busiest_region(first), ax)
     figs["occupancy_capacity.png"] = fig
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
     plots.displaced_map(first, axes[0])

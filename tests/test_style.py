@@ -8,6 +8,6 @@ from .conftest import REPO
 
 def test_ruff_clean():
     proc = subprocess.run([sys.executable, "-m", "ruff", "check", "simulator", "tests",
-                           "climate_inputs", "benchmarks", "docs"], cwd=REPO,
+                           "climate_inputs", "benchmarks", "docs", "notebooks"], cwd=REPO,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,245 @@
+"""The dashboard's model, levers and figures, and the server behind ``climdisp dashboard``.
+
+Planners move three levers (shelter places, early-warning coverage, cash assistance) and see the
+shelter gap change: each move re-runs the scenario with the same seed (common random numbers, so
+the difference is the lever's doing) on inputs loaded once. The page itself, in Mesa's
+``SolaraViz``, is :mod:`simulator.viz`; this module imports it, solara and
+``mesa.visualization`` only when they are needed, so the core package works without the
+``viz`` extra. In Jupyter::
+
+    from simulator.dashboard import dashboard
+    dashboard("scenarios/demo.toml")          # the last expression of a cell shows the page
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import xarray as xr
+
+from .analysis import busiest_region
+from .config import apply_overrides, load_scenario
+from .errors import InputError
+from .inputs import Inputs, load_inputs
+from .model import DisplacementModel
+from .rng import replicate_seeds
+from .schema import Scenario
+
+#: Environment variable naming the scenario the served page shows (set by :func:`serve`).
+ENV = "CLIMDISP_DASHBOARD"
+
+
+@dataclass(frozen=True)
+class Levers:
+    """The planner levers the dashboard's sliders move (DESIGN.md §4.3 rule 7)."""
+
+    shelter_places_added: int = 0  #: persons, added to every region's shelter capacity
+    warning_coverage: float = 0.0  #: share of households early warning reaches
+    cash_per_household: float = 0.0  #: one-off transfer added to savings, currency
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Levers:
+        """The scenario's own lever values (no shelter places added)."""
+        return cls(0, scenario.warning.coverage, scenario.levers.cash_assistance_per_household)
+
+    def overrides(self, scenario: Scenario, region_names: list[str]) -> list[str]:
+        """The levers as ``--set`` overrides of ``scenario``.
+
+        Shelter places are added to each region's own capacity (default or override). Warning
+        coverage and cash are the scenario-wide values; per-region overrides in the scenario's
+        ``[levers.regions]`` still win where they are set.
+        """
+        shelter = [f'capacity.regions."{name}".shelter='
+                   f'{scenario.capacity_of(name)["shelter"] + self.shelter_places_added}'
+                   for name in region_names]
+        return [*shelter, f"warning.coverage={self.warning_coverage}",
+                f"levers.cash_assistance_per_household={self.cash_per_household}"]
+
+
+class DashboardModel(DisplacementModel):
+    """The displacement model with the dashboard's levers applied to a scenario.
+
+    Mesa's ``SolaraViz`` re-creates the model from these keyword arguments when its Reset button
+    is pressed; Step and Play then advance it, and the figures show the run so far. (Not
+    ``scenario``: Mesa gives that name to its own scenario objects.)
+
+    Args:
+        config: the scenario as loaded (the levers replace its values).
+        inputs: the scenario's inputs, loaded once and shared by every run.
+        shelter_places_added: persons added to every region's shelter capacity.
+        warning_coverage: share of households early warning reaches (default: the scenario's).
+        cash_per_household: one-off cash transfer per household (default: the scenario's).
+        replicate: which seed: 0 is the scenario's, others derive from it as for
+            ``climdisp run --replicates``.
+    """
+
+    def __init__(self, config: Scenario, inputs: Inputs, shelter_places_added: int = 0,
+                 warning_coverage: float | None = None, cash_per_household: float | None = None,
+                 replicate: int = 0) -> None:
+        own = Levers.of(config)
+        self.levers = Levers(
+            int(shelter_places_added),
+            own.warning_coverage if warning_coverage is None else float(warning_coverage),
+            own.cash_per_household if cash_per_household is None else float(cash_per_household))
+        self.replicate = int(replicate)
+        seed = replicate_seeds(config.seed, self.replicate + 1)[self.replicate]
+        config = apply_overrides(config, self.levers.overrides(config, inputs.region_names))
+        super().__init__(config, inputs=inputs, seed=seed)
+        self.run_seconds = 0.0
+        self._snapshot: tuple[int, xr.Dataset] | None = None
+
+    def step(self) -> None:
+        """Advance one step; after the last step the model stops (``running`` is False)."""
+        if self.step_index < self.config.n_steps:
+            super().step()
+        self.running = self.step_index < self.config.n_steps
+
+    def run_to_end(self) -> DashboardModel:
+        """Run the remaining steps, timing them; return the model."""
+        start = time.perf_counter()
+        self.run()
+        self.running = False
+        self.run_seconds = time.perf_counter() - start
+        return self
+
+    def snapshot(self) -> xr.Dataset:
+        """The results so far (computed once per step, shared by every figure)."""
+        if self._snapshot is None or self._snapshot[0] != self.step_index:
+            self._snapshot = (self.step_index, self.results())
+        return self._snapshot[1]
+
+    def peak_hazard(self) -> xr.DataArray:
+        """Peak flood depth so far on the population grid (zero behind adequate defences)."""
+        hazard = self.inputs.hazard
+        values = hazard.values[:max(self.step_index, 1)].max(axis=0)[hazard.cell_site] * \
+            self.cell_open
+        return self.inputs.on_grid(values, {"units": "m", "long_name": "peak flood depth"},
+                                   combine="max")
+
+
+def rerun(scenario: Scenario, inputs: Inputs, levers: Levers,
+          replicate: int = 0) -> DashboardModel:
+    """A new :class:`DashboardModel` with ``levers``, run to its last step."""
+    return DashboardModel(scenario, inputs, replicate=replicate, **asdict(levers)).run_to_end()
+
+
+# -- figures (matplotlib Figure objects, no pyplot: safe in a server's threads) ----------------
+def _figure(width: float = 6.4, height: float = 4.1):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=90, layout="constrained")
+
+
+def hazard_figure(model: DashboardModel):
+    """Peak flood depth so far, with persons displaced by home location."""
+    from .plots import hazard_map
+
+    fig = _figure(6.4, 4.2)
+    hazard_map(model.peak_hazard(), model.snapshot()["displaced_map"], fig.subplots())
+    return fig
+
+
+def states_figure(model: DashboardModel):
+    """Persons by state of the mobility continuum over time, all regions."""
+    from .plots import states_over_time
+
+    fig = _figure()
+    states_over_time(model.snapshot(), fig.subplots())
+    return fig
+
+
+def places_figure(model: DashboardModel, region: str | None = None):
+    """Occupancy against capacity of each place type in ``region`` (default: the busiest)."""
+    from .plots import occupancy_vs_capacity
+
+    ds = model.snapshot()
+    fig = _figure(6.4, 3.5)
+    occupancy_vs_capacity(ds, region or busiest_region(ds), fig.subplots())
+    return fig
+
+
+def shelter_gap_figure(model: DashboardModel):
+    """Peak persons needing sites (shelter, camp or unsheltered) against capacity, by region."""
+    from .plots import shelter_demand
+
+    fig = _figure()
+    shelter_demand(model.snapshot(), fig.subplots())
+    return fig
+
+
+# -- loading, the viz extra, serving -----------------------------------------------------------
+@lru_cache(maxsize=4)
+def load(scenario_path: str | Path, overrides: tuple[str, ...] = ()) -> tuple[Scenario, Inputs]:
+    """Load and check a scenario and its inputs once per process (every page shares them).
+
+    Raises:
+        InputError: for a bad scenario or input file.
+    """
+    scenario = load_scenario(scenario_path, list(overrides))
+    return scenario, load_inputs(scenario, scenario_path)
+
+
+def require_viz() -> None:
+    """Fail with a one-line :class:`InputError` unless the ``viz`` extra is installed."""
+    try:
+        import mesa.visualization  # noqa: F401
+        import solara  # noqa: F401
+
+        metadata.version("solara-assets")  # serves solara's scripts offline
+    except (ImportError, metadata.PackageNotFoundError):
+        raise InputError("dashboard", "the dashboard needs the viz extra: "
+                                      "pip install '.[viz]'") from None
+
+
+def dashboard(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = ()):
+    """The dashboard page for ``scenario_path`` as a solara element (display it in Jupyter).
+
+    Args:
+        scenario_path: a scenario TOML file.
+        overrides: ``dotted.key=value`` strings, as ``--set`` takes them (e.g. a shorter run).
+    """
+    require_viz()
+    from .viz import Dashboard
+
+    scenario, inputs = load(str(scenario_path), tuple(overrides))
+    return Dashboard(scenario=scenario, inputs=inputs)
+
+
+def serve(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = (),
+          host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve the dashboard with solara until interrupted, fully offline.
+
+    The scenario and its inputs are loaded (and checked) before the server starts. Solara's
+    scripts come from the ``solara-assets`` package in this environment, and telemetry and the
+    version check are off, so the page makes no request beyond ``host``.
+    """
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # read when solara is imported
+    # the server fetches any script that solara-assets lacks from a CDN: point that at this
+    # machine, so nothing ever leaves it (a missing script fails instead, and tests see it)
+    os.environ.setdefault("SOLARA_ASSETS_CDN", "http://127.0.0.1:9/no-cdn-offline/")
+    require_viz()
+    scenario, _ = load(str(scenario_path), tuple(overrides))
+    os.environ[ENV] = json.dumps({"scenario": str(Path(scenario_path).resolve()),
+                                  "overrides": list(overrides)})
+    from solara.__main__ import cli
+
+    print(f"Dashboard of scenario '{scenario.name}' at http://{host}:{port} (Ctrl-C stops it)",
+          flush=True)
+    cli.main(["run", "simulator.viz", "--host", host, "--port", str(port), "--production",
+              "--no-open", "--no-check-version"], standalone_mode=False)
+
+
+def served_scenario() -> tuple[Scenario, Inputs]:
+    """The scenario and inputs named by :data:`ENV` (for the page :func:`serve` runs)."""
+    spec = os.environ.get(ENV)
+    if not spec:
+        raise InputError(ENV, "not set; start the dashboard with: climdisp dashboard SCENARIO")
+    spec = json.loads(spec)
+    return load(spec["scenario"], tuple(spec["overrides"]))
+

@@ -1,0 +1,140 @@
+"""The dashboard: levers reach the model, figures follow the levers, the page re-runs on a slider.
+
+The browser test (a real server, headless Chromium) is in test_dashboard_browser.py.
+"""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from simulator.cli import main
+from simulator.dashboard import (DashboardModel, Levers, load, places_figure, rerun,
+                                 shelter_gap_figure, states_figure)
+
+from .conftest import DEMO
+
+pytest.importorskip("solara", reason="the dashboard needs the viz extra: pip install '.[viz]'")
+
+#: 200 days: both floods, and the first yearly decisions after them (trapped households)
+SHORT = ("n_steps=200",)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load(str(DEMO), SHORT)
+
+
+def _lines(fig) -> dict[str, np.ndarray]:
+    return {line.get_label(): np.asarray(line.get_ydata(), dtype=float)
+            for ax in fig.axes for line in ax.get_lines()}
+
+
+def _bars(fig, k: int) -> np.ndarray:
+    return np.array([bar.get_height() for bar in fig.axes[0].containers[k]])
+
+
+def test_levers_change_only_their_fields(demo):
+    scenario, inputs = demo
+    model = DashboardModel(scenario, inputs, shelter_places_added=2000, warning_coverage=0.8,
+                           cash_per_household=700.0)
+    cfg = model.config
+    for name in inputs.region_names:
+        assert cfg.capacity_of(name)["shelter"] == scenario.capacity_of(name)["shelter"] + 2000
+        assert cfg.capacity_of(name)["camp"] == scenario.capacity_of(name)["camp"]
+    assert cfg.warning.coverage == 0.8 and cfg.levers.cash_assistance_per_household == 700
+    same = DashboardModel(scenario, inputs, **vars(Levers.of(scenario))).config
+    assert same.model_dump(exclude={"capacity"}) == scenario.model_dump(exclude={"capacity"})
+    assert all(same.capacity_of(n) == scenario.capacity_of(n) for n in inputs.region_names)
+    assert model.seed_value == scenario.seed  # replicate 0: the scenario's seed
+
+
+def test_figures_follow_each_lever(demo):
+    scenario, inputs = demo
+    base = rerun(scenario, inputs, Levers.of(scenario))
+    assert base.step_index == scenario.n_steps and not base.running
+
+    shelter = rerun(scenario, inputs, Levers(5000, scenario.warning.coverage, 0.0))
+    gap0, gap1 = shelter_gap_figure(base), shelter_gap_figure(shelter)
+    np.testing.assert_allclose(_bars(gap1, 1) - _bars(gap0, 1), 5.0)  # capacity, thousands
+    assert _bars(gap1, 0).sum() < _bars(gap0, 0).sum()  # fewer persons in sites or unsheltered
+    region = "Harbour City"
+    cap0 = _lines(places_figure(base, region))["shelter capacity"]
+    cap1 = _lines(places_figure(shelter, region))["shelter capacity"]
+    assert cap1.max() - cap0.max() == pytest.approx(5.0)
+    assert (_lines(places_figure(shelter, region))["unsheltered"].max()
+            < _lines(places_figure(base, region))["unsheltered"].max())
+
+    warned = rerun(scenario, inputs, Levers(0, 0.9, 0.0))
+    evacuated0 = np.nansum(_lines(states_figure(base))["evacuated"])
+    assert np.nansum(_lines(states_figure(warned))["evacuated"]) > 1.5 * evacuated0
+
+    cash = rerun(scenario, inputs, Levers(0, scenario.warning.coverage, 3000.0))
+    trapped0 = np.nanmax(_lines(states_figure(base))["trapped"])
+    assert np.nanmax(_lines(states_figure(cash)).get("trapped", 0.0)) < trapped0  # 0: not drawn
+
+
+def test_page_reruns_when_a_slider_is_let_go(demo):
+    import ipyvuetify as v
+    import ipywidgets
+    import solara
+
+    from simulator.viz import Dashboard
+
+    scenario, inputs = demo
+    _, rc = solara.render(solara.AppLayout(children=[Dashboard(scenario=scenario,
+                                                               inputs=inputs)]),
+                          handle_error=False)
+
+    def images() -> list[bytes]:
+        return [w.value for w in rc.find(ipywidgets.Image).widgets]
+
+    def gap() -> int:
+        [html] = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+                  if "shelter-gap" in w.unsafe_innerHTML]
+        return int(html.split("shelter-gap'>")[1].split("<")[0].replace(",", ""))
+
+    before, gap_before = images(), gap()
+    assert len(before) == 4
+    rc.find(v.Slider, class_="lever-shelter_places_added").widget.fire_event("change", 5000)
+    after = images()
+    assert gap() < gap_before
+    assert after[3] != before[3] and after[2] != before[2]  # shelter demand, occupancy
+    texts = " ".join(str(w.children) for w in rc.find(v.Html).widgets)
+    assert "Shelter places added per region: 5,000 persons" in texts
+
+    # Mesa's Reset starts again from the first step, with the current levers: stepping to the
+    # end gives the re-run's shelter gap exactly (same seed, same levers)
+    gap_rerun = gap()
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert not rc.find(ipywidgets.Image).widgets
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert len(images()) == 4
+    rc.find(v.Html, children=["Time: 1.0"]).assert_single()  # Mesa's step counter
+    rc.find(v.Slider, label="Render Interval (steps)").widget.v_model = 99
+    for _ in range(3):
+        rc.find(v.Btn, children=["Step"]).widget.click()
+    assert gap() == gap_rerun
+
+
+def test_dashboard_command_bad_scenario(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(os, "environ", os.environ.copy())
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "' + str(DEMO) + '"\n[warning]\ncoverage = 2\n')
+    assert main(["dashboard", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "warning.coverage" in err and "\n" not in err
+
+
+def test_dashboard_command_without_viz_extra(monkeypatch, capsys):
+    monkeypatch.setattr(os, "environ", os.environ.copy())  # serve() sets solara's settings
+    monkeypatch.setitem(sys.modules, "solara", None)  # as if solara were not installed
+    assert main(["dashboard", str(DEMO)]) == 2
+    assert capsys.readouterr().err.strip() == ("error: dashboard: the dashboard needs the viz "
+                                               "extra: pip install '.[viz]'")
+
+
+def test_dashboard_command_bad_port(capsys):
+    assert main(["dashboard", str(DEMO), "--port", "70000"]) == 2
+    assert "--port" in capsys.readouterr().err
