@@ -1,15 +1,16 @@
 """The benchmark scripts run (tiny) and report what they claim, so they never rot."""
 
 import json
+import math
 import subprocess
 import sys
 
 from .conftest import REPO
 
 
-def run_quick(script: str, out) -> list[dict]:
+def run_quick(script: str, out, *extra: str) -> list[dict]:
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--quick",
-                           "--out", str(out)], capture_output=True, text=True)
+                           "--out", str(out), *extra], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return json.loads(out.read_text())["results"]
 
@@ -29,3 +30,17 @@ def test_quick_sweep_benchmark_writes_a_report(tmp_path):
 def test_quick_plain_mesa_comparison_runs_the_same_rule(tmp_path):
     (row,) = run_quick("bench_plain_mesa.py", tmp_path / "plain.json")
     assert row["peak_displaced_vectorised"] == row["peak_displaced_plain"] > 0
+
+
+def test_quick_flee_benchmark_runs_our_side_and_leaves_flee_out_unless_asked(tmp_path):
+    venv = tmp_path / "flee-venv"
+    (row,) = run_quick("bench_flee.py", tmp_path / "flee.json", "--flee-venv", str(venv))
+    case, ours = row["case"], row["climdisp"]
+    # the generated DFlee case imports and our run displaces what its flood levels and rates
+    # imply (a sum of Bernoulli draws: variance below the mean)
+    expect = case["expected_displaced"]
+    assert expect > 100 and abs(ours["displaced"] - expect) < 4 * math.sqrt(expect)
+    assert 0 < ours["in_camps"] <= min(ours["displaced"], case["camp_capacity"])
+    assert ours["run_s"] > 0 and ours["peak_rss_bytes"] > 0 and ours["days"] == case["days"]
+    assert row["flee"] is None and "--flee" in row["flee_skipped"]
+    assert not venv.exists()  # Flee is installed only when asked for
