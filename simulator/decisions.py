@@ -101,6 +101,9 @@ def _evaluate(model: DisplacementModel, t: int, ids: np.ndarray, loss: np.ndarra
     p = np.minimum(1.0, risk_perception(years_since_flood(model, ids, t)) * p_obj)
     base_income = hh.income[ids].astype(float)
     value = base_income * cfg.population.house_value_income_ratio
+    if hh.house_value is not None:  # a table's values where it gives them
+        own = hh.house_value[ids].astype(float)
+        value = np.where(np.isnan(own), value, own)
     income = base_income * (1.0 - loss)
     adapted = hh.adapted[ids] == 1
     dmg_adapted = model.damage(ids, design, np.ones(ids.size, dtype=bool)) * value

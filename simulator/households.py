@@ -79,6 +79,7 @@ class Households:
     members: np.ndarray | None = None  #: uint8 (n, 8): females, then males, by AGE_BANDS
     disabled: np.ndarray | None = None  #: uint8, members with a disability
     head_type: np.ndarray | None = None  #: uint8, :data:`HEAD_TYPES`
+    house_value: np.ndarray | None = None  #: float32, home value from a table (NaN: not given)
 
     def group_persons(self, ids: np.ndarray) -> np.ndarray:
         """Persons of each of :data:`GROUPS` in households ``ids``, shape (len(ids), groups)."""
@@ -149,7 +150,8 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
         counts: households per cell when known (a household table: one per row); the draws
             that round ``persons / persons_per_household`` are still made, so they stay aligned.
         given: per-cell ``size``, ``income`` or ``building_class`` from a table, replacing the
-            drawn value for every household of the cell where it is known (not NaN, not < 0).
+            drawn value for every household of the cell where it is known (not NaN, not < 0),
+            and ``value``, the home's value (kept only when a table gives it).
     """
     expected = cell_persons / persons_per_household
     if n_households is not None:
@@ -195,7 +197,9 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
             pick = (rows <= (u_all[s:s + block.size] * rows[:, -1])[:, None]).sum(axis=1)
             ok = rows[:, -1] > 0
             ties[block[ok]] = np.minimum(pick[ok], tie_weights.shape[1] - 1)
+    value = (given or {}).get("value")
     return Households(
+        house_value=None if value is None else value[cell].astype(np.float32),
         cell=cell, region=region, size=size, income=income,
         building_class=bclass,
         state=np.full(n, State.AT_HOME, dtype=np.uint8),

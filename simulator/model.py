@@ -175,6 +175,8 @@ class DisplacementModel(mesa.Model):
         given: dict[str, np.ndarray] = {}
         if table.income is not None:
             given["income"] = table.income
+        if table.value is not None:
+            given["value"] = table.value
         if table.building_class is not None:
             lookup = np.array([self.class_names.index(c) for c in table.class_names])
             given["building_class"] = np.where(table.building_class >= 0,

@@ -141,7 +141,7 @@ class CompositionConfig(Composition):
         return Composition(**out)
 
 
-TABLE_COLUMNS = ("lon", "lat", "persons", "income", "building_class", "region")
+TABLE_COLUMNS = ("lon", "lat", "persons", "income", "value", "building_class", "region")
 
 
 class HouseholdTable(Strict):

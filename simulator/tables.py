@@ -3,9 +3,9 @@
 Each row is one location of the model. A *households* table gives one household per row; a
 *buildings* table gives the persons living in each building, which are then split into
 households like a population cell. Optional columns override what synthesis would draw: the
-household size (``persons``, households only), ``income`` per year, ``building_class`` (a
-depth-damage curve name) and ``region`` (a region name, instead of finding it from a raster or
-polygons). The scenario maps our field names to the file's columns.
+household size (``persons``, households only), ``income`` per year, the home's ``value``,
+``building_class`` (a depth-damage curve name) and ``region`` (a region name, instead of finding
+it from a raster or polygons). The scenario maps our field names to the file's columns.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class TableRows:
     lon: np.ndarray  #: degrees east
     persons: np.ndarray  #: persons per row (households: the household size)
     income: np.ndarray | None  #: income per year, NaN where synthesis draws it
+    value: np.ndarray | None  #: home value (currency), NaN where it follows income
     building_class: np.ndarray | None  #: index into ``class_names``, -1 where drawn
     class_names: list[str]
     kind: str
@@ -59,7 +60,7 @@ def _numbers(df: pd.DataFrame, cfg: HouseholdTable, name: str, required: bool,
         return None
     values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
     bad = ~((values >= low) & (values <= high))
-    if name in ("income",):
+    if name in ("income", "value"):
         bad &= ~np.isnan(values)  # a blank income is drawn by synthesis
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -90,6 +91,7 @@ def read_table(cfg: HouseholdTable, curves: set[str]) -> TableRows:
     if persons is None:
         persons = np.full(lat.size, np.nan)
     income = _numbers(df, cfg, "income", False, 0)
+    value = _numbers(df, cfg, "value", False, 0)
     classes, names = None, []
     column = cfg.column("building_class")
     if column in df.columns:
@@ -104,5 +106,6 @@ def read_table(cfg: HouseholdTable, curves: set[str]) -> TableRows:
             np.int16)
     column = cfg.column("region")
     region = df[column].astype(str).str.strip().to_numpy() if column in df.columns else None
-    return TableRows(lat=lat, lon=lon, persons=persons, income=income, building_class=classes,
+    return TableRows(lat=lat, lon=lon, persons=persons, income=income, value=value,
+                     building_class=classes,
                      class_names=names, kind=cfg.kind, region=region)

@@ -388,3 +388,16 @@ def test_names_only_regions_without_a_region_column_name_the_file(case, tmp_path
         (["--set", s] for s in sets), [])) == 2
     assert "regions.csv: regions.names: with only a names table, the population table needs a " \
            "region column" in capsys.readouterr().err
+
+
+def test_table_home_values_set_the_damage_households_weigh(case):
+    from simulator.decisions import _evaluate
+
+    rows = [{"lon": LON[0], "lat": LAT[0], "persons": 4, "income": 3000.0, "value": v}
+            for v in (9000.0, 18000.0, None)]  # the last follows income: 3 years of it
+    path, sets = _table_case(case, rows, "households", {})
+    model = DisplacementModel(load_scenario(path, sets))
+    ids = np.arange(3)
+    expected_damage = _evaluate(model, 0, ids, np.zeros(3))[-1]
+    assert expected_damage[1] == pytest.approx(2 * expected_damage[0]) and \
+        expected_damage[2] == pytest.approx(expected_damage[0]) and expected_damage[0] > 0
