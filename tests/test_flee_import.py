@@ -172,3 +172,14 @@ def test_take_persons_meets_each_target_within_half_a_household(rows, targets, s
             assert got - size[mine[k - 1]] / 2 <= target
         if k < mine.size:  # the next in line would overshoot by more than half its size
             assert got + size[mine[k]] / 2 > target
+
+
+def test_shipped_flee_example_imports_runs_and_fits_its_camps(tmp_path):
+    example = Path(__file__).resolve().parents[1] / "climate_inputs" / "flee_example"
+    assert main(["import-flee", str(example), "--out", str(tmp_path / "scen")]) == 0
+    assert main(["run", str(tmp_path / "scen" / "scenario.toml"), "--out",
+                 str(tmp_path / "run"), "--quiet"]) == 0
+    validation = json.loads((tmp_path / "run" / "manifest.json").read_text())["validation"]
+    # gravity over route distances splits arrivals between the camps about as observed; sending
+    # everyone to one camp would score about 0.8
+    assert validation["ard"] < 0.1 and validation["days"] == 60
