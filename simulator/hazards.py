@@ -373,6 +373,22 @@ def _fraction(cfg: HazardSource, da: xr.DataArray, ds: xr.Dataset, where: Path,
     return frac
 
 
+def _take(da: xr.DataArray, indexers: dict) -> xr.DataArray:
+    """The values at the sites: ``da`` with its spatial dimensions replaced by ``site``.
+
+    A grid is read as the bounding box of the sites (one contiguous read, so a lazily opened
+    file never loads more than that box) and then indexed in memory.
+    """
+    if len(indexers) == 1:
+        return da.isel(indexers)
+    (ydim, iy), (xdim, ix) = ((d, np.asarray(v.values)) for d, v in indexers.items())
+    box = da.isel({ydim: slice(iy.min(), iy.max() + 1), xdim: slice(ix.min(), ix.max() + 1)})
+    rest = [d for d in da.dims if d not in (ydim, xdim)]
+    values = np.asarray(box.transpose(*rest, ydim, xdim).values)
+    return xr.DataArray(values[..., iy - iy.min(), ix - ix.min()], dims=(*rest, "site"),
+                        coords={d: da[d] for d in rest if d in da.coords}, attrs=da.attrs)
+
+
 def _per_step(sites: xr.DataArray, days: np.ndarray, valid: np.ndarray, order: np.ndarray,
               scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step maximum of the samples valid during each step: ``(n_steps, n_sites)`` float32."""
@@ -428,7 +444,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
         days = np.array([(np.datetime64(event_date, "ns") - start) / np.timedelta64(1, "D")])
         order = np.array([0])
         valid = np.array([float(cfg.duration_days or scenario.step_days)])
-    sites = da.isel(indexers)
+    sites = _take(da, indexers)
     if not np.isfinite(sites.values).any():
         raise InputError(where, f"{field}.variable: {cfg.variable or 'intensity'!r} holds only "
                                 f"missing values (NaN) at the populated cells")
@@ -440,7 +456,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
     values *= np.float32(factor)
     fraction = None
     if frac is not None:
-        fraction = np.clip(_per_step(frac.isel(indexers), days, valid, order, scenario)[0], 0, 1)
+        fraction = np.clip(_per_step(_take(frac, indexers), days, valid, order, scenario)[0], 0, 1)
     if (cell_site < 0).any():  # cells beyond every point: one all-zero site at the end
         values = np.concatenate([values, np.zeros((values.shape[0], 1), np.float32)], axis=1)
         if fraction is not None:
