@@ -524,8 +524,10 @@ class DisplacementModel(mesa.Model):
                 self._all_groups = hh.group_persons(np.arange(len(hh)))
             for g in range(self._all_groups.shape[1]):
                 self._count(by_group[:, :, g], hh.region, hh.state, self._all_groups[:, g], +1)
-        else:
-            self._count_groups(by_group, np.arange(len(hh)), +1)
+        else:  # in blocks: a full arange of ids alone would be 8 bytes per household
+            for start in range(0, len(hh), 1 << 20):
+                self._count_groups(by_group, np.arange(start, min(len(hh), start + (1 << 20))),
+                                   +1)
         if not np.array_equal(by_group, self.persons_by_group):
             problems.append("persons_by_group counters differ from a recount")
         if not np.array_equal(occupancy, self.occupancy):
