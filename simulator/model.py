@@ -40,6 +40,9 @@ N_STATES, N_PLACES, N_CAP = len(STATE_NAMES), len(PLACES), len(CAPACITY_PLACES)
 RAMPED = [Place.SHELTER, Place.CAMP]
 
 
+#: Households whose group persons are computed at once: about 100 bytes of temporaries each.
+GROUP_BLOCK = 1 << 18
+
 class Region(mesa.Agent):
     """A region (admin unit), a Mesa agent with identity.
 
@@ -156,7 +159,7 @@ class DisplacementModel(mesa.Model):
         self.persons = np.zeros((len(names), N_STATES), dtype=np.int64)
         self._count(self.persons, hh.region, hh.state, hh.size, +1)
         self.persons_by_group = np.zeros((len(names), N_STATES, len(GROUPS)), dtype=np.int64)
-        self._count_groups(self.persons_by_group, np.arange(len(hh)), +1)
+        self._count_all_groups(self.persons_by_group)
         self.total_persons = int(self.persons.sum())
         self.away_ids = np.empty(0, dtype=np.int64)  # displaced or evacuated
         self.pending_warnings: dict[int, np.ndarray] = {}  # step -> households warned for it
@@ -214,11 +217,17 @@ class DisplacementModel(mesa.Model):
     def _count_groups(self, table: np.ndarray, ids: np.ndarray, sign: int) -> None:
         """Add ``sign`` times the group persons of ``ids`` to ``table[region, state, group]``."""
         hh = self.households
-        for start in range(0, ids.size, 1 << 20):  # bounded temporaries at any size
-            part = ids[start:start + (1 << 20)]
+        for start in range(0, ids.size, GROUP_BLOCK):  # bounded temporaries at any size
+            part = ids[start:start + GROUP_BLOCK]
             groups = hh.group_persons(part)
             for g in range(groups.shape[1]):
                 self._count(table[:, :, g], hh.region[part], hh.state[part], groups[:, g], sign)
+
+    def _count_all_groups(self, table: np.ndarray) -> None:
+        """Add everyone's group persons to ``table``, in blocks of ids (no full id range)."""
+        n = len(self.households)
+        for start in range(0, n, GROUP_BLOCK):
+            self._count_groups(table, np.arange(start, min(n, start + GROUP_BLOCK)), +1)
 
     def set_state(self, ids: np.ndarray, new: State | np.ndarray) -> None:
         """Move ``ids`` to state ``new`` (scalar or per household), keeping counters exact."""
@@ -524,10 +533,8 @@ class DisplacementModel(mesa.Model):
                 self._all_groups = hh.group_persons(np.arange(len(hh)))
             for g in range(self._all_groups.shape[1]):
                 self._count(by_group[:, :, g], hh.region, hh.state, self._all_groups[:, g], +1)
-        else:  # in blocks: a full arange of ids alone would be 8 bytes per household
-            for start in range(0, len(hh), 1 << 20):
-                self._count_groups(by_group, np.arange(start, min(len(hh), start + (1 << 20))),
-                                   +1)
+        else:
+            self._count_all_groups(by_group)
         if not np.array_equal(by_group, self.persons_by_group):
             problems.append("persons_by_group counters differ from a recount")
         if not np.array_equal(occupancy, self.occupancy):
