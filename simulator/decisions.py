@@ -220,7 +220,9 @@ def _planned_relocation(model: DisplacementModel, t: int, ids: np.ndarray, dest:
 def warn_and_evacuate(model: DisplacementModel, t: int, depth: np.ndarray) -> None:
     """Issue warnings from a forecast ``lead_time`` ahead; evacuate; update trust on the day."""
     hh, w = model.households, model.config.warning
-    flooded_now = depth >= w.forecast_threshold_m
+    threshold = w.forecast_threshold_wind_ms if model.config.hazard.kind == "wind_speed" else \
+        w.forecast_threshold_m
+    flooded_now = depth >= threshold
     due = model.pending_warnings.pop(t, None)
     if due is not None and due.size:
         hh.trust[due] = update_trust(hh.trust[due], flooded_now[hh.cell[due]], w.trust_gain,
@@ -234,7 +236,7 @@ def warn_and_evacuate(model: DisplacementModel, t: int, depth: np.ndarray) -> No
         return
     z = ndtri(model.streams.uniform("forecast", t, cells))  # standard normal per cell
     forecast = future[cells] * np.exp(w.forecast_error_sd * z - w.forecast_error_sd ** 2 / 2)
-    ids = households_in_cells(model.cell_start, cells[forecast >= w.forecast_threshold_m])
+    ids = households_in_cells(model.cell_start, cells[forecast >= threshold])
     ids = ids[np.isin(hh.state[ids], HOME) & ((hh.warned_step[ids] == NO_STEP)
                                               | (hh.warned_step[ids] + lead < t))]
     reached = ids[model.streams.uniform("warn", t, ids)

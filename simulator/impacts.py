@@ -30,6 +30,20 @@ def damage_by_class(depth_m: np.ndarray, building_class: np.ndarray,
     return out
 
 
+def wind_damage(wind_ms: np.ndarray, v_threshold_ms: float = 25.7,
+                v_half_ms: float = 74.7) -> np.ndarray:
+    """Damage ratio (0-1) of a building in a gust or sustained wind of ``wind_ms`` (m/s).
+
+    f = v³ / (1 + v³) with v = max(wind − v_threshold, 0) / (v_half − v_threshold): no damage
+    below the threshold, half of the value lost at ``v_half`` (Emanuel 2011, Weather Clim. Soc.
+    3:261, doi:10.1175/WCAS-D-11-00007.1; the defaults are CLIMADA's tropical-cyclone impact
+    function, 25.7 and 74.7 m/s; Eberenz et al. 2021, NHESS 21:393, calibrate v_half by region).
+    """
+    v = np.maximum(np.asarray(wind_ms, dtype=np.float64) - v_threshold_ms, 0.0) / (
+        v_half_ms - v_threshold_ms)
+    return (v ** 3 / (1.0 + v ** 3)).astype(np.float32)
+
+
 def displaced_by_flood(depth_m: np.ndarray, threshold_m: float = 1.0) -> np.ndarray:
     """Households whose home is flooded at or above ``threshold_m`` (m) are displaced.
 

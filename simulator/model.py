@@ -26,7 +26,7 @@ from .households import (AWAY_STATES, GROUPS, HOME, NO_PLACE, NO_STEP, STATE_NAM
                          Place, State, cell_slices, households_in_cells, step_dtype_for,
                          synthesise, synthesise_composition)
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
-                      in_flooded_part, level_rate, take_persons,
+                      in_flooded_part, level_rate, take_persons, wind_damage,
                       repair_days)
 from .hazards import KIND_UNITS
 from .inputs import Inputs, load_inputs
@@ -301,8 +301,12 @@ class DisplacementModel(mesa.Model):
                adapted: np.ndarray | None = None) -> np.ndarray:
         """Damage ratio of the homes of ``ids`` at ``depth_m``, dry-proofed where ``adapted``.
 
-        ``adapted`` defaults to each household's own flag; pass all-True to price adaptation.
+        ``adapted`` defaults to each household's own flag; pass all-True to price adaptation. For
+        a ``wind_speed`` hazard ``depth_m`` is the wind (m/s) and the wind curve applies.
         """
+        if self.config.hazard.kind == "wind_speed":  # dry-proofing does not stop wind
+            w = self.config.impact.wind
+            return wind_damage(depth_m, w.v_threshold_ms, w.v_half_ms)
         hh, prot = self.households, self.config.behaviour.adaptation_protection_m
         adapted = hh.adapted[ids] == 1 if adapted is None else adapted
         eff = np.where(adapted, adapted_depth(depth_m, prot), depth_m)
@@ -568,7 +572,8 @@ class DisplacementModel(mesa.Model):
                  "households": len(self.households), "total_persons": self.total_persons,
                  "prescribed_not_displaced_persons": round(self.prescribed_owed, 1),
                  "Conventions": "CF-1.8"}
-        unit = {"m": "m", "dimensionless": "1"}[KIND_UNITS[cfg.hazard.kind]]
+        unit = {"dimensionless": "1", "m/s": "m s-1"}.get(KIND_UNITS[cfg.hazard.kind],
+                                                         KIND_UNITS[cfg.hazard.kind])
         ds = self.recorder.dataset(times, self.inputs.region_names, attrs, cfg.step_days, unit)
         hh, open_ids = self.households, self.away_ids
         still = open_ids[hh.state[open_ids] == State.DISPLACED]

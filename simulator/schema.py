@@ -73,7 +73,8 @@ class HazardSource(Strict):
 class HazardConfig(HazardSource):
     """The hazard that damages homes and displaces people."""
 
-    kind: Literal["flood_depth", "flood_level", "conflict_intensity"] = "flood_depth"
+    kind: Literal["flood_depth", "wind_speed", "flood_level", "conflict_intensity"] = \
+        "flood_depth"
     return_period_years: float = Field(default=50.0, gt=1.0)
     select_return_period: float | None = Field(default=None, gt=0)
     event: str | None = Field(default=None, min_length=1)
@@ -266,6 +267,19 @@ def _default_curves() -> dict[str, DepthDamageCurve]:
             for k, v in JRC_RESIDENTIAL.items()}
 
 
+class WindCurve(Strict):
+    """Emanuel (2011) wind damage curve for ``wind_speed`` hazards (CLIMADA's TC defaults)."""
+
+    v_threshold_ms: float = Field(default=25.7, ge=0)
+    v_half_ms: float = Field(default=74.7, gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> WindCurve:
+        if self.v_half_ms <= self.v_threshold_ms:
+            raise ValueError("v_half_ms must be above v_threshold_ms")
+        return self
+
+
 class ImpactConfig(Strict):
     """Forced displacement from hazard impact (DESIGN.md §4.3 rule 1)."""
 
@@ -275,6 +289,7 @@ class ImpactConfig(Strict):
     damage_threshold: float = Field(default=0.55, gt=0, le=1)
     displacement_probability: float = Field(default=1.0, gt=0, le=1)
     curves: dict[str, DepthDamageCurve] = Field(default_factory=_default_curves)
+    wind: WindCurve = WindCurve()
     displaced_per_day_by_level: tuple[float, ...] = (0.0, 0.1, 0.2, 0.5, 0.9)
     rate_unit: Literal["share", "persons"] = "share"
     prescribed_file: Path | None = None
@@ -346,6 +361,7 @@ class WarningConfig(Strict):
     coverage: float = Field(default=0.0, ge=0, le=1)
     lead_time_days: int = Field(default=2, ge=1)
     forecast_threshold_m: float = Field(default=0.5, gt=0)
+    forecast_threshold_wind_ms: float = Field(default=33.0, gt=0)
     forecast_error_sd: float = Field(default=0.3, ge=0)
     initial_trust: float = Field(default=0.7, ge=0, le=1)
     trust_gain: float = Field(default=0.1, ge=0, le=1)
@@ -413,7 +429,11 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _hazard_kind_fits(self) -> Scenario:
-        if self.hazard.kind != "flood_depth":
+        if self.hazard.kind == "wind_speed":
+            if self.impact.method != "damage_ratio":
+                raise ValueError("impact.method: a wind_speed hazard displaces through the wind "
+                                 "damage curve; set impact.method = \"damage_ratio\"")
+        elif self.hazard.kind != "flood_depth":
             if self.impact.method in ("depth_threshold", "damage_ratio"):
                 raise ValueError(f"impact.method: {self.impact.method!r} needs hazard.kind = "
                                  f"\"flood_depth\"; use \"level_rate\" or \"prescribed\"")

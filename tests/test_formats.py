@@ -401,3 +401,36 @@ def test_table_home_values_set_the_damage_households_weigh(case):
     expected_damage = _evaluate(model, 0, ids, np.zeros(3))[-1]
     assert expected_damage[1] == pytest.approx(2 * expected_damage[0]) and \
         expected_damage[2] == pytest.approx(expected_damage[0]) and expected_damage[0] > 0
+
+
+def test_wind_damage_curve_closed_form():
+    from simulator.impacts import wind_damage
+
+    assert wind_damage(np.array([20.0, 25.7, 74.7]))[:2].tolist() == [0.0, 0.0]
+    assert float(wind_damage(np.array([74.7]))[0]) == pytest.approx(0.5)  # v_half: half lost
+    v = (83.0 - 25.7) / 49.0
+    assert float(wind_damage(np.array([83.0]))[0]) == pytest.approx(v ** 3 / (1 + v ** 3),
+                                                                     rel=1e-6)
+
+
+def test_cyclone_wind_in_km_per_hour_displaces_where_the_curve_passes_the_threshold(case):
+    wind = np.zeros((NT, LAT.size, LON.size), np.float32)
+    wind[0, 0, 0] = 300.0  # km/h = 83.3 m/s: damage 0.62 >= 0.55, everyone leaves
+    wind[0, 0, 1] = 250.0  # 69.4 m/s: damage 0.41, nobody leaves
+    path = case(depth=wind, units="km/h",
+                scenario={"hazard": {"kind": "wind_speed"}, "impact": {"method": "damage_ratio"}})
+    model = DisplacementModel(load_scenario(path))
+    model.step()
+    hh = model.households
+    gone = np.flatnonzero(hh.state == State.DISPLACED)
+    assert gone.size > 0 and set(hh.cell[gone].tolist()) == {0}
+    assert (hh.cell == 0).sum() == gone.size
+    assert float(hh.damage[hh.cell == 1].max()) == pytest.approx(0.415, abs=0.01)
+    assert model.results()["hazard_max"].attrs["units"] == "m s-1"
+
+
+def test_wind_needs_the_damage_ratio_method(case, tmp_path, capsys):
+    path = case(scenario={"hazard": {"kind": "wind_speed", "units": "m/s"}})
+    assert main(["run", str(path), "--out", str(tmp_path / "r")]) == 2
+    assert "a wind_speed hazard displaces through the wind damage curve" in \
+        capsys.readouterr().err
