@@ -31,8 +31,8 @@ def _csr(group, n_events: int, n_sites: int, where: Path, name: str) -> np.ndarr
     except (KeyError, ValueError, TypeError) as exc:
         raise InputError(where, f"hazard.file: {name!r} is not a CSR matrix (need data, indices, "
                                 f"indptr and a shape attribute): {exc}") from None
-    if matrix.shape == (0, 0):  # CLIMADA's empty default: no fraction given
-        return None
+    if matrix.shape == (0, 0) or (name == "fraction" and matrix.nnz == 0):
+        return None  # CLIMADA's defaults: an empty fraction means the whole centroid is hit
     if matrix.shape != (n_events, n_sites):
         raise InputError(where, f"hazard.file: {name!r} has shape {matrix.shape}, expected "
                                 f"(events, centroids) = ({n_events}, {n_sites})")

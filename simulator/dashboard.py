@@ -26,6 +26,7 @@ import xarray as xr
 from .analysis import busiest_region
 from .config import apply_overrides, load_scenario
 from .errors import InputError
+from .hazards import KIND_UNITS
 from .inputs import Inputs, load_inputs
 from .model import DisplacementModel
 from .rng import replicate_seeds
@@ -115,12 +116,18 @@ class DashboardModel(DisplacementModel):
         return self._snapshot[1]
 
     def peak_hazard(self) -> xr.DataArray:
-        """Peak flood depth so far on the population grid (zero behind adequate defences)."""
-        hazard = self.inputs.hazard
+        """Peak hazard so far on the population grid (zero behind adequate defences)."""
+        hazard, kind = self.inputs.hazard, self.config.hazard.kind
         values = hazard.values[:max(self.step_index, 1)].max(axis=0)[hazard.cell_site] * \
             self.cell_open
-        return self.inputs.on_grid(values, {"units": "m", "long_name": "peak flood depth"},
-                                   combine="max")
+        unit = KIND_UNITS[kind].replace("dimensionless", "1")
+        name = "peak " + kind.replace("_", " ")
+        return self.inputs.on_grid(values, {"units": unit, "long_name": name}, combine="max")
+
+    def has_lever(self, name: str) -> bool:
+        """Whether lever ``name`` acts here: warnings only for floods and wind (decisions.py)."""
+        return name != "warning_coverage" or self.config.hazard.kind in ("flood_depth",
+                                                                         "wind_speed")
 
 
 def rerun(scenario: Scenario, inputs: Inputs, levers: Levers,

@@ -97,7 +97,7 @@ def _evaluate(model: DisplacementModel, t: int, ids: np.ndarray, loss: np.ndarra
     b = cfg.behaviour
     home = hh.region[ids].astype(np.int64)
     design = model.home_depth(ids, model.design_depth, model.design_fraction)
-    p_obj = np.where(design > 0, 1.0 / cfg.hazard.return_period_years, 0.0)
+    p_obj = np.where(design > model.hit_above, 1.0 / cfg.hazard.return_period_years, 0.0)
     p = np.minimum(1.0, risk_perception(years_since_flood(model, ids, t)) * p_obj)
     base_income = hh.income[ids].astype(float)
     value = base_income * cfg.population.house_value_income_ratio

@@ -218,11 +218,11 @@ def _grid_sites(da: xr.DataArray, ydim: str, xdim: str, y: np.ndarray, x: np.nda
                 where: Path, field: str) -> tuple[dict, np.ndarray]:
     """``isel`` indexers of the grid cells holding the points, and each point's site."""
     yv, xv = da[ydim].values.astype(float), da[xdim].values.astype(float)
-    if xdim in ("lon", "longitude"):  # a 0..360 grid against -180..180 points, or back
-        x = np.where((xv.max() > 180) & (x < 0), x + 360, np.where((xv.min() < 0) & (x > 180),
-                                                                   x - 360, x))
     half_y = abs(np.diff(yv)).max() / 2 if yv.size > 1 else 0.5
     half_x = abs(np.diff(xv)).max() / 2 if xv.size > 1 else 0.5
+    if xdim in ("lon", "longitude"):  # longitudes into the grid's own 360° window, so 0..360
+        start = xv.min() - half_x      # and -180..180 grids both take any point, and a global
+        x = (x - start) % 360.0 + start  # grid wraps around at its seam
     outside = ((y < yv.min() - half_y) | (y > yv.max() + half_y)
                | (x < xv.min() - half_x) | (x > xv.max() + half_x))
     if outside.any():
@@ -303,6 +303,9 @@ def _select_event(da: xr.DataArray, cfg: HazardSource, where: Path,
                                 f"{', '.join(names[:10])}{', ...' if len(names) > 10 else ''})")
     da = da.isel(event=names.index(event) if event is not None else 0)
     date = da["date"].values if "date" in da.coords else None
+    if date is not None and not np.issubdtype(np.asarray(date).dtype, np.datetime64):
+        raise InputError(where, f"{field}: the event's 'date' coordinate is not a date "
+                                f"(dtype {np.asarray(date).dtype}); store dates or drop it")
     return da, None if date is None or np.isnat(date) else date
 
 

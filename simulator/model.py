@@ -148,7 +148,15 @@ class DisplacementModel(mesa.Model):
         self.cell_start = cell_slices(hh.cell, inp.cell_region.size)
         protected = self.lever["protection_return_period_years"] >= \
             config.hazard.return_period_years
+        if config.hazard.kind == "wind_speed":  # flood defences do not stop wind
+            protected[:] = False
         self.cell_open = ~protected[inp.cell_region]  # cells not behind adequate defences
+        # a home is hit above ``hit_above`` and clear again below ``clear_below``: for wind, the
+        # wind that starts to damage homes (a breeze is no storm); else any water, and receded
+        wind = config.hazard.kind == "wind_speed"
+        self.hit_above = config.impact.wind.v_threshold_ms if wind else 0.0
+        self.clear_below = config.impact.wind.v_threshold_ms if wind else \
+            config.return_.receded_depth_m
         self.design_depth = inp.hazard.peak() * self.cell_open
         self.design_fraction = inp.hazard.peak_fraction()
         self.base_capacity = capacity_table(config, names, "scenario")
@@ -178,8 +186,10 @@ class DisplacementModel(mesa.Model):
         given: dict[str, np.ndarray] = {}
         if table.income is not None:
             given["income"] = table.income
-        if table.value is not None:
-            given["value"] = table.value
+        if table.value is not None:  # a building's value is shared by its households
+            given["value"] = table.value if table.kind == "households" else \
+                table.value * self.config.population.persons_per_household / np.maximum(
+                    table.persons, 1e-9)
         if table.building_class is not None:
             lookup = np.array([self.class_names.index(c) for c in table.class_names])
             given["building_class"] = np.where(table.building_class >= 0,
@@ -314,13 +324,14 @@ class DisplacementModel(mesa.Model):
 
     def _impact_and_displace(self, t: int, depth: np.ndarray) -> None:
         hh, imp = self.households, self.config.impact
-        ids = households_in_cells(self.cell_start, np.flatnonzero(depth > 0))
+        ids = households_in_cells(self.cell_start, np.flatnonzero(depth > self.hit_above))
         d = self.home_depth(ids, depth, self.inputs.hazard.fraction_at(t))
-        ids, d = ids[d > 0], d[d > 0]
+        hit = d > self.hit_above
+        ids, d = ids[hit], d[hit]
         hh.last_flood_step[ids] = t
         state = hh.state[ids]
         away = state == State.DISPLACED
-        hh.due_step[ids[away & (d >= self.config.return_.receded_depth_m)]] = NO_STEP
+        hh.due_step[ids[away & (d >= self.clear_below)]] = NO_STEP
         can_leave = np.isin(state, HOME) | (state == State.EVACUATED)
         if imp.method in ("level_rate", "prescribed"):
             cand = ids[can_leave]
@@ -364,7 +375,8 @@ class DisplacementModel(mesa.Model):
             target = self.inputs.prescribed[t] + self.prescribed_owed
             leave = take_persons(np.zeros(cand.size, np.int64), hh.size[cand], u,
                                  np.array([target]))
-            self.prescribed_owed = max(0.0, target - float(hh.size[cand[leave]].sum()))
+            # the signed remainder: an overshoot of part of a household is paid back later
+            self.prescribed_owed = target - float(hh.size[cand[leave]].sum())
             return leave
         rate = level_rate(level, imp.displaced_per_day_by_level)
         if imp.rate_unit == "share":
@@ -451,8 +463,7 @@ class DisplacementModel(mesa.Model):
         ids = self.away_ids
         if ids.size == 0:
             return
-        dry = self.home_depth(ids, depth, self.inputs.hazard.fraction_at(t)) < \
-            ret.receded_depth_m
+        dry = self.home_depth(ids, depth, self.inputs.hazard.fraction_at(t)) < self.clear_below
         evac = hh.state[ids] == State.EVACUATED
         lead = self.lead_steps()
         evac_back = ids[evac & dry & (t > hh.warned_step[ids] + lead)]
@@ -570,7 +581,7 @@ class DisplacementModel(mesa.Model):
                  "simulator_version": __version__, "config_toml": dump_toml(cfg),
                  "input_sha256": json.dumps(self.inputs.file_hashes, sort_keys=True),
                  "households": len(self.households), "total_persons": self.total_persons,
-                 "prescribed_not_displaced_persons": round(self.prescribed_owed, 1),
+                 "prescribed_not_displaced_persons": round(max(self.prescribed_owed, 0.0), 1),
                  "Conventions": "CF-1.8"}
         unit = {"dimensionless": "1", "m/s": "m s-1"}.get(KIND_UNITS[cfg.hazard.kind],
                                                          KIND_UNITS[cfg.hazard.kind])

@@ -15,6 +15,7 @@ phi_i) estimates the same AAD with a sampling error, and gives the spread of yea
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -65,8 +66,12 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
     rps = np.array(labels, dtype=float) if freq is None else None
     if freq is None:
         freq = event_frequencies(rps)
-    # events keep their own dates only when the scenario says when events happen
-    when = [] if base.hazard.event_date else [f"hazard.event_date={base.start_date}"]
+    # each event happens on hazard.event_date, else after the start by the warning lead time
+    # (so warnings can act; a CLIMADA event's historical date may lie outside the run)
+    warned = base.warning.coverage > 0 or any(r.warning_coverage for r in
+                                              base.levers.regions.values())
+    day = base.start_date + dt.timedelta(days=base.warning.lead_time_days if warned else 0)
+    when = [] if base.hazard.event_date else [f"hazard.event_date={day}"]
     seeds = replicate_seeds(base.seed, replicates)
     results = []  # (event, replicate) -> displaced persons per region
     names: list[str] = []

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import dump_toml, load_scenario
+from .config import PATH_FIELDS, dump_toml, load_scenario, parse_override
 from .errors import InputError
 from .inputs import region_names
 from .regions import check_region_names
@@ -166,11 +166,13 @@ def load_sweep(path: str | Path) -> Sweep:
     spec = _read(path)
     base = (path.parent / spec.base).resolve()
     method, names, points, problem, x = _points(spec, path)
-    base_cfg = load_scenario(base, list(spec.set))
+    fixed = [_anchored(text, path.parent) for text in spec.set]
+    base_cfg = load_scenario(base, fixed)
     regions = region_names(base_cfg)
     tasks, cache = [], {}
     for p, point in enumerate(points):
-        overrides = [*spec.set, *(f"{k}={_toml_value(v)}" for k, v in point.items())]
+        overrides = [*fixed, *(_anchored(f"{k}={_toml_value(v)}", path.parent)
+                               for k, v in point.items())]
         try:
             cfg = load_scenario(base, overrides)
         except InputError as exc:
@@ -189,6 +191,14 @@ def load_sweep(path: str | Path) -> Sweep:
                                  params=dict(point), config_toml=text, run_id=run_key(text)))
     return Sweep(path=path, name=spec.name or path.stem, method=method, parameters=names,
                  tasks=tasks, problem=problem, samples=x)
+
+
+def _anchored(text: str, folder: Path) -> str:
+    """An override whose file path (if it sets one) is made absolute from the sweep's folder."""
+    keys, value = parse_override(text)
+    if tuple(keys) in PATH_FIELDS and isinstance(value, str):
+        return f"{'.'.join(keys)}={_toml_value(str((folder / value).resolve()))}"
+    return text
 
 
 def _toml_value(v: Any) -> str:

@@ -93,7 +93,9 @@ def LeverCard(levers: Levers, on_levers, model: DashboardModel):
     update_counter.get()  # Mesa bumps it after Step and Play: show the gap so far
     with solara.Card("Planner levers"):
         for name, value in asdict(levers).items():
-            LeverSlider(name, value, lambda v, name=name: on_levers(replace(levers, **{name: v})))
+            if model.has_lever(name):  # e.g. no warnings for conflict or flood levels
+                LeverSlider(name, value,
+                            lambda v, name=name: on_levers(replace(levers, **{name: v})))
         if model.step_index:
             total = region_summary(model.snapshot())[-1]
             # HTML, not Markdown: solara's Markdown loads KaTeX, which solara-assets lacks

@@ -183,3 +183,31 @@ def test_shipped_flee_example_imports_runs_and_fits_its_camps(tmp_path):
     # gravity over route distances splits arrivals between the camps about as observed; sending
     # everyone to one camp would score about 0.8
     assert validation["ard"] < 0.1 and validation["days"] == 60
+
+
+def test_prescribed_counts_stay_unbiased_with_households_of_several_persons(case):
+    from simulator.config import load_scenario
+    from simulator.model import DisplacementModel
+
+    path = case(scenario={"impact": {"method": "prescribed",
+                                     "prescribed_file": "per_day.csv"}})
+    (path.parent / "per_day.csv").write_text(
+        "date,persons\n" + "".join(f"2030-01-{d:02d},1\n" for d in range(1, 11)))
+    model = DisplacementModel(load_scenario(path))
+    ds = model.run()
+    # one person a day for 10 days, in households of about 4.5: whole households leave, and the
+    # signed remainder carries, so the total stays within half a household of 10
+    assert abs(int(ds["newly_displaced"].sum()) - 10) <= model.households.size.max() / 2
+
+
+def test_dashboard_offers_no_warning_lever_for_conflict_and_labels_its_hazard(tmp_path):
+    pytest.importorskip("solara")
+    from simulator.dashboard import DashboardModel, load
+
+    flee = write(tmp_path / "flee", CONFLICT)
+    assert main(["import-flee", str(flee), "--out", str(tmp_path / "scen")]) == 0
+    scenario, inputs = load(tmp_path / "scen" / "scenario.toml")
+    model = DashboardModel(scenario, inputs)
+    assert not model.has_lever("warning_coverage") and model.has_lever("shelter_places_added")
+    model.step()
+    assert model.peak_hazard().attrs == {"units": "1", "long_name": "peak conflict intensity"}

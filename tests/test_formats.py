@@ -140,11 +140,12 @@ def _csr(group, dense: np.ndarray) -> None:
     group.attrs["shape"] = dense.shape
 
 
-def write_climada(path, intensity: np.ndarray, lat, lon, freq, names, dates, units="m"):
+def write_climada(path, intensity: np.ndarray, lat, lon, freq, names, dates, units="m",
+                  fraction: np.ndarray | None = None):
     """A CLIMADA hazard HDF5 in the layout Hazard.write_hdf5 writes (legacy centroids)."""
     with h5py.File(path, "w") as f:
         _csr(f.create_group("intensity"), intensity)
-        _csr(f.create_group("fraction"), np.zeros((0, 0)))  # CLIMADA's empty default
+        _csr(f.create_group("fraction"), np.zeros((0, 0)) if fraction is None else fraction)
         f.create_dataset("frequency", data=np.asarray(freq, float))
         f.create_dataset("event_id", data=np.arange(1, len(names) + 1))
         f.create_dataset("event_name", data=names, dtype=h5py.string_dtype())
@@ -434,3 +435,56 @@ def test_wind_needs_the_damage_ratio_method(case, tmp_path, capsys):
     assert main(["run", str(path), "--out", str(tmp_path / "r")]) == 2
     assert "a wind_speed hazard displaces through the wind damage curve" in \
         capsys.readouterr().err
+
+
+def test_climada_empty_fraction_of_full_shape_hits_everyone(case):
+    path = case()
+    args = ([LAT[0]], [LON[0]], [0.1], ["only"], [dt.date(2030, 1, 1)])
+    write_climada(path.parent / "a.h5", np.full((1, 1), 2.0), *args)
+    write_climada(path.parent / "b.h5", np.full((1, 1), 2.0), *args,
+                  fraction=np.zeros((1, 1)))  # TropCyclone's csr_matrix(intensity.shape)
+    common = ['hazard.variable="intensity"', "hazard.max_distance_km=100"]
+    a = _displaced_in_cell0(load_scenario(path, [at(path, "hazard.file", "a.h5"), *common]))
+    b = _displaced_in_cell0(load_scenario(path, [at(path, "hazard.file", "b.h5"), *common]))
+    assert a == b and len(a) > 0
+
+
+def _wind_case(case, background: float):
+    wind = np.full((NT, LAT.size, LON.size), background, np.float32)
+    wind[0, 0, 0] = 90.0  # m/s: the storm passes cell (0, 0) on day 0, then a breeze
+    return case(depth=wind, units="m s-1", scenario={
+        "hazard": {"kind": "wind_speed"}, "impact": {"method": "damage_ratio"},
+        "return": {"repair_days_total_loss": 2.0},
+        "levers": {"protection_return_period_years": 1000.0}})
+
+
+def test_a_breeze_after_the_storm_does_not_keep_people_away_and_dikes_do_not_stop_wind(case):
+    results = {}
+    for background in (0.0, 5.0):
+        ds = DisplacementModel(load_scenario(_wind_case(case, background))).run()
+        results[background] = (int(ds["newly_displaced"].sum()), int(ds["returns"].sum()))
+    assert results[0.0] == results[5.0]  # same displaced, all back despite 5 m/s of wind
+    assert results[0.0][0] > 0 and results[0.0][1] == results[0.0][0]
+
+
+def test_global_grid_wraps_at_its_seam(case):
+    lon = np.array([-0.2, -0.1, 0.0, 0.1, 0.2])
+    glon, glat = np.arange(0.0, 360.0, 0.5), np.array([10.0, 10.5])
+    depth = np.zeros((NT, glat.size, glon.size), np.float32)
+    depth[:, 0, 0] = 2.0  # the 0° column; 359.5° stays dry
+    inputs = load_inputs(load_scenario(case(depth=depth, lon=lon, hazard_lat=glat,
+                                            hazard_lon=glon)))
+    wet = set(np.round(inputs.cell_x[inputs.hazard.at(0) > 0], 2).tolist())
+    assert wet == {-0.2, -0.1, 0.0, 0.1, 0.2}  # all nearer 0° than 359.5° or 0.5°
+
+
+def test_event_set_with_a_non_date_date_is_one_line(case, tmp_path, capsys):
+    path = case()
+    xr.Dataset({"depth": (("event", "lat", "lon"), np.ones((1, LAT.size, LON.size), np.float32),
+                          {"units": "m"})},
+               coords={"event": ["e1"], "date": ("event", [20300101]), "lat": LAT, "lon": LON}
+               ).to_netcdf(path.parent / "ev.nc")
+    assert main(["run", str(path), "--out", str(tmp_path / "r"), "--set",
+                 at(path, "hazard.file", "ev.nc")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the event's 'date' coordinate is not a date" in err

@@ -207,3 +207,16 @@ def test_custom_damage_curves_work_in_a_sweep(case):
                           "population": {"building_class_shares": {"mud": 1.0}}})
     spec = write_spec(path, 'base = "{base}"\n[grid]\n"impact.depth_threshold_m" = [1.0, 1.5]\n')
     assert sweep_cli(spec, spec.parent / "out", "--workers", "1") == 0
+
+
+def test_paths_in_a_sweep_file_are_relative_to_it(case, tmp_path, monkeypatch):
+    from simulator.sweepspec import load_sweep
+
+    path = case()
+    (path.parent / "hazard2.nc").write_bytes((path.parent / "hazard.nc").read_bytes())
+    spec = path.parent / "paths.toml"
+    spec.write_text(f'base = "{path.name}"\nset = [\'hazard.file="hazard2.nc"\']\n'
+                    '[grid]\n"capacity.default.shelter" = [0, 10]\n')
+    monkeypatch.chdir(tmp_path)  # somewhere else: the paths must not resolve from here
+    sweep = load_sweep(spec)
+    assert all(f'file = "{path.parent / "hazard2.nc"}"' in t.config_toml for t in sweep.tasks)
