@@ -127,7 +127,8 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
         "placement": {"cascade": ["camp"], "shelter_seeking_by_income_quintile": [1.0] * 5,
                       "distance_exponent": s.distance_power,
                       "soft_cap_start": min(max(s.capacity_buffer, 0.01), 1.0),
-                      "max_distance_km": reach},
+                      "max_distance_km": reach,
+                      "travel_speed_km_per_day": s.max_move_speed},
         "return": {"min_days_away": float(case.length_days)},
         "behaviour": {"enabled": False}, "warning": {"coverage": 0.0},
     }

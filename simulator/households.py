@@ -80,6 +80,7 @@ class Households:
     disabled: np.ndarray | None = None  #: uint8, members with a disability
     head_type: np.ndarray | None = None  #: uint8, :data:`HEAD_TYPES`
     house_value: np.ndarray | None = None  #: float32, home value from a table (NaN: not given)
+    arrive_step: np.ndarray | None = None  #: int16/32, step of arrival at the place (travel)
 
     def group_persons(self, ids: np.ndarray) -> np.ndarray:
         """Persons of each of :data:`GROUPS` in households ``ids``, shape (len(ids), groups)."""

@@ -137,6 +137,8 @@ class DisplacementModel(mesa.Model):
             pop.savings_income_ratio, config.warning.initial_trust,
             step_dtype_for(config.n_steps, config.step_days), *self._table_households())
         hh = self.households
+        if config.placement.travel_speed_km_per_day is not None:  # only then: 2-4 B/household
+            hh.arrive_step = np.full(len(hh), NO_STEP, dtype=hh.since_step.dtype)
         synthesise_composition(hh, [pop.composition.for_region(n) for n in names],
                                self.streams.generator("composition"))
         self.lever = {k: np.array([config.lever(k, n) for n in names]) for k in (
@@ -456,6 +458,11 @@ class DisplacementModel(mesa.Model):
                        cfg.soft_cap_start)
             got = sel[ok]
             region[got], place[got], pending[got] = dest[ok], p, False
+            if hh.arrive_step is not None:  # on the way distance / speed days, from this step
+                days = self.inputs.distance_km[home[got], dest[ok]] / \
+                    cfg.travel_speed_km_per_day  # as Flee: a day's travel arrives that day
+                hh.arrive_step[ids[got]] = t + np.maximum(
+                    np.ceil(days / self.config.step_days) - 1, 0)
             self._count(self.occupancy, dest[ok], np.full(got.size, p), size[got], +1)
 
     def _return_home(self, t: int, depth: np.ndarray) -> None:
@@ -525,6 +532,10 @@ class DisplacementModel(mesa.Model):
                                                             self.persons.shape[0])
         if self.inputs.hazard.step_max[t] > 0:
             np.maximum.at(self.recorder.hazard_max[t], self.inputs.cell_region, depth)
+        if hh.arrive_step is not None:
+            going = self.away_ids[hh.arrive_step[self.away_ids] > t]
+            self._count(self.recorder.in_transit[t], hh.stay_region[going], hh.place[going],
+                        hh.size[going], +1)
         if self.check_invariants:
             self.verify()
 

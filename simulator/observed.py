@@ -134,6 +134,8 @@ def validate(ds: xr.Dataset, observed: Observed, scenario: Scenario) -> tuple[st
 
     place = scenario.observations.place
     occ = ds["occupancy"].sel(place=place, region=observed.regions)
+    if "in_transit" in ds:  # Flee counts people in a camp once they get there
+        occ = occ - ds["in_transit"].sel(place=place, region=observed.regions)
     total = ds["persons"].sel(state="displaced").sum("region")
     if "replicate" in ds.dims:
         occ, total = occ.median("replicate"), total.median("replicate")

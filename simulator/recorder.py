@@ -21,6 +21,7 @@ class Recorder:
         r, s, p = n_regions, len(STATE_NAMES), len(PLACES)
         self.persons = np.zeros((n_steps, r, s), dtype=np.int64)
         self.occupancy = np.zeros((n_steps, r, p), dtype=np.int64)
+        self.in_transit = np.zeros((n_steps, r, p), dtype=np.int64)
         self.capacity = np.zeros((n_steps, r, p), dtype=np.int64)
         self.flows = np.zeros((n_steps, r, r), dtype=np.int64)
         self.unmet_shelter = np.zeros((n_steps, r), dtype=np.int64)
@@ -64,6 +65,10 @@ class Recorder:
                 "unmet_shelter": (("time", "region"), self.unmet_shelter, {
                     **person, "long_name": "persons who sought shelter or camp space in region "
                                            "and found none (unsheltered at end of step)"}),
+                "in_transit": (("time", "region", "place"), self.in_transit, {
+                    **person, "long_name": "persons on their way to a place in the region, "
+                                           "counted in occupancy (placement.travel_speed_"
+                                           "km_per_day)"}),
                 "newly_displaced": (("time", "region"), self.newly_displaced, {
                     **person, "long_name": "persons forcibly displaced during the step, by "
                                            "home region"}),

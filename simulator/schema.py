@@ -317,6 +317,7 @@ class PlacementConfig(Strict):
         0.62, 0.42, 0.29, 0.22, 0.13)
     distance_exponent: float = Field(default=2.0, ge=0)
     max_distance_km: float = Field(default=150.0, gt=0)
+    travel_speed_km_per_day: float | None = Field(default=None, gt=0)
 
     @field_validator("cascade")
     @classmethod

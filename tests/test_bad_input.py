@@ -47,7 +47,8 @@ def test_unknown_key_lists_allowed_keys(case, capsys):
     assert_rejected(path, capsys, f"{path}: placement.soft_cap_strat: unknown key (allowed here: "
                                   "cascade, distance_exponent, max_distance_km, "
                                   "rental_min_income_per_year, "
-                                  "shelter_seeking_by_income_quintile, soft_cap_start)")
+                                  "shelter_seeking_by_income_quintile, soft_cap_start, "
+                                  "travel_speed_km_per_day)")
 
 
 def test_wrong_type(case, capsys):

@@ -211,3 +211,17 @@ def test_dashboard_offers_no_warning_lever_for_conflict_and_labels_its_hazard(tm
     assert not model.has_lever("warning_coverage") and model.has_lever("shelter_places_added")
     model.step()
     assert model.peak_hazard().attrs == {"units": "1", "long_name": "peak conflict intensity"}
+
+
+def test_travel_time_delays_arrival_in_camps_but_not_the_reservation(tmp_path):
+    import xarray as xr
+
+    settings_yml = "move_rules:\n  max_move_speed: 5.0\n"  # A to Z is 10 km: two days
+    run = import_and_run(tmp_path, dict(CASE, **{"simsetting.yml": settings_yml}))
+    rows = list(csv.DictReader((run / "out.csv").open()))
+    # arrivals of days 0..3 (0, 15, 10, 10) reach Z one day later
+    assert [int(r["Z sim"]) for r in rows] == [0, 0, 15, 25]
+    ds = xr.open_dataset(run / "results.nc")
+    z = ds.sel(region="Z", place="camp")
+    assert z["occupancy"].values.tolist() == [0, 15, 25, 35]  # places held from departure
+    assert z["in_transit"].values.tolist() == [0, 15, 10, 10]
