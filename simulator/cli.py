@@ -161,14 +161,13 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from .config import load_scenario
+    from .hazards import cf_units
     from .inputs import load_inputs
 
     scenario = load_scenario(args.scenario, args.overrides)
     inputs = load_inputs(scenario, args.scenario)
-    from .hazards import KIND_UNITS
-
     persons = int(inputs.cell_persons.sum())
-    unit = KIND_UNITS[scenario.hazard.kind].replace("dimensionless", "").strip()
+    unit = "" if cf_units(scenario.hazard.kind) == "1" else cf_units(scenario.hazard.kind)
     print(f"{args.scenario}: OK - scenario '{scenario.name}', {len(inputs.region_names)} regions, "
           f"{inputs.cell_persons.size:,} populated locations, {persons:,} persons, "
           f"{scenario.hazard.kind} '{scenario.hazard.variable or 'intensity'}' peak "

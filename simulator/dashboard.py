@@ -26,7 +26,7 @@ import xarray as xr
 from .analysis import busiest_region
 from .config import apply_overrides, load_scenario
 from .errors import InputError
-from .hazards import KIND_UNITS
+from .hazards import cf_units
 from .inputs import Inputs, load_inputs
 from .model import DisplacementModel
 from .rng import replicate_seeds
@@ -120,9 +120,9 @@ class DashboardModel(DisplacementModel):
         hazard, kind = self.inputs.hazard, self.config.hazard.kind
         values = hazard.values[:max(self.step_index, 1)].max(axis=0)[hazard.cell_site] * \
             self.cell_open
-        unit = KIND_UNITS[kind].replace("dimensionless", "1")
         name = "peak " + kind.replace("_", " ")
-        return self.inputs.on_grid(values, {"units": unit, "long_name": name}, combine="max")
+        return self.inputs.on_grid(values, {"units": cf_units(kind), "long_name": name},
+                                   combine="max")
 
     def has_lever(self, name: str) -> bool:
         """Whether lever ``name`` acts here: warnings only for floods and wind (decisions.py)."""

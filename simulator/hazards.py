@@ -44,11 +44,15 @@ from .schema import HazardSource, Scenario, file_format
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
 SITE_DIMS = ("site", "centroid", "station", "location")
-EVENT_DIMS = ("return_period", "event")
 #: The physical quantity each hazard kind must have, and the SI unit the model uses.
 KIND_UNITS = {"flood_depth": "m", "wind_speed": "m/s", "drought_index": "dimensionless",
               "heat_days": "day", "fraction": "dimensionless", "flood_level": "dimensionless",
               "conflict_intensity": "dimensionless"}
+
+
+def cf_units(kind: str) -> str:
+    """The CF ``units`` string of a hazard kind's SI unit (``m``, ``m s-1``, ``1``), for labels."""
+    return {"dimensionless": "1", "m/s": "m s-1"}.get(KIND_UNITS[kind], KIND_UNITS[kind])
 
 
 @lru_cache(maxsize=1)

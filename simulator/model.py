@@ -28,7 +28,7 @@ from .households import (AWAY_STATES, GROUPS, HOME, NO_PLACE, NO_STEP, STATE_NAM
 from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
                       in_flooded_part, level_rate, take_persons, wind_damage,
                       repair_days)
-from .hazards import KIND_UNITS
+from .hazards import cf_units
 from .inputs import Inputs, load_inputs
 from .placement import admit, choose_destination, gravity_weights
 from .recorder import Recorder
@@ -594,9 +594,8 @@ class DisplacementModel(mesa.Model):
                  "households": len(self.households), "total_persons": self.total_persons,
                  "prescribed_not_displaced_persons": round(max(self.prescribed_owed, 0.0), 1),
                  "Conventions": "CF-1.8"}
-        unit = {"dimensionless": "1", "m/s": "m s-1"}.get(KIND_UNITS[cfg.hazard.kind],
-                                                         KIND_UNITS[cfg.hazard.kind])
-        ds = self.recorder.dataset(times, self.inputs.region_names, attrs, cfg.step_days, unit)
+        ds = self.recorder.dataset(times, self.inputs.region_names, attrs, cfg.step_days,
+                                   cf_units(cfg.hazard.kind))
         hh, open_ids = self.households, self.away_ids
         still = open_ids[hh.state[open_ids] == State.DISPLACED]
         open_hist = np.zeros_like(self.recorder.durations)

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .geo import EARTH_RADIUS_KM
 from .schema import CAPACITY_PLACES, PLACES, Scenario
 
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
 
 def read_names(path: Path) -> dict[int, str]:
