@@ -468,14 +468,17 @@ def test_a_breeze_after_the_storm_does_not_keep_people_away_and_dikes_do_not_sto
 
 
 def test_global_grid_wraps_at_its_seam(case):
-    lon = np.array([-0.2, -0.1, 0.0, 0.1, 0.2])
+    lon = np.array([-0.4, -0.2, 0.0, 0.2, 0.4])
     glon, glat = np.arange(0.0, 360.0, 0.5), np.array([10.0, 10.5])
     depth = np.zeros((NT, glat.size, glon.size), np.float32)
-    depth[:, 0, 0] = 2.0  # the 0° column; 359.5° stays dry
+    depth[:, 0, 0] = 2.0  # the 0° column
+    depth[:, 0, -1] = 1.0  # the 359.5° column, across the seam from -0.4°
     inputs = load_inputs(load_scenario(case(depth=depth, lon=lon, hazard_lat=glat,
                                             hazard_lon=glon)))
-    wet = set(np.round(inputs.cell_x[inputs.hazard.at(0) > 0], 2).tolist())
-    assert wet == {-0.2, -0.1, 0.0, 0.1, 0.2}  # all nearer 0° than 359.5° or 0.5°
+    row = inputs.cell_y == LAT[0]
+    by_lon = dict(zip(np.round(inputs.cell_x[row], 2).tolist(), inputs.hazard.at(0)[row]))
+    # -0.4 is 359.6: nearest 359.5; -0.2 .. 0.2 nearest 0; 0.4 nearest 0.5 (dry)
+    assert by_lon == {-0.4: 1.0, -0.2: 2.0, 0.0: 2.0, 0.2: 2.0, 0.4: 0.0}
 
 
 def test_event_set_with_a_non_date_date_is_one_line(case, tmp_path, capsys):
