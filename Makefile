@@ -9,7 +9,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 	  if "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
 	    echo "$$c"; break; fi; done)
 
-.PHONY: demo test bench clean-venv
+.PHONY: demo test bench baseline clean-venv
 
 $(VPY):
 	@if [ -z "$(PYTHON)" ]; then \
@@ -38,3 +38,8 @@ bench: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Rewrite the committed regression baseline (tests/regression_baseline.json) on purpose, after a
+# behaviour change; it prints every headline indicator that moved.
+baseline: $(STAMP)
+	$(VPY) -m tests.regression --update
