@@ -33,7 +33,7 @@ def measure(households: int, n_steps: int) -> dict:
     import time
 
     from simulator import DisplacementModel, load_scenario
-    from simulator.inputs import load_inputs
+    from simulator.inputs.load import load_inputs
 
     t0 = time.perf_counter()
     cfg = load_scenario(SCENARIO, [f"population.households={households}", f"n_steps={n_steps}"])

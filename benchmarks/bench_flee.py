@@ -13,7 +13,7 @@ flood-driven spawning in pop_ratio mode), deterministic from a seed:
 
 Each model runs in its own process, so that peak memory (``getrusage``) is its own:
 
-- **climdisp**: ``simulator.flee_import.import_flee`` into a temporary folder, then
+- **climdisp**: ``simulator.interop.flee.convert.import_flee`` into a temporary folder, then
   ``load_scenario``, ``load_inputs``, ``DisplacementModel(...).run()``;
 - **Flee 3.1** (PyPI), only with ``--flee``: installed on first use into a virtual environment
   (``benchmarks/.flee-venv``, ``--no-deps`` plus the four packages it imports for a serial run),
@@ -148,9 +148,9 @@ def write_case(folder: Path, case: FloodCase) -> dict:
 
 def run_ours(case_dir: Path, seed: int) -> dict:
     """Import, load and run the case with climdisp (in this process); returns the report."""
-    from simulator.config import load_scenario
-    from simulator.flee_import import import_flee
-    from simulator.inputs import load_inputs
+    from simulator.inputs.config import load_scenario
+    from simulator.inputs.load import load_inputs
+    from simulator.interop.flee.convert import import_flee
     from simulator.model import DisplacementModel
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from simulator import DisplacementModel, load_scenario  # noqa: E402
-from simulator.plots import occupancy_vs_capacity, states_over_time  # noqa: E402
+from simulator.outputs.plots import occupancy_vs_capacity, states_over_time  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -10,7 +10,7 @@ capacity scenarios by region. Quick use from Python::
 
 __version__ = "0.1.0"
 
-from .config import load_scenario  # noqa: E402
-from .model import DisplacementModel  # noqa: E402
+from simulator.inputs.config import load_scenario  # noqa: E402
+from simulator.model import DisplacementModel  # noqa: E402
 
 __all__ = ["DisplacementModel", "load_scenario", "__version__"]

@@ -1,7 +1,7 @@
 """The displacement model: households (arrays) respond to hazard grids; regions are agents.
 
 See :class:`DisplacementModel` for the step order; the yearly decisions and the warning phase
-live in :mod:`simulator.decisions`.
+live in :mod:`simulator.steps.decide`.
 """
 
 from __future__ import annotations
@@ -16,25 +16,51 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__
-from .behaviour import (activation_share, adapted_depth, income_quintile, return_probability,
-                        seeks_public_shelter)
-from .config import dump_toml
-from .decisions import decide, decision_step, warn_and_evacuate
-from .errors import InvariantError
-from .households import (AWAY_STATES, GROUPS, HOME, NO_PLACE, NO_STEP, STATE_NAMES, Households,
-                         Place, State, cell_slices, households_in_cells, step_dtype_for,
-                         synthesise, synthesise_composition)
-from .impacts import (damage_by_class, displaced_by_damage, displaced_by_flood, displacement_draw,
-                      in_flooded_part, level_rate, take_persons, wind_damage,
-                      repair_days)
-from .hazards import cf_units
-from .inputs import Inputs, load_inputs
-from .placement import admit, choose_destination, gravity_weights
-from .recorder import Recorder
-from .regions import capacity_table
-from .rng import Streams
-from .schema import CAPACITY_PLACES, PLACES, Scenario
+from simulator import __version__
+from simulator.errors import InvariantError
+from simulator.inputs.config import dump_toml
+from simulator.inputs.hazards import cf_units
+from simulator.inputs.load import Inputs, load_inputs
+from simulator.inputs.regions import capacity_table
+from simulator.inputs.schema import CAPACITY_PLACES, PLACES, Scenario
+from simulator.rng import Streams
+from simulator.rules.behaviour import (
+    activation_share,
+    adapted_depth,
+    income_quintile,
+    return_probability,
+    seeks_public_shelter,
+)
+from simulator.rules.impacts import (
+    damage_by_class,
+    displaced_by_damage,
+    displaced_by_flood,
+    displacement_draw,
+    in_flooded_part,
+    level_rate,
+    repair_days,
+    take_persons,
+    wind_damage,
+)
+from simulator.rules.placement import admit, choose_destination, gravity_weights
+from simulator.steps.decide import decide, decision_step, warn_and_evacuate
+from simulator.steps.record import Recorder
+from simulator.world.households import (
+    AWAY_STATES,
+    GROUPS,
+    HOME,
+    NO_PLACE,
+    NO_STEP,
+    STATE_NAMES,
+    Households,
+    Place,
+    State,
+    cell_slices,
+    households_in_cells,
+    step_dtype_for,
+    synthesise,
+    synthesise_composition,
+)
 
 N_STATES, N_PLACES, N_CAP = len(STATE_NAMES), len(PLACES), len(CAPACITY_PLACES)
 RAMPED = [Place.SHELTER, Place.CAMP]
@@ -397,7 +423,7 @@ class DisplacementModel(mesa.Model):
             self.seek(ids, t, newly=False)
 
     def seek(self, ids: np.ndarray, t: int, newly: bool) -> None:
-        """Place ``ids`` down the cascade; see :mod:`simulator.placement` for the rules."""
+        """Place ``ids`` down the cascade; see :mod:`simulator.rules.placement` for the rules."""
         with self._phase("place"):
             self._seek(ids, t, newly)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.cli import main
+from simulator.ui.cli import main
 
 from .conftest import NT
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulator import behaviour as bh
+from simulator.rules import behaviour as bh
 
 
 def test_risk_perception_published_values():

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import xarray as xr
 
-from simulator.analysis import region_summary
-from simulator.cli import main
+from simulator.outputs.analysis import region_summary
+from simulator.ui.cli import main
 
 
 def test_run_writes_a_complete_run_folder_and_summary_reads_it(case, capsys):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.config import dump_toml, load_scenario, scenario_from_toml
 from simulator.errors import InputError
+from simulator.inputs.config import dump_toml, load_scenario, scenario_from_toml
 
 from .conftest import DEMO
 

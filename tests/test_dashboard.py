@@ -9,9 +9,16 @@ import sys
 import numpy as np
 import pytest
 
-from simulator.cli import main
-from simulator.dashboard import (DashboardModel, Levers, load, places_figure, rerun,
-                                 shelter_gap_figure, states_figure)
+from simulator.ui.cli import main
+from simulator.ui.dashboard import (
+    DashboardModel,
+    Levers,
+    load,
+    places_figure,
+    rerun,
+    shelter_gap_figure,
+    states_figure,
+)
 
 from .conftest import DEMO
 
@@ -80,7 +87,7 @@ def test_page_reruns_when_a_slider_is_let_go(demo):
     import ipywidgets
     import solara
 
-    from simulator.viz import Dashboard
+    from simulator.ui.viz import Dashboard
 
     scenario, inputs = demo
     _, rc = solara.render(solara.AppLayout(children=[Dashboard(scenario=scenario,

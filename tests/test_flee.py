@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from simulator.errors import InputError
-from simulator.flee import (
+from simulator.interop.flee.reader import (
     ard,
     ard_by_day,
     daily_new_displaced,

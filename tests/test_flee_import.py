@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.cli import main
-from simulator.impacts import take_persons
+from simulator.rules.impacts import take_persons
+from simulator.ui.cli import main
 
 # A validation case: conflict town A (1000 people) with routes to camp Z only; camp Y is not
 # reachable (no route), so every arrival goes to Z. Observed: Z 0, 10, 20, 30 and Y 0, 5, 5, 5.
@@ -186,7 +186,7 @@ def test_shipped_flee_example_imports_runs_and_fits_its_camps(tmp_path):
 
 
 def test_prescribed_counts_stay_unbiased_with_households_of_several_persons(case):
-    from simulator.config import load_scenario
+    from simulator.inputs.config import load_scenario
     from simulator.model import DisplacementModel
 
     path = case(scenario={"impact": {"method": "prescribed",
@@ -202,7 +202,7 @@ def test_prescribed_counts_stay_unbiased_with_households_of_several_persons(case
 
 def test_dashboard_offers_no_warning_lever_for_conflict_and_labels_its_hazard(tmp_path):
     pytest.importorskip("solara")
-    from simulator.dashboard import DashboardModel, load
+    from simulator.ui.dashboard import DashboardModel, load
 
     flee = write(tmp_path / "flee", CONFLICT)
     assert main(["import-flee", str(flee), "--out", str(tmp_path / "scen")]) == 0

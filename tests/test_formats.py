@@ -13,13 +13,13 @@ import pytest
 import xarray as xr
 from pyproj import CRS, Transformer
 
-from simulator.cli import main
-from simulator.config import load_scenario
-from simulator.geo import EARTH_RADIUS_KM
-from simulator.hazards import si_factor
-from simulator.households import State
-from simulator.inputs import load_inputs
+from simulator.inputs.config import load_scenario
+from simulator.inputs.geo import EARTH_RADIUS_KM
+from simulator.inputs.hazards import si_factor
+from simulator.inputs.load import load_inputs
 from simulator.model import DisplacementModel
+from simulator.ui.cli import main
+from simulator.world.households import State
 
 from .conftest import LAT, LON, NT
 
@@ -392,7 +392,7 @@ def test_names_only_regions_without_a_region_column_name_the_file(case, tmp_path
 
 
 def test_table_home_values_set_the_damage_households_weigh(case):
-    from simulator.decisions import _evaluate
+    from simulator.steps.decide import _evaluate
 
     rows = [{"lon": LON[0], "lat": LAT[0], "persons": 4, "income": 3000.0, "value": v}
             for v in (9000.0, 18000.0, None)]  # the last follows income: 3 years of it
@@ -405,7 +405,7 @@ def test_table_home_values_set_the_damage_households_weigh(case):
 
 
 def test_wind_damage_curve_closed_form():
-    from simulator.impacts import wind_damage
+    from simulator.rules.impacts import wind_damage
 
     assert wind_damage(np.array([20.0, 25.7, 74.7]))[:2].tolist() == [0.0, 0.0]
     assert float(wind_damage(np.array([74.7]))[0]) == pytest.approx(0.5)  # v_half: half lost

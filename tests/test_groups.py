@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from simulator import DisplacementModel, load_scenario
-from simulator.cli import main
-from simulator.households import GROUPS
+from simulator.ui.cli import main
+from simulator.world.households import GROUPS
 
 from .conftest import NT
 

@@ -5,8 +5,8 @@ import pytest
 import xarray as xr
 
 from simulator import load_scenario
-from simulator.hazards import step_windows
-from simulator.inputs import load_inputs
+from simulator.inputs.hazards import step_windows
+from simulator.inputs.load import load_inputs
 
 from .conftest import DEMO, LAT, LON, NT
 

@@ -2,9 +2,14 @@
 
 import numpy as np
 
-from simulator.impacts import (damage_by_class, depth_damage, displaced_by_damage,
-                               displaced_by_flood, repair_days)
-from simulator.schema import JRC_DEPTHS_M, JRC_RESIDENTIAL
+from simulator.inputs.schema import JRC_DEPTHS_M, JRC_RESIDENTIAL
+from simulator.rules.impacts import (
+    damage_by_class,
+    depth_damage,
+    displaced_by_damage,
+    displaced_by_flood,
+    repair_days,
+)
 
 
 def test_jrc_curve_reproduces_its_table_and_interpolates():

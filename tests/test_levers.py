@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from simulator import DisplacementModel, load_scenario
-from simulator.config import dump_toml
-from simulator.inputs import load_inputs
+from simulator.inputs.config import dump_toml
+from simulator.inputs.load import load_inputs
 
 from .conftest import REPO
 
@@ -127,7 +127,7 @@ def test_mobility_obstacle_is_a_gate_not_a_preference(inputs):
 
 def test_decisions_do_not_depend_on_the_chunk_size(inputs, monkeypatch):
     """Chunked evaluation (memory) must give exactly the results of one big chunk."""
-    import simulator.decisions as decisions
+    import simulator.steps.decide as decisions
 
     opts = ["n_steps=460", "levers.planned_relocation_households_per_year=3000",
             "behaviour.decision_interval_days=91"]  # the last round sees the drought

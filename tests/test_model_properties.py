@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from simulator import DisplacementModel, load_scenario
-from simulator.households import State
-from simulator.inputs import load_inputs
-from simulator.run import open_run, run_scenario
+from simulator.inputs.load import load_inputs
+from simulator.runs.run import open_run, run_scenario
+from simulator.world.households import State
 
 from .conftest import DEMO, NT
 

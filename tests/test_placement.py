@@ -4,8 +4,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.placement import (admit, choose_destination, gravity_weights,
-                                 group_cumsum_before, soft_cap_probability)
+from simulator.rules.placement import (
+    admit,
+    choose_destination,
+    gravity_weights,
+    group_cumsum_before,
+    soft_cap_probability,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -80,7 +85,7 @@ def test_gravity_weights_and_choice_frequencies():
        soft=st.sampled_from([0.5, 0.9, 1.0]), factor=st.sampled_from([0.05, 0.5, 4.0]))
 def test_screening_shortcut_equals_screening_everyone(n, n_dest, seed, soft, factor):
     """The fast path (screen the top of each queue first) is exact, whatever its threshold."""
-    from simulator.placement import _admit_all
+    from simulator.rules.placement import _admit_all
 
     rng = np.random.default_rng(seed)
     dest = rng.integers(0, n_dest, n)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from simulator.cli import main
+from simulator.ui.cli import main
 
 from .conftest import NT
 

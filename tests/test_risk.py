@@ -9,8 +9,8 @@ import pytest
 import xarray as xr
 
 from simulator import DisplacementModel, load_scenario
-from simulator.cli import main
-from simulator.risk import average_annual, event_frequencies, sample_years
+from simulator.runs.risk import average_annual, event_frequencies, sample_years
+from simulator.ui.cli import main
 
 from .conftest import LAT, LON
 

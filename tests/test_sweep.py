@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from simulator.cli import main
-from simulator.sweepspec import load_sweep
+from simulator.runs.sweepspec import load_sweep
+from simulator.ui.cli import main
 
 GRID = """
 base = "{base}"
@@ -210,7 +210,7 @@ def test_custom_damage_curves_work_in_a_sweep(case):
 
 
 def test_paths_in_a_sweep_file_are_relative_to_it(case, tmp_path, monkeypatch):
-    from simulator.sweepspec import load_sweep
+    from simulator.runs.sweepspec import load_sweep
 
     path = case()
     (path.parent / "hazard2.nc").write_bytes((path.parent / "hazard.nc").read_bytes())

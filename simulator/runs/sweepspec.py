@@ -33,11 +33,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import PATH_FIELDS, dump_toml, load_scenario, parse_override
-from .errors import InputError
-from .inputs import region_names
-from .regions import check_region_names
-from .rng import replicate_seeds
+from simulator.errors import InputError
+from simulator.inputs.config import PATH_FIELDS, dump_toml, load_scenario, parse_override
+from simulator.inputs.load import region_names
+from simulator.inputs.regions import check_region_names
+from simulator.rng import replicate_seeds
 
 
 class SampleSpec(BaseModel):

@@ -16,7 +16,7 @@ from enum import IntEnum
 import numpy as np
 from scipy.special import ndtri
 
-from .schema import AGE_BANDS, PLACES
+from simulator.inputs.schema import AGE_BANDS, PLACES
 
 
 class State(IntEnum):

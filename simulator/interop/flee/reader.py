@@ -26,8 +26,8 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
-from .errors import InputError
-from .regions import shortest_paths_km
+from simulator.errors import InputError
+from simulator.inputs.regions import shortest_paths_km
 
 LOCATION_TYPES = ("camp", "conflict", "conflict_zone", "flood_zone", "forwarding_hub", "idpcamp",
                   "marker", "town")

@@ -3,11 +3,11 @@
 Planners move three levers (shelter places, early-warning coverage, cash assistance) and see the
 shelter gap change: each move re-runs the scenario with the same seed (common random numbers, so
 the difference is the lever's doing) on inputs loaded once. The page itself, in Mesa's
-``SolaraViz``, is :mod:`simulator.viz`; this module imports it, solara and
+``SolaraViz``, is :mod:`simulator.ui.viz`; this module imports it, solara and
 ``mesa.visualization`` only when they are needed, so the core package works without the
 ``viz`` extra. In Jupyter::
 
-    from simulator.dashboard import dashboard
+    from simulator.ui.dashboard import dashboard
     dashboard("scenarios/demo.toml")          # the last expression of a cell shows the page
 """
 
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import xarray as xr
 
-from .analysis import busiest_region
-from .config import apply_overrides, load_scenario
-from .errors import InputError
-from .hazards import cf_units
-from .inputs import Inputs, load_inputs
-from .model import DisplacementModel
-from .rng import replicate_seeds
-from .schema import Scenario
+from simulator.errors import InputError
+from simulator.inputs.config import apply_overrides, load_scenario
+from simulator.inputs.hazards import cf_units
+from simulator.inputs.load import Inputs, load_inputs
+from simulator.inputs.schema import Scenario
+from simulator.model import DisplacementModel
+from simulator.outputs.analysis import busiest_region
+from simulator.rng import replicate_seeds
 
 #: Environment variable naming the scenario the served page shows (set by :func:`serve`).
 ENV = "CLIMDISP_DASHBOARD"
@@ -145,7 +145,7 @@ def _figure(width: float = 6.4, height: float = 4.1):
 
 def hazard_figure(model: DashboardModel):
     """Peak flood depth so far, with persons displaced by home location."""
-    from .plots import hazard_map
+    from simulator.outputs.plots import hazard_map
 
     fig = _figure(6.4, 4.2)
     hazard_map(model.peak_hazard(), model.snapshot()["displaced_map"], fig.subplots())
@@ -154,7 +154,7 @@ def hazard_figure(model: DashboardModel):
 
 def states_figure(model: DashboardModel):
     """Persons by state of the mobility continuum over time, all regions."""
-    from .plots import states_over_time
+    from simulator.outputs.plots import states_over_time
 
     fig = _figure()
     states_over_time(model.snapshot(), fig.subplots())
@@ -163,7 +163,7 @@ def states_figure(model: DashboardModel):
 
 def places_figure(model: DashboardModel, region: str | None = None):
     """Occupancy against capacity of each place type in ``region`` (default: the busiest)."""
-    from .plots import occupancy_vs_capacity
+    from simulator.outputs.plots import occupancy_vs_capacity
 
     ds = model.snapshot()
     fig = _figure(6.4, 3.5)
@@ -173,7 +173,7 @@ def places_figure(model: DashboardModel, region: str | None = None):
 
 def shelter_gap_figure(model: DashboardModel):
     """Peak persons needing sites (shelter, camp or unsheltered) against capacity, by region."""
-    from .plots import shelter_demand
+    from simulator.outputs.plots import shelter_demand
 
     fig = _figure()
     shelter_demand(model.snapshot(), fig.subplots())
@@ -212,7 +212,7 @@ def dashboard(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] 
         overrides: ``dotted.key=value`` strings, as ``--set`` takes them (e.g. a shorter run).
     """
     require_viz()
-    from .viz import Dashboard
+    from simulator.ui.viz import Dashboard
 
     scenario, inputs = load(str(scenario_path), tuple(overrides))
     return Dashboard(scenario=scenario, inputs=inputs)
@@ -238,7 +238,7 @@ def serve(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
 
     print(f"Dashboard of scenario '{scenario.name}' at http://{host}:{port} (Ctrl-C stops it)",
           flush=True)
-    cli.main(["run", "simulator.viz", "--host", host, "--port", str(port), "--production",
+    cli.main(["run", "simulator.ui.viz", "--host", host, "--port", str(port), "--production",
               "--no-open", "--no-check-version"], standalone_mode=False)
 
 

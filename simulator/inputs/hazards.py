@@ -37,9 +37,9 @@ import pint
 import xarray as xr
 from pyproj import CRS
 
-from .errors import InputError
-from .geo import crs_of, nearest, reproject
-from .schema import HazardSource, Scenario, file_format
+from simulator.errors import InputError
+from simulator.inputs.geo import crs_of, nearest, reproject
+from simulator.inputs.schema import HazardSource, Scenario, file_format
 
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
@@ -76,7 +76,7 @@ def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
         raise InputError(path, f"{section}.file: file not found")
     try:
         if fmt == "climada":
-            from .climada import read_climada
+            from simulator.inputs.climada import read_climada
             return read_climada(path)
         if fmt == "zarr":
             return xr.open_zarr(path)
@@ -123,10 +123,9 @@ def spatial_dims(da: xr.DataArray, path: Path, field: str) -> tuple[str, str]:
 def si_factor(units: str | None, declared: str | None, kind: str, where: Path,
               field: str) -> float:
     """Factor converting the hazard's values to the SI unit of its ``kind`` (pint)."""
-    if units and declared:
-        if not np.isclose(si_factor(units, None, kind, where, field),
-                          si_factor(declared, None, kind, where, field)):
-            raise InputError(where, f"{field}: file says units {units!r} but the scenario "
+    if units and declared and not np.isclose(si_factor(units, None, kind, where, field),
+                                             si_factor(declared, None, kind, where, field)):
+        raise InputError(where, f"{field}: file says units {units!r} but the scenario "
                                     f"declares {declared!r}; remove hazard.units or fix the file")
     unit = units or declared
     if not unit:

@@ -13,17 +13,34 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
-
-from .errors import InputError
 from pyproj import CRS
 
-from .geo import WGS84, cell_area_km2, crs_of, polygon_index, read_polygons, reproject
-from .hazards import HazardSeries, axis_nearest, load_hazard, open_variable, spatial_dims
-from .observed import Observed, read_observations, read_series
-from .regions import (centroids, check_region_names, distance_matrix_km, read_names,
-                      route_distances_km)
-from .schema import Scenario
-from .tables import TableRows, read_table
+from simulator.errors import InputError
+from simulator.inputs.geo import (
+    WGS84,
+    cell_area_km2,
+    crs_of,
+    polygon_index,
+    read_polygons,
+    reproject,
+)
+from simulator.inputs.hazards import (
+    HazardSeries,
+    axis_nearest,
+    load_hazard,
+    open_variable,
+    spatial_dims,
+)
+from simulator.inputs.observations import Observed, read_observations, read_series
+from simulator.inputs.regions import (
+    centroids,
+    check_region_names,
+    distance_matrix_km,
+    read_names,
+    route_distances_km,
+)
+from simulator.inputs.schema import Scenario
+from simulator.inputs.tables import TableRows, read_table
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import xarray as xr
 from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 
-from .errors import InputError
+from simulator.errors import InputError
 
 WGS84 = CRS.from_epsg(4326)
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)

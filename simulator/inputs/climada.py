@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 from scipy import sparse
 
-from .errors import InputError
+from simulator.errors import InputError
 
 
 def _csr(group, n_events: int, n_sites: int, where: Path, name: str) -> np.ndarray | None:

@@ -14,8 +14,8 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError
-from .schema import Scenario
+from simulator.errors import InputError
+from simulator.inputs.schema import Scenario
 
 #: Fields holding file paths, resolved relative to the file that sets them.
 PATH_FIELDS = (("hazard", "file"), ("hazard", "fraction_file"), ("stress", "file"),
@@ -145,7 +145,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         overrides: ``dotted.key=value`` strings applied after merging.
 
     Returns:
-        The validated, frozen :class:`~simulator.schema.Scenario`.
+        The validated, frozen :class:`~simulator.inputs.schema.Scenario`.
 
     Raises:
         InputError: naming the file and dotted field path of the first problem.

@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .analysis import region_summary
-from .config import scenario_from_toml
-from .run import csv_text
-from .sweepspec import RunTask, Sweep
+from simulator.inputs.config import scenario_from_toml
+from simulator.outputs.analysis import region_summary
+from simulator.runs.run import csv_text
+from simulator.runs.sweepspec import RunTask, Sweep
 
 OUTCOMES = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
             "unmet_shelter_person_days", "returned", "displaced_at_end", "peak_trapped",
@@ -41,7 +41,7 @@ _INPUTS: dict[str, object] = {}  # per worker process: inputs by what they depen
 
 def _inputs(scenario):
     """The scenario's inputs, reused across runs in this worker that share files and time axis."""
-    from .inputs import load_inputs
+    from simulator.inputs.load import load_inputs
 
     parts = ("hazard", "stress", "population", "regions", "start_date", "step_days", "n_steps",
              "observations")
@@ -57,7 +57,7 @@ def _inputs(scenario):
 
 def run_task(task: RunTask, runs_dir: str) -> dict:
     """Run one sweep task into ``runs_dir/<run-id>/``; never raises (errors are recorded)."""
-    from .run import run_scenario
+    from simulator.runs.run import run_scenario
 
     out = Path(runs_dir) / task.run_id
     start = time.perf_counter()
@@ -86,8 +86,8 @@ def claim(sweep: Sweep, out: Path) -> None:
     ``out/sweep.json`` records the sweep's run ids; the same sweep (same runs) may reuse the
     folder to resume, a different sweep or a folder of other files may not.
     """
-    from .errors import InputError
-    from .sweepspec import run_key
+    from simulator.errors import InputError
+    from simulator.runs.sweepspec import run_key
 
     stamp = out / "sweep.json"
     ident = {"sweep": sweep.name, "runs_sha256": run_key("\n".join(
@@ -129,7 +129,7 @@ def _local(tasks: list[RunTask], runs_dir: str, workers: int) -> Iterator[dict]:
             yield run_task(task, runs_dir)
         return
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["simulator.sweep", "simulator.run"])
+    ctx.set_forkserver_preload(["simulator.runs.sweep", "simulator.runs.run"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = [pool.submit(run_task, t, runs_dir) for t in tasks]
         for fut in as_completed(futures):
@@ -143,7 +143,7 @@ def _dask(tasks: list[RunTask], runs_dir: str, workers: int, scheduler: str | No
         from dask.distributed import Client, LocalCluster
         from dask.distributed import as_completed as dask_completed
     except ImportError:
-        from .errors import InputError
+        from simulator.errors import InputError
 
         raise InputError("--engine", "dask is not installed; pip install '.[dask]'") from None
     scratch = out / ".dask-scratch"
@@ -171,7 +171,7 @@ def lock(out: Path):
     """Hold an exclusive lock on the sweep folder, or fail: one sweep process per folder."""
     import fcntl
 
-    from .errors import InputError
+    from simulator.errors import InputError
 
     out.mkdir(parents=True, exist_ok=True)
     fh = (out / ".lock").open("w")
@@ -188,14 +188,13 @@ def execute(sweep: Sweep, out: Path, workers: int = 1, engine: str = "local",
             progress: Callable[[int, int, int], None] | None = None) -> list[dict]:
     """Run every missing task; return one status dict per task run now."""
     todo = prepare(sweep, out)
-    done, failed, statuses = 0, 0, []
+    failed, statuses = 0, []
     if progress and todo:
         progress(0, 0, len(todo))
     runner = (_local(todo, str(out / "runs"), workers) if engine == "local"
               else _dask(todo, str(out / "runs"), workers, scheduler, out))
-    for status in runner:
+    for done, status in enumerate(runner, start=1):
         statuses.append(status)
-        done += 1
         failed += not status["ok"]
         if progress:
             progress(done, failed, len(todo))

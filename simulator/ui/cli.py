@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import InputError
+from simulator.errors import InputError
 
 EXIT_BAD_INPUT = 2
 
@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from .dashboard import serve
+    from simulator.ui.dashboard import serve
 
     if not 0 < args.port < 65536:
         raise InputError("--port", f"expected a port number 1-65535, got {args.port}")
@@ -115,9 +115,9 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .analysis import format_table, summary_rows
-    from .config import load_scenario
-    from .run import run_scenario
+    from simulator.inputs.config import load_scenario
+    from simulator.outputs.analysis import format_table, summary_rows
+    from simulator.runs.run import run_scenario
 
     if args.seed is not None and args.seed < 0:
         raise InputError("--seed", f"expected an integer >= 0, got {args.seed}")
@@ -160,9 +160,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .config import load_scenario
-    from .hazards import cf_units
-    from .inputs import load_inputs
+    from simulator.inputs.config import load_scenario
+    from simulator.inputs.hazards import cf_units
+    from simulator.inputs.load import load_inputs
 
     scenario = load_scenario(args.scenario, args.overrides)
     inputs = load_inputs(scenario, args.scenario)
@@ -177,8 +177,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from .analysis import format_table, summary_rows
-    from .run import open_run
+    from simulator.outputs.analysis import format_table, summary_rows
+    from simulator.runs.run import open_run
 
     ds = open_run(args.run_dir)
     print(f"Run {args.run_dir}: scenario '{ds.attrs.get('scenario')}', "
@@ -209,8 +209,8 @@ class SweepProgress:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .sweep import claim, combine, execute, lock, worker_count
-    from .sweepspec import load_sweep
+    from simulator.runs.sweep import claim, combine, execute, lock, worker_count
+    from simulator.runs.sweepspec import load_sweep
 
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers", f"expected an integer >= 1, got {args.workers}")
@@ -241,7 +241,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from simulator.outputs.report import write_report
 
     out = write_report(args.run_dir, args.out, args.needs)
     print(f"Report written to {out}/ (open {out}/index.html; tables as CSV, figures as PNG)")
@@ -249,7 +249,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .report import compare_runs
+    from simulator.outputs.report import compare_runs
 
     if len(args.run_dirs) < 2:
         raise InputError("compare", "give at least two run folders (the first is the baseline)")
@@ -265,7 +265,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _risk(args: argparse.Namespace) -> int:
-    from .risk import assess
+    from simulator.runs.risk import assess
 
     for name in ("replicates", "years"):
         if getattr(args, name) < 1:
@@ -286,7 +286,7 @@ def _risk(args: argparse.Namespace) -> int:
 
 
 def _import_flee(args: argparse.Namespace) -> int:
-    from .flee_import import import_flee
+    from simulator.interop.flee.convert import import_flee
 
     path, notes = import_flee(args.flee_dir, args.out)
     print(f"Scenario written to {path}")

@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from . import __version__
-from .config import dump_toml
-from .errors import InputError
-from .inputs import Inputs, load_inputs
-from .model import DisplacementModel
-from .observed import validate
-from .rng import replicate_seeds
-from .schema import Scenario
+from simulator import __version__
+from simulator.errors import InputError
+from simulator.inputs.config import dump_toml
+from simulator.inputs.load import Inputs, load_inputs
+from simulator.inputs.observations import validate
+from simulator.inputs.schema import Scenario
+from simulator.model import DisplacementModel
+from simulator.rng import replicate_seeds
 
 RESULT_FILES = ("results.nc", "config.toml", "manifest.json")
 

@@ -239,7 +239,7 @@ def comparison_bars(table: list[dict], indicators: list[str], fig=None):
 def sensitivity_bars(rows: list[dict], outcome: str, ax=None):
     """Bars of each parameter's sensitivity index for one outcome, with confidence whiskers.
 
-    ``rows`` are a sweep's ``sensitivity.csv`` rows (:func:`simulator.sweep.sensitivity`):
+    ``rows`` are a sweep's ``sensitivity.csv`` rows (:func:`simulator.runs.sweep.sensitivity`):
     Morris rows show mu* (mean absolute elementary effect, the outcome's units), Sobol rows the
     first-order (S1) and total (ST) indices (shares of the outcome's variance).
     """

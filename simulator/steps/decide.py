@@ -1,6 +1,6 @@
 """The decision phases of a step: proactive decisions (yearly) and warning/evacuation.
 
-These apply the pure rules of :mod:`simulator.behaviour` to the household arrays of a
+These apply the pure rules of :mod:`simulator.rules.behaviour` to the household arrays of a
 :class:`~simulator.model.DisplacementModel`; the model keeps the counters exact through its
 ``set_state``, ``flow`` and ``seek`` methods.
 """
@@ -10,17 +10,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from .behaviour import (annualised_cost, can_afford_adaptation, discount_sum, eu_migrate, eu_stay,
-                        evacuation_probability, livelihood_loss, migration_cost, risk_perception,
-                        update_trust)
 from scipy.special import ndtri
 
-from .households import HOME, NO_STEP, State, households_in_cells
-from .placement import admit
+from simulator.rules.behaviour import (
+    annualised_cost,
+    can_afford_adaptation,
+    discount_sum,
+    eu_migrate,
+    eu_stay,
+    evacuation_probability,
+    livelihood_loss,
+    migration_cost,
+    risk_perception,
+    update_trust,
+)
+from simulator.rules.placement import admit
+from simulator.world.households import HOME, NO_STEP, State, households_in_cells
 
 if TYPE_CHECKING:
-    from .model import DisplacementModel
+    from simulator.model import DisplacementModel
 
 DAYS_PER_YEAR = 365.25
 

@@ -5,7 +5,7 @@ assistance; each move re-runs the whole scenario at once) with the shelter gap t
 Mesa's controls (Reset starts the same levers again from the first step, Step and Play advance
 it). The main area shows four figures of the run so far: the hazard map with persons displaced,
 persons by state over time, occupancy against capacity in one region, and shelter demand by
-region. ``solara run simulator.viz`` serves :func:`Page`; :func:`simulator.dashboard.serve`
+region. ``solara run simulator.ui.viz`` serves :func:`Page`; :func:`simulator.ui.dashboard.serve`
 does that for ``climdisp dashboard``.
 """
 
@@ -14,14 +14,22 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 
 import solara
-from mesa.visualization import SolaraViz, Slider
+from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
-from .analysis import busiest_region, region_summary
-from .dashboard import (DashboardModel, Levers, hazard_figure, places_figure, rerun,
-                        served_scenario, shelter_gap_figure, states_figure)
-from .inputs import Inputs
-from .schema import Scenario
+from simulator.inputs.load import Inputs
+from simulator.inputs.schema import Scenario
+from simulator.outputs.analysis import busiest_region, region_summary
+from simulator.ui.dashboard import (
+    DashboardModel,
+    Levers,
+    hazard_figure,
+    places_figure,
+    rerun,
+    served_scenario,
+    shelter_gap_figure,
+    states_figure,
+)
 
 
 def _figure_view(model: DashboardModel, make, *args):

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .geo import EARTH_RADIUS_KM
-from .schema import CAPACITY_PLACES, PLACES, Scenario
-
+from simulator.errors import InputError
+from simulator.inputs.geo import EARTH_RADIUS_KM
+from simulator.inputs.schema import CAPACITY_PLACES, PLACES, Scenario
 
 
 def read_names(path: Path) -> dict[int, str]:

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .errors import InputError
-from .schema import Scenario
+from simulator.errors import InputError
+from simulator.inputs.schema import Scenario
 
 
 def _rows(path: Path, field: str, needed: tuple[str, ...]) -> tuple[list[str], list[dict]]:
@@ -130,7 +130,7 @@ def validate(ds: xr.Dataset, observed: Observed, scenario: Scenario) -> tuple[st
     Returns:
         The out.csv text, and ``{"ard", "ard_rescaled", "days", "place"}``.
     """
-    from .flee import ard, flee_out_csv
+    from simulator.interop.flee.reader import ard, flee_out_csv
 
     place = scenario.observations.place
     occ = ds["occupancy"].sel(place=place, region=observed.regions)

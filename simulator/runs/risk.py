@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import load_scenario
-from .hazards import event_set
-from .inputs import load_inputs
-from .model import DisplacementModel
-from .rng import replicate_seeds
+from simulator.inputs.config import load_scenario
+from simulator.inputs.hazards import event_set
+from simulator.inputs.load import load_inputs
+from simulator.model import DisplacementModel
+from simulator.rng import replicate_seeds
 
 
 def event_frequencies(rps: np.ndarray) -> np.ndarray:
@@ -58,8 +58,8 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
     Return-period maps are run in order of return period with frequencies from
     :func:`event_frequencies`; CLIMADA events are run with their own frequencies.
     """
-    from .plots import png_bytes
-    from .run import csv_text, write_folder
+    from simulator.outputs.plots import png_bytes
+    from simulator.runs.run import csv_text, write_folder
 
     base = load_scenario(scenario_path, list(overrides))
     select, labels, freq, event_rp = event_set(base.hazard)

@@ -2,7 +2,7 @@
 
 Each function takes arrays (and random values where needed) and returns arrays; none reads or
 writes model state. Formulas, units and sources are in the docstrings; defaults live in
-:mod:`simulator.schema` and ``docs/model.md``.
+:mod:`simulator.inputs.schema` and ``docs/model.md``.
 """
 
 from __future__ import annotations

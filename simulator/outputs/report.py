@@ -15,11 +15,21 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .analysis import (NEEDS, SPHERE, bands, busiest_region, duration_indicators,
-                       group_indicators, needs, place_indicators, region_summary, replicates)
-from .errors import InputError
-from .plots import png_bytes
-from .run import csv_text, open_run, write_folder
+from simulator.errors import InputError
+from simulator.outputs.analysis import (
+    NEEDS,
+    SPHERE,
+    bands,
+    busiest_region,
+    duration_indicators,
+    group_indicators,
+    needs,
+    place_indicators,
+    region_summary,
+    replicates,
+)
+from simulator.outputs.plots import png_bytes
+from simulator.runs.run import csv_text, open_run, write_folder
 
 INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
               "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",
@@ -84,7 +94,7 @@ def _figures(ds: xr.Dataset) -> dict[str, object]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import plots
+    from simulator.outputs import plots
 
     first = replicates(ds)[0]
     figs = {"states_by_region.png": plots.states_by_region(first)}
@@ -187,7 +197,7 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path) -> tuple[Path, lis
                          "diff_to_baseline": float(np.median(diff)),
                          "diff_p05": float(np.percentile(diff, 5)),
                          "diff_p95": float(np.percentile(diff, 95)), "paired_by_seed": paired})
-    from . import plots
+    from simulator.outputs import plots
 
     images = {"comparison.png": png_bytes(plots.comparison_bars(rows, [
         "peak_displaced", "unmet_shelter_person_days", "peak_evacuated", "peak_trapped"]))}

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .schema import HouseholdTable
+from simulator.errors import InputError
+from simulator.inputs.schema import HouseholdTable
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .households import GROUPS, STATE_NAMES
-from .schema import PLACES
+from simulator.inputs.schema import PLACES
+from simulator.world.households import GROUPS, STATE_NAMES
 
 
 class Recorder:

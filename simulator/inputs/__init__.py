@@ -1,0 +1,1 @@
+"""Inputs: scenario config, hazard grids, population, regions and observations."""

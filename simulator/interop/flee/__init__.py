@@ -1,0 +1,1 @@
+"""Flee / DFlee case folders: reader, settings and conversion to a scenario."""

@@ -1,0 +1,1 @@
+"""What is made from results: run folders, summaries, reports, figures."""

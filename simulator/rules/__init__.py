@@ -1,0 +1,1 @@
+"""The science: pure, cited functions of arrays (behaviour, impacts, placement)."""

@@ -1,0 +1,1 @@
+"""Run one scenario, sweeps (local pool or Dask) and return-period risk."""

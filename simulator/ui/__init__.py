@@ -1,0 +1,1 @@
+"""What talks to people: the command line and the dashboard."""

@@ -1,0 +1,1 @@
+"""The household arrays and the exact counters kept over them."""
