@@ -7,7 +7,8 @@ import pytest
 
 from simulator import DisplacementModel, load_scenario
 from simulator.inputs.load import load_inputs
-from simulator.runs.run import open_run, run_scenario
+from simulator.outputs.folders import open_run
+from simulator.runs.run import run_scenario
 from simulator.world.households import State
 
 from .conftest import DEMO, NT

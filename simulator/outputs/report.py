@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from simulator.atomic import csv_text, write_folder
 from simulator.errors import InputError
 from simulator.outputs.analysis import (
     NEEDS,
@@ -28,8 +29,8 @@ from simulator.outputs.analysis import (
     region_summary,
     replicates,
 )
+from simulator.outputs.folders import open_run
 from simulator.outputs.plots import png_bytes
-from simulator.runs.run import csv_text, open_run, write_folder
 
 INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
               "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",

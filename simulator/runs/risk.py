@@ -58,8 +58,8 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
     Return-period maps are run in order of return period with frequencies from
     :func:`event_frequencies`; CLIMADA events are run with their own frequencies.
     """
+    from simulator.atomic import csv_text, write_folder
     from simulator.outputs.plots import png_bytes
-    from simulator.runs.run import csv_text, write_folder
 
     base = load_scenario(scenario_path, list(overrides))
     select, labels, freq, event_rp = event_set(base.hazard)

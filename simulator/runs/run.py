@@ -8,13 +8,8 @@ folder either holds a whole run or nothing; an existing run is never overwritten
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
-import os
 import platform
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -25,29 +20,13 @@ import numpy as np
 import xarray as xr
 
 from simulator import __version__
-from simulator.errors import InputError
-from simulator.inputs.config import dump_toml
+from simulator.atomic import check_out_dir
 from simulator.inputs.load import Inputs, load_inputs
 from simulator.inputs.observations import validate
 from simulator.inputs.schema import Scenario
 from simulator.model import DisplacementModel
+from simulator.outputs.folders import default_run_dir, write_run
 from simulator.rng import replicate_seeds
-
-RESULT_FILES = ("results.nc", "config.toml", "manifest.json")
-
-
-def default_run_dir(scenario: Scenario, seed: int, root: Path = Path("results")) -> Path:
-    """``results/<scenario>/<UTC time>-seed<seed>``."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / scenario.name / f"{stamp}-seed{seed}"
-
-
-def check_out_dir(out: Path) -> None:
-    """Refuse an output folder that already holds anything (a run or a user's files)."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        what = "a run" if (out / "results.nc").exists() else "files"
-        raise InputError(out, f"--out: output folder already holds {what}; choose another "
-                              f"folder or remove it first (nothing is ever overwritten)")
 
 
 def _versions() -> dict[str, str]:
@@ -60,53 +39,10 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def write_folder(out: Path, files: dict[str, bytes | Callable[[Path], None]]) -> Path:
-    """Write a folder atomically: into a hidden temporary sibling, then rename it into place.
-
-    ``files`` maps each file name to its bytes, or to a function that writes that path. The
-    folder must not hold anything yet (:func:`check_out_dir`); leftovers of an interrupted
-    attempt at the same folder are removed first.
-    """
-    check_out_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    tmp.mkdir()
-    try:
-        for name, content in files.items():
-            if callable(content):
-                content(tmp / name)
-            else:
-                (tmp / name).write_bytes(content)
-        if out.exists():
-            out.rmdir()  # empty, checked above
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
 
 
-def csv_text(rows: list[dict]) -> str:
-    """Rows as CSV text; the columns are every key in order of first appearance."""
-    buf = io.StringIO()
-    keys = list(dict.fromkeys(k for row in rows for k in row))
-    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
-def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict,
-              extra: dict[str, bytes] | None = None) -> Path:
-    """Write a run folder (results.nc, config.toml, manifest.json, ``extra``) atomically."""
-    encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
-    return write_folder(out, {
-        "results.nc": lambda path: ds.to_netcdf(path, encoding=encoding),
-        "config.toml": dump_toml(scenario).encode(),
-        "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(),
-        **(extra or {})})
 
 
 def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None = None,
@@ -171,20 +107,3 @@ def combine_replicates(runs: list[xr.Dataset], seeds: list[int]) -> xr.Dataset:
     ds.attrs = {**runs[0].attrs, "seed": seeds[0], "replicates": len(runs)}
     return ds
 
-
-def open_run(run_dir: str | Path) -> xr.Dataset:
-    """Open a run folder's results, with a clear error if it is not one."""
-    run_dir = Path(run_dir)
-    path = run_dir / "results.nc"
-    if not run_dir.is_dir():
-        raise InputError(run_dir, "RUN_DIR: no such folder")
-    if not path.is_file():
-        raise InputError(run_dir, "RUN_DIR: not a run folder (no results.nc)")
-    try:
-        ds = xr.load_dataset(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure means a broken run folder
-        raise InputError(path, f"cannot read results ({type(exc).__name__})") from None
-    missing = {"persons", "occupancy", "capacity", "flows", "unmet_shelter"} - set(ds.data_vars)
-    if missing:
-        raise InputError(path, f"not a climdisp results file (missing {sorted(missing)})")
-    return ds

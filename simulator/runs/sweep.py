@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from simulator.atomic import csv_text, write_file
 from simulator.inputs.config import scenario_from_toml
 from simulator.outputs.analysis import region_summary
-from simulator.runs.run import csv_text
 from simulator.runs.sweepspec import RunTask, Sweep
 
 OUTCOMES = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
@@ -102,7 +102,7 @@ def claim(sweep: Sweep, out: Path) -> None:
         raise InputError(out, "--out: folder already holds files that are not this sweep; "
                               "choose another folder (nothing is ever overwritten)")
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(stamp, lambda p: p.write_text(json.dumps(ident, indent=2), encoding="utf-8"))
+    write_file(stamp, lambda p: p.write_text(json.dumps(ident, indent=2), encoding="utf-8"))
 
 
 def prepare(sweep: Sweep, out: Path) -> list[RunTask]:
@@ -210,11 +210,6 @@ def _outcomes(ds: xr.Dataset) -> dict[str, float]:
     return {k: total[k] for k in OUTCOMES}
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
-
 
 def combine(sweep: Sweep, out: Path) -> tuple[Path, list[str]]:
     """Write ``sweep.nc``, ``summary.csv`` (and ``sensitivity.csv``); return failed run ids."""
@@ -247,10 +242,10 @@ def combine(sweep: Sweep, out: Path) -> tuple[Path, list[str]]:
                           "parameters": json.dumps(sweep.parameters),
                           "sweep_toml": sweep.path.read_text(encoding="utf-8"),
                           "runs": len(sweep.tasks), "failed_runs": len(failed)}
-        _atomic_write(out / "sweep.nc", lambda p: combined.to_netcdf(p, format="NETCDF4"))
-    _atomic_write(out / "summary.csv", lambda p: p.write_text(csv_text(rows), encoding="utf-8"))
+        write_file(out / "sweep.nc", lambda p: combined.to_netcdf(p, format="NETCDF4"))
+    write_file(out / "summary.csv", lambda p: p.write_text(csv_text(rows), encoding="utf-8"))
     if sweep.method in ("sobol", "morris") and not failed:
-        _atomic_write(out / "sensitivity.csv",
+        write_file(out / "sensitivity.csv",
                       lambda p: p.write_text(csv_text(sensitivity(sweep, rows)), encoding="utf-8"))
     return out, failed
 

@@ -178,7 +178,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     from simulator.outputs.analysis import format_table, summary_rows
-    from simulator.runs.run import open_run
+    from simulator.outputs.folders import open_run
 
     ds = open_run(args.run_dir)
     print(f"Run {args.run_dir}: scenario '{ds.attrs.get('scenario')}', "

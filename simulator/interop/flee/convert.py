@@ -25,6 +25,7 @@ import numpy as np
 import tomli_w
 import xarray as xr
 
+from simulator.atomic import csv_text, write_folder
 from simulator.errors import InputError
 from simulator.interop.flee.reader import (
     FleeCase,
@@ -32,7 +33,6 @@ from simulator.interop.flee.reader import (
     read_flee,
     route_distances_km,
 )
-from simulator.runs.run import csv_text, write_folder
 
 NUDGE_DEG = 1e-5  #: separates locations that share coordinates (about 1 m), so each keeps its own
 

@@ -1,0 +1,55 @@
+"""Run folders: written atomically, opened with a clear error when they are not one.
+
+A run folder ``results/<scenario>/<run-id>/`` holds ``results.nc``, ``config.toml`` and
+``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import xarray as xr
+
+from simulator.atomic import write_folder
+from simulator.errors import InputError
+from simulator.inputs.config import dump_toml
+from simulator.inputs.schema import Scenario
+
+RESULT_FILES = ("results.nc", "config.toml", "manifest.json")
+
+def default_run_dir(scenario: Scenario, seed: int, root: Path = Path("results")) -> Path:
+    """``results/<scenario>/<UTC time>-seed<seed>``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return root / scenario.name / f"{stamp}-seed{seed}"
+
+
+
+def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict,
+              extra: dict[str, bytes] | None = None) -> Path:
+    """Write a run folder (results.nc, config.toml, manifest.json, ``extra``) atomically."""
+    encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
+    return write_folder(out, {
+        "results.nc": lambda path: ds.to_netcdf(path, encoding=encoding),
+        "config.toml": dump_toml(scenario).encode(),
+        "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(),
+        **(extra or {})})
+
+def open_run(run_dir: str | Path) -> xr.Dataset:
+    """Open a run folder's results, with a clear error if it is not one."""
+    run_dir = Path(run_dir)
+    path = run_dir / "results.nc"
+    if not run_dir.is_dir():
+        raise InputError(run_dir, "RUN_DIR: no such folder")
+    if not path.is_file():
+        raise InputError(run_dir, "RUN_DIR: not a run folder (no results.nc)")
+    try:
+        ds = xr.load_dataset(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure means a broken run folder
+        raise InputError(path, f"cannot read results ({type(exc).__name__})") from None
+    missing = {"persons", "occupancy", "capacity", "flows", "unmet_shelter"} - set(ds.data_vars)
+    if missing:
+        raise InputError(path, f"not a climdisp results file (missing {sorted(missing)})")
+    return ds
+
