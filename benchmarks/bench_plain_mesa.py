@@ -68,9 +68,9 @@ class PlainModel(mesa.Model):
 
     def __init__(self, reference, seed: int = 1) -> None:
         super().__init__(rng=seed)
-        hh, curve = reference.households, reference.curves[0]
+        hh, curve = reference.households, reference.ctx.curves[0]
         self.hazard = reference.inputs.hazard  # per site; .at(t) gives every cell
-        self.free = reference.capacity[:, 1].astype(int).copy()  # shelter places
+        self.free = reference.world.capacity[:, 1].astype(int).copy()  # shelter places
         def damage(d, c=curve):
             return float(np.interp(d, c[0], c[1], left=0.0))
         for i in range(len(hh)):

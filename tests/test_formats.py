@@ -18,8 +18,8 @@ from simulator.inputs.geo import EARTH_RADIUS_KM
 from simulator.inputs.hazards import si_factor
 from simulator.inputs.load import load_inputs
 from simulator.model import DisplacementModel
+from simulator.states import State
 from simulator.ui.cli import main
-from simulator.world.households import State
 
 from .conftest import LAT, LON, NT
 
@@ -399,7 +399,7 @@ def test_table_home_values_set_the_damage_households_weigh(case):
     path, sets = _table_case(case, rows, "households", {})
     model = DisplacementModel(load_scenario(path, sets))
     ids = np.arange(3)
-    expected_damage = _evaluate(model, 0, ids, np.zeros(3))[-1]
+    expected_damage = _evaluate(model.world, model.ctx, 0, ids, np.zeros(3))[-1]
     assert expected_damage[1] == pytest.approx(2 * expected_damage[0]) and \
         expected_damage[2] == pytest.approx(expected_damage[0]) and expected_damage[0] > 0
 

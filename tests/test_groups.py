@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from simulator import DisplacementModel, load_scenario
+from simulator.states import GROUPS
 from simulator.ui.cli import main
-from simulator.world.households import GROUPS
 
 from .conftest import NT
 
@@ -117,7 +117,7 @@ def test_evacuees_displaced_keep_their_shelter_seeking_decision(case):
     for _ in range(NT):
         model.step()
         hh = model.households
-        away = model.away_ids
+        away = model.world.away_ids
         seekers = away[hh.place[away] != 4]  # 4 = self_arranged
         for i in away.tolist():
             seen.setdefault(i, set()).add(bool(hh.place[i] == 4))
@@ -135,5 +135,7 @@ def test_unknown_region_in_any_region_table_is_an_error(case, capsys, table):
 
 
 def test_quoted_region_name_in_set_means_the_region(case):
+    from simulator.levers import resolve
+
     cfg = load_scenario(case(), ['levers.regions."North".reconstruction_rate=2'])
-    assert cfg.lever("reconstruction_rate", "North") == 2.0
+    assert resolve(cfg, ["North", "South"]).reconstruction_rate.tolist() == [2.0, 1.0]

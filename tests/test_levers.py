@@ -108,7 +108,7 @@ def test_planned_relocation_moves_the_programme_size_of_most_exposed(inputs):
     model.step()
     moved = np.flatnonzero(model.households.state == 4)  # State.RELOCATED
     assert moved.size == 400
-    exposed = model.design_depth[model.households.cell[moved]]
+    exposed = model.ctx.design_depth[model.households.cell[moved]]
     assert (exposed > 0).all()
 
 

@@ -9,7 +9,7 @@ from simulator import DisplacementModel, load_scenario
 from simulator.inputs.load import load_inputs
 from simulator.outputs.folders import open_run
 from simulator.runs.run import run_scenario
-from simulator.world.households import State
+from simulator.states import State
 
 from .conftest import DEMO, NT
 

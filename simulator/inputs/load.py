@@ -34,7 +34,6 @@ from simulator.inputs.hazards import (
 from simulator.inputs.observations import Observed, read_observations, read_series
 from simulator.inputs.regions import (
     centroids,
-    check_region_names,
     distance_matrix_km,
     read_names,
     route_distances_km,
@@ -67,6 +66,7 @@ class Inputs:
     prescribed: np.ndarray | None = None  #: (n_steps,) persons to displace, method "prescribed"
     observed: Observed | None = None  #: observed persons per region and day, to validate against
     file_hashes: dict[str, str] = field(default_factory=dict)
+    source: str = "scenario"  #: the scenario file they were loaded for, named in errors
 
     def on_grid(self, values: np.ndarray, attrs: dict[str, str],
                 combine: str = "sum") -> xr.DataArray:
@@ -283,7 +283,6 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     """
     regions = _Regions(scenario)
     names = regions.names
-    check_region_names(scenario, names, Path(where))  # levers are the model's; names are ours
     loc = _locations(scenario, regions)
     cell_y, cell_x, cell_region = loc["cell_y"], loc["cell_x"], loc["cell_region"]
     cy, cx = centroids(cell_y, cell_x, cell_region, loc["cell_persons"], len(names))
@@ -311,4 +310,4 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         grid_shape=loc["grid_shape"], grid_y=loc["grid_y"], grid_x=loc["grid_x"],
         geographic=loc["geographic"], distance_km=distance, hazard=hazard, stress=stress,
         table=loc["table"], prescribed=prescribed, observed=observed,
-        file_hashes={str(p): sha256(p) for p in sorted(files, key=str)})
+        file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where))

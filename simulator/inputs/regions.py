@@ -14,7 +14,6 @@ import numpy as np
 
 from simulator.errors import InputError
 from simulator.inputs.geo import EARTH_RADIUS_KM
-from simulator.inputs.schema import CAPACITY_PLACES, PLACES, Scenario
 
 
 def read_names(path: Path) -> dict[int, str]:
@@ -121,26 +120,3 @@ def route_distances_km(path: Path, names: list[str]) -> np.ndarray:
             d.append(km)
     return shortest_paths_km(len(names), np.array(a, dtype=np.int64),
                              np.array(b, dtype=np.int64), np.array(d, dtype=float))
-
-
-def check_region_names(scenario: Scenario, names: list[str], where: Path | str) -> None:
-    """Every table keyed by region name must name known regions (one error for the first)."""
-    composition = scenario.population.composition.regions
-    for label, table in (("capacity.regions", scenario.capacity.regions),
-                         ("levers.regions", scenario.levers.regions),
-                         ("population.composition.regions", composition)):
-        unknown = sorted(set(table) - set(names))
-        if unknown:
-            raise InputError(where, f"{label}.{unknown[0]}: unknown region "
-                                    f"(regions: {', '.join(names)})")
-
-
-def capacity_table(scenario: Scenario, names: list[str], where: Path | str) -> np.ndarray:
-    """Capacity in persons as a (region, place) array; ``unsheltered`` has none (0 here)."""
-    check_region_names(scenario, names, where)
-    table = np.zeros((len(names), len(PLACES)), dtype=np.int64)
-    for r, name in enumerate(names):
-        caps = scenario.capacity_of(name)
-        for p, place in enumerate(CAPACITY_PLACES):
-            table[r, p] = int(round(caps[place]))
-    return table

@@ -13,10 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PLACES = ("host", "shelter", "camp", "rental", "self_arranged", "unsheltered")
-"""Where a displaced or evacuated household stays. ``self_arranged`` (households not seeking
-public shelter, Hazus) and ``unsheltered`` have no capacity."""
-CAPACITY_PLACES = PLACES[:4]
+from simulator.states import AGE_BANDS
 
 #: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
 JRC_DEPTHS_M = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0)
@@ -89,9 +86,6 @@ class StressConfig(HazardSource):
     threshold: float = 1.0
     loss_per_unit: float = Field(default=0.1, ge=0)
     max_loss: float = Field(default=0.5, ge=0, le=1)
-
-
-AGE_BANDS = ("age_0_4", "age_5_17", "age_18_59", "age_60_plus")
 
 
 def _check_shares(v: dict[str, float] | None) -> dict[str, float] | None:
@@ -376,6 +370,7 @@ class RegionLevers(Strict):
 
     warning_coverage: float | None = Field(default=None, ge=0, le=1)
     cash_assistance_per_household: float | None = Field(default=None, ge=0)
+    adaptation_subsidy_share: float | None = Field(default=None, ge=0, le=1)
     reconstruction_rate: float | None = Field(default=None, gt=0)
     protection_return_period_years: float | None = Field(default=None, ge=0)
     income_index: float | None = Field(default=None, gt=0)
@@ -389,6 +384,7 @@ class LeversConfig(Strict):
     planned_relocation_households_per_year: int = Field(default=0, ge=0)
     reconstruction_rate: float = Field(default=1.0, gt=0)
     protection_return_period_years: float = Field(default=0.0, ge=0)
+    income_index: float = Field(default=1.0, gt=0)
     regions: dict[str, RegionLevers] = Field(default_factory=dict)
 
 
@@ -462,16 +458,6 @@ class Scenario(Strict):
             raise ValueError(f"population.building_class_shares: no depth-damage curve named "
                              f"{sorted(unknown)} in impact.curves")
         return self
-
-    def lever(self, name: str, region: str) -> float:
-        """A planner lever for ``region``: its override, else the scenario-wide value."""
-        override = self.levers.regions.get(region)
-        value = getattr(override, name, None) if override is not None else None
-        if value is not None:
-            return float(value)
-        if name == "warning_coverage":
-            return self.warning.coverage
-        return float(getattr(self.levers, name, 1.0))
 
     def capacity_of(self, region: str) -> dict[str, float]:
         """Capacity in persons per place type for ``region`` (default, then override)."""

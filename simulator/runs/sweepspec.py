@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simulator.errors import InputError
 from simulator.inputs.config import PATH_FIELDS, dump_toml, load_scenario, parse_override
 from simulator.inputs.load import region_names
-from simulator.inputs.regions import check_region_names
+from simulator.levers import check_region_names
 from simulator.rng import replicate_seeds
 
 

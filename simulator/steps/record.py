@@ -1,120 +1,52 @@
-"""Preallocated time x region result arrays, turned into the public ``xarray.Dataset`` (DESIGN §6).
+"""Step 7, record: copy this step's counters into the preallocated result arrays.
 
-The model updates counters on transitions (never recounting every household); the recorder copies
-them once per step into preallocated arrays and builds the labelled dataset at the end.
+The counters are exact already (kept on every transition by the :class:`World`); recording costs
+the regions and the households away from home, never a recount of everyone.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-import xarray as xr
 
-from simulator.inputs.schema import PLACES
-from simulator.world.households import GROUPS, STATE_NAMES
+from simulator.states import Place, State
+from simulator.steps.context import Context
+from simulator.world.ledger import World, count
+
+#: Protracted displacement is reported beyond these lengths (days): 3, 6 and 12 months.
+PROTRACTED_DAYS = (90, 180, 365)
 
 
-class Recorder:
-    """Per-step results for ``n_steps`` steps over ``n_regions`` regions."""
+def record(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
+    """Store the end-of-step stocks of step ``t``; flows were added during the step."""
+    hh, rec = world.households, world.recorder
+    n_regions = world.persons.shape[0]
+    seeks_places = bool({"shelter", "camp"} & set(ctx.config.placement.cascade))
+    unmet = world.occupancy[:, Place.UNSHELTERED] if seeks_places else 0
+    rec.record(t, world.persons, world.occupancy, world.capacity, unmet)
+    rec.persons_by_group[t] = world.persons_by_group
+    rough = world.away_ids[hh.place[world.away_ids] == Place.UNSHELTERED]
+    if rough.size:
+        groups = hh.group_persons(rough)
+        for g in range(groups.shape[1]):
+            rec.unsheltered_by_group[t, :, g] = np.bincount(hh.stay_region[rough], groups[:, g],
+                                                            n_regions)
+    disp = world.away_ids[hh.state[world.away_ids] == State.DISPLACED]
+    days_away = (t - hh.since_step[disp]) * ctx.config.step_days
+    region, size = hh.region[disp], hh.size[disp]
+    for j, limit in enumerate(PROTRACTED_DAYS):
+        long = days_away > limit
+        rec.protracted[t, :, j] = np.bincount(region[long], size[long], n_regions)
+    if ctx.inputs.hazard.step_max[t] > 0:
+        np.maximum.at(rec.hazard_max[t], ctx.inputs.cell_region, depth)
+    if hh.arrive_step is not None:
+        going = world.away_ids[hh.arrive_step[world.away_ids] > t]
+        count(rec.in_transit[t], hh.stay_region[going], hh.place[going], hh.size[going], +1)
 
-    def __init__(self, n_steps: int, n_regions: int) -> None:
-        r, s, p = n_regions, len(STATE_NAMES), len(PLACES)
-        self.persons = np.zeros((n_steps, r, s), dtype=np.int64)
-        self.occupancy = np.zeros((n_steps, r, p), dtype=np.int64)
-        self.in_transit = np.zeros((n_steps, r, p), dtype=np.int64)
-        self.capacity = np.zeros((n_steps, r, p), dtype=np.int64)
-        self.flows = np.zeros((n_steps, r, r), dtype=np.int64)
-        self.unmet_shelter = np.zeros((n_steps, r), dtype=np.int64)
-        self.newly_displaced = np.zeros((n_steps, r), dtype=np.int64)
-        self.returns = np.zeros((n_steps, r), dtype=np.int64)
-        self.settled = np.zeros((n_steps, r), dtype=np.int64)
-        self.hazard_max = np.zeros((n_steps, r), dtype=np.float32)
-        self.evacuations = np.zeros((n_steps, r), dtype=np.int64)
-        self.relocations = np.zeros((n_steps, r), dtype=np.int64)
-        self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
-        self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
-        self.durations = np.zeros((r, n_steps + 1), dtype=np.int64)  # persons by episode steps
-        self.persons_by_group = np.zeros((n_steps, r, s, len(GROUPS)), dtype=np.int64)
-        self.unsheltered_by_group = np.zeros((n_steps, r, len(GROUPS)), dtype=np.int64)
 
-    def record(self, step: int, persons: np.ndarray, occupancy: np.ndarray,
-               capacity: np.ndarray, unmet_shelter: np.ndarray) -> None:
-        """Store the end-of-step stocks (flows are added to directly during the step)."""
-        self.persons[step] = persons
-        self.occupancy[step] = occupancy
-        self.capacity[step] = capacity
-        self.unmet_shelter[step] = unmet_shelter
-
-    def dataset(self, times: pd.DatetimeIndex, regions: list[str],
-                attrs: dict[str, object], step_days: int = 1,
-                hazard_units: str = "m") -> xr.Dataset:
-        """Build the results as a labelled dataset with units and descriptions on every variable."""
-        person = {"units": "persons"}
-        ds = xr.Dataset(
-            {
-                "persons": (("time", "region", "state"), self.persons, {
-                    **person, "long_name": "persons whose home is in region, by state "
-                                           "(end of step)"}),
-                "occupancy": (("time", "region", "place"), self.occupancy, {
-                    **person, "long_name": "displaced persons staying in region, by place"}),
-                "capacity": (("time", "region", "place"), self.capacity, {
-                    **person, "long_name": "persons each place can take (unsheltered: none, 0)"}),
-                "flows": (("time", "origin", "destination"), self.flows, {
-                    **person, "long_name": "persons moving from origin region to destination "
-                                           "region during the step (diagonal: within region)"}),
-                "unmet_shelter": (("time", "region"), self.unmet_shelter, {
-                    **person, "long_name": "persons who sought shelter or camp space in region "
-                                           "and found none (unsheltered at end of step)"}),
-                "in_transit": (("time", "region", "place"), self.in_transit, {
-                    **person, "long_name": "persons on their way to a place in the region, "
-                                           "counted in occupancy (placement.travel_speed_"
-                                           "km_per_day)"}),
-                "newly_displaced": (("time", "region"), self.newly_displaced, {
-                    **person, "long_name": "persons forcibly displaced during the step, by "
-                                           "home region"}),
-                "returns": (("time", "region"), self.returns, {
-                    **person, "long_name": "persons returning home during the step, by home "
-                                           "region"}),
-                "settled": (("time", "region"), self.settled, {
-                    **person, "long_name": "displaced persons settling where they stay instead "
-                                           "of returning (repeated shocks), by home region"}),
-                "hazard_max": (("time", "region"), self.hazard_max, {
-                    "units": hazard_units,
-                    "long_name": "maximum hazard intensity at populated cells"}),
-                "evacuations": (("time", "region"), self.evacuations, {
-                    **person, "long_name": "persons evacuating pre-emptively during the step, "
-                                           "by home region"}),
-                "relocations": (("time", "region"), self.relocations, {
-                    **person, "long_name": "persons relocating permanently (proactive "
-                                           "migration or planned relocation), by home region"}),
-                "livelihood_loss": (("time", "region"), self.livelihood_loss, {
-                    "units": "currency", "long_name": "income lost to slow-onset stress since "
-                                                      "the last decision, households at home"}),
-                "persons_by_group": (("time", "region", "state", "group"),
-                                     self.persons_by_group, {
-                    **person, "long_name": "persons whose home is in region, by state and group "
-                                           "(children + adults + older_persons = persons)"}),
-                "unsheltered_by_group": (("time", "region", "group"), self.unsheltered_by_group, {
-                    **person, "long_name": "unsheltered persons staying in region, by group"}),
-                "displacement_duration": (("region", "duration_days"), self.durations, {
-                    **person, "long_name": "persons by length of their displacement episode "
-                                           "(ended by return or settling; episodes still open "
-                                           "at the end counted with their length so far)"}),
-                "protracted": (("time", "region", "duration"), self.protracted, {
-                    **person, "long_name": "persons displaced for longer than the duration, "
-                                           "by home region"}),
-            },
-            coords={
-                "time": ("time", times, {"long_name": "start of model step"}),
-                "duration_days": ("duration_days", np.arange(self.durations.shape[1]) * step_days,
-                                  {"units": "days", "long_name": "length of a displacement"}),
-                "region": ("region", regions), "origin": ("origin", regions),
-                "destination": ("destination", regions),
-                "state": ("state", list(STATE_NAMES)), "place": ("place", list(PLACES)),
-                "group": ("group", list(GROUPS)),
-                "duration": ("duration", ["3 months", "6 months", "12 months"],
-                             {"long_name": "displaced longer than 90, 180, 365 days"}),
-            },
-            attrs=attrs,
-        )
-        return ds
+def open_durations(world: World, t: int) -> np.ndarray:
+    """Persons by region and length so far (steps) of displacement episodes still open at ``t``."""
+    hh, ids = world.households, world.away_ids
+    still = ids[hh.state[ids] == State.DISPLACED]
+    out = np.zeros_like(world.recorder.durations)
+    np.add.at(out, (hh.region[still], t - hh.since_step[still]), hh.size[still])
+    return out

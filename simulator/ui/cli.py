@@ -163,9 +163,11 @@ def _validate(args: argparse.Namespace) -> int:
     from simulator.inputs.config import load_scenario
     from simulator.inputs.hazards import cf_units
     from simulator.inputs.load import load_inputs
+    from simulator.levers import resolve
 
     scenario = load_scenario(args.scenario, args.overrides)
     inputs = load_inputs(scenario, args.scenario)
+    resolve(scenario, inputs.region_names, args.scenario)  # every lever names known regions
     persons = int(inputs.cell_persons.sum())
     unit = "" if cf_units(scenario.hazard.kind) == "1" else cf_units(scenario.hazard.kind)
     print(f"{args.scenario}: OK - scenario '{scenario.name}', {len(inputs.region_names)} regions, "

@@ -119,7 +119,7 @@ class DashboardModel(DisplacementModel):
         """Peak hazard so far on the population grid (zero behind adequate defences)."""
         hazard, kind = self.inputs.hazard, self.config.hazard.kind
         values = hazard.values[:max(self.step_index, 1)].max(axis=0)[hazard.cell_site] * \
-            self.cell_open
+            self.ctx.cell_open
         name = "peak " + kind.replace("_", " ")
         return self.inputs.on_grid(values, {"units": cf_units(kind), "long_name": name},
                                    combine="max")

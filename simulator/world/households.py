@@ -11,38 +11,13 @@ About 46 bytes per household (see :meth:`Households.nbytes_per_household`).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from enum import IntEnum
 
 import numpy as np
 from scipy.special import ndtri
 
-from simulator.inputs.schema import AGE_BANDS, PLACES
+from simulator.states import AGE_BANDS, HEAD_TYPES, NO_PLACE, NO_STEP, PLACES, STATE_NAMES, State
 
-
-class State(IntEnum):
-    """Where a household is on the mobility continuum (DESIGN.md §4.2)."""
-
-    AT_HOME = 0
-    ADAPTED = 1
-    EVACUATED = 2
-    DISPLACED = 3
-    RELOCATED = 4
-    TRAPPED = 5
-    RETURNED = 6  # back home after displacement
-
-
-STATE_NAMES = tuple(s.name.lower() for s in State)
-Place = IntEnum("Place", [p.upper() for p in PLACES], start=0)
-#: Population groups reported by ``persons_by_group``; the first three partition everyone by age.
-GROUPS = ("children", "adults", "older_persons", "women", "persons_with_disabilities",
-          "children_under_5")
-HEAD_TYPES = ("male_headed", "female_headed", "older_person_headed")
-AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED)
-AWAY_STATES = (State.EVACUATED, State.DISPLACED)
-HOME = np.array(AT_HOME_STATES, dtype=np.uint8)  #: for np.isin(state, HOME)
-NO_PLACE = 255  # households at home
 SYNTH_CHUNK = 1 << 18  # households drawn per block in synthesis (the demo fits in one)
-NO_STEP = -1
 
 
 def lognormal_sigma_from_gini(gini: float) -> float:

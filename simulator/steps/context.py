@@ -1,0 +1,119 @@
+"""What every step reads and nothing changes during a run: scenario, inputs, levers, hazard kind.
+
+A :class:`Context` is built once by the model; the step functions take ``(world, ctx, t, ...)``,
+so each can be run on a hand-made world of a few households.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.inputs.load import Inputs
+from simulator.inputs.schema import Scenario
+from simulator.kinds import HazardKind
+from simulator.levers import Levers
+from simulator.rng import Streams
+from simulator.rules.impacts import in_flooded_part
+from simulator.world.ledger import World
+
+
+class Profiler:
+    """Wall time of each phase, exclusive of nested phases (a no-op unless ``enabled``)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.seconds: dict[str, float] | None = {} if enabled else None
+        self._stack: list[list] = []
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time the body as phase ``name``; time spent in nested phases counts there."""
+        if self.seconds is None:
+            yield
+            return
+        frame = [name, time.perf_counter(), 0.0]  # name, start, time spent in nested phases
+        self._stack.append(frame)
+        try:
+            yield
+        finally:
+            self._stack.pop()
+            spent = time.perf_counter() - frame[1]
+            self.seconds[name] = self.seconds.get(name, 0.0) + spent - frame[2]
+            if self._stack:
+                self._stack[-1][2] += spent
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything fixed for a run that the steps read.
+
+    Attributes:
+        config: the validated scenario.
+        inputs: hazard, regions and distances on the populated cells.
+        levers: every planner lever as per-region arrays.
+        kind: what the hazard's intensity means to a home.
+        streams: the run's counter-based random streams.
+        curves: depth-damage curve (depths m, ratios) per building class index.
+        quintile_edges: income quintile edges of the population (currency per year).
+        profiler: phase timing (disabled unless profiling).
+        cell_open: cells not behind flood defences whose standard reaches the hazard's return
+            period.
+        design_depth: the peak intensity of the whole run per open cell, which decisions price.
+        design_fraction: the peak flooded fraction per cell, if the hazard gives one.
+    """
+
+    config: Scenario
+    inputs: Inputs
+    levers: Levers
+    kind: HazardKind
+    streams: Streams
+    curves: list[tuple[np.ndarray, np.ndarray]]
+    quintile_edges: np.ndarray
+    profiler: Profiler = field(default_factory=lambda: Profiler(False))
+    cell_open: np.ndarray = field(init=False)  #: cells not behind adequate flood defences
+    design_depth: np.ndarray = field(init=False)  #: peak intensity of the run per open cell
+    design_fraction: np.ndarray | None = field(init=False)  #: its flooded fraction per cell
+
+    def __post_init__(self) -> None:
+        protected = (self.levers.protection_return_period_years
+                     >= self.config.hazard.return_period_years) & self.kind.defences_apply
+        object.__setattr__(self, "cell_open", ~protected[self.inputs.cell_region])
+        object.__setattr__(self, "design_depth", self.inputs.hazard.peak() * self.cell_open)
+        object.__setattr__(self, "design_fraction", self.inputs.hazard.peak_fraction())
+
+    @property
+    def lead_steps(self) -> int:
+        """Steps between a forecast and the day it forecasts."""
+        return int(np.ceil(self.config.warning.lead_time_days / self.config.step_days))
+
+    def intensity(self, t: int) -> np.ndarray:
+        """Hazard intensity per cell at step ``t`` (zero behind adequate flood defences)."""
+        return self.inputs.hazard.at(t) * self.cell_open
+
+    def home_depth(self, world: World, ids: np.ndarray, depth: np.ndarray,
+                   fraction: np.ndarray | None) -> np.ndarray:
+        """Intensity at the homes of ``ids`` from cell ``depth`` and flooded ``fraction``.
+
+        Homes outside the flooded part of their cell stay dry (see :func:`in_flooded_part`).
+        """
+        cells = world.households.cell[ids]
+        d = depth[cells]
+        if fraction is None:
+            return d
+        position = self.streams.uniform("flood_position", 0, ids)
+        return np.where(in_flooded_part(position, fraction[cells]), d, 0.0)
+
+    def damage(self, world: World, ids: np.ndarray, intensity: np.ndarray,
+               adapted: np.ndarray | None = None) -> np.ndarray:
+        """Damage ratio of the homes of ``ids``, dry-proofed where ``adapted``.
+
+        ``adapted`` defaults to each household's own flag; pass all-True to price adaptation.
+        """
+        hh = world.households
+        adapted = hh.adapted[ids] == 1 if adapted is None else adapted
+        return self.kind.damage(intensity, hh.building_class[ids], adapted, self.curves,
+                                self.config.behaviour.adaptation_protection_m)

@@ -1,0 +1,109 @@
+"""Step 4, impact and displace: homes are hit; households beyond the threshold are displaced.
+
+By ``impact.method``: ``depth_threshold`` (depth ≥ 1 m, Kam et al. 2021) or ``damage_ratio``
+(damage ≥ 0.55 from the kind's damage curve, Meiler et al.), each with a displacement
+probability; ``level_rate`` (a share or number of residents leaves per day by hazard level, as
+Flee's flood- and conflict-driven spawning) or ``prescribed`` (a daily series of persons, as
+Flee's validation runs). The newly displaced go straight down the place cascade; evacuees who are
+displaced keep the place they already have.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.rules.impacts import (
+    displaced_by_damage,
+    displaced_by_flood,
+    displacement_draw,
+    level_rate,
+    take_persons,
+)
+from simulator.states import HOME, NO_STEP, State
+from simulator.steps.context import Context
+from simulator.steps.place import seek
+from simulator.world.households import households_in_cells
+from simulator.world.ledger import World
+
+
+def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float) -> float:
+    """Damage homes hit at step ``t`` and displace households; return prescribed persons owed.
+
+    Args:
+        world: the households and counters.
+        ctx: the run's context.
+        t: the step.
+        depth: hazard intensity per cell this step.
+        owed: prescribed persons not yet displaced in earlier steps (``prescribed`` only).
+    """
+    hh, imp, kind = world.households, ctx.config.impact, ctx.kind
+    ids = households_in_cells(world.cell_start, np.flatnonzero(depth > kind.hit_above))
+    d = ctx.home_depth(world, ids, depth, ctx.inputs.hazard.fraction_at(t))
+    hit = d > kind.hit_above
+    ids, d = ids[hit], d[hit]
+    hh.last_flood_step[ids] = t
+    state = hh.state[ids]
+    away = state == State.DISPLACED
+    hh.due_step[ids[away & (d >= kind.clear_below)]] = NO_STEP
+    can_leave = np.isin(state, HOME) | (state == State.EVACUATED)
+    if imp.method in ("level_rate", "prescribed"):
+        cand = ids[can_leave]
+        leave, owed = _spawn(world, ctx, t, cand, d[can_leave], owed)
+        leave = cand[leave]
+    else:
+        dmg = ctx.damage(world, ids, d)  # this step's damage decides displacement
+        hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst sets the repairs (f16)
+        beyond = (displaced_by_flood(d, imp.depth_threshold_m)
+                  if imp.method == "depth_threshold"
+                  else displaced_by_damage(dmg, imp.damage_threshold))
+        cand = ids[beyond & can_leave]
+        leave = cand[displacement_draw(np.ones(cand.size, bool),
+                                       ctx.streams.uniform("displace", t, cand),
+                                       imp.displacement_probability)]
+    if leave.size:
+        _displace(world, ctx, t, leave)
+    return owed
+
+
+def _displace(world: World, ctx: Context, t: int, leave: np.ndarray) -> None:
+    """``leave`` (at home or evacuated) are forcibly displaced at step ``t``."""
+    hh, rec = world.households, world.recorder
+    np.add.at(rec.newly_displaced[t], hh.region[leave], hh.size[leave])
+    np.add.at(world.displaced_by_cell, hh.cell[leave], hh.size[leave])
+    was_evacuated = hh.state[leave] == State.EVACUATED
+    left_home = hh.since_step[leave].copy()
+    fresh = leave[~was_evacuated]  # evacuees keep the place they already have
+    world.set_state(leave[was_evacuated], State.DISPLACED)
+    world.leave_home(fresh, State.DISPLACED)
+    # an evacuee's episode began when it left home: keeps its shelter-seeking draw and length
+    hh.since_step[leave[was_evacuated]] = left_home[was_evacuated]
+    hh.due_step[leave] = NO_STEP
+    hh.shocks[leave] = np.minimum(hh.shocks[leave].astype(np.int64) + 1, 255)
+    seek(world, ctx, fresh, t, newly=True)
+
+
+def _spawn(world: World, ctx: Context, t: int, cand: np.ndarray, level: np.ndarray,
+           owed: float) -> tuple[np.ndarray, float]:
+    """Which of ``cand`` (at hazard ``level``) leave under a rate or a prescribed count.
+
+    ``level_rate``: each day a share of the residents of a location (or a number of persons)
+    leaves, by hazard level, as Flee's flood- and conflict-driven spawning; ``prescribed``:
+    this step's persons from ``impact.prescribed_file``, from everywhere the hazard is on,
+    as Flee's validation runs spawn the observed daily increase. Returns the mask of leavers
+    and the prescribed persons still owed.
+    """
+    hh, imp, days = world.households, ctx.config.impact, ctx.config.step_days
+    u = ctx.streams.uniform("displace", t, cand)
+    if imp.method == "prescribed":  # what nobody at home could fill is owed to later steps
+        target = ctx.inputs.prescribed[t] + owed
+        leave = take_persons(np.zeros(cand.size, np.int64), hh.size[cand], u,
+                             np.array([target]))
+        # the signed remainder: an overshoot of part of a household is paid back later
+        return leave, target - float(hh.size[cand[leave]].sum())
+    rate = level_rate(level, imp.displaced_per_day_by_level)
+    if imp.rate_unit == "share":
+        return u < 1.0 - (1.0 - rate) ** days, owed
+    cells, group = np.unique(hh.cell[cand], return_inverse=True)
+    target = np.zeros(cells.size)
+    target[group] = rate * days  # one level per cell
+    return take_persons(group, hh.size[cand], u, target), owed

@@ -1,0 +1,108 @@
+"""Step 5, place: displaced and evacuated households go down the place cascade.
+
+The cascade (``placement.cascade``, default host → rental → shelter → camp): host with kin in
+the household's tie region; rental if its income allows; public shelter and camps only for those
+who seek them (Hazus shares by income quintile), the others arrange their own
+(``self_arranged``); each place first in the home region, then in another chosen by gravity
+weights; admission by :func:`~simulator.rules.placement.admit` (random priority, Flee's soft cap,
+never over capacity); whoever is left is ``unsheltered`` and looks again in later steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.rules.behaviour import income_quintile, seeks_public_shelter
+from simulator.rules.placement import admit, choose_destination, gravity_weights
+from simulator.states import RAMPED, Place
+from simulator.steps.context import Context
+from simulator.world.ledger import World
+
+
+def place_unsheltered(world: World, ctx: Context, t: int) -> None:
+    """Open this step's ramp share; the unsheltered from earlier steps look for a place again."""
+    world.places.open(t)
+    hh = world.households
+    ids = world.away_ids[hh.place[world.away_ids] == Place.UNSHELTERED]
+    ids = ids[hh.since_step[ids] < t]  # the newly displaced were placed this step
+    cascade = [Place[p.upper()] for p in ctx.config.placement.cascade]
+    if ids.size and (world.capacity[:, cascade] > world.occupancy[:, cascade]).any():
+        seek(world, ctx, ids, t, newly=False)
+
+
+def seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> None:
+    """Place ``ids`` down the cascade (``newly``: they just left home, else they look again)."""
+    with ctx.profiler.phase("place"):
+        _seek(world, ctx, ids, t, newly)
+
+
+def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> None:
+    hh, cfg = world.households, ctx.config.placement
+    if ids.size == 0:
+        return
+    home, size = hh.region[ids].astype(np.int64), hh.size[ids]
+    if newly:
+        world.places.start_response(t)  # the response starts at the first departure anywhere
+    else:
+        world.vacate(ids)
+    region = home.copy()
+    place = np.full(ids.size, Place.UNSHELTERED, dtype=np.uint8)
+    pending = np.ones(ids.size, dtype=bool)
+    seeker = seeks_public_shelter(  # one draw per household and displacement episode
+        income_quintile(hh.income[ids], ctx.quintile_edges),
+        ctx.streams.uniform("shelter_seeking", hh.since_step[ids], ids),
+        cfg.shelter_seeking_by_income_quintile)
+    for k, name in enumerate(cfg.cascade):
+        p = Place[name.upper()]
+        if p in RAMPED:  # Hazus: households not seeking public shelter arrange their own
+            own = pending & ~seeker
+            region[own], place[own], pending[own] = home[own], Place.SELF_ARRANGED, False
+        eligible = pending.copy()
+        if p == Place.RENTAL:
+            eligible &= hh.income[ids] >= cfg.rental_min_income_per_year
+        _admit_place(world, ctx, ids, t, k, p, eligible, home, region, place, pending)
+    moved = newly | (place != Place.UNSHELTERED)
+    tail = (place == Place.UNSHELTERED) | (place == Place.SELF_ARRANGED)
+    world.occupy(region[tail], place[tail], size[tail])
+    world.flow(home[moved], region[moved], size[moved])
+    hh.stay_region[ids], hh.place[ids] = region, place
+
+
+def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p: int,
+                 eligible: np.ndarray, home: np.ndarray, region: np.ndarray, place: np.ndarray,
+                 pending: np.ndarray) -> None:
+    """Admit ``eligible`` households still ``pending`` to place ``p`` (cascade position ``k``).
+
+    Host places are sought in the tie region only; other places in the home region, then in
+    another region chosen by gravity weights over free places.
+    """
+    hh, cfg = world.households, ctx.config.placement
+    size = hh.size[ids]
+    cap, occ = world.capacity[:, p], world.occupancy[:, p]
+    attempts = ("ties",) if p == Place.HOST else ("home", "away")
+    for attempt in attempts:
+        sel = np.flatnonzero(eligible & pending)
+        if sel.size == 0 or not (cap > occ).any():
+            return
+        key = (t * 16 + k) * 2 + (attempt == "away")
+        if attempt == "away":
+            w = gravity_weights(ctx.inputs.distance_km, (cap - occ).astype(float),
+                                cfg.distance_exponent, cfg.max_distance_km)
+            dest = choose_destination(home[sel], w,
+                                      ctx.streams.uniform("destination", key, ids[sel]))
+            sel, dest = sel[dest >= 0], dest[dest >= 0]
+        else:
+            dest = (hh.tie_region[ids[sel]] if attempt == "ties" else home[sel]).astype(int)
+            room = cap[dest] > occ[dest]  # a full region admits nobody
+            sel, dest = sel[room], dest[room]
+        ok = admit(dest, size[sel], ctx.streams.uniform("placement", key, ids[sel]),
+                   ctx.streams.uniform("admission", key, ids[sel]), occ, cap,
+                   cfg.soft_cap_start)
+        got = sel[ok]
+        region[got], place[got], pending[got] = dest[ok], p, False
+        if hh.arrive_step is not None:  # on the way distance / speed days, from this step
+            days = ctx.inputs.distance_km[home[got], dest[ok]] / \
+                cfg.travel_speed_km_per_day  # as Flee: a day's travel arrives that day
+            hh.arrive_step[ids[got]] = t + np.maximum(
+                np.ceil(days / ctx.config.step_days) - 1, 0)
+        world.occupy(dest[ok], p, size[got])

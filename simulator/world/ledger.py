@@ -1,0 +1,230 @@
+"""The World: households, the places they stay, and exact counters kept on every transition.
+
+This is the only code that changes a household's state, place or region. Each method keeps the
+counters (persons by region and state, persons by group, occupancy by region and place) exact by
+updating them for the households that change, never by recounting everyone; :meth:`World.verify`
+recounts and compares (LASER's per-step check that aggregates equal a count over agents).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.errors import InvariantError
+from simulator.rules.behaviour import activation_share
+from simulator.states import (
+    AWAY_STATES,
+    CAPACITY_PLACES,
+    GROUPS,
+    NO_PLACE,
+    NO_STEP,
+    PLACES,
+    RAMPED,
+    STATE_NAMES,
+    State,
+)
+from simulator.world.households import Households, cell_slices
+from simulator.world.recorder import Recorder
+
+#: Households whose group persons are computed at once: about 100 bytes of temporaries each.
+GROUP_BLOCK = 1 << 18
+#: Rows added by one bincount: bounded temporaries at any size.
+COUNT_BLOCK = 1 << 21
+
+
+def count(table: np.ndarray, rows: np.ndarray, cols: np.ndarray | int, persons: np.ndarray,
+          sign: int) -> None:
+    """Add ``sign * persons`` to ``table[rows, cols]`` (a bincount, not a Python loop)."""
+    n_rows, n_cols = table.shape
+    cols = np.broadcast_to(cols, rows.shape)
+    for s in range(0, rows.size, COUNT_BLOCK):
+        flat = rows[s:s + COUNT_BLOCK].astype(np.int64) * n_cols + cols[s:s + COUNT_BLOCK]
+        table += sign * np.bincount(flat, weights=persons[s:s + COUNT_BLOCK],
+                                    minlength=n_rows * n_cols).reshape(
+            n_rows, n_cols).astype(np.int64)
+
+
+class Places:
+    """Capacity in persons of every place type by region, opened on the activation ramp.
+
+    Shelters and camps open as the ramp's share of their full capacity, counted from the step
+    the response starts (the first departure anywhere); host and rental places are there at once.
+
+    Args:
+        full: (region, place) capacity in persons once fully open.
+        ramp: share open in each ``ramp_days`` period after the response starts.
+        ramp_days: length of one ramp period (days).
+        step_days: days per model step.
+    """
+
+    def __init__(self, full: np.ndarray, ramp: tuple[float, ...], ramp_days: int,
+                 step_days: int) -> None:
+        self.full = full
+        self.capacity = full.copy()
+        self.ramp, self.ramp_days, self.step_days = ramp, ramp_days, step_days
+        self.response_step = NO_STEP
+        self.open(0)
+
+    def open(self, t: int) -> None:
+        """Set this step's capacity of the ramped places."""
+        days = -1 if self.response_step == NO_STEP else (t - self.response_step) * self.step_days
+        share = float(activation_share(np.array(days), self.ramp, self.ramp_days))
+        for p in RAMPED:
+            self.capacity[:, p] = np.floor(self.full[:, p] * share).astype(np.int64)
+
+    def start_response(self, t: int) -> None:
+        """The response starts at step ``t`` unless it already has."""
+        if self.response_step == NO_STEP:
+            self.response_step = t
+            self.open(t)
+
+
+class World:
+    """Household arrays, their places and the exact counters over them.
+
+    Args:
+        households: the synthesised households (sorted by cell).
+        n_regions: number of regions.
+        n_cells: number of populated cells.
+        places: capacities and their ramp.
+        n_steps: steps in the run (sizes the recorder).
+    """
+
+    def __init__(self, households: Households, n_regions: int, n_cells: int, places: Places,
+                 n_steps: int) -> None:
+        hh = self.households = households
+        self.places = places
+        self.step = 0  #: the step being run; transitions are stamped with it
+        self.cell_start = cell_slices(hh.cell, n_cells)
+        self.persons = np.zeros((n_regions, len(STATE_NAMES)), dtype=np.int64)
+        count(self.persons, hh.region, hh.state, hh.size, +1)
+        self.total_persons = int(self.persons.sum())
+        self.persons_by_group = np.zeros((n_regions, len(STATE_NAMES), len(GROUPS)), dtype=np.int64)
+        self._count_all_groups(self.persons_by_group)
+        self.occupancy = np.zeros((n_regions, len(PLACES)), dtype=np.int64)
+        self.away_ids = np.empty(0, dtype=np.int64)  #: displaced or evacuated households
+        self.recorder = Recorder(n_steps, n_regions)
+        self.displaced_by_cell = np.zeros(n_cells, dtype=np.int64)
+        self._all_groups: np.ndarray | None = None  # everyone's group persons, for verify()
+
+    @property
+    def capacity(self) -> np.ndarray:
+        """Persons each (region, place) can take this step."""
+        return self.places.capacity
+
+    # -- counters ----------------------------------------------------------------------------
+    def _count_groups(self, table: np.ndarray, ids: np.ndarray, sign: int) -> None:
+        """Add ``sign`` times the group persons of ``ids`` to ``table[region, state, group]``."""
+        hh = self.households
+        for start in range(0, ids.size, GROUP_BLOCK):  # bounded temporaries at any size
+            part = ids[start:start + GROUP_BLOCK]
+            groups = hh.group_persons(part)
+            for g in range(groups.shape[1]):
+                count(table[:, :, g], hh.region[part], hh.state[part], groups[:, g], sign)
+
+    def _count_all_groups(self, table: np.ndarray) -> None:
+        """Add everyone's group persons to ``table``, in blocks of ids (no full id range)."""
+        n = len(self.households)
+        for start in range(0, n, GROUP_BLOCK):
+            self._count_groups(table, np.arange(start, min(n, start + GROUP_BLOCK)), +1)
+
+    # -- transitions -------------------------------------------------------------------------
+    def set_state(self, ids: np.ndarray, new: State | np.ndarray) -> None:
+        """Move ``ids`` to state ``new`` (scalar or per household), keeping counters exact."""
+        hh = self.households
+        count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
+        self._count_groups(self.persons_by_group, ids, -1)
+        hh.state[ids] = new
+        hh.since_step[ids] = self.step
+        count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
+        self._count_groups(self.persons_by_group, ids, +1)
+
+    def home_state(self, ids: np.ndarray) -> np.ndarray:
+        """State of households back at home: ``adapted`` if dry-proofed, else ``at_home``."""
+        return np.where(self.households.adapted[ids] == 1, State.ADAPTED, State.AT_HOME)
+
+    def leave_home(self, ids: np.ndarray, state: State) -> None:
+        """``ids`` leave home as ``state`` (evacuated or displaced) and join the active set."""
+        self.set_state(ids, state)
+        self.away_ids = np.concatenate([self.away_ids, ids])
+
+    def stay(self, ids: np.ndarray, region: np.ndarray, place: np.ndarray) -> None:
+        """``ids`` (already away, with no place counted) now stay at ``place`` in ``region``."""
+        hh = self.households
+        count(self.occupancy, region, place, hh.size[ids], +1)
+        hh.stay_region[ids], hh.place[ids] = region, place
+
+    def occupy(self, region: np.ndarray, place: int | np.ndarray, persons: np.ndarray) -> None:
+        """Count ``persons`` into ``place`` of ``region`` before their households are moved."""
+        count(self.occupancy, region, place, persons, +1)
+
+    def vacate(self, ids: np.ndarray) -> None:
+        """Uncount ``ids`` from the places they stay at (their place is kept until changed)."""
+        hh = self.households
+        count(self.occupancy, hh.stay_region[ids], hh.place[ids], hh.size[ids], -1)
+
+    def come_home(self, ids: np.ndarray, state: State | np.ndarray) -> None:
+        """``ids`` (vacated) are home again in ``state``: no place, home region, no damage."""
+        hh = self.households
+        self.set_state(ids, state)
+        hh.place[ids], hh.stay_region[ids] = NO_PLACE, hh.region[ids]
+        hh.damage[ids], hh.due_step[ids] = 0.0, NO_STEP
+
+    def settle_away(self, ids: np.ndarray) -> None:
+        """``ids`` (vacated) settle where they stay instead of returning: ``relocated``."""
+        self.set_state(ids, State.RELOCATED)
+        self.households.place[ids] = NO_PLACE
+
+    def relocate(self, ids: np.ndarray, to: np.ndarray) -> None:
+        """``ids`` (at home) move permanently to region ``to``."""
+        self.set_state(ids, State.RELOCATED)
+        self.households.stay_region[ids] = to
+
+    def end_away(self, ids: np.ndarray) -> None:
+        """Drop ``ids`` (back home or settled) from the active set."""
+        self.away_ids = np.setdiff1d(self.away_ids, ids, assume_unique=True)
+
+    def flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
+        """Record persons moving from ``origin`` to ``dest`` regions this step."""
+        count(self.recorder.flows[self.step], origin, dest, persons, +1)
+
+    # -- checks ------------------------------------------------------------------------------
+    def verify(self, every_step: bool = False) -> None:
+        """Recount persons and occupancy from the households; raise InvariantError on mismatch.
+
+        Args:
+            every_step: keep everyone's (static) group persons between calls, which is faster
+                when checking after every step and costs 24 bytes per household.
+        """
+        hh = self.households
+        persons = np.zeros_like(self.persons)
+        count(persons, hh.region, hh.state, hh.size, +1)
+        away = hh.place != NO_PLACE
+        occupancy = np.zeros_like(self.occupancy)
+        count(occupancy, hh.stay_region[away], hh.place[away], hh.size[away], +1)
+        problems = []
+        if int(persons.sum()) != self.total_persons:
+            problems.append(f"persons {int(persons.sum())} != {self.total_persons}")
+        if not np.array_equal(persons, self.persons):
+            problems.append("persons counters differ from a recount")
+        by_group = np.zeros_like(self.persons_by_group)
+        if every_step:
+            if self._all_groups is None:
+                self._all_groups = hh.group_persons(np.arange(len(hh)))
+            for g in range(self._all_groups.shape[1]):
+                count(by_group[:, :, g], hh.region, hh.state, self._all_groups[:, g], +1)
+        else:
+            self._count_all_groups(by_group)
+        if not np.array_equal(by_group, self.persons_by_group):
+            problems.append("persons_by_group counters differ from a recount")
+        if not np.array_equal(occupancy, self.occupancy):
+            problems.append("occupancy counters differ from a recount")
+        n_cap = len(CAPACITY_PLACES)
+        if (occupancy[:, :n_cap] > self.capacity[:, :n_cap]).any():
+            problems.append("occupancy exceeds capacity")
+        if not np.array_equal(away, np.isin(hh.state, AWAY_STATES)):
+            problems.append("households away without a place (or the reverse)")
+        if not np.array_equal(np.sort(self.away_ids), np.flatnonzero(away)):
+            problems.append("the active set differs from the households away")
+        if problems:
+            raise InvariantError(f"step {self.step}: " + "; ".join(problems))
