@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -10,14 +12,8 @@ import numpy as np
 import pytest
 
 from simulator.errors import InputError
-from simulator.interop.flee.reader import (
-    ard,
-    ard_by_day,
-    daily_new_displaced,
-    flee_out_csv,
-    read_flee,
-    route_distances_km,
-)
+from simulator.interop.flee.reader import daily_new_displaced, read_flee, route_distances_km
+from simulator.interop.validation import ard, ard_by_day, flee_out_csv
 
 # A conflict case as FabFlee lays it out: 5 days from 2020-01-01, conflicts in A (from day 0) and
 # C (from day 2), two camps Z and Y, an unconnected marker D, and observed camp counts.
@@ -340,6 +336,28 @@ def test_a_run_shorter_than_31_days(tmp_path):
     assert lines[-1].startswith("4,2020-01-05,56,55,0.0182,9,8,0.125,")
     assert ard(sim, obs.counts) == pytest.approx(np.mean(2 / obs.counts.sum(axis=1)))
 
+
+def test_an_ordinary_run_does_not_import_the_flee_reader():
+    # Scoring a run against observations (simulator.interop.validation) must not pull in the
+    # Flee case reader for every run: import the run module and score a one-camp run.
+    code = textwrap.dedent("""\
+        import datetime, sys, types
+        import numpy as np, xarray as xr
+        import simulator.runs.run
+        from simulator.inputs.observations import Observed
+        from simulator.interop.validation import validate
+        ds = xr.Dataset({"occupancy": (("time", "region", "place"), np.ones((2, 1, 1))),
+                         "persons": (("time", "region", "state"), np.ones((2, 1, 1)))},
+                        coords={"region": ["Z"], "place": ["camp"], "state": ["displaced"]})
+        scenario = types.SimpleNamespace(observations=types.SimpleNamespace(place="camp"),
+                                         start_date=datetime.date(2020, 1, 1), step_days=1)
+        _, metrics = validate(ds, Observed(["Z"], np.full((2, 1), 2.0), None, None), scenario)
+        assert metrics["ard"] == 0.5, metrics
+        print(sorted(m for m in sys.modules if m.startswith("simulator.interop.flee")))
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
 
 def edit(root: Path, name: str, old: str, new: str) -> Path:
     path = root / name

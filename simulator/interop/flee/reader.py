@@ -1,4 +1,4 @@
-"""Read a Flee or DFlee scenario folder; write Flee's out.csv and its ARD error metric.
+"""Read a Flee or DFlee scenario folder.
 
 Flee is the agent-based forced-displacement code of Groen (2016) and Suleimenova, Bell & Groen
 (2017), Sci. Rep. 7:13377; DFlee is its flood variant. This module reads a case the way the readers
@@ -19,7 +19,7 @@ import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,8 +33,6 @@ LOCATION_TYPES = ("camp", "conflict", "conflict_zone", "flood_zone", "forwarding
                   "marker", "town")
 CLOSURE_TYPES = ("camp", "country", "idpcamp", "link", "location", "remove_forced_redirection")
 SPAWN_MODES = ("constant", "pop_ratio", "poisson")
-OUT_TOTAL_COLUMNS = ("Total error", "refugees in camps (UNHCR)", "total refugees (simulation)",
-                     "raw UNHCR refugee count", "refugees in camps (simulation)", "refugee_debt")
 
 # Canonical column -> header spellings seen in Flee cases (after dropping '#', quotes, case).
 _LOCATION_COLUMNS = {
@@ -713,86 +711,3 @@ def daily_new_displaced(observations: FleeObservations, settings: FleeSettings) 
         debt[t] = owed
     return FleeSpawns(new, stock, debt)
 
-
-# --- validation: ARD and out.csv ---------------------------------------------------------------
-
-def ard_by_day(sim: np.ndarray, data: np.ndarray, rescaled: bool = False) -> np.ndarray:
-    """Averaged relative difference per day, E(t), of simulated and observed camp counts.
-
-    E(t) = sum_x |n_sim,x(t) - n_data,x(t)| / max(N_data(t), 1), with N_data(t) = sum_x
-    n_data,x(t) the persons in camps according to the data (out.csv "refugees in camps (UNHCR)").
-    Rescaled, each day's simulated counts are first scaled to the data's camp total:
-    n_sim,x * N_data / N_sim (0 when N_sim = 0). Suleimenova, Bell & Groen (2017), Sci. Rep.
-    7:13377, as computed in flee/postprocessing/plot_flee_output.py (error_quantification and
-    plot_errors). Days with no persons in camps in the data divide by 1, so they are not skipped.
-    Flee also rounds each camp's difference to 4 decimals; this does not.
-
-    Args:
-        sim: (days, camps) simulated persons per camp.
-        data: (days, camps) observed persons per camp.
-        rescaled: scale the simulated counts to the data's camp total first.
-
-    Returns:
-        (days,) E(t), dimensionless.
-    """
-    sim, data = np.asarray(sim, dtype=float), np.asarray(data, dtype=float)
-    data_total = data.sum(axis=1)
-    if rescaled:
-        sim_total = sim.sum(axis=1)
-        scale = np.divide(data_total, sim_total, out=np.zeros_like(sim_total),
-                          where=sim_total > 0)
-        sim = sim * scale[:, None]
-    return np.abs(sim - data).sum(axis=1) / np.maximum(data_total, 1.0)
-
-
-def ard(sim: np.ndarray, data: np.ndarray, rescaled: bool = False) -> float:
-    """The ARD of a run: the mean over days of :func:`ard_by_day` (same arguments)."""
-    return float(np.mean(ard_by_day(sim, data, rescaled)))
-
-
-def _relative_error(sim: int, data: int) -> float:
-    """flee/postprocessing/analysis.py rel_error: |sim/data - 1| to 4 decimals, 0 if no data."""
-    return 0.0 if data < 0.00001 else float(np.round(abs(float(sim) / float(data) - 1), 4))
-
-
-def flee_out_csv(start_date: date, camps: Sequence[str], sim: np.ndarray, data: np.ndarray,
-                 total_sim: np.ndarray, raw: np.ndarray, debt: np.ndarray,
-                 idps: np.ndarray | None = None) -> str:
-    """The text of Flee's out.csv for a run, column for column as runscripts/run.py prints it.
-
-    Columns: Day, Date, then per camp "<camp> sim", "<camp> data", "<camp> error" (relative
-    error |sim/data - 1| to 4 decimals, 0 without data), then OUT_TOTAL_COLUMNS: "Total error" is
-    sum_x |sim_x - data_x| / raw; on days with raw <= 0 Flee writes 0 for the data-based columns.
-    "total IDPs" follows when ``idps`` is given (Flee's log_levels idp_totals).
-
-    Args:
-        start_date: date of day 0.
-        camps: camp names, in column order.
-        sim: (days, camps) simulated persons per camp.
-        data: (days, camps) observed persons per camp.
-        total_sim: (days,) all simulated persons (agents).
-        raw: (days,) observed stock, :attr:`FleeSpawns.raw`.
-        debt: (days,) :attr:`FleeSpawns.debt`.
-        idps: (days,) simulated IDPs, or None for no such column.
-
-    Returns:
-        CSV text with a header line and one line per day.
-    """
-    header = ["Day", "Date", *(f"{c} {k}" for c in camps for k in ("sim", "data", "error")),
-              *OUT_TOTAL_COLUMNS, *(["total IDPs"] if idps is not None else [])]
-    lines = [",".join(header)]
-    for t in range(len(total_sim)):
-        cells = [str(t), (start_date + timedelta(days=t)).isoformat()]
-        for s, d in zip(sim[t], data[t], strict=True):
-            cells += [str(int(s)), str(int(d)), str(_relative_error(s, d))]
-        in_camps = int(np.sum(sim[t]))
-        if raw[t] > 0:
-            error = float(sum(abs(float(s) - float(d)) for s, d in zip(sim[t], data[t])))
-            cells += [str(error / float(raw[t])), str(int(np.sum(data[t]))), str(int(total_sim[t])),
-                      str(int(raw[t])), str(in_camps), str(int(debt[t]))]
-        else:
-            cells += ["0.0", "0", str(int(total_sim[t])), "0", str(in_camps), "0"]
-        if idps is not None:
-            cells.append(str(int(idps[t])))
-        lines.append(",".join(cells))
-    return "\n".join(lines) + "\n"
