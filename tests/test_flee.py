@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from simulator.errors import InputError
-from simulator.interop.flee.reader import daily_new_displaced, read_flee, route_distances_km
+from simulator.interop.flee.observed import daily_new_displaced
+from simulator.interop.flee.reader import read_flee, route_distances_km
 from simulator.interop.validation import ard, ard_by_day, flee_out_csv
 
 # A conflict case as FabFlee lays it out: 5 days from 2020-01-01, conflicts in A (from day 0) and

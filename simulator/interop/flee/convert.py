@@ -27,12 +27,8 @@ import xarray as xr
 
 from simulator.atomic import csv_text, write_folder
 from simulator.errors import InputError
-from simulator.interop.flee.reader import (
-    FleeCase,
-    daily_new_displaced,
-    read_flee,
-    route_distances_km,
-)
+from simulator.interop.flee.observed import daily_new_displaced
+from simulator.interop.flee.reader import FleeCase, read_flee, route_distances_km
 
 NUDGE_DEG = 1e-5  #: separates locations that share coordinates (about 1 m), so each keeps its own
 
