@@ -174,9 +174,12 @@ def test_conflict_case(tmp_path):
     s = case.settings
     assert (s.conflict_driven_spawning, s.conflict_spawn_mode, s.displaced_per_conflict_day) \
         == (True, "pop_ratio", 0.02)
-    assert (s.camp_weight, s.max_move_speed, s.conflict_spawn_decay) == (2.0, 200.0, (1.0, 0.5))
-    assert (s.default_movechance, s.insert_day0, s.flood_driven_spawning) == (0.3, True, False)
-    assert s.conflict_weight == pytest.approx(10 ** -0.5)
+    assert (s.max_move_speed, s.capacity_buffer, s.distance_power) == (200.0, 0.9, 1.0)
+    assert (s.insert_day0, s.flood_driven_spawning, s.take_from_population) == (True, False, False)
+    # Settings Flee reads that the conversion does not apply are kept as written, in file order.
+    assert s.not_applied == (("log_levels.agent", 0), ("spawn_rules.take_from_population", False),
+                             ("spawn_rules.conflict_spawn_decay", [1.0, 0.5]),
+                             ("move_rules.camp_weight", 2))
     assert s.unused_keys == ("move_rules.some_unknown", "number_of_steps")
 
 
@@ -193,8 +196,12 @@ def test_flood_case(tmp_path):
     s = case.settings
     assert (s.flood_driven_spawning, s.flood_spawn_mode, s.displaced_per_flood_day) \
         == (True, "constant", (0.0, 10.0, 20.0, 30.0, 40.0))
-    assert (s.flood_rules, s.max_flood_level, s.flood_movechances, s.conflict_driven_spawning) \
-        == (True, 4, (0.3, 0.4, 0.7, 1.0, 1.0), False)
+    assert not s.conflict_driven_spawning
+    assert s.not_applied == (
+        ("log_levels.Flood", 0), ("spawn_rules.conflict_zone_spawning_only", False),
+        ("spawn_rules.take_from_population", True), ("move_rules.flood_rules.max_flood_level", 4),
+        ("move_rules.flood_rules.flood_movechances", [0.3, 0.4, 0.7, 1.0, 1.0]),
+        ("move_rules.flood_rules.flood_loc_weights", [1.0, 0.5, 0.2, 0.0, 0.0]))
     # Flee reads spawn_mode and flood_rules.max_flood_level; these two it ignores, and so do we.
     assert s.unused_keys == ("move_rules.max_flood_level",
                              "spawn_rules.flood_driven_spawning.flood_spawn_mode")

@@ -138,6 +138,9 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
         scenario["observations"] = observations
     if case.closures:
         notes.append(f"{len(case.closures)} closure(s) in closures.csv are not applied")
+    if s.not_applied:  # docs/flee.md lists the settings applied and why the others are not
+        notes.append("simsetting.yml settings read but not applied: "
+                     + ", ".join(f"{key} = {value}" for key, value in s.not_applied))
     if s.unused_keys:
         notes.append(f"simsetting.yml keys Flee ignores too: {', '.join(s.unused_keys)}")
     return scenario, notes

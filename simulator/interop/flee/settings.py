@@ -4,6 +4,11 @@ Flee keeps its settings in flee/SimulationSettings.py (ReadFromYML): sections ``
 (with a ``conflict_driven_spawning`` or ``flood_driven_spawning`` block), ``move_rules`` (with
 ``flood_rules``), ``log_levels`` and ``optimisations``. Without the file Flee's defaults apply.
 Unlike Flee, values are type-checked: a bad one is an :class:`InputError` naming the line and key.
+
+Only the settings the conversion applies (:mod:`simulator.interop.flee.convert`), and two
+switches whose combinations Flee refuses, become typed fields of :class:`FleeSettings`. Every
+other setting Flee reads is type-checked and kept with its value in ``not_applied``, so the import
+can say what it read but did not apply; docs/flee.md says why each is left out.
 """
 
 from __future__ import annotations
@@ -20,31 +25,33 @@ from simulator.errors import InputError
 SPAWN_MODES = ("constant", "pop_ratio", "poisson")
 
 
-def _setting(section: str, default: Any, kind: type | None = None, key: str | None = None) -> Any:
+def _setting(section: str, default: Any, kind: type | None = None, key: str | None = None,
+             applied: bool = True) -> Any:
     return field(default=default, metadata={"section": section, "kind": kind or type(default),
-                                            "key": key})
+                                            "key": key, "applied": applied})
 
 
 @dataclass(frozen=True)
 class FleeSettings:
-    """simsetting.yml resolved with Flee's defaults (flee/SimulationSettings.py, ReadFromYML).
+    """The settings of simsetting.yml that the conversion uses, with Flee's defaults.
 
     Field names are the YAML keys of spawn_rules, its conflict_driven_spawning or
-    flood_driven_spawning block (``*_spawn_mode`` stands for their ``spawn_mode``), move_rules,
-    move_rules.flood_rules, log_levels and optimisations. Speeds and softening are km per day.
-    ``*_driven_spawning`` and ``flood_rules`` say whether that block is in the file;
-    ``displaced_per_*_day`` is None unless that spawning is on. ``unused_keys`` lists the keys of
-    the file not read here (log_levels aside), so that a converter can warn about them.
+    flood_driven_spawning block (``*_spawn_mode`` stands for their ``spawn_mode``) and move_rules
+    (flee/SimulationSettings.py, ReadFromYML). ``max_move_speed`` is in km per day.
+    ``*_driven_spawning`` says whether that block is in the file and read; ``displaced_per_*_day``
+    is None unless that spawning is on. ``take_from_population`` and
+    ``conflict_zone_spawning_only`` are only checked (Flee refuses some combinations), not
+    applied. ``not_applied`` holds (key, value) in file order for every setting in the file that
+    Flee reads and the conversion does not apply (those two included, and ``log_levels``);
+    ``unused_keys`` lists the keys that Flee ignores too.
     """
 
-    take_from_population: bool = _setting("spawn_rules", False)
     insert_day0: bool = _setting("spawn_rules", True)
     empty_camps_on_day0: bool = _setting("spawn_rules", False)
     sum_from_camps: bool = _setting("spawn_rules", True)
-    conflict_zone_spawning_only: bool = _setting("spawn_rules", True)
     flood_zone_spawning_only: bool = _setting("spawn_rules", False)
-    conflict_spawn_decay: tuple[float, ...] | None = _setting("spawn_rules", None, tuple)
-    conflict_spawn_decay_interval: int = _setting("spawn_rules", 30)
+    take_from_population: bool = _setting("spawn_rules", False, applied=False)
+    conflict_zone_spawning_only: bool = _setting("spawn_rules", True, applied=False)
     conflict_driven_spawning: bool = False  #: spawn_rules.conflict_driven_spawning is a mapping
     conflict_spawn_mode: str = _setting("spawn_rules.conflict_driven_spawning", "constant",
                                         key="spawn_mode")
@@ -56,39 +63,35 @@ class FleeSettings:
     displaced_per_flood_day: tuple[float, ...] | None = _setting(
         "spawn_rules.flood_driven_spawning", None, tuple)
     max_move_speed: float = _setting("move_rules", 360.0)
-    max_walk_speed: float = _setting("move_rules", 35.0)
-    max_crossing_speed: float = _setting("move_rules", 20.0)
-    foreign_weight: float = _setting("move_rules", 1.0)
-    camp_weight: float = _setting("move_rules", 1.0)
-    conflict_weight: float = _setting("move_rules", 1.0 / 3.16227766017)
-    conflict_movechance: float = _setting("move_rules", 1.0)
-    camp_movechance: float = _setting("move_rules", 0.001)
-    idpcamp_movechance: float = _setting("move_rules", 0.1)
-    default_movechance: float = _setting("move_rules", 0.3)
-    awareness_level: int = _setting("move_rules", 1)
     capacity_buffer: float = _setting("move_rules", 0.9)
-    capacity_scaling: float = _setting("move_rules", 1.0)
-    avoid_short_stints: bool = _setting("move_rules", False)
-    start_on_foot: bool = _setting("move_rules", False)
-    use_v1_rules: bool = _setting("move_rules", False)
-    softening: float = _setting("move_rules", 10.0)
-    weight_softening: float = _setting("move_rules", 0.0)
-    weight_power: float = _setting("move_rules", 1.0)
     distance_power: float = _setting("move_rules", 1.0)
-    stay_close_to_home: bool = _setting("move_rules", False)
-    home_distance_power: float = _setting("move_rules", 0.5)
-    use_pop_for_loc_weight: bool = _setting("move_rules", False)
-    pop_power_for_loc_weight: float = _setting("move_rules", 0.1)
-    movechance_pop_base: float = _setting("move_rules", 10000.0)
-    movechance_pop_scale_factor: float = _setting("move_rules", 0.0)
-    flood_rules: bool = False  #: move_rules.flood_rules is a mapping
-    max_flood_level: int = _setting("move_rules.flood_rules", -1)
-    flood_movechances: tuple[float, ...] | None = _setting("move_rules.flood_rules", None, tuple)
-    flood_loc_weights: tuple[float, ...] | None = _setting("move_rules.flood_rules", None, tuple)
-    idp_totals: int = _setting("log_levels", 0)
-    hasten: int = _setting("optimisations", 1)
+    use_v1_rules: bool = _setting("move_rules", False)  #: sets max_move_speed to 200
+    not_applied: tuple[tuple[str, Any], ...] = ()
     unused_keys: tuple[str, ...] = ()
 
+
+# The other settings Flee reads (with its defaults, for docs/flee-format.md), by type. They shape
+# Flee's walk over the route graph, its logging and its speed-ups, none of which the conversion
+# reproduces (docs/flee.md); they are type-checked and reported, not applied.
+_NOT_APPLIED: dict[str, type] = {
+    "spawn_rules.conflict_spawn_decay": tuple,  # none
+    "spawn_rules.conflict_spawn_decay_interval": int,  # 30
+    **{f"move_rules.{key}": float for key in (
+        "max_walk_speed", "max_crossing_speed",  # 35, 20 (km/day)
+        "foreign_weight", "camp_weight", "conflict_weight",  # 1, 1, 1/sqrt(10)
+        "conflict_movechance", "camp_movechance", "idpcamp_movechance",  # 1, 0.001, 0.1
+        "default_movechance", "capacity_scaling", "softening", "weight_softening",  # 0.3, 1, 10, 0
+        "weight_power", "home_distance_power", "pop_power_for_loc_weight",  # 1, 0.5, 0.1
+        "movechance_pop_base", "movechance_pop_scale_factor")},  # 10000, 0
+    **{f"move_rules.{key}": bool for key in (  # all false
+        "avoid_short_stints", "start_on_foot", "stay_close_to_home", "use_pop_for_loc_weight")},
+    "move_rules.awareness_level": int,  # 1
+    "move_rules.flood_rules.max_flood_level": int,  # -1
+    "move_rules.flood_rules.flood_movechances": tuple,  # none
+    "move_rules.flood_rules.flood_loc_weights": tuple,  # none
+    "log_levels.idp_totals": int,  # 0; any other log_levels key is read untyped
+    "optimisations.hasten": int,  # 1
+}
 
 # The newest Flee names the flood spawning block flood_driven_spawn_mode; its docs and FabFlee's
 # dflee_test use flood_driven_spawning. Both are read.
@@ -163,7 +166,6 @@ def read_settings(path: Path) -> FleeSettings:
     if not path.is_file():
         return FleeSettings()
     flat, mappings, lines = _load_yaml(path)
-    used = {k for k in flat if k.startswith("log_levels.") or k in _SECTIONS}
     for section in _SECTIONS:
         if flat.get(section) is not None:
             raise InputError(path, f"line {lines[section]}: {section}: expected a mapping of "
@@ -173,25 +175,34 @@ def read_settings(path: Path) -> FleeSettings:
         alias = _BLOCK_ALIASES.get(section, section)
         return alias if section not in mappings and alias in mappings else section
 
+    def typed(key: str, kind: type) -> Any:
+        try:
+            return _typed(flat[key], kind)
+        except ValueError:
+            raise InputError(path, f"line {lines[key]}: {key}: expected {_EXPECTED[kind]}, got "
+                                   f"{flat[key]!r}") from None
+
+    used = {k for k in flat if k.startswith("log_levels.") or k in _SECTIONS}
+    reported = {k for k in flat if k.startswith("log_levels.")}
+
     def read(names: Sequence[str]) -> dict[str, Any]:
         values = {}
         for f in fields(FleeSettings):
             key = f"{block(f.metadata.get('section', ''))}.{f.metadata.get('key') or f.name}"
             if f.name in names and key in flat:
                 used.add(key)
-                try:
-                    values[f.name] = _typed(flat[key], f.metadata["kind"])
-                except ValueError:
-                    raise InputError(path, f"line {lines[key]}: {key}: expected "
-                                           f"{_EXPECTED[f.metadata['kind']]}, got "
-                                           f"{flat[key]!r}") from None
+                values[f.name] = typed(key, f.metadata["kind"])
+                if not f.metadata["applied"]:
+                    reported.add(key)
         return values
 
     plain = [f.name for f in fields(FleeSettings)
-             if f.metadata.get("section") in ("log_levels", "spawn_rules", "move_rules",
-                                              "optimisations", "move_rules.flood_rules")]
-    settings = replace(FleeSettings(), **read(plain),
-                       flood_rules="move_rules.flood_rules" in mappings)
+             if f.metadata.get("section") in ("spawn_rules", "move_rules")]
+    settings = replace(FleeSettings(), **read(plain))
+    for key in [k for k in flat if k in _NOT_APPLIED]:
+        typed(key, _NOT_APPLIED[key])
+        used.add(key)
+        reported.add(key)
     if settings.conflict_zone_spawning_only and settings.flood_zone_spawning_only:
         key = "spawn_rules.flood_zone_spawning_only"
         raise InputError(path, f"line {lines[key]}: {key}: Flee spawns from conflict zones only "
@@ -214,7 +225,7 @@ def read_settings(path: Path) -> FleeSettings:
             f"{kind}_driven_spawning": True, f"{kind}_spawn_mode": mode,
             f"displaced_per_{kind}_day": values.get(f"displaced_per_{kind}_day",
                                                     _SPAWN_RATES[kind, mode == "pop_ratio"])})
-    if settings.use_v1_rules:  # Flee's ruleset 1 overrides these whatever the file says
-        settings = replace(settings, max_move_speed=200.0, start_on_foot=False,
-                           avoid_short_stints=False, camp_weight=2.0, conflict_weight=0.25)
-    return replace(settings, unused_keys=tuple(sorted(k for k in flat if k not in used)))
+    if settings.use_v1_rules:  # Flee's ruleset 1 sets this whatever the file says
+        settings = replace(settings, max_move_speed=200.0)
+    return replace(settings, not_applied=tuple((k, v) for k, v in flat.items() if k in reported),
+                   unused_keys=tuple(sorted(k for k in flat if k not in used)))
