@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -10,14 +12,9 @@ import numpy as np
 import pytest
 
 from simulator.errors import InputError
-from simulator.interop.flee.reader import (
-    ard,
-    ard_by_day,
-    daily_new_displaced,
-    flee_out_csv,
-    read_flee,
-    route_distances_km,
-)
+from simulator.interop.flee.observed import daily_new_displaced
+from simulator.interop.flee.reader import read_flee, route_distances_km
+from simulator.interop.validation import ard, ard_by_day, flee_out_csv
 
 # A conflict case as FabFlee lays it out: 5 days from 2020-01-01, conflicts in A (from day 0) and
 # C (from day 2), two camps Z and Y, an unconnected marker D, and observed camp counts.
@@ -177,9 +174,12 @@ def test_conflict_case(tmp_path):
     s = case.settings
     assert (s.conflict_driven_spawning, s.conflict_spawn_mode, s.displaced_per_conflict_day) \
         == (True, "pop_ratio", 0.02)
-    assert (s.camp_weight, s.max_move_speed, s.conflict_spawn_decay) == (2.0, 200.0, (1.0, 0.5))
-    assert (s.default_movechance, s.insert_day0, s.flood_driven_spawning) == (0.3, True, False)
-    assert s.conflict_weight == pytest.approx(10 ** -0.5)
+    assert (s.max_move_speed, s.capacity_buffer, s.distance_power) == (200.0, 0.9, 1.0)
+    assert (s.insert_day0, s.flood_driven_spawning, s.take_from_population) == (True, False, False)
+    # Settings Flee reads that the conversion does not apply are kept as written, in file order.
+    assert s.not_applied == (("log_levels.agent", 0), ("spawn_rules.take_from_population", False),
+                             ("spawn_rules.conflict_spawn_decay", [1.0, 0.5]),
+                             ("move_rules.camp_weight", 2))
     assert s.unused_keys == ("move_rules.some_unknown", "number_of_steps")
 
 
@@ -196,8 +196,12 @@ def test_flood_case(tmp_path):
     s = case.settings
     assert (s.flood_driven_spawning, s.flood_spawn_mode, s.displaced_per_flood_day) \
         == (True, "constant", (0.0, 10.0, 20.0, 30.0, 40.0))
-    assert (s.flood_rules, s.max_flood_level, s.flood_movechances, s.conflict_driven_spawning) \
-        == (True, 4, (0.3, 0.4, 0.7, 1.0, 1.0), False)
+    assert not s.conflict_driven_spawning
+    assert s.not_applied == (
+        ("log_levels.Flood", 0), ("spawn_rules.conflict_zone_spawning_only", False),
+        ("spawn_rules.take_from_population", True), ("move_rules.flood_rules.max_flood_level", 4),
+        ("move_rules.flood_rules.flood_movechances", [0.3, 0.4, 0.7, 1.0, 1.0]),
+        ("move_rules.flood_rules.flood_loc_weights", [1.0, 0.5, 0.2, 0.0, 0.0]))
     # Flee reads spawn_mode and flood_rules.max_flood_level; these two it ignores, and so do we.
     assert s.unused_keys == ("move_rules.max_flood_level",
                              "spawn_rules.flood_driven_spawning.flood_spawn_mode")
@@ -340,6 +344,28 @@ def test_a_run_shorter_than_31_days(tmp_path):
     assert lines[-1].startswith("4,2020-01-05,56,55,0.0182,9,8,0.125,")
     assert ard(sim, obs.counts) == pytest.approx(np.mean(2 / obs.counts.sum(axis=1)))
 
+
+def test_an_ordinary_run_does_not_import_the_flee_reader():
+    # Scoring a run against observations (simulator.interop.validation) must not pull in the
+    # Flee case reader for every run: import the run module and score a one-camp run.
+    code = textwrap.dedent("""\
+        import datetime, sys, types
+        import numpy as np, xarray as xr
+        import simulator.runs.run
+        from simulator.inputs.observations import Observed
+        from simulator.interop.validation import validate
+        ds = xr.Dataset({"occupancy": (("time", "region", "place"), np.ones((2, 1, 1))),
+                         "persons": (("time", "region", "state"), np.ones((2, 1, 1)))},
+                        coords={"region": ["Z"], "place": ["camp"], "state": ["displaced"]})
+        scenario = types.SimpleNamespace(observations=types.SimpleNamespace(place="camp"),
+                                         start_date=datetime.date(2020, 1, 1), step_days=1)
+        _, metrics = validate(ds, Observed(["Z"], np.full((2, 1), 2.0), None, None), scenario)
+        assert metrics["ard"] == 0.5, metrics
+        print(sorted(m for m in sys.modules if m.startswith("simulator.interop.flee")))
+        """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
 
 def edit(root: Path, name: str, old: str, new: str) -> Path:
     path = root / name

@@ -213,6 +213,32 @@ def test_dashboard_offers_no_warning_lever_for_conflict_and_labels_its_hazard(tm
     assert model.peak_hazard().attrs == {"units": "1", "long_name": "peak conflict intensity"}
 
 
+def test_settings_read_but_not_applied_are_reported_and_change_nothing(tmp_path, capsys):
+    from simulator.interop.flee.convert import import_flee
+
+    applied = "move_rules:\n  max_move_speed: 5.0\n  distance_power: 2\n"
+    ignored = "log_levels:\n  agent: 1\n" + applied + "  camp_weight: 2\n  hasten: 1\n"
+    plain = write(tmp_path / "plain" / "flee", dict(CASE, **{"simsetting.yml": applied}))
+    flee = write(tmp_path / "flee", dict(CASE, **{"simsetting.yml": ignored}))
+    path, notes = import_flee(flee, tmp_path / "scen")
+    line = ("simsetting.yml settings read but not applied: log_levels.agent = 1, "
+            "move_rules.camp_weight = 2")
+    assert line in notes
+    assert not any("max_move_speed" in n or "distance_power" in n for n in notes)
+    # hasten belongs to optimisations: under move_rules Flee ignores it too
+    assert "simsetting.yml keys Flee ignores too: move_rules.hasten" in notes
+    assert f"# {line}\n" in path.read_text()
+    assert main(["import-flee", str(flee), "--out", str(tmp_path / "again")]) == 0
+    assert f"note: {line}\n" in capsys.readouterr().out
+    # what is reported as not applied leaves the scenario as without it
+    plain_path, _ = import_flee(plain, tmp_path / "plain" / "scen")
+
+    def body(scenario: Path) -> list[str]:
+        return [s for s in scenario.read_text().splitlines() if not s.startswith("#")]
+
+    assert body(path) == body(plain_path)
+
+
 def test_travel_time_delays_arrival_in_camps_but_not_the_reservation(tmp_path):
     import xarray as xr
 

@@ -11,7 +11,7 @@ Both are CSV files with a ``date`` column (YYYY-MM-DD):
   Flee's DataTable does.
 
 A run with observations gets Flee's ``out.csv`` and the averaged relative difference (ARD,
-Suleimenova, Bell & Groen 2017) in its manifest (:func:`validate`).
+Suleimenova, Bell & Groen 2017) in its manifest (``simulator.interop.validation.validate``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
 from simulator.errors import InputError
 from simulator.inputs.schema import Scenario
@@ -119,33 +118,3 @@ def read_observations(path: Path, scenario: Scenario, names: list[str]) -> Obser
     extra = {c: series(c) if c in columns else None for c in ("raw", "debt")}
     return Observed(regions, np.stack([series(c) for c in regions], axis=1), **extra)
 
-
-def validate(ds: xr.Dataset, observed: Observed, scenario: Scenario) -> tuple[str, dict]:
-    """Flee's ``out.csv`` and the ARD of a run against the observations.
-
-    Simulated persons per observed region are the occupancy of ``observations.place`` there
-    (the median over replicates); the simulated total is everyone displaced. Without a ``raw``
-    column the observed stock is the sum of the observed regions.
-
-    Returns:
-        The out.csv text, and ``{"ard", "ard_rescaled", "days", "place"}``.
-    """
-    from simulator.interop.flee.reader import ard, flee_out_csv
-
-    place = scenario.observations.place
-    occ = ds["occupancy"].sel(place=place, region=observed.regions)
-    if "in_transit" in ds:  # Flee counts people in a camp once they get there
-        occ = occ - ds["in_transit"].sel(place=place, region=observed.regions)
-    total = ds["persons"].sel(state="displaced").sum("region")
-    if "replicate" in ds.dims:
-        occ, total = occ.median("replicate"), total.median("replicate")
-    n = ds.sizes["time"]
-    sim = np.rint(occ.transpose("time", "region").values).astype(np.int64)
-    data = np.rint(observed.persons[:n]).astype(np.int64)
-    raw = observed.raw[:n] if observed.raw is not None else data.sum(axis=1)
-    debt = observed.debt[:n] if observed.debt is not None else np.zeros(n)
-    text = flee_out_csv(scenario.start_date, observed.regions, sim, data,
-                        np.rint(total.values).astype(np.int64), raw, debt)
-    metrics = {"ard": ard(sim, data), "ard_rescaled": ard(sim, data, rescaled=True),
-               "days": int(n * scenario.step_days), "place": place}
-    return text, metrics

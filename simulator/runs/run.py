@@ -22,8 +22,8 @@ import xarray as xr
 from simulator import __version__
 from simulator.atomic import check_out_dir
 from simulator.inputs.load import Inputs, load_inputs
-from simulator.inputs.observations import validate
 from simulator.inputs.schema import Scenario
+from simulator.interop.validation import validate
 from simulator.model import DisplacementModel
 from simulator.outputs.folders import default_run_dir, write_run
 from simulator.rng import replicate_seeds

@@ -27,12 +27,8 @@ import xarray as xr
 
 from simulator.atomic import csv_text, write_folder
 from simulator.errors import InputError
-from simulator.interop.flee.reader import (
-    FleeCase,
-    daily_new_displaced,
-    read_flee,
-    route_distances_km,
-)
+from simulator.interop.flee.observed import daily_new_displaced
+from simulator.interop.flee.reader import FleeCase, read_flee, route_distances_km
 
 NUDGE_DEG = 1e-5  #: separates locations that share coordinates (about 1 m), so each keeps its own
 
@@ -142,6 +138,9 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
         scenario["observations"] = observations
     if case.closures:
         notes.append(f"{len(case.closures)} closure(s) in closures.csv are not applied")
+    if s.not_applied:  # docs/flee.md lists the settings applied and why the others are not
+        notes.append("simsetting.yml settings read but not applied: "
+                     + ", ".join(f"{key} = {value}" for key, value in s.not_applied))
     if s.unused_keys:
         notes.append(f"simsetting.yml keys Flee ignores too: {', '.join(s.unused_keys)}")
     return scenario, notes

@@ -1,0 +1,150 @@
+"""Observed counts of a Flee case (``source_data/``) and the daily spawning Flee derives from them.
+
+Both halves reproduce Flee's DataTable (flee/datamanager/DataTable.py): the interpolated daily
+series of ``get_interpolated_data``, and the day-on-day change of ``get_daily_difference`` that
+flee/spawning.py's ``spawn_daily_displaced`` turns into new agents in validation runs. The
+conversion (:mod:`simulator.interop.flee.convert`) makes the latter a prescribed displacement
+series and the former the observations a run is scored against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from simulator.errors import InputError
+from simulator.interop.flee.settings import FleeSettings
+from simulator.interop.flee.tables import bad, cell, integer, parse_date, required, rows
+
+
+@dataclass(frozen=True, eq=False)
+class FleeObservations:
+    """Observed counts (persons) from source_data/, daily, interpolated as Flee's DataTable does."""
+
+    locations: tuple[str, ...]  #: data_layout.csv rows after "total", in file order
+    total: np.ndarray  #: (days,) int64, the "total" series (usually refugees.csv)
+    counts: np.ndarray  #: (days, len(locations)) int64
+
+    def of(self, name: str) -> np.ndarray:
+        """The daily series of one location (persons)."""
+        return self.counts[:, self.locations.index(name)]
+
+
+def read_source_data(source: Path, start: date, n_days: int, names: Collection[str],
+                     camps: Sequence[str]) -> FleeObservations | None:
+    """Read ``source/data_layout.csv`` and the series it names, on days 0..n_days-1.
+
+    Args:
+        source: the case's source_data/ folder.
+        start: date of day 0.
+        n_days: length of the run (days).
+        names: every location name of locations.csv.
+        camps: the camp names, each of which needs a data series (as in Flee).
+
+    Returns:
+        The observations, or None without data_layout.csv.
+
+    Raises:
+        InputError: for a malformed layout, a missing or malformed series file.
+    """
+    layout = source / "data_layout.csv"
+    if not layout.is_file():
+        return None
+    listed: dict[str, tuple[int, str]] = {}
+    for line, cells in rows(layout):
+        if cells[0].startswith("#"):
+            continue
+        files = [c for c in cells[1:] if c]
+        if len(files) != 1:
+            raise InputError(layout, f"line {line}: expected '<name>,<file>.csv' (one file per "
+                                     f"row), got {','.join(cells)!r}")
+        if cells[0] in listed:
+            raise InputError(layout, f"line {line}: {cells[0]!r} is listed twice")
+        if not listed and cells[0] != "total":
+            raise InputError(layout, f"line {line}: expected the first row to be "
+                                     f"'total,<file>.csv' (Flee reads it as the total), got "
+                                     f"{cells[0]!r}")
+        if listed and cells[0] not in names:
+            raise InputError(layout, f"line {line}: {cells[0]!r} is not a location in "
+                                     "locations.csv")
+        listed[cells[0]] = (line, files[0])
+    for camp in camps:
+        if camp not in listed:
+            raise InputError(layout, f"no row for camp {camp!r} (Flee compares every camp "
+                                     "with a data series)")
+    series = [_read_series(source / file, start, n_days, layout, line)
+              for line, file in listed.values()]
+    return FleeObservations(tuple(listed)[1:], series[0],
+                            np.stack(series[1:], axis=1) if len(series) > 1
+                            else np.zeros((n_days, 0), np.int64))
+
+
+def _read_series(path: Path, start: date, n_days: int, layout: Path, layout_line: int
+                 ) -> np.ndarray:
+    days: list[int] = []
+    counts: list[int] = []
+    for line, cells in rows(required(path, f"named on line {layout_line} of {layout}")):
+        if (len(cells) < 2 or not cells[1] or cells[0].startswith("#")
+                or (not days and cells[0] in ("Date", "DateTime"))):
+            continue
+        when = cell(path, line, "date", cells[0], parse_date, "a date YYYY-MM-DD")
+        if days and (when - start).days <= days[-1]:
+            raise bad(path, line, "date", "dates in increasing order", cells[0])
+        days.append((when - start).days)
+        counts.append(cell(path, line, "count", cells[1], integer(0),
+                           "a whole number of persons >= 0"))
+    if not days:
+        raise InputError(path, "no data rows (expected lines 'YYYY-MM-DD,<count>')")
+    return _interpolate(np.array(days), np.array(counts, dtype=float), n_days)
+
+
+def _interpolate(days: np.ndarray, counts: np.ndarray, n_days: int) -> np.ndarray:
+    """Flee's DataTable.get_interpolated_data on days 0..n_days-1.
+
+    Before the first observation its value, after the last the last value, in between
+    int(v0 + (t - d0) / (d1 - d0) * (v1 - v0)), computed in that order so the truncation matches.
+    """
+    t = np.arange(n_days)
+    if len(days) == 1:
+        return np.full(n_days, int(counts[0]), dtype=np.int64)
+    j = np.clip(np.searchsorted(days, t, side="right"), 1, len(days) - 1)
+    fraction = (t - days[j - 1]) / (days[j] - days[j - 1])
+    between = np.trunc(counts[j - 1] + fraction * (counts[j] - counts[j - 1]))
+    value = np.where(t <= days[0], counts[0], np.where(t >= days[-1], counts[-1], between))
+    return value.astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class FleeSpawns:
+    """Flee's validation spawning per day (persons), as in flee/spawning.py."""
+
+    new: np.ndarray  #: (days,) agents spawned at conflict (spawn) locations that day
+    raw: np.ndarray  #: (days,) the stock, Flee's running sum of the daily changes: out.csv "raw
+    #: UNHCR refugee count"
+    debt: np.ndarray  #: (days,) decreases not yet offset by increases: out.csv "refugee_debt"
+
+
+def daily_new_displaced(observations: FleeObservations, settings: FleeSettings) -> FleeSpawns:
+    """New displaced persons per day when Flee spawns from the observed counts.
+
+    Flee (spawn_daily_displaced with DataTable.get_daily_difference) takes the day-on-day change
+    of the stock: the sum of the interpolated camp series when ``sum_from_camps`` (the default),
+    else the "total" series; on day 0 the change is the day-0 stock. A decrease becomes a debt
+    that later increases pay off first; nothing spawns on day 0 when ``insert_day0`` puts the
+    day-0 counts into the camps instead. ``empty_camps_on_day0`` counts from the day-0 stock.
+    """
+    stock = observations.counts.sum(axis=1) if settings.sum_from_camps else observations.total
+    if settings.empty_camps_on_day0:
+        stock = stock - stock[0]
+    change = np.diff(stock, prepend=0)
+    new, debt = np.zeros_like(change), np.zeros_like(change)
+    owed = 0
+    for t, delta in enumerate(change):
+        wanted = 0 if t == 0 and settings.insert_day0 else delta - owed
+        new[t], owed = max(wanted, 0), max(-wanted, 0)
+        debt[t] = owed
+    return FleeSpawns(new, stock, debt)
