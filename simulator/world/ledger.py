@@ -70,7 +70,8 @@ class Places:
         days = -1 if self.response_step == NO_STEP else (t - self.response_step) * self.step_days
         share = float(activation_share(np.array(days), self.ramp, self.ramp_days))
         for p in RAMPED:
-            self.capacity[:, p] = np.floor(self.full[:, p] * share).astype(np.int64)
+            # rounded to 1e-6 first: 100 x 0.57 is 56.999... in binary floating point
+            self.capacity[:, p] = np.floor(np.round(self.full[:, p] * share, 6)).astype(np.int64)
 
     def start_response(self, t: int) -> None:
         """The response starts at step ``t`` unless it already has."""
