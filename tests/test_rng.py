@@ -36,3 +36,27 @@ def test_replicate_seeds_start_with_scenario_seed_and_are_distinct():
     seeds = replicate_seeds(42, 5)
     assert seeds[0] == 42 and len(set(seeds)) == 5
     assert seeds == replicate_seeds(42, 5)
+
+
+def test_each_random_stream_serves_one_decision():
+    """A stream shared by two decisions couples them: changing one shifts the other's draws.
+
+    Each named stream is drawn in one module only (``relocate`` once served both proactive
+    relocation and settling after repeated shocks).
+    """
+    import ast
+    from pathlib import Path
+
+    from simulator.rng import STREAMS
+
+    root = Path(__file__).resolve().parents[1] / "simulator"
+    used: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("uniform", "generator") and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                used.setdefault(node.args[0].value, set()).add(str(path.relative_to(root)))
+    assert set(used) == set(STREAMS)  # every stream is drawn, and only named streams
+    shared = {name: sorted(mods) for name, mods in used.items() if len(mods) > 1}
+    assert not shared, shared

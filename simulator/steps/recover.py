@@ -31,7 +31,7 @@ def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     disp, disp_dry = ids[~evac], dry[~evac]
     _schedule_repairs(world, ctx, t, disp[disp_dry & (hh.due_step[disp] == NO_STEP)])
     due = disp[disp_dry & (hh.due_step[disp] != NO_STEP) & (hh.due_step[disp] <= t)]
-    settle = ctx.streams.uniform("relocate", t, due) >= return_probability(
+    settle = ctx.streams.uniform("settle", t, due) >= return_probability(
         hh.shocks[due], ctx.config.return_.repeated_shock_penalty)
     back = np.concatenate([evac_back, due[~settle]])
     stay = due[settle]
