@@ -4,13 +4,15 @@ The browser test (a real server, headless Chromium) is in test_dashboard_browser
 """
 
 import os
+import runpy
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simulator.ui.cli import main
-from simulator.ui.dashboard import (
+from simulator.ui.dashboard_model import (
     DashboardModel,
     Levers,
     load,
@@ -98,8 +100,7 @@ def test_page_reruns_when_a_slider_is_let_go(demo):
         return [w.value for w in rc.find(ipywidgets.Image).widgets]
 
     def gap() -> int:
-        [html] = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
-                  if "shelter-gap" in w.unsafe_innerHTML]
+        html = _gap_html(rc)
         return int(html.split("shelter-gap'>")[1].split("<")[0].replace(",", ""))
 
     before, gap_before = images(), gap()
@@ -125,8 +126,52 @@ def test_page_reruns_when_a_slider_is_let_go(demo):
     assert gap() == gap_rerun
 
 
-def test_dashboard_command_bad_scenario(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(os, "environ", os.environ.copy())
+def _gap_html(rc) -> str:
+    import solara
+
+    [html] = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+              if "shelter-gap" in w.unsafe_innerHTML]
+    return html
+
+
+def test_served_app_gets_the_scenario_as_arguments_not_through_the_environment(monkeypatch):
+    """The server runs a generated app module that makes the page of the scenario and overrides;
+    solara's offline settings go to the server's environment only, and this process's stays."""
+    import solara
+
+    from simulator.ui import dashboard as dash
+
+    before, seen = dict(os.environ), {}
+
+    class Server:  # stands in for the solara server process
+        def __init__(self, command, env):
+            app = Path(command[command.index("run") + 1])
+            seen.update(command=command, env=env, app=app, page=runpy.run_path(str(app))["Page"])
+
+        def wait(self, timeout=None):
+            return 0
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(dash.subprocess, "Popen", Server)
+    assert main(["dashboard", str(DEMO), "--set", "n_steps=20", "--port", "8799"]) == 0
+    assert dict(os.environ) == before
+    assert not seen["app"].exists()  # removed once the server stopped
+    command = seen["command"]
+    assert command[1:4] == ["-m", "solara", "run"] and command[command.index("--port") + 1] == \
+        "8799" and "--production" in command
+    env = seen["env"]
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert env["SOLARA_ASSETS_CDN"].startswith("http://127.0.0.1:")
+    added = set(env) - set(before)
+    assert added <= {"SOLARA_TELEMETRY_MIXPANEL_ENABLE", "SOLARA_ASSETS_CDN"}
+    assert all(env[k] == before[k] for k in before if not k.startswith("SOLARA_"))
+    _, rc = solara.render(solara.AppLayout(children=[seen["page"]()]), handle_error=False)
+    assert "(all regions, 20 steps)" in _gap_html(rc)  # the overrides reached the page
+
+
+def test_dashboard_command_bad_scenario(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('extends = "' + str(DEMO) + '"\n[warning]\ncoverage = 2\n')
     assert main(["dashboard", str(bad)]) == 2
@@ -135,7 +180,6 @@ def test_dashboard_command_bad_scenario(tmp_path, capsys, monkeypatch):
 
 
 def test_dashboard_command_without_viz_extra(monkeypatch, capsys):
-    monkeypatch.setattr(os, "environ", os.environ.copy())  # serve() sets solara's settings
     monkeypatch.setitem(sys.modules, "solara", None)  # as if solara were not installed
     assert main(["dashboard", str(DEMO)]) == 2
     assert capsys.readouterr().err.strip() == ("error: dashboard: the dashboard needs the viz "

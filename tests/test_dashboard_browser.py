@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path):
-    """``climdisp dashboard`` on a free loopback port; yields (url, log file)."""
+    """``climdisp dashboard`` on a free loopback port; yields (url, log file, process)."""
     pytest.importorskip("solara", reason="the dashboard needs the viz extra")
     port, log = _free_port(), tmp_path / "server.log"
     with log.open("w") as out:
@@ -53,7 +53,7 @@ def server(tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, "server did not start:\n" + log.read_text()
                 time.sleep(0.5)
-        yield url, log
+        yield url, log, proc
     finally:
         proc.terminate()
         try:
@@ -83,7 +83,7 @@ def _number(text: str) -> int:
 
 def test_slider_reruns_the_served_page_offline(server, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
-    url, log = server
+    url, log, proc = server
     requests, failures = [], []
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -108,8 +108,11 @@ def test_slider_reruns_the_served_page_offline(server, tmp_path):
             _wait_until(lambda: page.inner_text(".shelter-gap") != gap_before, 60,
                         "the shelter gap to change")
 
-            def changed() -> list[bool]:
-                return [figures.nth(i).screenshot() != before[i] for i in range(4)]
+            def changed() -> list[bool] | None:
+                try:
+                    return [figures.nth(i).screenshot() != before[i] for i in range(4)]
+                except sync_api.Error:  # a figure was replaced while we looked: look again
+                    return None
 
             # in grid order: hazard map, states, occupancy vs capacity, shelter demand. Shelter
             # changes where people stay, not who is displaced (common random numbers): the
@@ -127,3 +130,9 @@ def test_slider_reruns_the_served_page_offline(server, tmp_path):
     assert hosts == {url.split("/")[2]}, f"requests left this machine's server: {hosts}"
     assert not failures, failures
     assert "Could not load URL" not in log.read_text(), log.read_text()
+
+    # stopping climdisp dashboard (SIGTERM) stops the solara server it started, too
+    proc.terminate()
+    assert proc.wait(timeout=30) == 128 + 15
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)

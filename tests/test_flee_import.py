@@ -202,7 +202,7 @@ def test_prescribed_counts_stay_unbiased_with_households_of_several_persons(case
 
 def test_dashboard_offers_no_warning_lever_for_conflict_and_labels_its_hazard(tmp_path):
     pytest.importorskip("solara")
-    from simulator.ui.dashboard import DashboardModel, load
+    from simulator.ui.dashboard_model import DashboardModel, load
 
     flee = write(tmp_path / "flee", CONFLICT)
     assert main(["import-flee", str(flee), "--out", str(tmp_path / "scen")]) == 0

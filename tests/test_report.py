@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -155,3 +157,42 @@ def test_report_never_overwrites(runs, tmp_path, capsys):
     assert main(["report", str(single), "--out", str(out)]) == 2
     assert "already holds files" in capsys.readouterr().err
     assert (out / "mine.txt").read_text() == "keep"
+
+
+#: Run in a fresh interpreter: pick a backend as a notebook would (not Agg), make any
+#: ``matplotlib.use`` fail, then make figures through the library (argv: a run folder, out dir)
+KEEPS_BACKEND = """
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("template")
+
+
+def refuse(*args, **kwargs):
+    raise AssertionError("library code called matplotlib.use" + repr(args))
+
+
+matplotlib.use = refuse
+run, out = Path(sys.argv[1]), Path(sys.argv[2])
+BODY
+print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
+"""
+
+
+def keeps_backend(body: str, run, out) -> None:
+    """Run ``body`` under :data:`KEEPS_BACKEND`: no backend change, pyplot never imported."""
+    proc = subprocess.run([sys.executable, "-c", KEEPS_BACKEND.replace("BODY", body), str(run),
+                           str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["template", "False"]
+
+
+def test_reports_leave_a_notebooks_matplotlib_backend_alone(runs, tmp_path):
+    _, _, ens = runs
+    keeps_backend("from simulator.outputs.report import compare_runs, write_report\n"
+                  "write_report(run, out / 'rep')\n"
+                  "compare_runs([run, run], out / 'cmp')", ens, tmp_path)
+    assert len(list((tmp_path / "rep").glob("*.png"))) == 5
+    assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 10_000

@@ -13,6 +13,7 @@ from simulator.runs.risk import average_annual, event_frequencies, sample_years
 from simulator.ui.cli import main
 
 from .conftest import LAT, LON
+from .test_report import keeps_backend
 
 
 def rp_case(case, maps: np.ndarray, rps: list[float]):
@@ -85,3 +86,11 @@ def test_aad_does_not_depend_on_the_order_of_return_periods():
     d = np.array([[100.0], [10.0]])
     assert average_annual(d, np.array([100.0, 10.0]))[0] == pytest.approx(
         average_annual(d[::-1], np.array([10.0, 100.0]))[0]) == pytest.approx(1.9)
+
+
+def test_risk_curve_leaves_a_notebooks_matplotlib_backend_alone(case, tmp_path):
+    maps = np.stack([np.full((4, 5), d) for d in (0.5, 2.5)])
+    path = rp_case(case, maps, [2.0, 100.0])
+    keeps_backend("from simulator.runs.risk import assess\nassess(run, out / 'risk')", path,
+                  tmp_path)
+    assert (tmp_path / "risk" / "risk_curve.png").stat().st_size > 10_000

@@ -220,3 +220,30 @@ def test_paths_in_a_sweep_file_are_relative_to_it(case, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # somewhere else: the paths must not resolve from here
     sweep = load_sweep(spec)
     assert all(f'file = "{path.parent / "hazard2.nc"}"' in t.config_toml for t in sweep.tasks)
+
+
+def test_batches_group_runs_by_their_inputs_and_load_them_once(case, tmp_path, monkeypatch):
+    from simulator.runs import sweep as sweep_module
+
+    path = case()
+    (path.parent / "hazard2.nc").write_bytes((path.parent / "hazard.nc").read_bytes())
+    spec = write_spec(path, 'base = "{base}"\nreplicates = 2\n[grid]\n'
+                      '"hazard.file" = ["hazard.nc", "hazard2.nc"]\n'
+                      '"capacity.default.shelter" = [0, 10, 20]\n')
+    tasks = load_sweep(spec).tasks
+    parts = sweep_module.batches(tasks, 4)
+    assert sorted(t.run_id for b in parts for t in b) == sorted(t.run_id for t in tasks)
+    files = [{t.params["hazard.file"] for t in batch} for batch in parts]
+    assert all(len(f) == 1 for f in files) and [len(b) for b in parts] == [4, 2, 4, 2]
+
+    loads, original = [], sweep_module.load_inputs
+
+    def counting(scenario, *args):
+        loads.append(scenario.hazard.file.name)
+        return original(scenario, *args)
+
+    monkeypatch.setattr(sweep_module, "load_inputs", counting)
+    statuses = sweep_module.run_batch(parts[0], str(tmp_path / "runs"))
+    assert [s["ok"] for s in statuses] == [True] * 4 and loads == ["hazard.nc"]
+    sweep_module.run_batch(parts[0], str(tmp_path / "again"))
+    assert loads == ["hazard.nc"] * 2  # nothing kept between calls: each batch loads its own

@@ -2,6 +2,14 @@
 
 Plots are made from results, never during a run. matplotlib is imported lazily so the core
 model does not pay for it.
+
+Two ways to get a figure, and neither selects a backend (no ``matplotlib.use`` here or in any
+library code, so a notebook's backend is never switched under it):
+
+- in a notebook, call a function without ``ax`` (or ``fig``): it draws on a new pyplot figure,
+  which Jupyter shows as usual; or pass an Axes of your own layout;
+- in library code (reports, risk, the dashboard), pass an Axes of :func:`new_figure`, a
+  ``matplotlib.figure.Figure`` that pyplot never sees, and render it with :func:`png_bytes`.
 """
 
 from __future__ import annotations
@@ -10,23 +18,42 @@ import numpy as np
 import xarray as xr
 
 
-def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
+def new_figure(width: float, height: float, dpi: float = 100):
+    """A constrained-layout ``Figure`` of ``width`` x ``height`` inches, outside pyplot.
 
-        _, ax = plt.subplots(figsize=(8, 4))
-    return ax
+    It needs no backend and is not kept in pyplot's list of open figures: it is freed when the
+    caller drops it (safe in a server's threads and in worker processes).
+    """
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+
+
+def _pyplot_figure(width: float, height: float, layout: str | None = "constrained"):
+    """A new pyplot figure, for a notebook's call without ``ax`` or ``fig`` (Jupyter shows it)."""
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=(width, height), layout=layout)
+
+
+def _axes(ax):
+    return _pyplot_figure(8, 4, layout=None).subplots() if ax is None else ax
 
 
 def png_bytes(fig) -> bytes:
-    """Render a figure to PNG bytes (100 dpi) and close it."""
-    import io
+    """Render a figure to PNG bytes (100 dpi); a pyplot figure is also closed.
 
-    import matplotlib.pyplot as plt
+    Saving a PNG uses matplotlib's Agg renderer directly (``Figure.savefig``) and leaves the
+    selected backend as it is.
+    """
+    import io
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
+    if fig.canvas.manager is not None:  # pyplot holds it: let pyplot forget it
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return buf.getvalue()
 
 
@@ -89,14 +116,25 @@ def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
     return _dates(ax)
 
 
+def states_by_region_size(ds: xr.Dataset) -> tuple[float, float]:
+    """Width and height (inches) :func:`states_by_region` gives its figure: 4 panels a row."""
+    return 4.0 * 4, 2.8 * int(np.ceil(ds.sizes["region"] / 4))
+
+
 def states_by_region(ds: xr.Dataset, fig=None):
-    """Small multiples: persons by state over time in each region (thousands)."""
-    import matplotlib.pyplot as plt
+    """Small multiples: persons by state over time in each region (thousands).
+
+    Args:
+        ds: a results dataset (one replicate).
+        fig: the figure to draw on (default: a new pyplot figure of
+            :func:`states_by_region_size`).
+    """
+    from matplotlib.lines import Line2D
 
     regions = list(ds["region"].values)
     ncols = 4
     nrows = int(np.ceil(len(regions) / ncols))
-    fig = fig or plt.figure(figsize=(4 * ncols, 2.8 * nrows), constrained_layout=True)
+    fig = fig or _pyplot_figure(*states_by_region_size(ds))
     axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
     for ax, region in zip(axes, regions):
         for state, color in STATE_COLORS.items():
@@ -109,7 +147,7 @@ def states_by_region(ds: xr.Dataset, fig=None):
         _dates(ax)
     for ax in axes[len(regions):]:
         ax.set_visible(False)
-    handles = [plt.Line2D([], [], color=c, label=s) for s, c in STATE_COLORS.items()]
+    handles = [Line2D([], [], color=c, label=s) for s, c in STATE_COLORS.items()]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle("Persons by state, by home region")
     return fig
@@ -215,10 +253,14 @@ def ensemble_band(ds: xr.Dataset, state: str = "displaced", ax=None):
 
 
 def comparison_bars(table: list[dict], indicators: list[str], fig=None):
-    """Bars per run of TOTAL indicators, with 5-95 % error bars when runs have replicates."""
-    import matplotlib.pyplot as plt
+    """Bars per run of TOTAL indicators, with 5-95 % error bars when runs have replicates.
 
-    fig = fig or plt.figure(figsize=(4 * len(indicators), 3.6), constrained_layout=True)
+    Args:
+        table: rows of :func:`simulator.outputs.report.compare_runs`.
+        indicators: which indicators, one panel each.
+        fig: the figure to draw on (default: a new pyplot figure, 4 x 3.6 inches a panel).
+    """
+    fig = fig or _pyplot_figure(4 * len(indicators), 3.6)
     axes = fig.subplots(1, len(indicators), squeeze=False).ravel()
     runs = list(dict.fromkeys(r["run"] for r in table))
     for ax, key in zip(axes, indicators):

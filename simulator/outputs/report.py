@@ -17,6 +17,7 @@ import xarray as xr
 
 from simulator.atomic import csv_text, write_folder
 from simulator.errors import InputError
+from simulator.outputs import plots
 from simulator.outputs.analysis import (
     NEEDS,
     SPHERE,
@@ -30,7 +31,7 @@ from simulator.outputs.analysis import (
     replicates,
 )
 from simulator.outputs.folders import open_run
-from simulator.outputs.plots import png_bytes
+from simulator.outputs.plots import new_figure, png_bytes
 
 INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
               "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",
@@ -90,28 +91,24 @@ def _html_table(rows: list[dict], stat: str | None = None) -> str:
 
 
 def _figures(ds: xr.Dataset) -> dict[str, object]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from simulator.outputs import plots
-
+    """The report's figures, on Figures outside pyplot (no backend is selected or changed)."""
     first = replicates(ds)[0]
-    figs = {"states_by_region.png": plots.states_by_region(first)}
-    fig, ax = plt.subplots(figsize=(9, 4.5), constrained_layout=True)
-    plots.occupancy_vs_capacity(first, busiest_region(first), ax)
+    figs = {"states_by_region.png": plots.states_by_region(
+        first, new_figure(*plots.states_by_region_size(first)))}
+    fig = new_figure(9, 4.5)
+    plots.occupancy_vs_capacity(first, busiest_region(first), fig.subplots())
     figs["occupancy_capacity.png"] = fig
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
-    plots.displaced_map(first, axes[0])
-    plots.shelter_demand(first, axes[1])
+    fig = new_figure(13, 4.8)
+    left, right = fig.subplots(1, 2)
+    plots.displaced_map(first, left)
+    plots.shelter_demand(first, right)
     figs["displacement_map_and_demand.png"] = fig
-    fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
-    plots.flow_matrix(first, ax)
+    fig = new_figure(7, 6)
+    plots.flow_matrix(first, fig.subplots())
     figs["flows.png"] = fig
     if "replicate" in ds.dims:
-        fig, ax = plt.subplots(figsize=(9, 4), constrained_layout=True)
-        plots.ensemble_band(ds, "displaced", ax)
+        fig = new_figure(9, 4)
+        plots.ensemble_band(ds, "displaced", fig.subplots())
         figs["ensemble_displaced.png"] = fig
     return figs
 
@@ -198,10 +195,9 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path) -> tuple[Path, lis
                          "diff_to_baseline": float(np.median(diff)),
                          "diff_p05": float(np.percentile(diff, 5)),
                          "diff_p95": float(np.percentile(diff, 95)), "paired_by_seed": paired})
-    from simulator.outputs import plots
-
-    images = {"comparison.png": png_bytes(plots.comparison_bars(rows, [
-        "peak_displaced", "unmet_shelter_person_days", "peak_evacuated", "peak_trapped"]))}
+    shown = ["peak_displaced", "unmet_shelter_person_days", "peak_evacuated", "peak_trapped"]
+    images = {"comparison.png": png_bytes(plots.comparison_bars(
+        rows, shown, new_figure(4 * len(shown), 3.6)))}
     total = [r for r in rows if r["region"] == "TOTAL"]
     intro = (f"<p>Baseline: <b>{html.escape(labels[0])}</b>. Differences are to the baseline, "
              "per replicate when the runs share seeds (paired), else of medians.</p>")

@@ -122,12 +122,11 @@ def exceedance_curve(displaced: np.ndarray, freq: np.ndarray) -> tuple[np.ndarra
 
 
 def _curve(disp: np.ndarray, freq: np.ndarray, labels: list[str]):
-    import matplotlib
+    """The exceedance curve of each region, on a Figure outside pyplot (no backend needed)."""
+    from simulator.outputs.plots import new_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5), constrained_layout=True)
+    fig = new_figure(8, 5)
+    ax = fig.subplots()
     for j, lab in enumerate(labels):
         rp, med = exceedance_curve(np.median(disp[:, :, j], axis=1), freq)
         if med.max() > 0:

@@ -4,10 +4,15 @@ Runs are written to ``DIR/runs/<run-id>/`` exactly as ``climdisp run`` writes th
 A rerun skips every run whose ``results.nc`` exists, removes stray temporary folders and retries
 failed runs. A failed run leaves ``DIR/runs/<run-id>/error.txt`` and the sweep goes on.
 
+Runs that read the same inputs (files and time axis) are grouped into batches; one call of
+:func:`run_batch` runs a batch one run after another and loads the inputs once, in a cache it
+owns and drops when it returns (no state survives between calls, in any process). Batches are
+small enough to keep every worker busy: a few per worker.
+
 Engines: ``local`` is a process pool whose workers are forked from a server that has already
-imported the simulator, and that keep the inputs they loaded (no per-run re-import or re-read);
-``dask`` submits the same function to a ``dask.distributed`` cluster. Results never depend on the
-engine or the number of workers: each run's randomness comes only from its own seed.
+imported the simulator (no per-run re-import); ``dask`` submits the same function to a
+``dask.distributed`` cluster. Results never depend on the engine, the number of workers or the
+batching: each run's randomness comes only from its own seed, and inputs are read, not changed.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import xarray as xr
 
 from simulator.atomic import csv_text, write_file
 from simulator.inputs.config import scenario_from_toml
+from simulator.inputs.load import Inputs, load_inputs
+from simulator.inputs.schema import Scenario
 from simulator.outputs.analysis import region_summary
 from simulator.runs.sweepspec import RunTask, Sweep
 
@@ -36,34 +43,57 @@ OUTCOMES = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
             "relocated_at_end", "peak_evacuated", "adapted_at_end")
 
 
-_INPUTS: dict[str, object] = {}  # per worker process: inputs by what they depend on
+#: Scenario fields the inputs depend on: runs that agree on them share one load of the inputs.
+INPUT_FIELDS = {**dict.fromkeys(("hazard", "stress", "population", "regions", "start_date",
+                                 "step_days", "n_steps", "observations"), True),
+                "impact": {"prescribed_file": True, "curves": True}}
 
 
-def _inputs(scenario):
-    """The scenario's inputs, reused across runs in this worker that share files and time axis."""
-    from simulator.inputs.load import load_inputs
-
-    parts = ("hazard", "stress", "population", "regions", "start_date", "step_days", "n_steps",
-             "observations")
-    key = json.dumps(scenario.model_dump(mode="json", include={
-        **dict.fromkeys(parts, True), "impact": {"prescribed_file": True, "curves": True}}),
-        sort_keys=True)
-    if key not in _INPUTS:
-        if len(_INPUTS) >= 4:
-            _INPUTS.pop(next(iter(_INPUTS)))
-        _INPUTS[key] = load_inputs(scenario)
-    return _INPUTS[key]
+def inputs_key(scenario: Scenario) -> str:
+    """What a run's inputs depend on (its files and time axis), as a string to group runs by."""
+    return json.dumps(scenario.model_dump(mode="json", include=INPUT_FIELDS), sort_keys=True)
 
 
-def run_task(task: RunTask, runs_dir: str) -> dict:
-    """Run one sweep task into ``runs_dir/<run-id>/``; never raises (errors are recorded)."""
+def batches(tasks: list[RunTask], size: int) -> list[list[RunTask]]:
+    """``tasks`` grouped by :func:`inputs_key`, in batches of at most ``size`` runs."""
+    groups: dict[str, list[RunTask]] = {}
+    for task in tasks:
+        try:
+            key = inputs_key(scenario_from_toml(task.config_toml))
+        except Exception:  # noqa: BLE001 - a bad config fails in run_task, which records it
+            key = task.config_toml
+        groups.setdefault(key, []).append(task)
+    size = max(1, size)
+    return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
+def run_batch(tasks: list[RunTask], runs_dir: str) -> list[dict]:
+    """Run ``tasks`` (runs sharing inputs) in turn, loading their inputs once; never raises."""
+    cache: dict[str, Inputs] = {}  # this call's own: freed when it returns
+    return [run_task(task, runs_dir, cache) for task in tasks]
+
+
+def run_task(task: RunTask, runs_dir: str, cache: dict[str, Inputs] | None = None) -> dict:
+    """Run one sweep task into ``runs_dir/<run-id>/``; never raises (errors are recorded).
+
+    Args:
+        task: the run.
+        runs_dir: the sweep's ``runs`` folder.
+        cache: inputs by :func:`inputs_key`, kept by the caller to reuse across its runs
+            (default: load the inputs for this run alone).
+    """
     from simulator.runs.run import run_scenario
 
     out = Path(runs_dir) / task.run_id
     start = time.perf_counter()
     try:
         scenario = scenario_from_toml(task.config_toml)
-        run_scenario(scenario, out=out, inputs=_inputs(scenario))
+        key = inputs_key(scenario)
+        cache = {} if cache is None else cache
+        if key not in cache:
+            cache.clear()  # one set of inputs held at a time
+            cache[key] = load_inputs(scenario)
+        run_scenario(scenario, out=out, inputs=cache[key])
         return {"run_id": task.run_id, "ok": True, "seconds": time.perf_counter() - start}
     except Exception as exc:  # noqa: BLE001 - one failed run must not stop the sweep
         tmp = Path(runs_dir) / f".{task.run_id}.tmp-err-{os.getpid()}"
@@ -123,17 +153,25 @@ def prepare(sweep: Sweep, out: Path) -> list[RunTask]:
     return todo
 
 
+def _batch_size(n_tasks: int, workers: int) -> int:
+    """Runs per batch: about four batches per worker, so none waits while another has many."""
+    return max(1, -(-n_tasks // (4 * workers)))
+
+
 def _local(tasks: list[RunTask], runs_dir: str, workers: int) -> Iterator[dict]:
-    if workers == 1:
-        for task in tasks:
-            yield run_task(task, runs_dir)
+    if workers == 1:  # in this process: one batch per set of inputs, a status per run
+        for batch in batches(tasks, len(tasks)):
+            cache: dict[str, Inputs] = {}
+            for task in batch:
+                yield run_task(task, runs_dir, cache)
         return
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["simulator.runs.sweep", "simulator.runs.run"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(run_task, t, runs_dir) for t in tasks]
+        futures = [pool.submit(run_batch, batch, runs_dir)
+                   for batch in batches(tasks, _batch_size(len(tasks), workers))]
         for fut in as_completed(futures):
-            yield fut.result()
+            yield from fut.result()
 
 
 def _dask(tasks: list[RunTask], runs_dir: str, workers: int, scheduler: str | None,
@@ -157,9 +195,10 @@ def _dask(tasks: list[RunTask], runs_dir: str, workers: int, scheduler: str | No
                                    local_directory=str(scratch))
             client = Client(cluster)
         try:
-            futures = client.map(run_task, tasks, runs_dir=runs_dir, pure=False)
+            size = _batch_size(len(tasks), sum(client.nthreads().values()) or workers)
+            futures = client.map(run_batch, batches(tasks, size), runs_dir=runs_dir, pure=False)
             for fut in dask_completed(futures):
-                yield fut.result()
+                yield from fut.result()
         finally:
             client.close()
             if cluster is not None:

@@ -110,8 +110,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise InputError("--port", f"expected a port number 1-65535, got {args.port}")
-    serve(args.scenario, args.overrides, host=args.host, port=args.port)
-    return 0
+    return serve(args.scenario, args.overrides, host=args.host, port=args.port)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,211 +1,77 @@
-"""The dashboard's model, levers and figures, and the server behind ``climdisp dashboard``.
+"""Show the dashboard in Jupyter, or serve it in a browser for ``climdisp dashboard``.
 
-Planners move three levers (shelter places, early-warning coverage, cash assistance) and see the
-shelter gap change: each move re-runs the scenario with the same seed (common random numbers, so
-the difference is the lever's doing) on inputs loaded once. The page itself, in Mesa's
-``SolaraViz``, is :mod:`simulator.ui.viz`; this module imports it, solara and
-``mesa.visualization`` only when they are needed, so the core package works without the
-``viz`` extra. In Jupyter::
+In Jupyter::
 
     from simulator.ui.dashboard import dashboard
     dashboard("scenarios/demo.toml")          # the last expression of a cell shows the page
+
+Who owns what: this module owns getting the page to people, in a notebook (:func:`dashboard`)
+or from a solara server (:func:`serve`). The page itself is :mod:`simulator.ui.viz`'s; the model,
+levers, figures and loading are :mod:`simulator.ui.dashboard_model`'s. Imports run one way:
+dashboard -> viz -> dashboard_model; viz, solara and ``mesa.visualization`` are imported only
+when needed, so the core package works without the ``viz`` extra.
+
+Serving: :func:`serve` writes a tiny app module into a temporary folder, which calls
+:func:`simulator.ui.viz.page` with the scenario path and overrides as literals, and runs
+``solara run`` on that file in a child process. Solara's settings for serving offline go into
+that child's environment only (solara reads them from its environment when it starts); this
+process's environment is left as it was.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import importlib.util
 import os
-import time
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 
-import xarray as xr
-
 from simulator.errors import InputError
-from simulator.inputs.config import apply_overrides, load_scenario
-from simulator.inputs.hazards import cf_units
-from simulator.inputs.load import Inputs, load_inputs
-from simulator.inputs.schema import Scenario
-from simulator.model import DisplacementModel
-from simulator.outputs.analysis import busiest_region
-from simulator.rng import replicate_seeds
+from simulator.ui.dashboard_model import load
 
-#: Environment variable naming the scenario the served page shows (set by :func:`serve`).
-ENV = "CLIMDISP_DASHBOARD"
+#: Solara's settings for serving offline, set in the server's environment: telemetry off; and
+#: as the server fetches any script that solara-assets lacks from a CDN, the CDN is this machine,
+#: so nothing ever leaves it (a missing script fails instead, and tests see it). A
+#: ``SOLARA_ASSETS_CDN`` already in the environment wins over the default.
+OFFLINE = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+OFFLINE_DEFAULTS = {"SOLARA_ASSETS_CDN": "http://127.0.0.1:9/no-cdn-offline/"}
 
+#: The served app module: a page of one scenario (arguments as Python literals).
+APP = '''"""The page ``climdisp dashboard`` serves (generated; removed when the server stops)."""
 
-@dataclass(frozen=True)
-class Levers:
-    """The planner levers the dashboard's sliders move (DESIGN.md §4.3 rule 7)."""
+from simulator.ui.viz import page
 
-    shelter_places_added: int = 0  #: persons, added to every region's shelter capacity
-    warning_coverage: float = 0.0  #: share of households early warning reaches
-    cash_per_household: float = 0.0  #: one-off transfer added to savings, currency
+Page = page({scenario!r}, {overrides!r})
+'''
 
-    @classmethod
-    def of(cls, scenario: Scenario) -> Levers:
-        """The scenario's own lever values (no shelter places added)."""
-        return cls(0, scenario.warning.coverage, scenario.levers.cash_assistance_per_household)
-
-    def overrides(self, scenario: Scenario, region_names: list[str]) -> list[str]:
-        """The levers as ``--set`` overrides of ``scenario``.
-
-        Shelter places are added to each region's own capacity (default or override). Warning
-        coverage and cash are the scenario-wide values; per-region overrides in the scenario's
-        ``[levers.regions]`` still win where they are set.
-        """
-        shelter = [f'capacity.regions."{name}".shelter='
-                   f'{scenario.capacity_of(name)["shelter"] + self.shelter_places_added}'
-                   for name in region_names]
-        return [*shelter, f"warning.coverage={self.warning_coverage}",
-                f"levers.cash_assistance_per_household={self.cash_per_household}"]
-
-
-class DashboardModel(DisplacementModel):
-    """The displacement model with the dashboard's levers applied to a scenario.
-
-    Mesa's ``SolaraViz`` re-creates the model from these keyword arguments when its Reset button
-    is pressed; Step and Play then advance it, and the figures show the run so far. (Not
-    ``scenario``: Mesa gives that name to its own scenario objects.)
-
-    Args:
-        config: the scenario as loaded (the levers replace its values).
-        inputs: the scenario's inputs, loaded once and shared by every run.
-        shelter_places_added: persons added to every region's shelter capacity.
-        warning_coverage: share of households early warning reaches (default: the scenario's).
-        cash_per_household: one-off cash transfer per household (default: the scenario's).
-        replicate: which seed: 0 is the scenario's, others derive from it as for
-            ``climdisp run --replicates``.
-    """
-
-    def __init__(self, config: Scenario, inputs: Inputs, shelter_places_added: int = 0,
-                 warning_coverage: float | None = None, cash_per_household: float | None = None,
-                 replicate: int = 0) -> None:
-        own = Levers.of(config)
-        self.levers = Levers(
-            int(shelter_places_added),
-            own.warning_coverage if warning_coverage is None else float(warning_coverage),
-            own.cash_per_household if cash_per_household is None else float(cash_per_household))
-        self.replicate = int(replicate)
-        seed = replicate_seeds(config.seed, self.replicate + 1)[self.replicate]
-        config = apply_overrides(config, self.levers.overrides(config, inputs.region_names))
-        super().__init__(config, inputs=inputs, seed=seed)
-        self.run_seconds = 0.0
-        self._snapshot: tuple[int, xr.Dataset] | None = None
-
-    def step(self) -> None:
-        """Advance one step; after the last step the model stops (``running`` is False)."""
-        if self.step_index < self.config.n_steps:
-            super().step()
-        self.running = self.step_index < self.config.n_steps
-
-    def run_to_end(self) -> DashboardModel:
-        """Run the remaining steps, timing them; return the model."""
-        start = time.perf_counter()
-        self.run()
-        self.running = False
-        self.run_seconds = time.perf_counter() - start
-        return self
-
-    def snapshot(self) -> xr.Dataset:
-        """The results so far (computed once per step, shared by every figure)."""
-        if self._snapshot is None or self._snapshot[0] != self.step_index:
-            self._snapshot = (self.step_index, self.results())
-        return self._snapshot[1]
-
-    def peak_hazard(self) -> xr.DataArray:
-        """Peak hazard so far on the population grid (zero behind adequate defences)."""
-        hazard, kind = self.inputs.hazard, self.config.hazard.kind
-        values = hazard.values[:max(self.step_index, 1)].max(axis=0)[hazard.cell_site] * \
-            self.ctx.cell_open
-        name = "peak " + kind.replace("_", " ")
-        return self.inputs.on_grid(values, {"units": cf_units(kind), "long_name": name},
-                                   combine="max")
-
-    def has_lever(self, name: str) -> bool:
-        """Whether lever ``name`` acts here: warnings only for floods and wind (decisions.py)."""
-        return name != "warning_coverage" or self.config.hazard.kind in ("flood_depth",
-                                                                         "wind_speed")
-
-
-def rerun(scenario: Scenario, inputs: Inputs, levers: Levers,
-          replicate: int = 0) -> DashboardModel:
-    """A new :class:`DashboardModel` with ``levers``, run to its last step."""
-    return DashboardModel(scenario, inputs, replicate=replicate, **asdict(levers)).run_to_end()
-
-
-# -- figures (matplotlib Figure objects, no pyplot: safe in a server's threads) ----------------
-def _figure(width: float = 6.4, height: float = 4.1):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=90, layout="constrained")
-
-
-def hazard_figure(model: DashboardModel):
-    """Peak flood depth so far, with persons displaced by home location."""
-    from simulator.outputs.plots import hazard_map
-
-    fig = _figure(6.4, 4.2)
-    hazard_map(model.peak_hazard(), model.snapshot()["displaced_map"], fig.subplots())
-    return fig
-
-
-def states_figure(model: DashboardModel):
-    """Persons by state of the mobility continuum over time, all regions."""
-    from simulator.outputs.plots import states_over_time
-
-    fig = _figure()
-    states_over_time(model.snapshot(), fig.subplots())
-    return fig
-
-
-def places_figure(model: DashboardModel, region: str | None = None):
-    """Occupancy against capacity of each place type in ``region`` (default: the busiest)."""
-    from simulator.outputs.plots import occupancy_vs_capacity
-
-    ds = model.snapshot()
-    fig = _figure(6.4, 3.5)
-    occupancy_vs_capacity(ds, region or busiest_region(ds), fig.subplots())
-    return fig
-
-
-def shelter_gap_figure(model: DashboardModel):
-    """Peak persons needing sites (shelter, camp or unsheltered) against capacity, by region."""
-    from simulator.outputs.plots import shelter_demand
-
-    fig = _figure()
-    shelter_demand(model.snapshot(), fig.subplots())
-    return fig
-
-
-# -- loading, the viz extra, serving -----------------------------------------------------------
-@lru_cache(maxsize=4)
-def load(scenario_path: str | Path, overrides: tuple[str, ...] = ()) -> tuple[Scenario, Inputs]:
-    """Load and check a scenario and its inputs once per process (every page shares them).
-
-    Raises:
-        InputError: for a bad scenario or input file.
-    """
-    scenario = load_scenario(scenario_path, list(overrides))
-    return scenario, load_inputs(scenario, scenario_path)
+#: Seconds the server has to stop after Ctrl-C or SIGTERM before it is killed.
+STOP_TIMEOUT_S = 10.0
 
 
 def require_viz() -> None:
-    """Fail with a one-line :class:`InputError` unless the ``viz`` extra is installed."""
-    try:
-        import mesa.visualization  # noqa: F401
-        import solara  # noqa: F401
+    """Fail with a one-line :class:`InputError` unless the ``viz`` extra is installed.
 
+    The packages are looked up, not imported: the server imports them in its own process.
+    """
+    try:
+        found = all(importlib.util.find_spec(name) for name in ("solara", "mesa.visualization"))
         metadata.version("solara-assets")  # serves solara's scripts offline
-    except (ImportError, metadata.PackageNotFoundError):
-        raise InputError("dashboard", "the dashboard needs the viz extra: "
-                                      "pip install '.[viz]'") from None
+    except (ImportError, ValueError, metadata.PackageNotFoundError):
+        found = False
+    if not found:
+        raise InputError("dashboard", "the dashboard needs the viz extra: pip install '.[viz]'")
 
 
 def dashboard(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = ()):
     """The dashboard page for ``scenario_path`` as a solara element (display it in Jupyter).
+
+    Each call loads the scenario and its inputs; the page keeps them for all its re-runs.
 
     Args:
         scenario_path: a scenario TOML file.
@@ -214,39 +80,89 @@ def dashboard(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] 
     require_viz()
     from simulator.ui.viz import Dashboard
 
-    scenario, inputs = load(str(scenario_path), tuple(overrides))
+    scenario, inputs = load(scenario_path, overrides)
     return Dashboard(scenario=scenario, inputs=inputs)
 
 
+def app_source(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> str:
+    """The app module ``solara run`` serves: the page of ``scenario_path`` with ``overrides``."""
+    return APP.format(scenario=str(Path(scenario_path).resolve()),
+                      overrides=tuple(str(o) for o in overrides))
+
+
+def server_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The server's environment: ``environ`` (e.g. ``PYTHONPATH``) with :data:`OFFLINE` set."""
+    return {**OFFLINE_DEFAULTS, **environ, **OFFLINE}
+
+
 def serve(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = (),
-          host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the dashboard with solara until interrupted, fully offline.
+          host: str = "127.0.0.1", port: int = 8765) -> int:
+    """Serve the dashboard with solara until it is stopped, fully offline; return its exit code.
 
-    The scenario and its inputs are loaded (and checked) before the server starts. Solara's
-    scripts come from the ``solara-assets`` package in this environment, and telemetry and the
-    version check are off, so the page makes no request beyond ``host``.
+    The scenario and its inputs are loaded (and checked) before the server starts, and again
+    once by the server. Solara's scripts come from the ``solara-assets`` package in this
+    environment, and telemetry and the version check are off, so the page makes no request
+    beyond ``host``. Ctrl-C or SIGTERM stops the server and removes the app module.
+
+    Raises:
+        InputError: without the ``viz`` extra, or for a bad scenario or input file.
     """
-    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # read when solara is imported
-    # the server fetches any script that solara-assets lacks from a CDN: point that at this
-    # machine, so nothing ever leaves it (a missing script fails instead, and tests see it)
-    os.environ.setdefault("SOLARA_ASSETS_CDN", "http://127.0.0.1:9/no-cdn-offline/")
     require_viz()
-    scenario, _ = load(str(scenario_path), tuple(overrides))
-    os.environ[ENV] = json.dumps({"scenario": str(Path(scenario_path).resolve()),
-                                  "overrides": list(overrides)})
-    from solara.__main__ import cli
+    scenario, _ = load(scenario_path, overrides)
+    with _sigterm_exits(), tempfile.TemporaryDirectory(prefix="climdisp-dashboard-") as folder:
+        app = Path(folder) / "climdisp_dashboard_app.py"
+        app.write_text(app_source(scenario_path, overrides), encoding="utf-8")
+        print(f"Dashboard of scenario '{scenario.name}' at http://{host}:{port} (Ctrl-C stops "
+              f"it)", flush=True)
+        return _run_server([sys.executable, "-m", "solara", "run", str(app), "--host", host,
+                            "--port", str(port), "--production", "--no-open",
+                            "--no-check-version"], server_env())
 
-    print(f"Dashboard of scenario '{scenario.name}' at http://{host}:{port} (Ctrl-C stops it)",
-          flush=True)
-    cli.main(["run", "simulator.ui.viz", "--host", host, "--port", str(port), "--production",
-              "--no-open", "--no-check-version"], standalone_mode=False)
+
+def _run_server(command: list[str], env: dict[str, str]) -> int:
+    """Run the server until it exits or is interrupted; never leave it running."""
+    proc = subprocess.Popen(command, env=env)
+    try:
+        code = proc.wait()
+        return code if code >= 0 else 128 - code  # killed by a signal: as a shell reports it
+    except KeyboardInterrupt:  # Ctrl-C reached the server too (one process group): it stops
+        _stop(proc, signal_first=False)
+        return 0
+    finally:
+        _stop(proc)
 
 
-def served_scenario() -> tuple[Scenario, Inputs]:
-    """The scenario and inputs named by :data:`ENV` (for the page :func:`serve` runs)."""
-    spec = os.environ.get(ENV)
-    if not spec:
-        raise InputError(ENV, "not set; start the dashboard with: climdisp dashboard SCENARIO")
-    spec = json.loads(spec)
-    return load(spec["scenario"], tuple(spec["overrides"]))
+def _stop(proc: subprocess.Popen, signal_first: bool = True) -> None:
+    """Stop ``proc`` if it still runs: SIGTERM (unless it is stopping already), then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    if signal_first:
+        proc.terminate()
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
+
+@contextlib.contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """Inside, SIGTERM raises ``SystemExit``, so the server is stopped and its app removed.
+
+    Python's default SIGTERM ends this process at once, which would leave the server running.
+    Further SIGTERMs are ignored until the clean-up is done, then the previous handler is back.
+    Signal handlers can only be set from the main thread; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: let the clean-up finish
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -5,13 +5,18 @@ assistance; each move re-runs the whole scenario at once) with the shelter gap t
 Mesa's controls (Reset starts the same levers again from the first step, Step and Play advance
 it). The main area shows four figures of the run so far: the hazard map with persons displaced,
 persons by state over time, occupancy against capacity in one region, and shelter demand by
-region. ``solara run simulator.ui.viz`` serves :func:`Page`; :func:`simulator.ui.dashboard.serve`
-does that for ``climdisp dashboard``.
+region.
+
+Who owns what: this module owns the page, its components and their state, and :func:`page`,
+which makes the page of one scenario (for a served app). The model, levers, figures and loading
+are :mod:`simulator.ui.dashboard_model`'s (imported here, never the other way round); showing the
+page in Jupyter and serving it for ``climdisp dashboard`` are :mod:`simulator.ui.dashboard`'s.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import solara
 from mesa.visualization import Slider, SolaraViz
@@ -20,13 +25,13 @@ from mesa.visualization.utils import update_counter
 from simulator.inputs.load import Inputs
 from simulator.inputs.schema import Scenario
 from simulator.outputs.analysis import busiest_region, region_summary
-from simulator.ui.dashboard import (
+from simulator.ui.dashboard_model import (
     DashboardModel,
     Levers,
     hazard_figure,
+    load,
     places_figure,
     rerun,
-    served_scenario,
     shelter_gap_figure,
     states_figure,
 )
@@ -144,8 +149,24 @@ def Dashboard(scenario: Scenario, inputs: Inputs):
               model_params=params)
 
 
-@solara.component
-def Page():
-    """The page ``climdisp dashboard`` serves: the scenario named by the environment."""
-    scenario, inputs = served_scenario()
-    Dashboard(scenario=scenario, inputs=inputs)
+def page(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = ()):
+    """The page of one scenario: a component to serve as an app's ``Page``.
+
+    The scenario and its inputs are loaded here, once, and the page holds them: every browser
+    session of the app re-runs the scenario on them.
+
+    Args:
+        scenario_path: a scenario TOML file.
+        overrides: ``dotted.key=value`` strings, as ``--set`` takes them.
+
+    Raises:
+        InputError: for a bad scenario or input file.
+    """
+    scenario, inputs = load(scenario_path, overrides)
+
+    @solara.component
+    def Page():
+        """The dashboard of the scenario given to :func:`page`."""
+        Dashboard(scenario=scenario, inputs=inputs)
+
+    return Page
