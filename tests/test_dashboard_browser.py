@@ -63,10 +63,11 @@ def server(tmp_path):
             proc.wait()
 
 
-def _wait_until(check, timeout_s: float, what: str) -> None:
+def _wait_until(check, timeout_s: float, what) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, \
+            f"timed out waiting for {what() if callable(what) else what}"
         time.sleep(0.3)
 
 
@@ -97,8 +98,21 @@ def test_slider_reruns_the_served_page_offline(server, tmp_path):
             figures = page.locator("img")
             _wait_until(lambda: figures.count() == 4, 30, "the four figures")
             _wait_until(lambda: _settled(figures), 30, "the grid layout to settle")
+            # the figures arrive one by one and may be redrawn once the run ends: take the
+            # "before" picture only when two looks a second apart agree
+            looks: list = []
+
+            def steady() -> bool:
+                try:
+                    looks.append([figures.nth(i).screenshot() for i in range(4)])
+                except sync_api.Error:  # a figure was replaced while we looked
+                    return False
+                time.sleep(1.0)
+                return len(looks) > 1 and looks[-1] == looks[-2]
+
+            _wait_until(steady, 60, "the figures to stop changing before the slider moves")
             page.screenshot(path=tmp_path / "dashboard-before.png")
-            before = [figures.nth(i).screenshot() for i in range(4)]
+            before = looks[-1]
             gap_before = page.inner_text(".shelter-gap")
 
             # move the shelter slider: a click on its track, 60 % of the way along
@@ -117,8 +131,10 @@ def test_slider_reruns_the_served_page_offline(server, tmp_path):
             # in grid order: hazard map, states, occupancy vs capacity, shelter demand. Shelter
             # changes where people stay, not who is displaced (common random numbers): the
             # first two stay as they were, which also shows the comparison is exact
-            _wait_until(lambda: changed() == [False, False, True, True], 30,
-                        "the occupancy and shelter-demand figures (only) to change")
+            seen: list = []
+            _wait_until(lambda: seen.append(changed()) or seen[-1] == [False, False, True, True],
+                        60, lambda: "the occupancy and shelter-demand figures (only) to change; "
+                        f"figures changed in the last looks: {seen[-3:]}")
             page.screenshot(path=tmp_path / "dashboard-after.png")
             gap_after = page.inner_text(".shelter-gap")
             label = page.get_by_text("Shelter places added per region:").inner_text()
