@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(VENV)/bin/climdisp run scenarios/demo.toml
 
 test: $(STAMP)
-	$(VPY) -m pytest -q
+	$(VPY) -m pytest -q -n 2
 
 bench: $(STAMP)
 	$(VPY) benchmarks/bench_core.py

@@ -30,7 +30,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE.parent / "scenarios" / "demo.toml"
-SAME_RULE = ["behaviour.enabled=false", "warning.coverage=0", "placement.cascade=['shelter']",
+SAME_RULE = ["behaviour.enabled=false", "levers.warning_coverage=0",
+             "placement.cascade=['shelter']",
              "placement.soft_cap_start=1.0", "impact.method='depth_threshold'",
              "return.repair_time_spread=0.0", "capacity.activation_ramp=[1.0]"]
 

@@ -74,15 +74,8 @@ def check_region_names(scenario: Scenario, names: list[str], where: Path | str) 
                                     f"(regions: {', '.join(names)})")
 
 
-def _scenario_wide(scenario: Scenario, name: str) -> float:
-    """The scenario-wide value of a per-region lever."""
-    if name == "warning_coverage":
-        return float(scenario.warning.coverage)
-    return float(getattr(scenario.levers, name))
-
-
 def _per_region(scenario: Scenario, names: list[str], name: str) -> np.ndarray:
-    wide = _scenario_wide(scenario, name)
+    wide = float(getattr(scenario.levers, name))
     out = np.full(len(names), wide)
     for r, region in enumerate(names):
         override = scenario.levers.regions.get(region, RegionLevers())

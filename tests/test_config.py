@@ -51,3 +51,23 @@ def test_population_needs_exactly_one_source(case):
 def test_building_class_shares_must_sum_to_one(case):
     with pytest.raises(InputError, match="population.building_class_shares: shares must be"):
         load_scenario(case(), ["population.building_class_shares={jrc_asia=0.5}"])
+
+
+def test_old_warning_coverage_spelling_still_works_with_a_deprecation(case):
+    old = case(scenario={"warning": {"coverage": 0.9, "lead_time_days": 3}}, name="old.toml")
+    with pytest.warns(FutureWarning, match=r"old.toml: warning.coverage is deprecated; write "
+                                           r"levers.warning_coverage"):
+        cfg = load_scenario(old)
+    new = case(scenario={"levers": {"warning_coverage": 0.9}, "warning": {"lead_time_days": 3}},
+               name="new.toml")
+    same = load_scenario(new)  # the same levers and warning, whichever spelling
+    assert cfg.levers == same.levers and cfg.warning == same.warning
+    assert cfg.levers.warning_coverage == 0.9
+
+
+def test_old_and_new_warning_coverage_together_are_refused(tmp_path):
+    both = tmp_path / "both.toml"
+    both.write_text(f'extends = "{DEMO}"\n[warning]\ncoverage = 0.9\n')  # demo sets the new one
+    with pytest.raises(InputError, match=r"warning.coverage: old spelling of "
+                                         r"levers.warning_coverage, which is also given"):
+        load_scenario(both)

@@ -52,7 +52,7 @@ def test_levers_change_only_their_fields(demo):
     for name in inputs.region_names:
         assert cfg.capacity_of(name)["shelter"] == scenario.capacity_of(name)["shelter"] + 2000
         assert cfg.capacity_of(name)["camp"] == scenario.capacity_of(name)["camp"]
-    assert cfg.warning.coverage == 0.8 and cfg.levers.cash_assistance_per_household == 700
+    assert cfg.levers.warning_coverage == 0.8 and cfg.levers.cash_assistance_per_household == 700
     same = DashboardModel(scenario, inputs, **vars(Levers.of(scenario))).config
     assert same.model_dump(exclude={"capacity"}) == scenario.model_dump(exclude={"capacity"})
     assert all(same.capacity_of(n) == scenario.capacity_of(n) for n in inputs.region_names)
@@ -64,7 +64,7 @@ def test_figures_follow_each_lever(demo):
     base = rerun(scenario, inputs, Levers.of(scenario))
     assert base.step_index == scenario.n_steps and not base.running
 
-    shelter = rerun(scenario, inputs, Levers(5000, scenario.warning.coverage, 0.0))
+    shelter = rerun(scenario, inputs, Levers(5000, scenario.levers.warning_coverage, 0.0))
     gap0, gap1 = shelter_gap_figure(base), shelter_gap_figure(shelter)
     np.testing.assert_allclose(_bars(gap1, 1) - _bars(gap0, 1), 5.0)  # capacity, thousands
     assert _bars(gap1, 0).sum() < _bars(gap0, 0).sum()  # fewer persons in sites or unsheltered
@@ -79,7 +79,7 @@ def test_figures_follow_each_lever(demo):
     evacuated0 = np.nansum(_lines(states_figure(base))["evacuated"])
     assert np.nansum(_lines(states_figure(warned))["evacuated"]) > 1.5 * evacuated0
 
-    cash = rerun(scenario, inputs, Levers(0, scenario.warning.coverage, 3000.0))
+    cash = rerun(scenario, inputs, Levers(0, scenario.levers.warning_coverage, 3000.0))
     trapped0 = np.nanmax(_lines(states_figure(base))["trapped"])
     assert np.nanmax(_lines(states_figure(cash)).get("trapped", 0.0)) < trapped0  # 0: not drawn
 
@@ -173,10 +173,10 @@ def test_served_app_gets_the_scenario_as_arguments_not_through_the_environment(m
 
 def test_dashboard_command_bad_scenario(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
-    bad.write_text('extends = "' + str(DEMO) + '"\n[warning]\ncoverage = 2\n')
+    bad.write_text('extends = "' + str(DEMO) + '"\n[levers]\nwarning_coverage = 2\n')
     assert main(["dashboard", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "warning.coverage" in err and "\n" not in err
+    assert err.startswith("error: ") and "levers.warning_coverage" in err and "\n" not in err
 
 
 def test_dashboard_command_without_viz_extra(monkeypatch, capsys):

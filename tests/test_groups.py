@@ -65,8 +65,8 @@ def test_disability_barrier_lowers_evacuation_of_persons_with_disabilities(case)
     evac = []
     for factor in (1.0, 0.2):
         path = case(depth=depth, persons=np.full((4, 5), 2250.0), scenario={
-            "warning": {"coverage": 1.0, "lead_time_days": 2,
-                        "evacuation_factor_disability": factor}})
+            "levers": {"warning_coverage": 1.0},
+            "warning": {"lead_time_days": 2, "evacuation_factor_disability": factor}})
         ds = DisplacementModel(load_scenario(path)).run()
         evac.append(ds["persons_by_group"].sel(state="evacuated").sum("region").max("time"))
     full, barrier = evac
@@ -110,7 +110,8 @@ def test_evacuees_displaced_keep_their_shelter_seeking_decision(case):
     depth = np.zeros((NT, 4, 5), dtype=np.float32)
     depth[3:, :, :] = 2.0  # forecast two days ahead: evacuate at step 1, displaced at step 3
     path = case(depth=depth, persons=np.full((4, 5), 2250.0), scenario={
-        "warning": {"coverage": 1.0, "lead_time_days": 2, "initial_trust": 1.0},
+        "levers": {"warning_coverage": 1.0},
+        "warning": {"lead_time_days": 2, "initial_trust": 1.0},
         "capacity": {"default": {"shelter": 50, "host": 0}}})
     model = DisplacementModel(load_scenario(path))
     seen = {}

@@ -83,7 +83,7 @@ def test_higher_protection_standard_never_increases_forced_displacement(base, in
 
 @pytest.mark.parametrize("variant, lever", [
     ("demo-more-shelter", "capacity.default.shelter"),
-    ("demo-early-warning", "warning.coverage"),
+    ("demo-early-warning", "levers.warning_coverage"),
     ("demo-cash", "levers.cash_assistance_per_household"),
     ("demo-adaptation-subsidy", "levers.adaptation_subsidy_share"),
 ])

@@ -84,11 +84,11 @@ def test_a_repaired_household_returns_and_frees_its_place():
 
 
 def _warned_world(coverage_override=None, trust=1.0):
-    levers = {"regions": {"Home": {"warning_coverage": coverage_override}}} \
-        if coverage_override is not None else {}
+    levers = {"warning_coverage": 1.0}
+    if coverage_override is not None:
+        levers["regions"] = {"Home": {"warning_coverage": coverage_override}}
     scenario = {**SHELTER_ONLY, "levers": levers,
-                "warning": {"coverage": 1.0, "lead_time_days": 2, "forecast_error_sd": 0.0,
-                            "base_compliance": 1.0}}
+                "warning": {"lead_time_days": 2, "forecast_error_sd": 0.0, "base_compliance": 1.0}}
     depth = np.zeros((3, 2))
     depth[2, 0] = 2.0  # cell 0 floods on day 2; cell 1 stays dry
     return tiny(depth, cell=[0, 0, 1], region_of_cell=[0, 0], trust=[trust] * 3,

@@ -8,6 +8,7 @@ Every error names the file that set the offending value and its dotted field pat
 from __future__ import annotations
 
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,27 @@ def apply_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) 
     return _validate_with(data, {}, overrides, "--set")
 
 
+#: Old spellings still read, with a deprecation message: old path -> new path.
+RENAMED = {("warning", "coverage"): ("levers", "warning_coverage")}
+
+
+def _renamed(data: dict[str, Any], sources: dict[tuple, str], top: str) -> None:
+    """Move fields given under an old spelling (:data:`RENAMED`) to their new place, warning."""
+    for old, new in RENAMED.items():
+        table = data.get(old[0])
+        if not isinstance(table, dict) or old[1] not in table:
+            continue
+        where = sources.get(old, top)
+        target = data.setdefault(new[0], {})
+        if not isinstance(target, dict) or new[1] in target:
+            raise InputError(where, f"{'.'.join(old)}: old spelling of {'.'.join(new)}, which "
+                                    f"is also given; keep only {'.'.join(new)}")
+        target[new[1]] = table.pop(old[1])
+        sources[new] = where
+        warnings.warn(f"{where}: {'.'.join(old)} is deprecated; write {'.'.join(new)} "
+                      f"(same meaning; scenarios/README.md)", FutureWarning, stacklevel=4)
+
+
 def _validate_with(data: dict[str, Any], sources: dict[tuple, str],
                    overrides: list[str] | tuple[str, ...], top: str) -> Scenario:
     for text in overrides:
@@ -175,6 +197,7 @@ def _validate_with(data: dict[str, Any], sources: dict[tuple, str],
             value = str(Path(value).resolve())
         _apply_override(data, keys, value)
         sources.update({keys[:i]: "--set" for i in range(1, len(keys) + 1)})
+    _renamed(data, sources, top)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

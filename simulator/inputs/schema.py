@@ -353,7 +353,6 @@ class BehaviourConfig(Strict):
 class WarningConfig(Strict):
     """Early warning and pre-emptive evacuation (DESIGN.md §4.3 rule 4)."""
 
-    coverage: float = Field(default=0.0, ge=0, le=1)
     lead_time_days: int = Field(default=2, ge=1)
     forecast_threshold_m: float = Field(default=0.5, gt=0)
     forecast_threshold_wind_ms: float = Field(default=33.0, gt=0)
@@ -379,6 +378,7 @@ class RegionLevers(Strict):
 class LeversConfig(Strict):
     """Planner levers (DESIGN.md §4.3 rule 7); capacities are in [capacity]."""
 
+    warning_coverage: float = Field(default=0.0, ge=0, le=1)
     cash_assistance_per_household: float = Field(default=0.0, ge=0)
     adaptation_subsidy_share: float = Field(default=0.0, ge=0, le=1)
     planned_relocation_households_per_year: int = Field(default=0, ge=0)
@@ -434,11 +434,12 @@ class Scenario(Strict):
             if self.impact.method in ("depth_threshold", "damage_ratio"):
                 raise ValueError(f"impact.method: {self.impact.method!r} needs hazard.kind = "
                                  f"\"flood_depth\"; use \"level_rate\" or \"prescribed\"")
-            if self.behaviour.enabled or self.warning.coverage > 0 or any(
+            if self.behaviour.enabled or self.levers.warning_coverage > 0 or any(
                     r.warning_coverage for r in self.levers.regions.values()):
                 raise ValueError("behaviour.enabled: proactive decisions and warnings price "
-                                 "flood depth; set behaviour.enabled = false and warning.coverage "
-                                 "= 0 for a flood_level or conflict_intensity hazard")
+                                 "flood depth; set behaviour.enabled = false and "
+                                 "levers.warning_coverage = 0 for a flood_level or "
+                                 "conflict_intensity hazard")
         return self
 
     @model_validator(mode="after")

@@ -68,7 +68,7 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
         freq = event_frequencies(rps)
     # each event happens on hazard.event_date, else after the start by the warning lead time
     # (so warnings can act; a CLIMADA event's historical date may lie outside the run)
-    warned = base.warning.coverage > 0 or any(r.warning_coverage for r in
+    warned = base.levers.warning_coverage > 0 or any(r.warning_coverage for r in
                                               base.levers.regions.values())
     day = base.start_date + dt.timedelta(days=base.warning.lead_time_days if warned else 0)
     when = [] if base.hazard.event_date else [f"hazard.event_date={day}"]

@@ -44,7 +44,8 @@ class Levers:
     @classmethod
     def of(cls, scenario: Scenario) -> Levers:
         """The scenario's own lever values (no shelter places added)."""
-        return cls(0, scenario.warning.coverage, scenario.levers.cash_assistance_per_household)
+        levers = scenario.levers
+        return cls(0, levers.warning_coverage, levers.cash_assistance_per_household)
 
     def overrides(self, scenario: Scenario, region_names: list[str]) -> list[str]:
         """The levers as ``--set`` overrides of ``scenario``.
@@ -56,7 +57,7 @@ class Levers:
         shelter = [f'capacity.regions."{name}".shelter='
                    f'{scenario.capacity_of(name)["shelter"] + self.shelter_places_added}'
                    for name in region_names]
-        return [*shelter, f"warning.coverage={self.warning_coverage}",
+        return [*shelter, f"levers.warning_coverage={self.warning_coverage}",
                 f"levers.cash_assistance_per_household={self.cash_per_household}"]
 
 

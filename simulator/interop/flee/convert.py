@@ -131,7 +131,7 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
                       "max_distance_km": reach,
                       "travel_speed_km_per_day": s.max_move_speed},
         "return": {"min_days_away": float(case.length_days)},
-        "behaviour": {"enabled": False}, "warning": {"coverage": 0.0},
+        "behaviour": {"enabled": False},
     }
     observations = _observations(case, files)
     if observations is not None:
