@@ -3,8 +3,8 @@
 A scenario's ``hazard.kind`` decides its units, when a home counts as hit and as clear again,
 which intensity a warning forecast must reach, whether flood defences and dry-proofing act on it,
 and which damage curve applies. The steps ask a :class:`HazardKind` instead of branching on the
-kind's name. Input-side unit conversion (which SI unit a file's values are converted to) stays
-with the readers in :mod:`simulator.inputs.hazards`; :func:`for_scenario` takes the CF unit label
+kind's name. Input-side unit conversion (which SI unit a file's values are converted to) lives
+in :mod:`simulator.inputs.units` with the readers; :func:`for_scenario` takes the CF unit label
 from there, so each kind's unit is written once.
 
 | kind | units | damages homes by | defences | dry-proofing | decisions, warnings |
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.inputs.hazards import cf_units
 from simulator.inputs.schema import Scenario
+from simulator.inputs.units import cf_units
 from simulator.rules.behaviour import adapted_depth
 from simulator.rules.impacts import damage_by_class, wind_damage
 

@@ -15,8 +15,8 @@ from pyproj import CRS, Transformer
 
 from simulator.inputs.config import load_scenario
 from simulator.inputs.geo import EARTH_RADIUS_KM
-from simulator.inputs.hazards import si_factor
 from simulator.inputs.load import load_inputs
+from simulator.inputs.units import si_factor
 from simulator.model import DisplacementModel
 from simulator.states import State
 from simulator.ui.cli import main

@@ -29,47 +29,20 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import pint
 import xarray as xr
 from pyproj import CRS
 
 from simulator.errors import InputError
 from simulator.inputs.geo import crs_of, nearest, reproject
 from simulator.inputs.schema import HazardSource, Scenario, file_format
+from simulator.inputs.units import si_factor
 
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
 SITE_DIMS = ("site", "centroid", "station", "location")
-#: The physical quantity each hazard kind must have, and the SI unit the model uses.
-KIND_UNITS = {"flood_depth": "m", "wind_speed": "m/s", "drought_index": "dimensionless",
-              "heat_days": "day", "fraction": "dimensionless", "flood_level": "dimensionless",
-              "conflict_intensity": "dimensionless"}
-
-
-def cf_units(kind: str) -> str:
-    """The CF ``units`` string of a hazard kind's SI unit (``m``, ``m s-1``, ``1``), for labels."""
-    return {"dimensionless": "1", "m/s": "m s-1"}.get(KIND_UNITS[kind], KIND_UNITS[kind])
-
-
-@lru_cache(maxsize=1)
-def _units() -> pint.UnitRegistry:
-    """cf-xarray's pint registry: UDUNITS names and CF spellings (``m s-1``, ``degC``, ``1``)."""
-    import logging
-
-    pint_log = logging.getLogger("pint.util")
-    level = pint_log.level
-    pint_log.setLevel(logging.ERROR)  # cf-xarray redefines a few units on purpose; not news
-    try:
-        from cf_xarray.units import units
-    finally:
-        pint_log.setLevel(level)
-    return units
-
-
 def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
     """Open a hazard file of format ``fmt`` as a dataset (GeoTIFF: one variable ``band_data``)."""
     if not path.exists():
@@ -118,30 +91,6 @@ def spatial_dims(da: xr.DataArray, path: Path, field: str) -> tuple[str, str]:
         raise InputError(path, f"{field}: expected dimensions lat/lon, latitude/longitude or y/x, "
                                f"found {list(da.dims)}")
     return ydim, xdim
-
-
-def si_factor(units: str | None, declared: str | None, kind: str, where: Path,
-              field: str) -> float:
-    """Factor converting the hazard's values to the SI unit of its ``kind`` (pint)."""
-    if units and declared and not np.isclose(si_factor(units, None, kind, where, field),
-                                             si_factor(declared, None, kind, where, field)):
-        raise InputError(where, f"{field}: file says units {units!r} but the scenario "
-                                    f"declares {declared!r}; remove hazard.units or fix the file")
-    unit = units or declared
-    if not unit:
-        raise InputError(where, f"{field}: the variable has no 'units' attribute; declare them in "
-                                f"the scenario, e.g. {field.split('.')[0]}.units = "
-                                f"\"{KIND_UNITS[kind]}\"")
-    ureg = _units()
-    try:
-        return float(ureg.Quantity(1.0, unit).to(KIND_UNITS[kind]).magnitude)
-    except pint.errors.UndefinedUnitError:
-        raise InputError(where, f"{field}: unknown unit {unit!r}") from None
-    except pint.errors.DimensionalityError:
-        raise InputError(where, f"{field}: units {unit!r} cannot be converted to "
-                                f"{KIND_UNITS[kind]!r} as {kind} needs") from None
-    except Exception:  # noqa: BLE001 - pint raises several parser errors for junk
-        raise InputError(where, f"{field}: cannot parse unit {unit!r}") from None
 
 
 def _days_since(times: xr.DataArray, start: np.datetime64, where: Path) -> np.ndarray:

@@ -160,8 +160,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from simulator.inputs.config import load_scenario
-    from simulator.inputs.hazards import cf_units
     from simulator.inputs.load import load_inputs
+    from simulator.inputs.units import cf_units
     from simulator.levers import resolve
 
     scenario = load_scenario(args.scenario, args.overrides)

@@ -24,9 +24,9 @@ from pathlib import Path
 import xarray as xr
 
 from simulator.inputs.config import apply_overrides, load_scenario
-from simulator.inputs.hazards import cf_units
 from simulator.inputs.load import Inputs, load_inputs
 from simulator.inputs.schema import Scenario
+from simulator.inputs.units import cf_units
 from simulator.model import DisplacementModel
 from simulator.outputs import plots
 from simulator.outputs.analysis import busiest_region
