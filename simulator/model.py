@@ -17,8 +17,7 @@ from simulator.inputs.schema import Scenario
 from simulator.kinds import for_scenario
 from simulator.levers import resolve
 from simulator.rng import Streams
-from simulator.rules.placement import gravity_weights
-from simulator.states import CAPACITY_PLACES, NO_STEP, PLACES, STATE_NAMES
+from simulator.states import CAPACITY_PLACES, PLACES, STATE_NAMES
 from simulator.steps.context import Context, Profiler
 from simulator.steps.decide import decide, decision_step
 from simulator.steps.displace import displace
@@ -26,12 +25,7 @@ from simulator.steps.place import place_unsheltered
 from simulator.steps.record import open_durations, record
 from simulator.steps.recover import return_home
 from simulator.steps.warn import warn_and_evacuate
-from simulator.world.households import (
-    Households,
-    step_dtype_for,
-    synthesise,
-    synthesise_composition,
-)
+from simulator.world.households import Households, class_names, from_inputs
 from simulator.world.ledger import Places, World
 
 
@@ -117,8 +111,9 @@ class DisplacementModel(mesa.Model):
         levers = resolve(config, names, inp.source)
         self.regions = [Region(self, i, name) for i, name in enumerate(names)]
         streams = Streams(self.seed_value)
-        self.class_names = self._class_names()
-        hh = self._synthesise(streams, levers.cash_assistance_per_household)
+        self.class_names = class_names(config, inp)
+        hh = from_inputs(config, inp, streams, self.class_names,
+                         levers.cash_assistance_per_household)
         places = Places(levers.capacity_persons, levers.activation_ramp, levers.ramp_days,
                         config.step_days)
         self.world = World(hh, len(names), inp.cell_region.size, places, config.n_steps)
@@ -129,54 +124,6 @@ class DisplacementModel(mesa.Model):
                            Profiler(profile))
         self.pending_warnings: dict[int, np.ndarray] = {}  # step -> households warned for it
         self.prescribed_owed = 0.0  # prescribed persons not yet displaced (nobody left at home)
-
-    # -- building the households ---------------------------------------------------------------
-    def _class_names(self) -> list[str]:
-        """Building classes: the scenario's shares first, then any a table adds."""
-        pop, table = self.config.population, self.inputs.table
-        return list(pop.building_class_shares) + [
-            c for c in (table.class_names if table else []) if c not in pop.building_class_shares]
-
-    def _synthesise(self, streams: Streams, cash: np.ndarray) -> Households:
-        """Synthesise the households from the population inputs; cash lever added to savings."""
-        config, inp = self.config, self.inputs
-        pop, names = config.population, inp.region_names
-        region_persons = np.bincount(inp.cell_region, inp.cell_persons, len(names))
-        tie_w = gravity_weights(inp.distance_km, region_persons, 2.0, np.inf)
-        hh = synthesise(
-            inp.cell_persons, inp.cell_region, pop.persons_per_household, pop.households,
-            pop.income_median_per_year, pop.income_gini,
-            np.array(list(pop.building_class_shares.values())),
-            streams.generator("synthesis"), tie_w, pop.ties_home_share,
-            pop.savings_income_ratio, config.warning.initial_trust,
-            step_dtype_for(config.n_steps, config.step_days), *self._table_households())
-        if config.placement.travel_speed_km_per_day is not None:  # only then: 2-4 B/household
-            hh.arrive_step = np.full(len(hh), NO_STEP, dtype=hh.since_step.dtype)
-        synthesise_composition(hh, [pop.composition.for_region(n) for n in names],
-                               streams.generator("composition"))
-        hh.savings += cash[hh.region].astype(np.float32)
-        return hh
-
-    def _table_households(self) -> tuple[np.ndarray | None, dict[str, np.ndarray] | None]:
-        """Households per cell and known attributes from a household or building table."""
-        table = self.inputs.table
-        if table is None:
-            return None, None
-        given: dict[str, np.ndarray] = {}
-        if table.income is not None:
-            given["income"] = table.income
-        if table.value is not None:  # a building's value is shared by its households
-            given["value"] = table.value if table.kind == "households" else \
-                table.value * self.config.population.persons_per_household / np.maximum(
-                    table.persons, 1e-9)
-        if table.building_class is not None:
-            lookup = np.array([self.class_names.index(c) for c in table.class_names])
-            given["building_class"] = np.where(table.building_class >= 0,
-                                               lookup[table.building_class], -1)
-        if table.kind == "buildings":
-            return None, given
-        given["size"] = table.persons
-        return np.ones(table.lat.size, dtype=np.int64), given
 
     # -- the step ------------------------------------------------------------------------------
     @property

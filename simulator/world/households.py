@@ -15,6 +15,10 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import ndtri
 
+from simulator.inputs.load import Inputs
+from simulator.inputs.schema import Scenario
+from simulator.rng import Streams
+from simulator.rules.placement import gravity_weights
 from simulator.states import AGE_BANDS, HEAD_TYPES, NO_PLACE, NO_STEP, PLACES, STATE_NAMES, State
 
 SYNTH_CHUNK = 1 << 18  # households drawn per block in synthesis (the demo fits in one)
@@ -250,3 +254,59 @@ def households_in_cells(cell_start: np.ndarray, cells: np.ndarray) -> np.ndarray
         return np.empty(0, dtype=np.int64)
     offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
     return np.arange(total, dtype=np.int64) + offsets
+
+
+def class_names(config: Scenario, inputs: Inputs) -> list[str]:
+    """Building classes: the scenario's shares first, then any a household table adds."""
+    pop, table = config.population, inputs.table
+    return list(pop.building_class_shares) + [
+        c for c in (table.class_names if table else []) if c not in pop.building_class_shares]
+
+
+def from_inputs(config: Scenario, inputs: Inputs, streams: Streams, classes: list[str],
+                cash: np.ndarray) -> Households:
+    """Synthesise a scenario's households from its inputs; the cash lever is added to savings.
+
+    Kin ties follow gravity weights between regions (distance^-2 x population); a household or
+    building table gives known attributes per row (see :func:`synthesise`).
+    """
+    pop, names = config.population, inputs.region_names
+    region_persons = np.bincount(inputs.cell_region, inputs.cell_persons, len(names))
+    tie_w = gravity_weights(inputs.distance_km, region_persons, 2.0, np.inf)
+    hh = synthesise(
+        inputs.cell_persons, inputs.cell_region, pop.persons_per_household, pop.households,
+        pop.income_median_per_year, pop.income_gini,
+        np.array(list(pop.building_class_shares.values())),
+        streams.generator("synthesis"), tie_w, pop.ties_home_share,
+        pop.savings_income_ratio, config.warning.initial_trust,
+        step_dtype_for(config.n_steps, config.step_days),
+        *_table_households(config, inputs, classes))
+    if config.placement.travel_speed_km_per_day is not None:  # only then: 2-4 B/household
+        hh.arrive_step = np.full(len(hh), NO_STEP, dtype=hh.since_step.dtype)
+    synthesise_composition(hh, [pop.composition.for_region(n) for n in names],
+                           streams.generator("composition"))
+    hh.savings += cash[hh.region].astype(np.float32)
+    return hh
+
+
+def _table_households(config: Scenario, inputs: Inputs, classes: list[str]
+                      ) -> tuple[np.ndarray | None, dict[str, np.ndarray] | None]:
+    """Households per cell and known attributes from a household or building table."""
+    table = inputs.table
+    if table is None:
+        return None, None
+    given: dict[str, np.ndarray] = {}
+    if table.income is not None:
+        given["income"] = table.income
+    if table.value is not None:  # a building's value is shared by its households
+        given["value"] = table.value if table.kind == "households" else \
+            table.value * config.population.persons_per_household / np.maximum(
+                table.persons, 1e-9)
+    if table.building_class is not None:
+        lookup = np.array([classes.index(c) for c in table.class_names])
+        given["building_class"] = np.where(table.building_class >= 0,
+                                           lookup[table.building_class], -1)
+    if table.kind == "buildings":
+        return None, given
+    given["size"] = table.persons
+    return np.ones(table.lat.size, dtype=np.int64), given
