@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,15 @@ def check_out_dir(out: Path) -> None:
         what = "a run" if (out / "results.nc").exists() else "files"
         raise InputError(out, f"--out: output folder already holds {what}; choose another "
                               f"folder or remove it first (nothing is ever overwritten)")
+    ancestor = out.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(out, f"--out: {ancestor} is a file, so no folder can be made below it")
+    try:  # a real probe (root passes os.access everywhere): make and remove an empty folder
+        os.rmdir(tempfile.mkdtemp(prefix=".climdisp-probe-", dir=ancestor))
+    except OSError as exc:
+        raise InputError(out, f"--out: cannot write under {ancestor} ({exc.strerror})") from None
 
 def write_folder(out: Path, files: dict[str, bytes | Callable[[Path], None]]) -> Path:
     """Write a folder atomically: into a hidden temporary sibling, then rename it into place.

@@ -156,3 +156,129 @@ def test_command_line_prints_no_traceback(case):
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"error: {path.parent / 'hazard.nc'}: hazard.units:")
+
+
+# -- issue 17: inputs that used to pass silently or end in a traceback ------------------------
+
+def _depth_with(value: float) -> np.ndarray:
+    depth = np.zeros((NT, 4, 5), np.float32)
+    depth[:, 0, 0] = 2.0
+    depth[3, 1, 1] = value
+    return depth
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (-1.0, "'depth' reaches -1 m, outside 0..100 m for flood_depth (check units and fill values)"),
+    (np.inf, "'depth' holds infinite values"),
+    (1e30, "'depth' reaches 1e+30 m, outside 0..100 m for flood_depth (check units and fill "
+           "values)"),
+])
+def test_implausible_hazard_values(case, capsys, value, message):
+    path = case(depth=_depth_with(value))
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: hazard.variable: {message}")
+
+
+def _rewrite_hazard(path: Path, change) -> Path:
+    import xarray as xr
+
+    nc = path.parent / "hazard.nc"
+    ds = change(xr.load_dataset(nc))
+    nc.unlink()
+    ds.to_netcdf(nc)
+    return nc
+
+
+def _repeat(ds, name):
+    values = ds[name].values.copy()
+    values[1] = values[0]
+    return ds.assign_coords({name: values})
+
+
+def _nan_lat(ds):
+    lat = ds["lat"].values.copy()
+    lat[1] = np.nan
+    return ds.assign_coords(lat=lat)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda ds: _repeat(ds, "time"), "hazard.file: coordinate 'time' repeats the value "
+                                     "2030-01-01T00:00:00; each must appear once"),
+    (lambda ds: _repeat(ds, "lat"), "hazard.file: coordinate 'lat' repeats the value 10.0; each "
+                                    "must appear once"),
+    (_nan_lat, "hazard.file: coordinate 'lat' has 1 missing values (NaN)"),
+    (lambda ds: ds.assign(depth=ds["depth"].astype(str)),
+     "hazard.variable: 'depth' holds <U3 values; expected numbers"),
+])
+def test_broken_hazard_axes_and_types(case, capsys, change, message):
+    path = case()
+    nc = _rewrite_hazard(path, change)
+    assert_rejected(path, capsys, f"{nc}: {message}")
+
+
+def test_infinite_population(case, capsys):
+    persons = np.full((4, 5), 450.0)
+    persons[1, 1] = np.inf
+    path = case(persons=persons)
+    assert_rejected(path, capsys, f"{path.parent / 'pop.nc'}: population.variable: infinite "
+                                  f"persons in some cells")
+
+
+@pytest.mark.parametrize("scenario", [{"population": {"households": 10**12}}, None])
+def test_population_too_large_for_memory_is_refused_before_allocating(case, capsys, scenario):
+    persons = np.full((4, 5), 450.0)
+    persons[1, 1] = 1e12
+    path = case(scenario=scenario) if scenario else case(persons=persons)
+    out = path.parent / "out"
+    code, err = run_cli(["run", str(path), "--out", str(out)], capsys)
+    assert code == 2 and not out.exists() and err.count("\n") == 1
+    assert err.startswith(f"error: {path}: population: ") and "households would need about " \
+        in err and "GB of memory;" in err and "GB is available" in err
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("2000.5", "a capacity is a whole number of persons (got 2000.5)"),
+    ('"2000"', "Input should be a valid number (got '2000')"),
+    ("true", "Input should be a valid number (got True)"),
+    ("inf", "a capacity is a whole number of persons (got inf)"),
+])
+def test_capacity_is_whole_persons(case, capsys, text, message):
+    path = edit(case(), "shelter = 200", f"shelter = {text}")
+    assert_rejected(path, capsys, f"{path}: capacity.default.shelter: {message}")
+
+
+def test_a_data_file_given_as_the_scenario(case, capsys):
+    nc = case().parent / "hazard.nc"
+    assert_rejected(nc, capsys, f"{nc}: not a TOML text file (a scenario is TOML; data files "
+                                f"such as NetCDF are named inside it)")
+
+
+def test_out_below_a_file_or_where_nothing_can_be_written(case, capsys):
+    path = case()
+    (path.parent / "afile").write_text("mine")
+    out = path.parent / "afile" / "sub"
+    assert run_cli(["run", str(path), "--out", str(out)], capsys) == (
+        2, f"error: {out}: --out: {path.parent / 'afile'} is a file, so no folder can be made "
+           f"below it\n")
+    out = Path("/proc/climdisp-cannot/out")
+    code, err = run_cli(["run", str(path), "--out", str(out)], capsys)
+    assert code == 2 and err.startswith(f"error: {out}: --out: cannot write under /proc (")
+    assert (path.parent / "afile").read_text() == "mine"
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("[grid]\n", "grid: no parameters; give at least one list of values (a sweep of seeds only: "
+                 "leave out [grid] and set replicates)"),
+    ("", "give [grid] or [sample] (or replicates >= 2 for a sweep of seeds); this sweep would "
+         "run only the base scenario once"),
+    ("[grid]\n" + "".join(f'"seed{i}" = [{", ".join(map(str, range(10)))}]\n'.replace(
+        f'"seed{i}"', f'"impact.depth_threshold_m{i}"') for i in range(7)),
+     "grid: 10,000,000 points x 1 replicates is more than 1,000,000 runs in one sweep; split it"),
+])
+def test_sweeps_that_run_nothing_meant_or_too_much_are_refused(case, capsys, body, message):
+    path = case()
+    sweep = path.parent / "sweep.toml"
+    sweep.write_text(f'base = "{path.name}"\n{body}')
+    out = path.parent / "sweep-out"
+    assert run_cli(["sweep", str(sweep), "--out", str(out)], capsys) == (
+        2, f"error: {sweep}: {message}\n")
+    assert not out.exists()

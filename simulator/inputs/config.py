@@ -33,6 +33,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InputError(path, "scenario file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"malformed TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not a TOML text file (a scenario is TOML; data files such as "
+                               "NetCDF are named inside it)") from None
     except OSError as exc:
         raise InputError(path, f"cannot read scenario file: {exc.strerror}") from None
 

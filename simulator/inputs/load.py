@@ -8,6 +8,7 @@ from files, never a planner lever, so one set of inputs serves every run of a ca
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +95,41 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Peak bytes per household while synthesising and running (measured 87 B at 10^6, plus margin).
+BYTES_PER_HOUSEHOLD = 100
+
+
+def available_bytes() -> int:
+    """Memory this machine can still give (MemAvailable; else physical memory)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_fits(needed: float, what: str, where: Path | str, field: str) -> None:
+    """Refuse, before allocating, work whose memory estimate exceeds what is available.
+
+    Raises:
+        InputError: with the estimate and what is available.
+    """
+    have = available_bytes()
+    if needed > have:
+        raise InputError(where, f"{field}: {what} would need about {needed / 1e9:,.1f} GB of "
+                                f"memory; {have / 1e9:,.1f} GB is available")
+
+
+def check_households_fit(scenario: Scenario, persons: float, where: Path | str) -> None:
+    """Refuse a population whose households would not fit in memory (estimate first)."""
+    pop = scenario.population
+    households = pop.households or persons / pop.persons_per_household
+    check_fits(households * BYTES_PER_HOUSEHOLD, f"{households:,.3g} households",
+               where, "population")
+
+
 @dataclass(frozen=True)
 class _Grid:
     """A 2-D grid read from a file, ascending axes, with its coordinate reference system."""
@@ -113,6 +149,7 @@ def _grid(path: Path, variable: str, section: str) -> _Grid:
         raise InputError(path, f"{field_name}: expected a 2-D ({ydim}, {xdim}) grid, "
                                f"found dimensions {list(da.dims)}")
     crs = crs_of(da, ds, path, f"{section}.file")
+    check_fits(da.size * 8 * 4, f"a {da.shape[0]:,} x {da.shape[1]:,} grid", path, field_name)
     da = da.sortby([ydim, xdim]).transpose(ydim, xdim)
     return _Grid(np.asarray(da.values), da[ydim].values.astype(float),
                  da[xdim].values.astype(float), crs,
@@ -210,6 +247,8 @@ def _persons(scenario: Scenario, regions: _Regions) -> tuple[_Grid, np.ndarray, 
     persons = np.asarray(grid.values, dtype=np.float64)
     if (persons[np.isfinite(persons)] < 0).any():
         raise InputError(cfg.file, "population.variable: negative persons in some cells")
+    if np.isinf(persons).any():
+        raise InputError(cfg.file, "population.variable: infinite persons in some cells")
     persons = np.nan_to_num(persons, nan=0.0)
     if cfg.quantity == "density_per_km2":
         persons = persons * cell_area_km2(grid.ys, grid.xs, grid.geographic)
@@ -284,6 +323,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     regions = _Regions(scenario)
     names = regions.names
     loc = _locations(scenario, regions)
+    check_households_fit(scenario, float(loc["cell_persons"].sum()), where)
     cell_y, cell_x, cell_region = loc["cell_y"], loc["cell_x"], loc["cell_region"]
     cy, cx = centroids(cell_y, cell_x, cell_region, loc["cell_persons"], len(names))
     distance = distance_matrix_km(cy, cx, loc["geographic"]) if scenario.regions.routes is None \

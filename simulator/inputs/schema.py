@@ -216,10 +216,17 @@ class RegionsConfig(Strict):
 class PlaceCapacity(Strict):
     """Capacity in persons of each place type in one region (unset fields take the default)."""
 
-    host: float | None = Field(default=None, ge=0)
-    shelter: float | None = Field(default=None, ge=0)
-    camp: float | None = Field(default=None, ge=0)
-    rental: float | None = Field(default=None, ge=0)
+    host: float | None = Field(default=None, ge=0, strict=True)
+    shelter: float | None = Field(default=None, ge=0, strict=True)
+    camp: float | None = Field(default=None, ge=0, strict=True)
+    rental: float | None = Field(default=None, ge=0, strict=True)
+
+    @field_validator("host", "shelter", "camp", "rental")
+    @classmethod
+    def _whole_persons(cls, v: float | None) -> float | None:
+        if v is not None and not (math.isfinite(v) and v == int(v)):
+            raise ValueError("a capacity is a whole number of persons")
+        return v
 
 
 class CapacityConfig(Strict):

@@ -21,6 +21,13 @@ KIND_UNITS = {"flood_depth": "m", "wind_speed": "m/s", "drought_index": "dimensi
               "conflict_intensity": "dimensionless"}
 
 
+#: Values each kind can plausibly take, in its SI unit: outside is a units or fill-value mistake
+#: (the deepest river floods are tens of metres; the strongest gust measured is 113 m/s).
+KIND_RANGE = {"flood_depth": (0.0, 100.0), "wind_speed": (0.0, 120.0),
+              "drought_index": (-1e3, 1e3), "heat_days": (0.0, 366.0), "fraction": (0.0, 1.0),
+              "flood_level": (0.0, 1e6), "conflict_intensity": (0.0, 1e6)}
+
+
 def cf_units(kind: str) -> str:
     """The CF ``units`` string of a hazard kind's SI unit (``m``, ``m s-1``, ``1``), for labels."""
     return {"dimensionless": "1", "m/s": "m s-1"}.get(KIND_UNITS[kind], KIND_UNITS[kind])

@@ -88,6 +88,10 @@ class Sweep:
     samples: np.ndarray | None = field(default=None, repr=False)
 
 
+#: Most runs one sweep may hold: its task list is built in memory before anything runs.
+MAX_RUNS = 1_000_000
+
+
 def section_of(method: str) -> str:
     """The sweep file section that holds the parameters of a sweep ``method``."""
     return "grid" if method == "grid" else "sample.ranges"
@@ -120,13 +124,23 @@ def _read(path: Path) -> SweepFile:
 def _points(spec: SweepFile, path: Path) -> tuple[str, list[str], list[dict], dict | None,
                                                   np.ndarray | None]:
     if spec.grid is not None:
+        if not spec.grid:
+            raise InputError(path, "grid: no parameters; give at least one list of values (a "
+                                   "sweep of seeds only: leave out [grid] and set replicates)")
         for key, values in spec.grid.items():
             if not values:
                 raise InputError(path, f"grid.{key}: empty list of values")
+        n_points = int(np.prod([len(v) for v in spec.grid.values()], dtype=float))
+        if n_points * spec.replicates > MAX_RUNS:
+            raise InputError(path, f"grid: {n_points:,} points x {spec.replicates} replicates is "
+                                   f"more than {MAX_RUNS:,} runs in one sweep; split it")
         names = list(spec.grid)
         combos = itertools.product(*spec.grid.values())
         return "grid", names, [dict(zip(names, c)) for c in combos], None, None
     if spec.sample is None:
+        if spec.replicates < 2:
+            raise InputError(path, "give [grid] or [sample] (or replicates >= 2 for a sweep of "
+                                   "seeds); this sweep would run only the base scenario once")
         return "replicates", [], [{}], None, None
     s = spec.sample
     if not s.ranges:
