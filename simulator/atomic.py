@@ -1,8 +1,10 @@
 """Files and folders written atomically: into a hidden temporary sibling, then renamed.
 
-A folder either holds a whole result or nothing, and nothing a user wrote is overwritten. Used by
-run folders, reports, sweeps, risk tables and the Flee conversion alike, so it sits at the bottom
-of the layers with :mod:`simulator.errors`.
+A folder either holds a whole result or nothing, and nothing a user wrote is overwritten or
+removed: the temporary sibling is named with this process's id and a random token, created
+exclusively, and it is the only thing removed when writing fails. Used by run folders, reports,
+sweeps, risk tables and the Flee conversion alike, so it sits at the bottom of the layers with
+:mod:`simulator.errors`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -34,19 +37,26 @@ def check_out_dir(out: Path) -> None:
     except OSError as exc:
         raise InputError(out, f"--out: cannot write under {ancestor} ({exc.strerror})") from None
 
+def temporary_sibling(path: Path) -> Path:
+    """A new name for a hidden temporary sibling of ``path``, unique to this process and call.
+
+    ``.<name>.tmp-<pid>-<random token>``: the caller creates it exclusively (``mkdir`` or mode
+    ``x``), so no one else's file or folder is ever reused, overwritten or removed.
+    """
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(8)}")
+
+
 def write_folder(out: Path, files: dict[str, bytes | Callable[[Path], None]]) -> Path:
     """Write a folder atomically: into a hidden temporary sibling, then rename it into place.
 
     ``files`` maps each file name to its bytes, or to a function that writes that path. The
-    folder must not hold anything yet (:func:`check_out_dir`); leftovers of an interrupted
-    attempt at the same folder are removed first.
+    folder must not hold anything yet (:func:`check_out_dir`). The temporary sibling is this
+    call's own (:func:`temporary_sibling`), removed if writing fails; nothing else is touched.
     """
     check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    tmp.mkdir()
+    tmp = temporary_sibling(out)
+    tmp.mkdir()  # exclusive: fails rather than reuse a folder that is not ours
     try:
         for name, content in files.items():
             if callable(content):
@@ -61,6 +71,7 @@ def write_folder(out: Path, files: dict[str, bytes | Callable[[Path], None]]) ->
         raise
     return out
 
+
 def csv_text(rows: list[dict]) -> str:
     """Rows as CSV text; the columns are every key in order of first appearance."""
     buf = io.StringIO()
@@ -73,6 +84,10 @@ def csv_text(rows: list[dict]) -> str:
 
 def write_file(path: Path, write: Callable[[Path], None]) -> None:
     """Write one file atomically: ``write`` fills a hidden temporary sibling, then it is renamed."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
+    tmp = temporary_sibling(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -149,6 +149,24 @@ def test_output_folder_that_already_holds_a_run(case, capsys):
     assert {p: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
 
+@pytest.mark.parametrize("seed", [-1, 2**63, 2**64])
+def test_seed_outside_the_scenario_seed_range_is_refused_before_running(case, capsys,
+                                                                         monkeypatch, seed):
+    monkeypatch.setattr("simulator.runs.run.run_scenario", _must_not_run)
+    assert_rejected(case(), capsys, f"--seed: expected an integer from 0 to 2**63 - 1, got "
+                                    f"{seed}", "--seed", str(seed))
+
+
+def test_largest_seed_is_accepted(case, monkeypatch):
+    monkeypatch.setattr("simulator.runs.run.run_scenario", _must_not_run)
+    with pytest.raises(AssertionError, match=f"run with seed {2**63 - 1}"):
+        main(["run", str(case()), "--seed", str(2**63 - 1)])
+
+
+def _must_not_run(scenario, **kwargs):
+    raise AssertionError(f"run with seed {kwargs['seed']}")
+
+
 def test_command_line_prints_no_traceback(case):
     path = case(units=None)
     proc = subprocess.run([sys.executable, "-m", "simulator", "run", str(path), "--out",

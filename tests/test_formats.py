@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import pickle
 
 import h5py
 import numpy as np
@@ -491,3 +492,83 @@ def test_event_set_with_a_non_date_date_is_one_line(case, tmp_path, capsys):
                  at(path, "hazard.file", "ev.nc")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the event's 'date' coordinate is not a date" in err
+
+
+class _Touch:
+    """Unpickling this creates ``path``: the code a malicious chunk would run."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return exec, (f"open({self.path!r}, 'w').close()",)
+
+
+def _pickle_store(root, layout: str, marker) -> tuple:
+    """A hand-written Zarr store whose coordinate ``x`` names pickle or an object dtype.
+
+    Its one chunk is a pickle that creates ``marker``. Returns the store and the field to blame.
+    """
+    store = root / "evil.zarr"
+    chunk = store / "x" / ("c/0" if layout == "v3" else "0")
+    chunk.parent.mkdir(parents=True)
+    chunk.write_bytes(pickle.dumps(_Touch(marker)))
+    if layout == "v3":
+        meta = {"zarr_format": 3, "node_type": "array", "shape": [1], "data_type": "float64",
+                "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [1]}},
+                "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+                "fill_value": 0.0, "codecs": [{"name": "numcodecs.pickle"}],
+                "dimension_names": ["x"]}
+        (store / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "group"}))
+        (store / "x" / "zarr.json").write_text(json.dumps(meta))
+        return store, "x/zarr.json: codecs[0] (codec 'numcodecs.pickle')"
+    meta = {"zarr_format": 2, "shape": [1], "chunks": [1], "dtype": "|O", "order": "C",
+            "fill_value": None, "filters": [{"id": "vlen-utf8"}], "compressor": None}
+    if layout == "compressor":
+        meta["compressor"] = {"id": "pickle", "protocol": 5}
+        field = "compressor (codec 'pickle')"
+    elif layout == "filter":  # zarr takes the dtype from the first filter, decodes with all
+        meta["filters"].append({"id": "pickle", "protocol": 5})
+        field = "filters[1] (codec 'pickle')"
+    else:  # an object array, even with a safe object codec
+        field = "dtype (object dtype '|O')"
+    (store / ".zgroup").write_text(json.dumps({"zarr_format": 2}))
+    (store / "x" / ".zarray").write_text(json.dumps(meta))
+    (store / "x" / ".zattrs").write_text(json.dumps({"_ARRAY_DIMENSIONS": ["x"]}))
+    return store, f"x/.zarray: {field}"
+
+
+@pytest.mark.parametrize("layout", ["compressor", "filter", "object", "v3"])
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_zarr_store_naming_pickle_is_refused_before_anything_is_unpickled(
+        case, tmp_path, capsys, monkeypatch, layout, command):
+    import numcodecs.pickles
+    import zarr
+
+    # as with a numcodecs or zarr that still unpickles: only our own check stands in the way
+    monkeypatch.setattr(numcodecs.pickles, "ALLOW_UNSAFE_PICKLE_DECODE", True)
+    path = case()
+    marker = tmp_path / "pwned"
+    store, field = _pickle_store(path.parent, layout, marker)
+    extra = ["--out", str(tmp_path / "r")] if command == "run" else []
+    with zarr.config.set({"array.allow_unsafe_pickle_decode": True}):
+        code = main([command, str(path), *extra, "--set", at(path, "hazard.file", "evil.zarr")])
+    assert not marker.exists()
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: {store}: hazard.file: {field} is refused: the pickle codec and Python-object "
+        f"arrays can run code stored in the file when read; write the store with numeric arrays "
+        f"(strings fixed-width) and no pickle codec\n")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.filterwarnings("ignore:Consolidated metadata")
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_a_numeric_zarr_store_with_pickle_only_in_its_attributes_is_read(case, zarr_format):
+    path = case()
+    ds = xr.open_dataset(path.parent / "hazard.nc").load()
+    ds.attrs["codec"] = {"id": "pickle", "name": "pickle"}  # attributes are never decoded
+    ds["depth"].attrs["dtype"] = "|O"
+    ds.to_zarr(path.parent / "hazard.zarr", zarr_format=zarr_format)
+    cfg = load_scenario(path, [at(path, "hazard.file", "hazard.zarr")])
+    assert _cell0_wet_only(load_inputs(cfg))

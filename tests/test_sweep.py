@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from simulator.errors import InputError
+from simulator.runs.sweep import prepare
 from simulator.runs.sweepspec import load_sweep
 from simulator.ui.cli import main
 
@@ -247,3 +249,22 @@ def test_batches_group_runs_by_their_inputs_and_load_them_once(case, tmp_path, m
     assert [s["ok"] for s in statuses] == [True] * 4 and loads == ["hazard.nc"]
     sweep_module.run_batch(parts[0], str(tmp_path / "again"))
     assert loads == ["hazard.nc"] * 2  # nothing kept between calls: each batch loads its own
+
+
+def test_stray_temporary_folders_are_cleared_only_inside_the_sweeps_own_runs_folder(case,
+                                                                                     tmp_path):
+    sweep = load_sweep(write_spec(case()))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ".mine.tmp-1").mkdir(parents=True)
+    out = tmp_path / "sw"
+    (out / "runs" / ".r.tmp-1").mkdir(parents=True)  # an interrupted run's leftover
+    (out / "runs" / ".link.tmp-2").symlink_to(elsewhere / ".mine.tmp-1")
+    prepare(sweep, out)
+    assert not (out / "runs" / ".r.tmp-1").exists()
+    assert (elsewhere / ".mine.tmp-1").is_dir()
+    linked = tmp_path / "sw2"
+    linked.mkdir()
+    (linked / "runs").symlink_to(elsewhere)
+    with pytest.raises(InputError, match="'runs' in the sweep folder is a link or a file"):
+        prepare(sweep, linked)
+    assert (elsewhere / ".mine.tmp-1").is_dir()

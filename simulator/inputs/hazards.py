@@ -39,6 +39,7 @@ from simulator.errors import InputError
 from simulator.inputs.geo import crs_of, nearest, reproject
 from simulator.inputs.schema import HazardSource, Scenario, file_format
 from simulator.inputs.units import KIND_RANGE, KIND_UNITS, si_factor
+from simulator.inputs.zarrmeta import check_zarr_store
 
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
@@ -52,6 +53,7 @@ def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
             from simulator.inputs.climada import read_climada
             return read_climada(path)
         if fmt == "zarr":
+            check_zarr_store(path, section)  # before zarr reads anything: no pickle
             return xr.open_zarr(path)
         if fmt == "geotiff":
             try:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from simulator.atomic import csv_text, write_file
+from simulator.atomic import csv_text, temporary_sibling, write_file
 from simulator.inputs.config import scenario_from_toml
 from simulator.inputs.load import Inputs, load_inputs
 from simulator.inputs.schema import Scenario
@@ -96,9 +96,8 @@ def run_task(task: RunTask, runs_dir: str, cache: dict[str, Inputs] | None = Non
         run_scenario(scenario, out=out, inputs=cache[key])
         return {"run_id": task.run_id, "ok": True, "seconds": time.perf_counter() - start}
     except Exception as exc:  # noqa: BLE001 - one failed run must not stop the sweep
-        tmp = Path(runs_dir) / f".{task.run_id}.tmp-err-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tmp = temporary_sibling(out)
+        tmp.mkdir(parents=True)  # this call's own: exclusive, never someone else's
         (tmp / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n\n"
                                        + traceback.format_exc(), encoding="utf-8")
         (tmp / "config.toml").write_text(task.config_toml, encoding="utf-8")
@@ -136,11 +135,22 @@ def claim(sweep: Sweep, out: Path) -> None:
 
 
 def prepare(sweep: Sweep, out: Path) -> list[RunTask]:
-    """Create ``out/runs``, clear leftovers of interrupted or failed runs; return what is left."""
+    """Create ``out/runs``, clear leftovers of interrupted or failed runs; return what is left.
+
+    Leftovers are only ever looked for inside the sweep's own ``out/runs`` folder: a ``runs``
+    that is a link (possibly to a folder elsewhere) is refused, and a leftover that is a link is
+    not followed.
+    """
+    from simulator.errors import InputError
+
     runs = out / "runs"
+    if runs.is_symlink() or (runs.exists() and not runs.is_dir()):
+        raise InputError(runs, "--out: 'runs' in the sweep folder is a link or a file, not the "
+                               "sweep's own folder of runs; remove it or choose another folder")
     runs.mkdir(parents=True, exist_ok=True)
     for stale in runs.glob(".*.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
     todo, seen = [], set()
     for task in sweep.tasks:
         folder = runs / task.run_id

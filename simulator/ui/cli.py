@@ -118,8 +118,8 @@ def _run(args: argparse.Namespace) -> int:
     from simulator.outputs.analysis import format_table, summary_rows
     from simulator.runs.run import run_scenario
 
-    if args.seed is not None and args.seed < 0:
-        raise InputError("--seed", f"expected an integer >= 0, got {args.seed}")
+    if args.seed is not None and not 0 <= args.seed < 2**63:  # as the scenario's seed field
+        raise InputError("--seed", f"expected an integer from 0 to 2**63 - 1, got {args.seed}")
     if args.replicates < 1:
         raise InputError("--replicates", f"expected an integer >= 1, got {args.replicates}")
     scenario = load_scenario(args.scenario, args.overrides)
