@@ -37,8 +37,9 @@ from pyproj import CRS
 
 from simulator.errors import InputError
 from simulator.inputs.geo import crs_of, nearest, reproject
+from simulator.inputs.hazard_checks import check_coordinates, check_values
 from simulator.inputs.schema import HazardSource, Scenario, file_format
-from simulator.inputs.units import KIND_RANGE, KIND_UNITS, si_factor
+from simulator.inputs.units import si_factor
 from simulator.inputs.zarrmeta import check_zarr_store
 
 Y_NAMES = ("lat", "latitude", "y")
@@ -85,27 +86,10 @@ def open_variable(path: Path, variable: str | None, section: str,
     if not np.issubdtype(ds[variable].dtype, np.number):
         raise InputError(path, f"{section}.variable: {variable!r} holds {ds[variable].dtype} "
                                f"values; expected numbers")
-    _check_coordinates(ds[variable], path, f"{section}.file")
+    check_coordinates(ds[variable], path, f"{section}.file")
     return ds[variable], ds
 
 
-def _check_coordinates(da: xr.DataArray, path: Path, field: str) -> None:
-    """Coordinates must be complete, and an axis must not repeat a value."""
-    for name in (*Y_NAMES, *X_NAMES, "time"):
-        if name not in da.coords:
-            continue
-        values = np.asarray(da[name].values)
-        missing = np.isnat(values) if values.dtype.kind == "M" else (
-            ~np.isfinite(values) if values.dtype.kind in "fiu" else np.zeros(values.shape, bool))
-        if missing.any():
-            raise InputError(path, f"{field}: coordinate {name!r} has {int(missing.sum())} "
-                                   f"missing values (NaN)")
-        if name in da.dims and values.ndim == 1:
-            unique, counts = np.unique(values, return_counts=True)
-            if (counts > 1).any():
-                shown = str(unique[counts > 1][0])[:19]
-                raise InputError(path, f"{field}: coordinate {name!r} repeats the value "
-                                       f"{shown}; each must appear once")
 
 
 def spatial_dims(da: xr.DataArray, path: Path, field: str) -> tuple[str, str]:
@@ -382,22 +366,6 @@ def _per_step(sites: xr.DataArray, days: np.ndarray, valid: np.ndarray, order: n
     return values, lo, hi
 
 
-def _check_values(values: np.ndarray, factor: float, cfg: HazardSource, where: Path,
-                  field: str) -> None:
-    """Values at the sites must be finite and within the kind's plausible range (NaN: dry)."""
-    name = cfg.variable or "intensity"
-    if np.isinf(values).any():
-        raise InputError(where, f"{field}.variable: {name!r} holds infinite values")
-    if not np.isfinite(values).any():
-        return
-    low, high = KIND_RANGE[cfg.kind]
-    lo, hi = float(np.nanmin(values)) * factor, float(np.nanmax(values)) * factor
-    unit = KIND_UNITS[cfg.kind]
-    if lo < low or hi > high:
-        bad = lo if lo < low else hi
-        raise InputError(where, f"{field}.variable: {name!r} reaches {bad:g} {unit}, outside "
-                                f"{low:g}..{high:g} {unit} for {cfg.kind} (check units and "
-                                f"fill values)")
 
 
 def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
@@ -443,7 +411,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
         order = np.array([0])
         valid = np.array([float(cfg.duration_days or scenario.step_days)])
     sites = _take(da, indexers)
-    _check_values(sites.values, factor, cfg, where, field)
+    check_values(sites.values, factor, cfg, where, field)
     if not np.isfinite(sites.values).any():
         raise InputError(where, f"{field}.variable: {cfg.variable or 'intensity'!r} holds only "
                                 f"missing values (NaN) at the populated cells")
