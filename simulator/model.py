@@ -148,6 +148,8 @@ class DisplacementModel(mesa.Model):
         world.step = t
         with phase("hazard"):
             depth = ctx.intensity(t)
+            if self.inputs.hazard.step_max[t] > 0:
+                world.remember(depth, self.inputs.hazard.fraction_at(t))
         if decision_step(ctx, t):
             with phase("decide"):
                 decide(world, ctx, t)

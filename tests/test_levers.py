@@ -100,16 +100,20 @@ def test_each_variant_changes_one_lever_only(variant, lever):
     assert np.isfinite(float(value))
 
 
-def test_planned_relocation_moves_the_programme_size_of_most_exposed(inputs):
-    cfg = load_scenario(SCEN / "demo.toml", ["n_steps=1", "behaviour.enabled=true",
-                                             "levers.planned_relocation_households_per_year=400",
-                                             "behaviour.decision_interval_days=365"])
-    model = DisplacementModel(cfg, inputs=inputs)
+def test_planned_relocation_moves_the_programme_size_of_most_exposed():
+    """At step 0 nobody has lived through a flood: the programme targets by the official map."""
+    rp = SCEN.parent / "climate_inputs" / "demo" / "flood_return_periods.nc"
+    cfg = load_scenario(SCEN / "demo.toml", [
+        "n_steps=1", "behaviour.enabled=true", "behaviour.decision_interval_days=365",
+        "levers.planned_relocation_households_per_year=400", f"information.file={str(rp)!r}",
+        "information.variable='flood_depth'", "information.select_return_period=20",
+        "information.return_period_years=20"])
+    model = DisplacementModel(cfg)
     model.step()
     moved = np.flatnonzero(model.households.state == 4)  # State.RELOCATED
     assert moved.size == 400
-    exposed = model.ctx.design_depth[model.households.cell[moved]]
-    assert (exposed > 0).all()
+    assert (model.ctx.official_depth[model.households.cell[moved]] > 0).all()
+    assert not model.world.experienced.any()  # no flood yet: only the map told them
 
 
 def test_mobility_obstacle_is_a_gate_not_a_preference(inputs):

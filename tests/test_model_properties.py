@@ -185,3 +185,38 @@ def test_an_immediate_ramp_behaves_like_any_ramp_of_full_shares(case):
         for ramp in ([1.0], [1.0, 1.0])]
     for var in ("persons", "occupancy", "capacity"):
         assert np.array_equal(runs[0][var].values, runs[1][var].values), var
+
+
+def test_households_never_see_the_scenarios_future(case):
+    """Two scenarios identical up to day D give identical results up to day D (causality).
+
+    Scenario B adds a deep flood on day 8 elsewhere in the delta. Before issue 14's causality
+    fix, households priced the whole run's worst flood from day 0, so B's decisions (and all that
+    follows) differed from the first day.
+    """
+    from simulator.inputs.config import load_scenario
+    from simulator.model import DisplacementModel
+
+    depth_a = np.zeros((NT, 4, 5), dtype=np.float32)
+    depth_a[1:3, 0, :] = 0.5  # a shallow flood on days 1-2 along the first row (nobody leaves)
+    depth_b = depth_a.copy()
+    depth_b[8:, 2:, :] = 0.6  # only in B: another shallow flood from day 8, elsewhere
+    scenario = {"behaviour": {"enabled": True, "decision_interval_days": 1,
+                              "migration_intention_share_per_year": 1.0},
+                "hazard": {"return_period_years": 2},
+                "levers": {"warning_coverage": 0.5}, "warning": {"lead_time_days": 2}}
+    runs = [DisplacementModel(load_scenario(case(depth=d, scenario=scenario))).run()
+            for d in (depth_a, depth_b)]
+    same_until = 8 - 2  # day 8's flood may be forecast (warned) two days ahead
+    for name, var in runs[0].data_vars.items():
+        if "time" not in var.dims:
+            continue
+        a = var.isel(time=slice(0, same_until))
+        b = runs[1][name].isel(time=slice(0, same_until))
+        assert a.equals(b), f"{name} differs before day {same_until}"
+    decided = [int(r["persons"].sel(state=["adapted", "trapped", "relocated"]).sum(
+        ["region", "state"]).isel(time=same_until - 1)) for r in runs]
+    assert min(decided) > 0  # decisions were taken early on, so the comparison says something
+    later = [r["persons"].sel(state=["adapted", "trapped", "relocated"]).isel(time=-1)
+             for r in runs]
+    assert not later[0].equals(later[1])  # and B's later flood does change later decisions

@@ -63,6 +63,7 @@ class Inputs:
     distance_km: np.ndarray  #: (region, region) centroid distances
     hazard: HazardSeries
     stress: HazardSeries | None = None  #: slow-onset stress per step and cell, if any
+    information: HazardSeries | None = None  #: the official hazard map residents are given
     table: TableRows | None = None  #: per-cell attributes from a household or building table
     prescribed: np.ndarray | None = None  #: (n_steps,) persons to displace, method "prescribed"
     observed: Observed | None = None  #: observed persons per region and day, to validate against
@@ -331,6 +332,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     hazard = load_hazard(scenario, cell_y, cell_x, loc["crs"])
     stress = load_hazard(scenario, cell_y, cell_x, loc["crs"], "stress") if scenario.stress \
         else None
+    information = load_hazard(scenario, cell_y, cell_x, loc["crs"], "information") \
+        if scenario.information else None
     prescribed = None
     if scenario.impact.prescribed_file is not None:
         prescribed = read_series(scenario.impact.prescribed_file, scenario)
@@ -341,7 +344,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     for extra in (scenario.hazard.fraction_file, scenario.regions.routes,
                   scenario.impact.prescribed_file,
                   scenario.observations.file if scenario.observations else None,
-                  scenario.stress.file if scenario.stress else None):
+                  scenario.stress.file if scenario.stress else None,
+                  scenario.information.file if scenario.information else None):
         if extra is not None:
             files.add(extra)
     return Inputs(
@@ -349,5 +353,6 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         cell_persons=loc["cell_persons"], grid_index=loc["grid_index"],
         grid_shape=loc["grid_shape"], grid_y=loc["grid_y"], grid_x=loc["grid_x"],
         geographic=loc["geographic"], distance_km=distance, hazard=hazard, stress=stress,
+        information=information,
         table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where))

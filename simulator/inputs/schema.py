@@ -79,6 +79,18 @@ class HazardConfig(HazardSource):
     fraction_file: Path | None = None
 
 
+class InformationConfig(HazardSource):
+    """Official hazard information residents are given: a flood (or wind) map and its return period.
+
+    What a planner publishes (a hazard-zone or flood map), not the scenario's future: households
+    weigh it in their decisions from the start (DESIGN.md §4.3 rule 3, causality).
+    """
+
+    kind: Literal["flood_depth", "wind_speed"] = "flood_depth"
+    return_period_years: float = Field(gt=1.0)
+    select_return_period: float | None = Field(default=None, gt=0)
+
+
 class StressConfig(HazardSource):
     """Slow-onset stress (drought, heat) that erodes livelihoods (DESIGN.md §4.3 rule 1)."""
 
@@ -413,6 +425,7 @@ class Scenario(Strict):
     n_steps: int = Field(gt=0, le=100_000)
     hazard: HazardConfig
     stress: StressConfig | None = None
+    information: InformationConfig | None = None
     population: PopulationConfig
     regions: RegionsConfig
     capacity: CapacityConfig = CapacityConfig()
@@ -429,6 +442,13 @@ class Scenario(Strict):
         if self.observations is not None and self.step_days != 1:
             raise ValueError("observations: validating against observations needs daily steps "
                              "(step_days = 1), as Flee's out.csv and ARD are daily")
+        return self
+
+    @model_validator(mode="after")
+    def _information_kind(self) -> Scenario:
+        if self.information is not None and self.information.kind != self.hazard.kind:
+            raise ValueError(f"information.kind: {self.information.kind!r} differs from "
+                             f"hazard.kind {self.hazard.kind!r}; give a map of the same hazard")
         return self
 
     @model_validator(mode="after")

@@ -62,8 +62,9 @@ class Context:
         profiler: phase timing (disabled unless profiling).
         cell_open: cells not behind flood defences whose standard reaches the hazard's return
             period.
-        design_depth: the peak intensity of the whole run per open cell, which decisions price.
-        design_fraction: the peak flooded fraction per cell, if the hazard gives one.
+        official_depth: the official hazard map residents are given (``[information]``), per
+            open cell; None without one. Never the scenario's own hazard (causality).
+        official_fraction: the map's flooded fraction per cell, if it gives one.
     """
 
     config: Scenario
@@ -75,15 +76,24 @@ class Context:
     quintile_edges: np.ndarray
     profiler: Profiler = field(default_factory=lambda: Profiler(False))
     cell_open: np.ndarray = field(init=False)  #: cells not behind adequate flood defences
-    design_depth: np.ndarray = field(init=False)  #: peak intensity of the run per open cell
-    design_fraction: np.ndarray | None = field(init=False)  #: its flooded fraction per cell
+    official_depth: np.ndarray | None = field(init=False)  #: official map per open cell, if any
+    official_fraction: np.ndarray | None = field(init=False)  #: its flooded fraction per cell
 
     def __post_init__(self) -> None:
         protected = (self.levers.protection_return_period_years
                      >= self.config.hazard.return_period_years) & self.kind.defences_apply
         object.__setattr__(self, "cell_open", ~protected[self.inputs.cell_region])
-        object.__setattr__(self, "design_depth", self.inputs.hazard.peak() * self.cell_open)
-        object.__setattr__(self, "design_fraction", self.inputs.hazard.peak_fraction())
+        info = self.inputs.information
+        object.__setattr__(self, "official_depth",
+                           None if info is None else info.peak() * self.cell_open)
+        object.__setattr__(self, "official_fraction",
+                           None if info is None else info.peak_fraction())
+
+    @property
+    def information_return_period(self) -> float:
+        """Return period (years) households attach to the depths they know of."""
+        info = self.config.information
+        return info.return_period_years if info else self.config.hazard.return_period_years
 
     @property
     def lead_steps(self) -> int:

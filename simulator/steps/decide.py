@@ -101,8 +101,8 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     hh, cfg = world.households, ctx.config
     b = cfg.behaviour
     home = hh.region[ids].astype(np.int64)
-    design = ctx.home_depth(world, ids, ctx.design_depth, ctx.design_fraction)
-    p_obj = np.where(design > ctx.kind.hit_above, 1.0 / cfg.hazard.return_period_years, 0.0)
+    design = known_depth(world, ctx, ids, t)
+    p_obj = np.where(design > ctx.kind.hit_above, 1.0 / ctx.information_return_period, 0.0)
     p = np.minimum(1.0, risk_perception(years_since_flood(world, ctx, ids, t)) * p_obj)
     base_income = hh.income[ids].astype(float)
     value = base_income * cfg.population.house_value_income_ratio
@@ -133,6 +133,21 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
         able &= hh.size[ids] <= b.max_household_size_to_migrate
     return (~wants & (eu_a > eu_s), wants & ~able, wants & able, dest.astype(np.int16),
             cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32))
+
+
+def known_depth(world: World, ctx: Context, ids: np.ndarray, t: int) -> np.ndarray:
+    """The design depth households ``ids`` know of at step ``t``: nothing from the future.
+
+    The worst of the official map they were given (``[information]``) and the worst flood their
+    cell has lived through up to ``t`` (``World.remember``). Forecasts act through warnings and
+    evacuation, not through these long-term decisions. Two scenarios identical up to day D
+    therefore decide identically up to day D (DESIGN.md §4.3 rule 3, causality).
+    """
+    known = ctx.home_depth(world, ids, world.experienced, world.experienced_fraction)
+    if ctx.official_depth is not None:
+        known = np.maximum(known, ctx.home_depth(world, ids, ctx.official_depth,
+                                                 ctx.official_fraction))
+    return known
 
 
 def _worst_stress(ctx: Context, t: int) -> np.ndarray | None:

@@ -106,7 +106,18 @@ class World:
         self.away_ids = np.empty(0, dtype=np.int64)  #: displaced or evacuated households
         self.recorder = Recorder(n_steps, n_regions)
         self.displaced_by_cell = np.zeros(n_cells, dtype=np.int64)
+        #: worst intensity (and flooded fraction) each cell has lived through so far
+        self.experienced = np.zeros(n_cells, dtype=np.float32)
+        self.experienced_fraction: np.ndarray | None = None
         self._all_groups: np.ndarray | None = None  # everyone's group persons, for verify()
+
+    def remember(self, intensity: np.ndarray, fraction: np.ndarray | None) -> None:
+        """Residents remember the worst hazard their cell has had (what a flood teaches)."""
+        np.maximum(self.experienced, intensity, out=self.experienced)
+        if fraction is not None:
+            if self.experienced_fraction is None:
+                self.experienced_fraction = np.zeros_like(self.experienced)
+            np.maximum(self.experienced_fraction, fraction, out=self.experienced_fraction)
 
     @property
     def capacity(self) -> np.ndarray:
