@@ -201,8 +201,11 @@ def test_households_never_see_the_scenarios_future(case):
     depth_a[1:3, 0, :] = 0.5  # a shallow flood on days 1-2 along the first row (nobody leaves)
     depth_b = depth_a.copy()
     depth_b[8:, 2:, :] = 0.6  # only in B: another shallow flood from day 8, elsewhere
+    # a flood-wary population (a flood a year ago everywhere: high risk perception), so any
+    # knowledge of a flood shows in decisions at once
     scenario = {"behaviour": {"enabled": True, "decision_interval_days": 1,
-                              "migration_intention_share_per_year": 1.0},
+                              "migration_intention_share_per_year": 1.0,
+                              "initial_years_since_flood": 0.0},
                 "hazard": {"return_period_years": 2},
                 "levers": {"warning_coverage": 0.5}, "warning": {"lead_time_days": 2}}
     runs = [DisplacementModel(load_scenario(case(depth=d, scenario=scenario))).run()
