@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from simulator.states import GROUPS, PLACES, STATE_NAMES
+from simulator.states import CAPACITY_PLACES, GROUPS, PLACES, STATE_NAMES
 
 
 class Recorder:
@@ -44,6 +44,12 @@ class Recorder:
         self.capacity[step] = capacity
         self.unmet_shelter[step] = unmet_shelter
 
+    def _open_capacity(self) -> np.ndarray:
+        """Capacity as floats, NaN for the places that have none (not 0, which reads as full)."""
+        out = self.capacity.astype(np.float64)  # exact: capacities are far below 2**53
+        out[:, :, len(CAPACITY_PLACES):] = np.nan
+        return out
+
     def dataset(self, times: pd.DatetimeIndex, regions: list[str],
                 attrs: dict[str, object], step_days: int = 1,
                 hazard_units: str = "m") -> xr.Dataset:
@@ -56,8 +62,10 @@ class Recorder:
                                            "(end of step)"}),
                 "occupancy": (("time", "region", "place"), self.occupancy, {
                     **person, "long_name": "displaced persons staying in region, by place"}),
-                "capacity": (("time", "region", "place"), self.capacity, {
-                    **person, "long_name": "persons each place can take (unsheltered: none, 0)"}),
+                "capacity": (("time", "region", "place"), self._open_capacity(), {
+                    **person, "long_name": "persons each place can take at that time (after the "
+                                           "activation ramp); NaN where a place has no capacity",
+                    "no_capacity": " ".join(PLACES[len(CAPACITY_PLACES):])}),
                 "flows": (("time", "origin", "destination"), self.flows, {
                     **person, "long_name": "persons moving from origin region to destination "
                                            "region during the step (diagonal: within region)"}),
