@@ -22,6 +22,7 @@ class Recorder:
         self.occupancy = np.zeros((n_steps, r, p), dtype=np.int64)
         self.in_transit = np.zeros((n_steps, r, p), dtype=np.int64)
         self.capacity = np.zeros((n_steps, r, p), dtype=np.int64)
+        self.turned_away = np.zeros((n_steps, r, p), dtype=np.int64)
         self.flows = np.zeros((n_steps, r, r), dtype=np.int64)
         self.unmet_shelter = np.zeros((n_steps, r), dtype=np.int64)
         self.newly_displaced = np.zeros((n_steps, r), dtype=np.int64)
@@ -66,6 +67,11 @@ class Recorder:
                     **person, "long_name": "persons each place can take at that time (after the "
                                            "activation ramp); NaN where a place has no capacity",
                     "no_capacity": " ".join(PLACES[len(CAPACITY_PLACES):])}),
+                "turned_away": (("time", "region", "place"), self.turned_away, {
+                    **person, "long_name": "persons who sought a place in region (home region, "
+                                           "tie region for host, or the gravity-chosen region) "
+                                           "and were not admitted there during the step; one "
+                                           "household can be turned away by several places"}),
                 "flows": (("time", "origin", "destination"), self.flows, {
                     **person, "long_name": "persons moving from origin region to destination "
                                            "region during the step (diagonal: within region)"}),
