@@ -196,3 +196,34 @@ def test_reports_leave_a_notebooks_matplotlib_backend_alone(runs, tmp_path):
                   "compare_runs([run, run], out / 'cmp')", ens, tmp_path)
     assert len(list((tmp_path / "rep").glob("*.png"))) == 5
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 10_000
+
+
+def test_runs_out_on_is_the_first_date_a_place_turned_people_away(runs, tmp_path):
+    """Issue 17: under the soft cap a place runs out before it is full; the report says when."""
+    _, single, _ = runs
+    out = tmp_path / "rep"
+    assert main(["report", str(single), "--out", str(out)]) == 0
+    ds = xr.load_dataset(single / "results.nc")
+    times = [str(t)[:10] for t in ds["time"].values]
+    summary = {r["region"]: r for r in read(out / "summary.csv")}
+    places = {(r["region"], r["place"]): r for r in read(out / "places.csv")}
+    before_full = 0
+    for region in ("North", "South"):
+        away = ds["turned_away"].sel(region=region, place="shelter").values
+        occ = ds["occupancy"].sel(region=region, place="shelter").values
+        cap = ds["capacity"].sel(region=region, place="shelter").values
+        first = int(np.flatnonzero(away > 0)[0])
+        assert summary[region]["shelter_runs_out_on"] == times[first]
+        row = places[(region, "shelter")]
+        assert row["runs_out_on"] == times[first]
+        assert int(row["occupancy_when_run_out"]) == occ[first]
+        assert int(row["open_capacity_when_run_out"]) == cap[first]
+        full = np.flatnonzero(occ >= cap)
+        before_full += occ[first] < cap[first] and (not full.size or full[0] > first)
+        assert summary[region]["camp_runs_out_on"] == "no places"  # camps: capacity 0
+    assert before_full  # the soft cap did refuse people before a shelter was full
+    assert summary["TOTAL"]["shelter_runs_out_on"] == min(
+        summary[r]["shelter_runs_out_on"] for r in ("North", "South"))
+    page = (out / "index.html").read_text()
+    assert "shelters run out on (first turned people away)" in page
+    assert "peak unmet shelter (sought shelter or camp, found none)" in page
