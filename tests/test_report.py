@@ -52,6 +52,11 @@ def test_report_numbers_equal_the_results(runs, tmp_path):
     assert float(rows["TOTAL"]["unmet_shelter_person_days"]) == unmet
     durations = {r["region"]: r for r in read(out / "durations.csv")}
     assert int(durations["TOTAL"]["displaced_persons"]) == int(ds["newly_displaced"].sum())
+    for region in ("North", "South", "TOTAL"):  # open episodes = displaced at the end
+        end = ds["persons"].sel(state="displaced").isel(time=-1)
+        end = end.sum() if region == "TOTAL" else end.sel(region=region)
+        assert int(durations[region]["still_displaced_at_end"]) == int(end)
+    assert int(durations["TOTAL"]["still_displaced_at_end"]) > 0  # the run ends with some away
 
 
 def test_sphere_needs_follow_the_standards(runs, tmp_path):

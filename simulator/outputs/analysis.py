@@ -196,19 +196,65 @@ def place_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
     return rows
 
 
+def kaplan_meier(ended: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier survival of displacement episodes, from persons by episode length.
+
+    ``ended[j]`` persons' episodes ended (return, settling) after length ``j`` (any unit);
+    ``censored[j]`` persons were still displaced at the end of the run after length ``j``, so
+    theirs lasts at least ``j``. With ``n_j`` persons still at risk at ``j`` (episodes of
+    length ``>= j``, censored ones included, as is usual for ties),
+
+        S(j) = prod_{i <= j} (1 - ended_i / n_i)     (Kaplan & Meier 1958, JASA 53:457),
+
+    the estimated share of episodes longer than ``j``. Without censoring it is the plain share
+    ``sum(ended[j+1:]) / sum(ended)``. Beyond the longest observed episode S is unknown (NaN)
+    unless it has reached 0. Written out (ten lines) because the episodes come as weighted
+    counts per length, which ``scipy.stats.ecdf`` would need expanded to one entry a person.
+
+    Args:
+        ended: persons by episode length, episodes that ended.
+        censored: persons by episode length so far, episodes still open.
+
+    Returns:
+        S(j) for every length ``j`` (floats in [0, 1], NaN where unknown).
+    """
+    ended, censored = np.asarray(ended, float), np.asarray(censored, float)
+    at_risk = np.cumsum((ended + censored)[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, ended / at_risk, 0.0)
+    survival = np.cumprod(1.0 - hazard)
+    seen = np.flatnonzero(at_risk > 0)
+    last = seen[-1] if seen.size else -1
+    survival[last + 1:] = np.where(survival[last] == 0, 0.0, np.nan) if last >= 0 else np.nan
+    return survival
+
+
 def duration_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
-    """Per region (and total): median displacement length and the shares beyond 3, 6, 12 months."""
+    """Per region (and total): persons displaced, still displaced at the end, and survival.
+
+    Episodes still open at the end of the run (``displacement_duration_open``) are censored,
+    not ended: the median length and the shares displaced beyond 3, 6 and 12 months are
+    Kaplan-Meier estimates (:func:`kaplan_meier`), NaN where the run is too short to tell.
+    Results made before ``displacement_duration_open`` existed are read as all ended.
+    """
     hist = ds["displacement_duration"]
+    still_open = ds.get("displacement_duration_open", xr.zeros_like(hist))
     days = hist["duration_days"].values
     rows = []
     for name in [*map(str, ds["region"].values), "TOTAL"]:
-        h = region_or_total(hist, name).values
-        n = h.sum()
-        cum = np.cumsum(h)
-        median = float(days[np.searchsorted(cum, n / 2)]) if n else 0.0
-        rows.append({"region": name, "displaced_persons": int(n), "median_days": median,
-                     **{f"share_over_{m}_months": float(h[days > d].sum() / n) if n else 0.0
-                        for m, d in ((3, 90), (6, 180), (12, 365))}})
+        h, c = region_or_total(hist, name).values, region_or_total(still_open, name).values
+        row = {"region": name, "displaced_persons": int(h.sum()),
+               "still_displaced_at_end": int(c.sum()), "median_days": 0.0,
+               **{f"share_over_{m}_months": 0.0 for m in (3, 6, 12)}}
+        if h.sum():
+            surv = kaplan_meier(h - c, c)
+            below = np.flatnonzero(surv <= 0.5)
+            row["median_days"] = float(days[below[0]]) if below.size else float("nan")
+            for m, d in ((3, 90), (6, 180), (12, 365)):
+                j = np.searchsorted(days, d, side="right") - 1  # the last length <= d days
+                known = d <= days[-1] or surv[-1] == 0  # else the run ended before d days
+                row[f"share_over_{m}_months"] = float(surv[j]) if known else float("nan")
+        rows.append(row)
     return rows
 
 

@@ -85,12 +85,19 @@ LABELS = {
     "peak_unmet_shelter": "peak unmet shelter (sought shelter or camp, found none)",
     "unmet_shelter_person_days": "unmet shelter person-days (shelter or camp)",
     "displaced_at_end": "still displaced at end (home region)",
+    "displaced_persons": "persons displaced (episodes, home region)",
+    "still_displaced_at_end": "still displaced at end (open episodes, censored)",
+    "median_days": "median days displaced (Kaplan-Meier)",
+    **{f"share_over_{m}_months": f"share displaced over {m} months (Kaplan-Meier)"
+       for m in (3, 6, 12)},
 }
 
 
 def _fmt(v: object) -> str:
     if isinstance(v, bool):
         return str(v)
+    if isinstance(v, float) and np.isnan(v):
+        return "n/a"
     if isinstance(v, float):
         return f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.2f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
@@ -145,6 +152,13 @@ def _page(title: str, intro: str, sections: list[tuple[str, str]], images: dict[
             f"{body}<h2>Figures</h2>{figs}</body></html>")
 
 
+_DURATION_NOTE = (
+    "<p>Episodes still open when the run ends are not cut short: they are <b>censored</b> "
+    "(they last at least as long as observed) and counted as still displaced at end. The "
+    "median and the shares displaced beyond 3, 6 and 12 months are Kaplan-Meier estimates "
+    "that treat them so; n/a where the run is too short to tell.</p>")
+
+
 def _soft_cap_start(ds: xr.Dataset) -> float | None:
     """The run's ``placement.soft_cap_start`` from its resolved config, if it says."""
     try:
@@ -188,7 +202,8 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
         + ". Capacity is what was open that day, after the activation ramp.</p>")
     sections = [("Summary by region", runs_out_note + _html_table(tables["summary"], stat)),
                 ("Places against capacity", _html_table(tables["places"], stat)),
-                ("Displacement duration", _html_table(tables["durations"], stat)),
+                ("Displacement duration", _DURATION_NOTE + _html_table(tables["durations"],
+                                                                       stat)),
                 ("Who is affected: peaks by group (children + adults + older persons = all)",
                  _html_table([r for r in tables["groups"] if r["region"] == "TOTAL"], stat)
                  + "<p>Per region: groups.csv.</p>"),

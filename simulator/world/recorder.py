@@ -112,7 +112,8 @@ class Recorder:
                 "displacement_duration": (("region", "duration_days"), self.durations, {
                     **person, "long_name": "persons by length of their displacement episode "
                                            "(ended by return or settling; episodes still open "
-                                           "at the end counted with their length so far)"}),
+                                           "at the end counted with their length so far: "
+                                           "displacement_duration_open)"}),
                 "protracted": (("time", "region", "duration"), self.protracted, {
                     **person, "long_name": "persons displaced for longer than the duration, "
                                            "by home region"}),
