@@ -196,6 +196,32 @@ def place_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
     return rows
 
 
+def capacity_changes(ds: xr.Dataset) -> np.ndarray:
+    """Step indices where the open capacity of any place changes (the ramp), with step 0."""
+    cap = ds["capacity"].sel(place=["host", "shelter", "camp", "rental"]).values
+    return np.concatenate([[0], 1 + np.flatnonzero((np.diff(cap, axis=0) != 0).any(axis=(1, 2)))])
+
+
+def open_capacity_by_date(ds: xr.Dataset) -> list[dict[str, object]]:
+    """Shelter and camp capacity open on each date it changes (activation ramp), by region.
+
+    One row per such date and region (where people stay): for shelter and for camp, the open
+    capacity that day, the occupancy and the persons turned away that day.
+    """
+    times, rows = ds["time"].values, []
+    away = ds["turned_away"] if "turned_away" in ds else xr.zeros_like(ds["occupancy"])
+    for t in capacity_changes(ds):
+        for region in map(str, ds["region"].values):
+            row: dict[str, object] = {"date": str(times[t])[:10], "region": region}
+            for place in ("shelter", "camp"):
+                pick = {"region": region, "place": place}
+                row[f"{place}_open_capacity"] = int(ds["capacity"].isel(time=t).sel(pick))
+                row[f"{place}_occupancy"] = int(ds["occupancy"].isel(time=t).sel(pick))
+                row[f"{place}_turned_away"] = int(away.isel(time=t).sel(pick))
+            rows.append(row)
+    return rows
+
+
 def kaplan_meier(ended: np.ndarray, censored: np.ndarray) -> np.ndarray:
     """Kaplan-Meier survival of displacement episodes, from persons by episode length.
 

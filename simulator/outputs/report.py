@@ -26,6 +26,7 @@ from simulator.outputs.analysis import (
     duration_indicators,
     group_indicators,
     needs,
+    open_capacity_by_date,
     place_indicators,
     region_summary,
     replicates,
@@ -60,6 +61,7 @@ def _tables(ds: xr.Dataset, standards: dict, available: dict) -> dict[str, list[
     reps = replicates(ds)
     out = {}
     for name, fn in (("summary", region_summary), ("places", place_indicators),
+                     ("open_capacity", open_capacity_by_date),
                      ("durations", duration_indicators), ("groups", group_indicators),
                      ("needs", lambda d: needs(d, standards, available))):
         per_rep = [fn(r) for r in reps]
@@ -122,6 +124,8 @@ def _figures(ds: xr.Dataset) -> dict[str, object]:
     fig = new_figure(9, 4.5)
     plots.occupancy_vs_capacity(first, busiest_region(first), fig.subplots())
     figs["occupancy_capacity.png"] = fig
+    figs["open_capacity.png"] = plots.open_capacity(
+        first, new_figure(*plots.open_capacity_size(first)))
     fig = new_figure(13, 4.8)
     left, right = fig.subplots(1, 2)
     plots.displaced_map(first, left)
@@ -202,6 +206,10 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
         + ". Capacity is what was open that day, after the activation ramp.</p>")
     sections = [("Summary by region", runs_out_note + _html_table(tables["summary"], stat)),
                 ("Places against capacity", _html_table(tables["places"], stat)),
+                ("Open shelter and camp capacity by date (activation ramp)",
+                 "<p>Capacity open on each date it changes, by region where people stay, with "
+                 "the occupancy and the persons turned away that day; every day in the figure "
+                 "open_capacity.png.</p>" + _html_table(tables["open_capacity"], stat)),
                 ("Displacement duration", _DURATION_NOTE + _html_table(tables["durations"],
                                                                        stat)),
                 ("Who is affected: peaks by group (children + adults + older persons = all)",
