@@ -196,8 +196,13 @@ class DisplacementModel(mesa.Model):
                  "Conventions": "CF-1.8"}
         rec = world.recorder
         ds = rec.dataset(times, self.inputs.region_names, attrs, cfg.step_days, self.ctx.kind.units)
+        still = open_durations(world, self.step_index)
         ds["displacement_duration"] = ds["displacement_duration"].copy(  # keeps attrs
-            data=rec.durations + open_durations(world, self.step_index))
+            data=rec.durations + still)
+        ds["displacement_duration_open"] = ds["displacement_duration"].copy(data=still)
+        ds["displacement_duration_open"].attrs["long_name"] = (
+            "of displacement_duration, persons whose episode was still open at the end "
+            "(censored: it lasts at least duration_days)")
         ds["displaced_map"] = self.inputs.on_grid(world.displaced_by_cell, {
             "units": "persons", "long_name": "persons forcibly displaced from each grid cell "
                                              "(displacement events, by home location)"})

@@ -37,6 +37,19 @@ def test_occupancy_never_exceeds_capacity(demo_run):
     assert (occ == cap).any()  # capacity does bind somewhere in the demo, so the check bites
 
 
+def test_uncapped_places_have_no_capacity_not_zero(demo_run):
+    """``self_arranged`` and ``unsheltered`` have capacity NaN (none), not 0 (no places)."""
+    _, ds = demo_run
+    cap = ds["capacity"]
+    uncapped = ds["capacity"].attrs["no_capacity"].split()
+    assert uncapped == ["self_arranged", "unsheltered"]
+    assert cap.sel(place=uncapped).isnull().all()
+    assert cap.sel(place=["host", "shelter", "camp", "rental"]).notnull().all()
+    occ = ds["occupancy"]
+    assert occ.sel(place=uncapped).max() > 0  # people are there, with no capacity to exceed
+    assert ((occ <= cap) | cap.isnull()).all()  # the invariant wherever capacity exists
+
+
 def test_persons_away_equal_occupancy(demo_run):
     _, ds = demo_run
     away = ds["persons"].sel(state=["displaced", "evacuated"]).sum(["region", "state"])
@@ -62,7 +75,7 @@ def test_same_seed_bit_identical_and_different_seed_differs(tmp_path):
     da, db, dc = open_run(a), open_run(b), open_run(c)
     assert da.identical(db)
     for var in da.data_vars:
-        assert np.array_equal(da[var].values, db[var].values), var
+        assert da[var].equals(db[var]), var  # values, NaN (no capacity) equal to NaN
     assert not np.array_equal(da["persons"].values, dc["persons"].values)
 
 
@@ -184,7 +197,7 @@ def test_an_immediate_ramp_behaves_like_any_ramp_of_full_shares(case):
         "activation_ramp": ramp, "regions": {"North": {"shelter": 0}}}}))).run()
         for ramp in ([1.0], [1.0, 1.0])]
     for var in ("persons", "occupancy", "capacity"):
-        assert np.array_equal(runs[0][var].values, runs[1][var].values), var
+        assert runs[0][var].equals(runs[1][var]), var  # values; NaN equals NaN
 
 
 def test_households_never_see_the_scenarios_future(case):

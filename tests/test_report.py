@@ -52,6 +52,11 @@ def test_report_numbers_equal_the_results(runs, tmp_path):
     assert float(rows["TOTAL"]["unmet_shelter_person_days"]) == unmet
     durations = {r["region"]: r for r in read(out / "durations.csv")}
     assert int(durations["TOTAL"]["displaced_persons"]) == int(ds["newly_displaced"].sum())
+    for region in ("North", "South", "TOTAL"):  # open episodes = displaced at the end
+        end = ds["persons"].sel(state="displaced").isel(time=-1)
+        end = end.sum() if region == "TOTAL" else end.sel(region=region)
+        assert int(durations[region]["still_displaced_at_end"]) == int(end)
+    assert int(durations["TOTAL"]["still_displaced_at_end"]) > 0  # the run ends with some away
 
 
 def test_sphere_needs_follow_the_standards(runs, tmp_path):
@@ -78,7 +83,7 @@ def test_html_references_every_figure_it_claims(runs, tmp_path):
     assert main(["report", str(ens), "--out", str(out)]) == 0
     page = (out / "index.html").read_text()
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert "ensemble_displaced.png" in pngs and len(pngs) == 5
+    assert "ensemble_displaced.png" in pngs and len(pngs) == 6
     embedded = re.findall(r'<figure id="([^"]+)"><img alt="[^"]+" src="data:image/png;base64,',
                           page)
     assert sorted(embedded) == pngs  # every PNG embedded, no missing or extra figure
@@ -194,5 +199,71 @@ def test_reports_leave_a_notebooks_matplotlib_backend_alone(runs, tmp_path):
     keeps_backend("from simulator.outputs.report import compare_runs, write_report\n"
                   "write_report(run, out / 'rep')\n"
                   "compare_runs([run, run], out / 'cmp')", ens, tmp_path)
-    assert len(list((tmp_path / "rep").glob("*.png"))) == 5
+    assert len(list((tmp_path / "rep").glob("*.png"))) == 6
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 10_000
+
+
+def test_runs_out_on_is_the_first_date_a_place_turned_people_away(runs, tmp_path):
+    """Issue 17: under the soft cap a place runs out before it is full; the report says when."""
+    _, single, _ = runs
+    out = tmp_path / "rep"
+    assert main(["report", str(single), "--out", str(out)]) == 0
+    ds = xr.load_dataset(single / "results.nc")
+    times = [str(t)[:10] for t in ds["time"].values]
+    summary = {r["region"]: r for r in read(out / "summary.csv")}
+    places = {(r["region"], r["place"]): r for r in read(out / "places.csv")}
+    before_full = 0
+    for region in ("North", "South"):
+        away = ds["turned_away"].sel(region=region, place="shelter").values
+        occ = ds["occupancy"].sel(region=region, place="shelter").values
+        cap = ds["capacity"].sel(region=region, place="shelter").values
+        first = int(np.flatnonzero(away > 0)[0])
+        assert summary[region]["shelter_runs_out_on"] == times[first]
+        row = places[(region, "shelter")]
+        assert row["runs_out_on"] == times[first]
+        assert int(row["occupancy_when_run_out"]) == occ[first]
+        assert int(row["open_capacity_when_run_out"]) == cap[first]
+        full = np.flatnonzero(occ >= cap)
+        before_full += occ[first] < cap[first] and (not full.size or full[0] > first)
+        assert summary[region]["camp_runs_out_on"] == "no places"  # camps: capacity 0
+    assert before_full  # the soft cap did refuse people before a shelter was full
+    assert summary["TOTAL"]["shelter_runs_out_on"] == min(
+        summary[r]["shelter_runs_out_on"] for r in ("North", "South"))
+    page = (out / "index.html").read_text()
+    assert "shelters run out on (first turned people away)" in page
+    assert "peak unmet shelter (sought shelter or camp, found none)" in page
+
+
+def test_open_capacity_by_date_shows_the_ramp(tmp_path):
+    """Issue 17: the table lists open capacity on every date it changes; the figure draws it."""
+    from simulator.outputs import plots
+
+    from .conftest import write_case
+
+    depth = np.zeros((NT, 4, 5), dtype=np.float32)
+    depth[:4, :2, :] = 1.8
+    path = write_case(tmp_path / "case", depth=depth, persons=np.full((4, 5), 4500.0),
+                      scenario={"impact": {"displacement_probability": 0.5},
+                                "capacity": {"default": {"shelter": 800, "host": 300},
+                                             "activation_ramp": [0, 0.5, 1.0], "ramp_days": 2}})
+    run, out = tmp_path / "run", tmp_path / "rep"
+    assert main(["run", str(path), "--out", str(run), "--quiet"]) == 0
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    ds = xr.load_dataset(run / "results.nc")
+    times = [str(t)[:10] for t in ds["time"].values]
+    cap = ds["capacity"].sel(place="shelter")
+    changes = [0, *(1 + np.flatnonzero((np.diff(cap.values, axis=0) != 0).any(axis=1)))]
+    rows = read(out / "open_capacity.csv")
+    assert sorted({r["date"] for r in rows}) == [times[i] for i in changes]
+    for r in rows:
+        t = times.index(r["date"])
+        assert int(r["shelter_open_capacity"]) == int(cap.isel(time=t).sel(region=r["region"]))
+        assert int(r["shelter_turned_away"]) == int(ds["turned_away"].isel(time=t).sel(
+            region=r["region"], place="shelter"))
+    north = [int(r["shelter_open_capacity"]) for r in rows if r["region"] == "North"]
+    assert north == [0, 400, 800]  # closed, half open, fully open
+    assert "open_capacity.png" in (out / "index.html").read_text()
+    fig = plots.open_capacity(ds, plots.new_figure(*plots.open_capacity_size(ds)))
+    dashed = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "--"]
+    n = len(dashed[0].get_ydata())
+    np.testing.assert_allclose(dashed[0].get_ydata(), cap.sel(region="North").values[:n] / 1e3)

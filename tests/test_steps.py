@@ -58,6 +58,42 @@ def test_place_never_exceeds_capacity_and_the_rest_are_unmet():
     w.world.verify()
 
 
+def test_the_soft_cap_turns_people_away_before_the_place_is_full():
+    """Issue 17: a place throttled by the soft cap turns people away while occupancy < capacity.
+
+    "Full" (occupancy == capacity) never happens here, yet 30 households of 4 sought 100 places
+    admitted from 50 % occupancy with falling probability: whoever was not admitted is counted
+    in ``turned_away`` on that step, and (one region, nowhere else to go) they are the unsheltered.
+    """
+    soft = {**SHELTER_ONLY,
+            "capacity": {"default": {"host": 0, "shelter": 100, "camp": 0, "rental": 0}},
+            "placement": {**SHELTER_ONLY["placement"], "soft_cap_start": 0.5}}
+    w = tiny(np.array([[2.0]]), cell=[0] * 30, region_of_cell=[0], scenario=soft)
+    _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    _run_step(w, 0, record, w.ctx.intensity(0))
+    occ, cap = w.world.occupancy[0, Place.SHELTER], w.world.capacity[0, Place.SHELTER]
+    away = w.world.recorder.turned_away[0, 0]
+    assert 50 <= occ < cap == 100  # throttled, never full
+    assert away[Place.SHELTER] > 0 and away[Place.SHELTER] + occ == 120
+    assert away[Place.SHELTER] == w.world.occupancy[0, Place.UNSHELTERED]
+    assert away.sum() == away[Place.SHELTER]  # nobody sought any other place
+    w.world.verify()
+
+
+def test_a_closed_shelter_turns_away_everyone_who_seeks_it():
+    ramp = {**SHELTER_ONLY, "capacity": {**SHELTER_ONLY["capacity"], "activation_ramp": [0, 1],
+                                          "ramp_days": 1}}
+    w = tiny(np.array([[2.0], [2.0]]), cell=[0, 0], region_of_cell=[0], size=[2, 3],
+             scenario=ramp)
+    _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    assert w.world.capacity[0, Place.SHELTER] == 0
+    assert w.world.recorder.turned_away[0, 0, Place.SHELTER] == 5
+    _run_step(w, 1, place_unsheltered)  # open now: 4 places, the household of 2 or 3 gets in
+    assert w.world.recorder.turned_away[1, 0, Place.SHELTER] in (2, 3)
+    assert w.world.recorder.turned_away[1, 0, Place.SHELTER] + w.world.occupancy[
+        0, Place.SHELTER] == 5
+
+
 def test_shelters_open_on_the_ramp_and_the_unsheltered_look_again():
     ramp = {**SHELTER_ONLY, "capacity": {**SHELTER_ONLY["capacity"], "activation_ramp": [0.5, 1],
                                           "ramp_days": 1}}

@@ -47,7 +47,7 @@ def finished_runs(out: Path) -> list[Path]:
 
 def data_equal(a: xr.Dataset, b: xr.Dataset) -> bool:
     return set(a.data_vars) == set(b.data_vars) and all(
-        np.array_equal(a[v].values, b[v].values) for v in a.data_vars) and all(
+        a[v].equals(b[v]) for v in a.data_vars) and all(  # NaN (no capacity) equals NaN
         np.array_equal(a[c].values, b[c].values) for c in a.coords)
 
 

@@ -18,37 +18,65 @@ def busiest_region(ds: xr.Dataset) -> str:
     return str(ds["occupancy"].sum(["time", "place"]).idxmax("region").values)
 
 
+def first_date(times: np.ndarray, mask: np.ndarray) -> str:
+    """The date (YYYY-MM-DD) of the first step where ``mask`` holds, or "" if it never does."""
+    hit = np.flatnonzero(mask)
+    return str(times[hit[0]])[:10] if hit.size else ""
+
+
+def runs_out(ds: xr.Dataset, place: str) -> xr.DataArray:
+    """Per step and region, whether ``place`` turned anyone away (it ran out, soft cap included).
+
+    Regions that never open any of that place are left out (they have none to run out of; see
+    :func:`out_date`). Results made before ``turned_away`` existed give all False.
+    """
+    if "turned_away" not in ds:
+        return xr.zeros_like(ds["occupancy"].sel(place=place), dtype=bool)
+    return (ds["turned_away"].sel(place=place) > 0) & (ds["capacity"].sel(place=place).max(
+        "time") > 0)
+
+
+def out_date(times: np.ndarray, out: np.ndarray, max_capacity: float) -> str:
+    """The date a place ran out (first ``out`` step); "no places" if it never had any open."""
+    return "no places" if max_capacity <= 0 else first_date(times, out)
+
+
 def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
     """One row per region (and a total row) of the headline indicators.
 
-    Columns: residents; peak displaced persons and its date; displaced person-days; peak shelter
-    (shelter + camp) occupancy, its capacity and the first date it was full; peak unmet shelter
-    (persons) and unmet-shelter person-days; returned persons and persons still displaced at the
-    end; peak evacuated and peak trapped persons; relocated and adapted persons at the end.
+    Columns: residents; peak displaced persons (by home region) and its date; displaced
+    person-days; for shelter and for camp separately, by the region where people stay: peak
+    occupancy, largest open capacity and the date it ran out (first turned people away, which
+    the soft cap does before the place is full; TOTAL: first in any region); peak unmet shelter
+    (persons who sought shelter or camp and found none) and its person-days; returned persons
+    and persons still displaced at the end; peak evacuated and peak trapped persons; relocated
+    and adapted persons at the end.
     """
     step_days = float(ds.attrs.get("step_days", 1))
     displaced = ds["persons"].sel(state="displaced")
     state = ds["persons"]
-    public = ds["occupancy"].sel(place=["shelter", "camp"]).sum("place")
-    public_cap = ds["capacity"].sel(place=["shelter", "camp"]).sum("place")
     residents = ds["persons"].isel(time=0).sum("state")
     times = ds["time"].values
     rows = []
     for name in [*map(str, ds["region"].values), "TOTAL"]:
         pick = partial(region_or_total, name=name)
-        disp, occ, cap = pick(displaced).values, pick(public).values, pick(public_cap).values
+        disp = pick(displaced).values
         unmet = pick(ds["unmet_shelter"]).values
-        full = np.flatnonzero((cap > 0) & (occ >= cap))
         peak = int(np.argmax(disp))
-        rows.append({
+        row = {
             "region": name,
             "residents": int(pick(residents)),
             "peak_displaced": int(disp[peak]),
             "peak_date": str(times[peak])[:10] if disp[peak] > 0 else "",
             "displaced_person_days": float(disp.sum() * step_days),
-            "peak_shelter_occupancy": int(occ.max()),
-            "shelter_capacity": int(cap.max()),
-            "shelter_full_from": str(times[full[0]])[:10] if full.size else "",
+        }
+        for place in ("shelter", "camp"):
+            row[f"peak_{place}_occupancy"] = int(pick(ds["occupancy"].sel(place=place)).max())
+            cap = int(pick(ds["capacity"].sel(place=place).max("time")).max())
+            row[f"{place}_max_open_capacity"] = cap
+            row[f"{place}_runs_out_on"] = out_date(times, pick(runs_out(ds, place)).values > 0, cap)
+        rows.append({
+            **row,
             "peak_unmet_shelter": int(unmet.max()),
             "unmet_shelter_person_days": float(unmet.sum() * step_days),
             "returned": int(pick(ds["returns"]).values.sum()) if "returns" in ds else 0,
@@ -65,8 +93,12 @@ def format_table(rows: list[dict[str, object]]) -> str:
     """A fixed-width text table of :func:`region_summary` rows for the terminal."""
     cols = [("region", "region", "{}"), ("residents", "residents", "{:,}"),
             ("peak_displaced", "peak displaced", "{:,}"), ("peak_date", "on", "{}"),
-            ("peak_shelter_occupancy", "shelter+camp peak", "{:,}"),
-            ("shelter_capacity", "capacity", "{:,}"), ("shelter_full_from", "full from", "{}"),
+            ("peak_shelter_occupancy", "shelter peak", "{:,}"),
+            ("shelter_max_open_capacity", "shelter cap.", "{:,}"),
+            ("shelter_runs_out_on", "shelter out on", "{}"),
+            ("peak_camp_occupancy", "camp peak", "{:,}"),
+            ("camp_max_open_capacity", "camp cap.", "{:,}"),
+            ("camp_runs_out_on", "camp out on", "{}"),
             ("peak_unmet_shelter", "unmet peak", "{:,}"),
             ("unmet_shelter_person_days", "unmet person-days", "{:,.0f}"),
             ("displaced_at_end", "still displaced", "{:,}"),
@@ -137,36 +169,118 @@ def summary_rows(ds: xr.Dataset) -> list[dict[str, object]]:
 
 
 def place_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
-    """Per region and place type: peak occupancy, capacity then, first date it was full.
+    """Per region (where people stay) and place type: peak occupancy and when the place ran out.
 
-    Every region and place type gets a row, so replicates' rows line up for :func:`bands`.
+    Columns: peak occupancy and the open capacity then; the largest open capacity; the date the
+    place ran out (first turned people away; the soft cap refuses people before a place is
+    full), with the occupancy and open capacity that day; persons turned away, summed over steps
+    (a household turned away again on a later step counts again). Every region and place type
+    gets a row, so replicates' rows line up for :func:`bands`.
     """
     rows, times = [], ds["time"].values
     for region in ds["region"].values:
         for place in ("host", "shelter", "camp", "rental"):
             occ = ds["occupancy"].sel(region=region, place=place).values
             cap = ds["capacity"].sel(region=region, place=place).values
-            full = np.flatnonzero((cap > 0) & (occ >= cap))
-            peak = int(np.argmax(occ))
-            rows.append({"region": str(region), "place": place, "peak_occupancy": int(occ[peak]),
-                         "capacity_at_peak": int(cap[peak]), "max_capacity": int(cap.max()),
-                         "first_full": str(times[full[0]])[:10] if full.size else ""})
+            out = runs_out(ds, place).sel(region=region).values
+            peak, first = int(np.argmax(occ)), np.flatnonzero(out)
+            rows.append({
+                "region": str(region), "place": place, "peak_occupancy": int(occ[peak]),
+                "open_capacity_at_peak": int(cap[peak]), "max_open_capacity": int(cap.max()),
+                "runs_out_on": out_date(times, out, cap.max()),
+                "occupancy_when_run_out": int(occ[first[0]]) if first.size else 0,
+                "open_capacity_when_run_out": int(cap[first[0]]) if first.size else 0,
+                "turned_away_persons_summed_over_steps": int(
+                    ds["turned_away"].sel(region=region, place=place).sum())
+                if "turned_away" in ds else 0})
     return rows
 
 
+def capacity_changes(ds: xr.Dataset) -> np.ndarray:
+    """Step indices where the open capacity of any place changes (the ramp), with step 0."""
+    cap = ds["capacity"].sel(place=["host", "shelter", "camp", "rental"]).values
+    return np.concatenate([[0], 1 + np.flatnonzero((np.diff(cap, axis=0) != 0).any(axis=(1, 2)))])
+
+
+def open_capacity_by_date(ds: xr.Dataset) -> list[dict[str, object]]:
+    """Shelter and camp capacity open on each date it changes (activation ramp), by region.
+
+    One row per such date and region (where people stay): for shelter and for camp, the open
+    capacity that day, the occupancy and the persons turned away that day.
+    """
+    times, rows = ds["time"].values, []
+    away = ds["turned_away"] if "turned_away" in ds else xr.zeros_like(ds["occupancy"])
+    for t in capacity_changes(ds):
+        for region in map(str, ds["region"].values):
+            row: dict[str, object] = {"date": str(times[t])[:10], "region": region}
+            for place in ("shelter", "camp"):
+                pick = {"region": region, "place": place}
+                row[f"{place}_open_capacity"] = int(ds["capacity"].isel(time=t).sel(pick))
+                row[f"{place}_occupancy"] = int(ds["occupancy"].isel(time=t).sel(pick))
+                row[f"{place}_turned_away"] = int(away.isel(time=t).sel(pick))
+            rows.append(row)
+    return rows
+
+
+def kaplan_meier(ended: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier survival of displacement episodes, from persons by episode length.
+
+    ``ended[j]`` persons' episodes ended (return, settling) after length ``j`` (any unit);
+    ``censored[j]`` persons were still displaced at the end of the run after length ``j``, so
+    theirs lasts at least ``j``. With ``n_j`` persons still at risk at ``j`` (episodes of
+    length ``>= j``, censored ones included, as is usual for ties),
+
+        S(j) = prod_{i <= j} (1 - ended_i / n_i)     (Kaplan & Meier 1958, JASA 53:457),
+
+    the estimated share of episodes longer than ``j``. Without censoring it is the plain share
+    ``sum(ended[j+1:]) / sum(ended)``. Beyond the longest observed episode S is unknown (NaN)
+    unless it has reached 0. Written out (ten lines) because the episodes come as weighted
+    counts per length, which ``scipy.stats.ecdf`` would need expanded to one entry a person.
+
+    Args:
+        ended: persons by episode length, episodes that ended.
+        censored: persons by episode length so far, episodes still open.
+
+    Returns:
+        S(j) for every length ``j`` (floats in [0, 1], NaN where unknown).
+    """
+    ended, censored = np.asarray(ended, float), np.asarray(censored, float)
+    at_risk = np.cumsum((ended + censored)[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, ended / at_risk, 0.0)
+    survival = np.cumprod(1.0 - hazard)
+    seen = np.flatnonzero(at_risk > 0)
+    last = seen[-1] if seen.size else -1
+    survival[last + 1:] = np.where(survival[last] == 0, 0.0, np.nan) if last >= 0 else np.nan
+    return survival
+
+
 def duration_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
-    """Per region (and total): median displacement length and the shares beyond 3, 6, 12 months."""
+    """Per region (and total): persons displaced, still displaced at the end, and survival.
+
+    Episodes still open at the end of the run (``displacement_duration_open``) are censored,
+    not ended: the median length and the shares displaced beyond 3, 6 and 12 months are
+    Kaplan-Meier estimates (:func:`kaplan_meier`), NaN where the run is too short to tell.
+    Results made before ``displacement_duration_open`` existed are read as all ended.
+    """
     hist = ds["displacement_duration"]
+    still_open = ds.get("displacement_duration_open", xr.zeros_like(hist))
     days = hist["duration_days"].values
     rows = []
     for name in [*map(str, ds["region"].values), "TOTAL"]:
-        h = region_or_total(hist, name).values
-        n = h.sum()
-        cum = np.cumsum(h)
-        median = float(days[np.searchsorted(cum, n / 2)]) if n else 0.0
-        rows.append({"region": name, "displaced_persons": int(n), "median_days": median,
-                     **{f"share_over_{m}_months": float(h[days > d].sum() / n) if n else 0.0
-                        for m, d in ((3, 90), (6, 180), (12, 365))}})
+        h, c = region_or_total(hist, name).values, region_or_total(still_open, name).values
+        row = {"region": name, "displaced_persons": int(h.sum()),
+               "still_displaced_at_end": int(c.sum()), "median_days": 0.0,
+               **{f"share_over_{m}_months": 0.0 for m in (3, 6, 12)}}
+        if h.sum():
+            surv = kaplan_meier(h - c, c)
+            below = np.flatnonzero(surv <= 0.5)
+            row["median_days"] = float(days[below[0]]) if below.size else float("nan")
+            for m, d in ((3, 90), (6, 180), (12, 365)):
+                j = np.searchsorted(days, d, side="right") - 1  # the last length <= d days
+                known = d <= days[-1] or surv[-1] == 0  # else the run ended before d days
+                row[f"share_over_{m}_months"] = float(surv[j]) if known else float("nan")
+        rows.append(row)
     return rows
 
 

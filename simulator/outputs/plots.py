@@ -89,7 +89,10 @@ def states_over_time(ds: xr.Dataset, ax=None):
 
 
 def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
-    """Occupancy (filled) against capacity (line) of each place type in one region."""
+    """Occupancy (filled) against open capacity (line) of each place type in one region.
+
+    A dotted line marks the first day each place turned people away (``turned_away``).
+    """
     ax = _axes(ax)
     t = ds["time"].values
     colors = {"host": "tab:green", "shelter": "tab:blue", "camp": "tab:orange",
@@ -103,17 +106,91 @@ def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
             continue
         ax.fill_between(t, occ / 1e3, color=color, alpha=0.35, label=f"{place} occupancy")
         ax.plot(t, cap / 1e3, color=color, lw=1.5, label=f"{place} capacity")
-        full = np.flatnonzero((cap > 0) & (occ >= cap))
-        if full.size:
-            ax.axvline(t[full[0]], color=color, ls=":", lw=1)
+        out = np.flatnonzero(ds["turned_away"].sel(region=region, place=place).values) \
+            if "turned_away" in ds and cap.max() > 0 else np.empty(0, int)
+        if out.size:  # ran out: first turned people away (the soft cap: maybe before full)
+            ax.axvline(t[out[0]], color=color, ls=":", lw=1)
     unshel = ds["occupancy"].sel(region=region, place="unsheltered").values
     ax.plot(t, unshel / 1e3, color="black", ls="--", lw=1.5, label="unsheltered")
     ax.set_xlim(t[0], max(t_end, t[0] + np.timedelta64(1, "D")))  # a one-step run: one day
     ax.set_ylabel("persons (thousands)")
-    ax.set_title(f"{region}: places used vs capacity (dotted: first day full)")
+    ax.set_title(f"{region}: places used vs open capacity (dotted: first turned people away)")
     ax.legend(loc="upper right", fontsize=8, ncols=2, frameon=False)
     ax.grid(alpha=0.3)
     return _dates(ax)
+
+
+PUBLIC_COLORS = {"shelter": "tab:blue", "camp": "tab:orange"}
+
+
+def open_capacity_size(ds: xr.Dataset) -> tuple[float, float]:
+    """Width and height (inches) :func:`open_capacity` gives its figure: 4 panels a row."""
+    return 4.0 * 4, 2.9 * int(np.ceil(ds.sizes["region"] / 4)) + 0.6
+
+
+def _ramp_window(ds: xr.Dataset) -> slice:
+    """Steps from the start to 30 days after the last change of open capacity or first refusal."""
+    cap = ds["capacity"].sel(place=list(PUBLIC_COLORS)).values
+    changes = np.flatnonzero((np.diff(cap, axis=0) != 0).any(axis=(1, 2))) + 1
+    last = int(changes.max(initial=0))
+    if "turned_away" in ds:
+        away = np.flatnonzero(ds["turned_away"].sel(place=list(PUBLIC_COLORS)).sum(
+            ["region", "place"]).values > 0)
+        last = max(last, int(away[0]) if away.size else 0)
+    step_days = float(ds.attrs.get("step_days", 1))
+    return slice(0, min(ds.sizes["time"], last + 1 + int(np.ceil(30 / step_days))))
+
+
+def open_capacity(ds: xr.Dataset, fig=None):
+    """Small multiples: open shelter and camp capacity against occupancy, by region.
+
+    Capacity is what was open each day (after the activation ramp), drawn as steps; occupancy
+    is a line, so neither place hides the other; a triangle marks the first day each place
+    turned people away (it ran out; the soft cap refuses people before a place is full). The
+    window runs from the start to 30 days after the ramp's last step or the first refusal.
+
+    Args:
+        ds: a results dataset (one replicate).
+        fig: the figure to draw on (default: a new pyplot figure of :func:`open_capacity_size`).
+    """
+    from matplotlib.lines import Line2D
+
+    regions = list(map(str, ds["region"].values))
+    nrows = int(np.ceil(len(regions) / 4))
+    fig = fig or _pyplot_figure(*open_capacity_size(ds))
+    axes = fig.subplots(nrows, 4, sharex=True, squeeze=False).ravel()
+    part = ds.isel(time=_ramp_window(ds))
+    t = part["time"].values
+    for ax, region in zip(axes, regions):
+        for place, color in PUBLIC_COLORS.items():
+            cap = part["capacity"].sel(region=region, place=place).values / 1e3
+            occ = part["occupancy"].sel(region=region, place=place).values / 1e3
+            if cap.max() == 0 and occ.max() == 0:
+                continue
+            ax.step(t, cap, where="post", color=color, lw=1.6, ls="--")
+            ax.plot(t, occ, color=color, lw=1.8)
+            if "turned_away" in part:
+                out = np.flatnonzero(part["turned_away"].sel(region=region, place=place).values)
+                if out.size and cap.max() > 0:
+                    ax.plot(t[out[0]], occ[out[0]], marker="v", ms=8, color=color,
+                            markeredgecolor="black", ls="none")
+        ax.set_title(region, fontsize=10)
+        ax.set_ylabel("persons (thousands)", fontsize=8)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        _dates(ax)
+    for ax in axes[len(regions):]:
+        ax.set_visible(False)
+    handles = [h for place, color in PUBLIC_COLORS.items() for h in (
+        Line2D([], [], color=color, ls="--", label=f"{place}: open capacity"),
+        Line2D([], [], color=color, label=f"{place}: occupancy"),
+        Line2D([], [], color=color, marker="v", markeredgecolor="black", ls="none",
+               label=f"{place}: first turned people away"))]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False,
+               fontsize=8)
+    fig.suptitle("Open shelter and camp capacity (after the activation ramp) against "
+                 "occupancy, by region where people stay")
+    return fig
 
 
 def states_by_region_size(ds: xr.Dataset) -> tuple[float, float]:

@@ -26,6 +26,7 @@ from simulator.outputs.analysis import (
     duration_indicators,
     group_indicators,
     needs,
+    open_capacity_by_date,
     place_indicators,
     region_summary,
     replicates,
@@ -60,6 +61,7 @@ def _tables(ds: xr.Dataset, standards: dict, available: dict) -> dict[str, list[
     reps = replicates(ds)
     out = {}
     for name, fn in (("summary", region_summary), ("places", place_indicators),
+                     ("open_capacity", open_capacity_by_date),
                      ("durations", duration_indicators), ("groups", group_indicators),
                      ("needs", lambda d: needs(d, standards, available))):
         per_rep = [fn(r) for r in reps]
@@ -71,9 +73,33 @@ def _tables(ds: xr.Dataset, standards: dict, available: dict) -> dict[str, list[
     return out
 
 
+#: Table headers that say what a column holds where its name alone could mislead.
+LABELS = {
+    "residents": "residents (home region)",
+    "peak_displaced": "peak displaced (home region)",
+    "peak_shelter_occupancy": "peak in shelters (staying in region)",
+    "peak_camp_occupancy": "peak in camps (staying in region)",
+    "shelter_max_open_capacity": "shelter capacity, largest open",
+    "camp_max_open_capacity": "camp capacity, largest open",
+    "shelter_runs_out_on": "shelters run out on (first turned people away)",
+    "camp_runs_out_on": "camps run out on (first turned people away)",
+    "runs_out_on": "runs out on (first turned people away)",
+    "peak_unmet_shelter": "peak unmet shelter (sought shelter or camp, found none)",
+    "unmet_shelter_person_days": "unmet shelter person-days (shelter or camp)",
+    "displaced_at_end": "still displaced at end (home region)",
+    "displaced_persons": "persons displaced (episodes, home region)",
+    "still_displaced_at_end": "still displaced at end (open episodes, censored)",
+    "median_days": "median days displaced (Kaplan-Meier)",
+    **{f"share_over_{m}_months": f"share displaced over {m} months (Kaplan-Meier)"
+       for m in (3, 6, 12)},
+}
+
+
 def _fmt(v: object) -> str:
     if isinstance(v, bool):
         return str(v)
+    if isinstance(v, float) and np.isnan(v):
+        return "n/a"
     if isinstance(v, float):
         return f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.2f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
@@ -84,7 +110,7 @@ def _html_table(rows: list[dict], stat: str | None = None) -> str:
     if not rows:
         return "<p>(none)</p>"
     keys = [k for k in rows[0] if k != "statistic"]
-    head = "".join(f"<th>{html.escape(k.replace('_', ' '))}</th>" for k in keys)
+    head = "".join(f"<th>{html.escape(LABELS.get(k, k.replace('_', ' ')))}</th>" for k in keys)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r[k]))}</td>" for k in keys)
                    + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -98,6 +124,8 @@ def _figures(ds: xr.Dataset) -> dict[str, object]:
     fig = new_figure(9, 4.5)
     plots.occupancy_vs_capacity(first, busiest_region(first), fig.subplots())
     figs["occupancy_capacity.png"] = fig
+    figs["open_capacity.png"] = plots.open_capacity(
+        first, new_figure(*plots.open_capacity_size(first)))
     fig = new_figure(13, 4.8)
     left, right = fig.subplots(1, 2)
     plots.displaced_map(first, left)
@@ -128,13 +156,28 @@ def _page(title: str, intro: str, sections: list[tuple[str, str]], images: dict[
             f"{body}<h2>Figures</h2>{figs}</body></html>")
 
 
+_DURATION_NOTE = (
+    "<p>Episodes still open when the run ends are not cut short: they are <b>censored</b> "
+    "(they last at least as long as observed) and counted as still displaced at end. The "
+    "median and the shares displaced beyond 3, 6 and 12 months are Kaplan-Meier estimates "
+    "that treat them so; n/a where the run is too short to tell.</p>")
+
+
+def _soft_cap_start(ds: xr.Dataset) -> float | None:
+    """The run's ``placement.soft_cap_start`` from its resolved config, if it says."""
+    try:
+        return float(tomllib.loads(ds.attrs["config_toml"])["placement"]["soft_cap_start"])
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError):
+        return None
+
+
 def write_report(run_dir: str | Path, out: str | Path | None = None,
                  needs_file: str | Path | None = None) -> Path:
     """Write a report folder for a run: index.html, CSV tables and PNG figures."""
     run_dir = Path(run_dir)
     ds = open_run(run_dir)
     missing = sorted({"displacement_duration", "displaced_map", "persons_by_group",
-                      "unsheltered_by_group"} - set(ds.data_vars))
+                      "unsheltered_by_group", "turned_away"} - set(ds.data_vars))
     if missing:
         raise InputError(run_dir, f"RUN_DIR: results lack {missing} (made by an older climdisp); "
                                   f"rerun with: climdisp run {run_dir}/config.toml --out NEW_DIR")
@@ -153,9 +196,22 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
              + ("Tables show medians over replicates; the CSV files hold the 5-95 % band. "
                 if stat else "") + "Persons are by home region unless a table says "
                 "otherwise; needs follow the Sphere standards.</p>")
-    sections = [("Summary by region", _html_table(tables["summary"], stat)),
+    soft = _soft_cap_start(ds)
+    runs_out_note = (
+        "<p>Persons are counted by home region; shelter and camp columns by the region where "
+        "people stay, shelter and camp apart. A place <b>runs out</b> on the first date it "
+        "turned someone away (results variable <code>turned_away</code>)"
+        + (f": admission is throttled from {soft:.0%} of open capacity, so a place can run "
+           "out before it is full" if soft is not None and soft < 1 else "")
+        + ". Capacity is what was open that day, after the activation ramp.</p>")
+    sections = [("Summary by region", runs_out_note + _html_table(tables["summary"], stat)),
                 ("Places against capacity", _html_table(tables["places"], stat)),
-                ("Displacement duration", _html_table(tables["durations"], stat)),
+                ("Open shelter and camp capacity by date (activation ramp)",
+                 "<p>Capacity open on each date it changes, by region where people stay, with "
+                 "the occupancy and the persons turned away that day; every day in the figure "
+                 "open_capacity.png.</p>" + _html_table(tables["open_capacity"], stat)),
+                ("Displacement duration", _DURATION_NOTE + _html_table(tables["durations"],
+                                                                       stat)),
                 ("Who is affected: peaks by group (children + adults + older persons = all)",
                  _html_table([r for r in tables["groups"] if r["region"] == "TOTAL"], stat)
                  + "<p>Per region: groups.csv.</p>"),

@@ -6,6 +6,8 @@ who seek them (Hazus shares by income quintile), the others arrange their own
 (``self_arranged``); each place first in the home region, then in another chosen by gravity
 weights; admission by :func:`~simulator.rules.placement.admit` (random priority, Flee's soft cap,
 never over capacity); whoever is left is ``unsheltered`` and looks again in later steps.
+Whoever seeks a place in a region and is not admitted there is counted in ``turned_away``
+(also under the soft cap, when the place is not yet full).
 """
 
 from __future__ import annotations
@@ -82,10 +84,12 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
     attempts = ("ties",) if p == Place.HOST else ("home", "away")
     for attempt in attempts:
         sel = np.flatnonzero(eligible & pending)
-        if sel.size == 0 or not (cap > occ).any():
+        if sel.size == 0:
             return
         key = (t * 16 + k) * 2 + (attempt == "away")
         if attempt == "away":
+            if not (cap > occ).any():
+                return
             w = gravity_weights(ctx.inputs.distance_km, (cap - occ).astype(float),
                                 cfg.distance_exponent, cfg.max_distance_km)
             dest = choose_destination(home[sel], w,
@@ -94,10 +98,14 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
         else:
             dest = (hh.tie_region[ids[sel]] if attempt == "ties" else home[sel]).astype(int)
             room = cap[dest] > occ[dest]  # a full region admits nobody
+            world.turn_away(dest[~room], p, size[sel[~room]])
+            if not (cap > occ).any():
+                return
             sel, dest = sel[room], dest[room]
         ok = admit(dest, size[sel], ctx.streams.uniform("placement", key, ids[sel]),
                    ctx.streams.uniform("admission", key, ids[sel]), occ, cap,
                    cfg.soft_cap_start)
+        world.turn_away(dest[~ok], p, size[sel[~ok]])
         got = sel[ok]
         region[got], place[got], pending[got] = dest[ok], p, False
         if hh.arrive_step is not None:  # on the way distance / speed days, from this step

@@ -200,6 +200,11 @@ class World:
         """Record persons moving from ``origin`` to ``dest`` regions this step."""
         count(self.recorder.flows[self.step], origin, dest, persons, +1)
 
+    def turn_away(self, region: np.ndarray, place: int, persons: np.ndarray) -> None:
+        """Record persons who sought ``place`` in ``region`` this step and were not admitted."""
+        self.recorder.turned_away[self.step, :, place] += np.bincount(
+            region, persons, self.recorder.turned_away.shape[1]).astype(np.int64)
+
     # -- checks ------------------------------------------------------------------------------
     def verify(self, every_step: bool = False) -> None:
         """Recount persons and occupancy from the households; raise InvariantError on mismatch.

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from simulator.states import GROUPS, PLACES, STATE_NAMES
+from simulator.states import CAPACITY_PLACES, GROUPS, PLACES, STATE_NAMES
 
 
 class Recorder:
@@ -22,6 +22,7 @@ class Recorder:
         self.occupancy = np.zeros((n_steps, r, p), dtype=np.int64)
         self.in_transit = np.zeros((n_steps, r, p), dtype=np.int64)
         self.capacity = np.zeros((n_steps, r, p), dtype=np.int64)
+        self.turned_away = np.zeros((n_steps, r, p), dtype=np.int64)
         self.flows = np.zeros((n_steps, r, r), dtype=np.int64)
         self.unmet_shelter = np.zeros((n_steps, r), dtype=np.int64)
         self.newly_displaced = np.zeros((n_steps, r), dtype=np.int64)
@@ -44,6 +45,12 @@ class Recorder:
         self.capacity[step] = capacity
         self.unmet_shelter[step] = unmet_shelter
 
+    def _open_capacity(self) -> np.ndarray:
+        """Capacity as floats, NaN for the places that have none (not 0, which reads as full)."""
+        out = self.capacity.astype(np.float64)  # exact: capacities are far below 2**53
+        out[:, :, len(CAPACITY_PLACES):] = np.nan
+        return out
+
     def dataset(self, times: pd.DatetimeIndex, regions: list[str],
                 attrs: dict[str, object], step_days: int = 1,
                 hazard_units: str = "m") -> xr.Dataset:
@@ -56,8 +63,15 @@ class Recorder:
                                            "(end of step)"}),
                 "occupancy": (("time", "region", "place"), self.occupancy, {
                     **person, "long_name": "displaced persons staying in region, by place"}),
-                "capacity": (("time", "region", "place"), self.capacity, {
-                    **person, "long_name": "persons each place can take (unsheltered: none, 0)"}),
+                "capacity": (("time", "region", "place"), self._open_capacity(), {
+                    **person, "long_name": "persons each place can take at that time (after the "
+                                           "activation ramp); NaN where a place has no capacity",
+                    "no_capacity": " ".join(PLACES[len(CAPACITY_PLACES):])}),
+                "turned_away": (("time", "region", "place"), self.turned_away, {
+                    **person, "long_name": "persons who sought a place in region (home region, "
+                                           "tie region for host, or the gravity-chosen region) "
+                                           "and were not admitted there during the step; one "
+                                           "household can be turned away by several places"}),
                 "flows": (("time", "origin", "destination"), self.flows, {
                     **person, "long_name": "persons moving from origin region to destination "
                                            "region during the step (diagonal: within region)"}),
@@ -98,7 +112,8 @@ class Recorder:
                 "displacement_duration": (("region", "duration_days"), self.durations, {
                     **person, "long_name": "persons by length of their displacement episode "
                                            "(ended by return or settling; episodes still open "
-                                           "at the end counted with their length so far)"}),
+                                           "at the end counted with their length so far: "
+                                           "displacement_duration_open)"}),
                 "protracted": (("time", "region", "duration"), self.protracted, {
                     **person, "long_name": "persons displaced for longer than the duration, "
                                            "by home region"}),
