@@ -400,6 +400,7 @@ def test_table_home_values_set_the_damage_households_weigh(case):
     path, sets = _table_case(case, rows, "households", {})
     model = DisplacementModel(load_scenario(path, sets))
     ids = np.arange(3)
+    model.world.remember(model.ctx.intensity(0), None)  # their cell floods on day 0
     expected_damage = _evaluate(model.world, model.ctx, 0, ids, np.zeros(3))[-1]
     assert expected_damage[1] == pytest.approx(2 * expected_damage[0]) and \
         expected_damage[2] == pytest.approx(expected_damage[0]) and expected_damage[0] > 0

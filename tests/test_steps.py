@@ -161,6 +161,7 @@ def test_decide_traps_who_cannot_afford_to_move_and_moves_who_can():
     w = tiny(np.array([[5.0, 0.0]]), cell=[0, 0] + [1] * 10, region_of_cell=[0, 1],
              regions=("Valley", "Hills"), scenario=scenario,
              savings=[0.0, 1e6] + [0.0] * 10, last_flood_step=[0, 0] + [-1] * 10)
+    w.world.remember(w.ctx.intensity(0), None)  # the hazard phase: they lived through it
     _run_step(w, 0, decide)
     assert w.hh.state[0] == State.TRAPPED
     assert w.hh.state[1] == State.RELOCATED and w.hh.stay_region[1] == 1
