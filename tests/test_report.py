@@ -196,3 +196,61 @@ def test_reports_leave_a_notebooks_matplotlib_backend_alone(runs, tmp_path):
                   "compare_runs([run, run], out / 'cmp')", ens, tmp_path)
     assert len(list((tmp_path / "rep").glob("*.png"))) == 5
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 10_000
+
+
+def test_compare_refuses_runs_of_different_length_with_one_line(runs, tmp_path, capsys):
+    path, single, _ = runs
+    short = tmp_path / "short"
+    assert main(["run", str(path), "--out", str(short), "--quiet", "--set", "n_steps=5"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "cmp"
+    assert main(["compare", str(single), str(short), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {single} vs {short}: runs differ in number of steps (10 vs 5): their "
+        "indicators do not compare (use --allow-mismatch to compare them anyway)\n")
+    assert not out.exists()
+    assert main(["compare", str(single), str(short), "--out", str(out), "--allow-mismatch"]) == 0
+    assert (out / "regions.csv").is_file()
+
+
+def test_compare_names_every_difference_of_regions_start_and_step(case, tmp_path, capsys):
+    a = case(names=("North", "South"))
+    b = case(names=("North", "Upper Valley"), scenario={"start_date": "2030-01-02"})
+    c = case(scenario={"step_days": 2, "n_steps": 5})
+    dirs = [tmp_path / n for n in "abc"]
+    for scenario, out in zip((a, b, c), dirs):
+        assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(dirs[0]), str(dirs[1]), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "regions (South, Upper Valley in one only)" in err
+    assert "start date (2030-01-01 vs 2030-01-02)" in err
+    assert main(["compare", str(dirs[0]), str(dirs[2]), "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "number of steps (10 vs 5); step length (1 vs 2 days)" in err
+
+
+def test_compare_gives_the_shelter_gap_by_region(runs, tmp_path):
+    path, _, ens = runs
+    more = tmp_path / "more"
+    assert main(["run", str(path), "--out", str(more), "--quiet", "--replicates", "5", "--set",
+                 "capacity.default.shelter=5000"]) == 0
+    out = tmp_path / "cmp"
+    assert main(["compare", str(ens), str(more), "--out", str(out)]) == 0
+    rows = {(r["run"].endswith("(more)"), r["region"]): r for r in read(out / "regions.csv")}
+    assert {g for _, g in rows} == {"North", "South"}  # every region, no TOTAL
+    ds = xr.load_dataset(ens / "results.nc")
+    for region in ("North", "South"):
+        unmet = ds["unmet_shelter"].sel(region=region)
+        base = rows[(False, region)]
+        assert float(base["peak_unmet_shelter"]) == float(np.median(unmet.max("time")))
+        assert float(base["unmet_shelter_person_days"]) == float(np.median(unmet.sum("time")))
+        firsts = [int(np.flatnonzero(u > 0)[0]) if (u > 0).any() else ds.sizes["time"]
+                  for u in unmet.transpose("replicate", "time").values]
+        step = int(np.median(firsts))
+        assert base["first_date_unmet_shelter"] == (
+            str(ds["time"].values[step])[:10] if step < ds.sizes["time"] else "")
+        assert float(rows[(True, region)]["peak_unmet_shelter_diff"]) <= 0
+    assert any(float(r["peak_unmet_shelter"]) > 0 for (m, _), r in rows.items() if not m)
+    assert "Shelter gap by region" in (out / "index.html").read_text()
+    assert (out / "comparison_by_region.png").stat().st_size > 10_000

@@ -278,6 +278,43 @@ def comparison_bars(table: list[dict], indicators: list[str], fig=None):
     return fig
 
 
+def comparison_by_region_size(n_regions: int, n_indicators: int) -> tuple[float, float]:
+    """Width and height (inches) for :func:`comparison_by_region`: one row a indicator."""
+    return max(8.0, 1.1 * n_regions + 3), 3.4 * n_indicators
+
+
+def comparison_by_region(table: list[dict], indicators: list[str], fig=None):
+    """Grouped bars per region (one bar per run) of indicators, 5-95 % whiskers for ensembles.
+
+    Args:
+        table: rows of :func:`simulator.outputs.report.compare_runs`.
+        indicators: which indicators, one panel (row) each.
+        fig: the figure to draw on (default: a new pyplot figure).
+    """
+    runs = list(dict.fromkeys(r["run"] for r in table))
+    regions = [g for g in dict.fromkeys(r["region"] for r in table) if g != "TOTAL"]
+    fig = fig or _pyplot_figure(*comparison_by_region_size(len(regions), len(indicators)))
+    axes = fig.subplots(len(indicators), 1, squeeze=False).ravel()
+    width = 0.8 / len(runs)
+    x = np.arange(len(regions))
+    for ax, key in zip(axes, indicators):
+        rows = {(r["run"], r["region"]): r for r in table if r["indicator"] == key}
+        for k, run in enumerate(runs):
+            got = [rows.get((run, g)) for g in regions]
+            med = np.array([r["value"] if r else np.nan for r in got])
+            lo = np.array([r["value_p05"] if r else np.nan for r in got])
+            hi = np.array([r["value_p95"] if r else np.nan for r in got])
+            ax.bar(x + (k - (len(runs) - 1) / 2) * width, med, width, label=run,
+                   yerr=np.vstack([med - lo, hi - med]), capsize=3)
+        ax.set_xticks(x, regions, rotation=25, ha="right", fontsize=8)
+        ax.set_title(key.replace("_", " "), fontsize=10)
+        ax.set_ylabel("persons" + (" x days" if "days" in key else ""))
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].legend(frameon=False, fontsize=8, ncols=min(len(runs), 4))
+    fig.suptitle("Shelter gap by region (persons by the region where they sought shelter)")
+    return fig
+
+
 def sensitivity_bars(rows: list[dict], outcome: str, ax=None):
     """Bars of each parameter's sensitivity index for one outcome, with confidence whiskers.
 

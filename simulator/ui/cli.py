@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="compare runs side by side (the first is the baseline)")
     cmp.add_argument("run_dirs", type=Path, nargs="+")
     cmp.add_argument("--out", type=Path, required=True, help="comparison folder")
+    cmp.add_argument("--allow-mismatch", action="store_true", help="compare runs that differ "
+                     "in regions, start date, number of steps or step length (refused otherwise)")
     rk = sub.add_parser("risk", help="displacement per return period and average annual "
                         "displacement (AAD) from return-period hazard maps")
     rk.add_argument("scenario", type=Path)
@@ -254,14 +256,14 @@ def _compare(args: argparse.Namespace) -> int:
 
     if len(args.run_dirs) < 2:
         raise InputError("compare", "give at least two run folders (the first is the baseline)")
-    out, rows = compare_runs(args.run_dirs, args.out)
+    out, rows = compare_runs(args.run_dirs, args.out, args.allow_mismatch)
     print(f"{'run':<30} {'peak displaced':>15} {'diff':>10} {'unmet person-days':>18} {'diff':>12}")
     total = {(r["run"], r["indicator"]): r for r in rows if r["region"] == "TOTAL"}
     for run in dict.fromkeys(r["run"] for r in rows):
         a, b = total[(run, "peak_displaced")], total[(run, "unmet_shelter_person_days")]
         print(f"{run:<30} {a['value']:>15,.0f} {a['diff_to_baseline']:>+10,.0f} "
               f"{b['value']:>18,.0f} {b['diff_to_baseline']:>+12,.0f}")
-    print(f"Comparison written to {out}/ (index.html, comparison.csv, comparison.png)")
+    print(f"Comparison written to {out}/ (index.html, comparison.csv, regions.csv, figures)")
     return 0
 
 
