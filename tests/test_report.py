@@ -254,3 +254,71 @@ def test_compare_gives_the_shelter_gap_by_region(runs, tmp_path):
     assert any(float(r["peak_unmet_shelter"]) > 0 for (m, _), r in rows.items() if not m)
     assert "Shelter gap by region" in (out / "index.html").read_text()
     assert (out / "comparison_by_region.png").stat().st_size > 10_000
+
+
+def test_map_outlines_regions_and_names_them_at_their_centroids(runs):
+    from matplotlib.collections import LineCollection
+
+    from simulator.outputs import plots
+    from simulator.outputs.report import region_map_of
+
+    _, single, _ = runs
+    ds = xr.load_dataset(single / "results.nc")
+    regions = region_map_of(ds)
+    assert regions is not None and regions.attrs["names"] == ["North", "South"]
+    ax = plots.new_figure(6, 4).subplots()
+    plots.displaced_map(ds, ax, regions)
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    segments = lines[0].get_segments()
+    assert len(segments) == 2 * (4 + 5) + 5  # the outline of the 4 x 5 grid, one border of 5
+    border = [s for s in segments if np.allclose(s[:, 1], 10.15)]  # between rows 1 and 2
+    assert len(border) == 5
+    labels = {t.get_text(): t.xy for t in ax.texts}
+    assert labels.keys() == {"North", "South"}
+    assert np.allclose(labels["South"], (20.2, 10.05)) and np.allclose(labels["North"],
+                                                                        (20.2, 10.25))
+
+
+def test_map_without_its_inputs_says_so(runs, tmp_path):
+    import shutil
+
+    from simulator.outputs import plots
+    from simulator.outputs.report import region_map_of
+
+    path, single, _ = runs
+    ds = xr.load_dataset(single / "results.nc")
+    moved = tmp_path / "moved"
+    shutil.move(path.parent, moved)
+    try:
+        assert region_map_of(ds) is None
+        ax = plots.displaced_map(ds, plots.new_figure(6, 4).subplots(), None)
+        assert ax.get_title().endswith("(region outlines: inputs not found)")
+    finally:
+        shutil.move(moved, path.parent)
+
+
+def test_occupancy_figure_draws_lines_that_hide_nothing(runs):
+    from simulator.outputs import plots
+
+    _, single, _ = runs
+    ds = xr.load_dataset(single / "results.nc")
+    ax = plots.occupancy_vs_capacity(ds, "South", plots.new_figure(8, 4).subplots())
+    assert not ax.collections  # no filled areas over one another
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert {"shelter occupancy", "shelter capacity", "host occupancy", "unsheltered"} <= set(
+        labels)
+
+
+def test_needs_say_no_stocks_given_rather_than_zero(runs, tmp_path):
+    _, single, _ = runs
+    needs_file = tmp_path / "needs.toml"
+    needs_file.write_text("[available.South]\nwater_l_per_day = 0.0\n")
+    out = tmp_path / "rep"
+    assert main(["report", str(single), "--out", str(out), "--needs", str(needs_file)]) == 0
+    rows = {r["region"]: r for r in read(out / "needs.csv")}
+    assert rows["South"]["available_water_l_per_day"] == "0.0"  # given: none in stock
+    assert rows["South"]["available_taps"] == "no stocks given"
+    assert {rows["North"][f"available_{k}"] for k in ("covered_space_m2", "water_l_per_day",
+                                                      "toilets", "taps")} == {"no stocks given"}
+    assert float(rows["North"]["shortfall_taps"]) == float(rows["North"]["need_taps"])
+    assert "no stocks given" in (out / "index.html").read_text()

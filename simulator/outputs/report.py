@@ -90,6 +90,26 @@ def _html_table(rows: list[dict], stat: str | None = None) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def region_map_of(ds: xr.Dataset) -> xr.DataArray | None:
+    """The run's region raster on its map grid, from the inputs its config names (or None).
+
+    None when the inputs cannot be read any more (moved or deleted since the run) or no longer
+    match the run's map grid or regions: the map is then drawn without outlines.
+    """
+    from simulator.inputs.config import scenario_from_toml
+    from simulator.inputs.load import region_map
+
+    try:
+        regions = region_map(scenario_from_toml(ds.attrs["config_toml"]))
+    except (InputError, KeyError, ValueError, OSError):
+        return None
+    grid = ds["displaced_map"]
+    same = regions.shape == grid.shape and regions.attrs["names"] == list(
+        map(str, ds["region"].values)) and all(
+        np.allclose(regions[a].values, grid[b].values) for a, b in zip(regions.dims, grid.dims))
+    return regions if same else None
+
+
 def _figures(ds: xr.Dataset) -> dict[str, object]:
     """The report's figures, on Figures outside pyplot (no backend is selected or changed)."""
     first = replicates(ds)[0]
@@ -100,7 +120,7 @@ def _figures(ds: xr.Dataset) -> dict[str, object]:
     figs["occupancy_capacity.png"] = fig
     fig = new_figure(13, 4.8)
     left, right = fig.subplots(1, 2)
-    plots.displaced_map(first, left)
+    plots.displaced_map(first, left, region_map_of(first))
     plots.shelter_demand(first, right)
     figs["displacement_map_and_demand.png"] = fig
     fig = new_figure(7, 6)
