@@ -72,3 +72,17 @@ def test_python_dash_m_and_console_script_agree(case):
     script = [p for p in (sys.prefix + "/bin/climdisp",)]
     proc2 = subprocess.run([*script, "validate", str(path)], capture_output=True, text=True)
     assert proc2.stdout == proc.stdout
+
+
+def test_validate_and_run_name_the_same_input_population(case, capsys):
+    path = case(persons=np.full((4, 5), 451.3))  # 9,026 persons; households of drawn sizes
+    assert main(["validate", str(path)]) == 0
+    assert "9,026 persons in the population input" in capsys.readouterr().out
+    out = path.parent / "run"
+    assert main(["run", str(path), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["population_input_persons"] == 9026
+    assert manifest["persons"] != 9026  # the synthesised households differ by sampling
+    assert (f"{manifest['households']:,} households of {manifest['persons']:,} persons, "
+            "synthesised from the population input's 9,026 persons") in printed

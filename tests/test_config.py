@@ -71,3 +71,84 @@ def test_old_and_new_warning_coverage_together_are_refused(tmp_path):
     with pytest.raises(InputError, match=r"warning.coverage: old spelling of "
                                          r"levers.warning_coverage, which is also given"):
         load_scenario(both)
+
+
+NAMES = ("St. Mary", "Lower Valley")
+
+
+def test_quoted_region_names_with_dots_and_spaces_in_set(case, tmp_path):
+    from simulator.ui.cli import main
+
+    path = case(names=NAMES)
+    sets = ['capacity.regions."St. Mary".shelter=5000', "capacity.regions.'Lower Valley'.camp=7",
+            'levers.regions."St. Mary".cash_assistance_per_household=10']
+    cfg = load_scenario(path, sets)
+    assert cfg.capacity_of("St. Mary")["shelter"] == 5000
+    assert cfg.capacity_of("Lower Valley")["camp"] == 7
+    assert cfg.levers.regions["St. Mary"].cash_assistance_per_household == 10
+    out = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(out), "--quiet",
+                 *(a for s in sets for a in ("--set", s))]) == 0
+    import xarray as xr
+    cap = xr.load_dataset(out / "results.nc")["capacity"].max("time")
+    assert int(cap.sel(region="St. Mary", place="shelter")) == 5000
+    assert int(cap.sel(region="Lower Valley", place="shelter")) == 200
+
+
+def test_quoted_region_names_in_a_sweep_file(case):
+    from simulator.runs.sweepspec import load_sweep
+
+    path = case(names=NAMES)
+    spec = path.parent / "sweep.toml"
+    spec.write_text(f'base = "{path.name}"\nset = [\'capacity.regions."Lower Valley".camp=3\']\n'
+                    "[grid]\n'capacity.regions.\"St. Mary\".shelter' = [0, 5000]\n")
+    sweep = load_sweep(spec)
+    got = [scenario_from_toml(t.config_toml) for t in sweep.tasks]
+    assert [c.capacity_of("St. Mary")["shelter"] for c in got] == [0, 5000]
+    assert all(c.capacity_of("Lower Valley")["camp"] == 3 for c in got)
+    assert [t.params for t in sweep.tasks][1] == {'capacity.regions."St. Mary".shelter': 5000}
+
+
+@pytest.mark.parametrize("key, message", [
+    ('capacity.regions."St. Mary.shelter=1', 'unclosed quote "'),
+    ('capacity.regions."St. Mary"x.shelter=1', "a quoted key must be a whole part"),
+    ("capacity..shelter=1", "empty key in dotted path"),
+])
+def test_bad_quoting_is_a_one_line_error(case, key, message):
+    with pytest.raises(InputError) as err:
+        load_scenario(case(names=NAMES), [key])
+    assert str(err.value).startswith("--set: ") and message in str(err.value)
+
+
+def test_apostrophe_inside_an_unquoted_name_is_part_of_it(case):
+    cfg = load_scenario(case(names=("Cox's Bazar", "Teknaf")),
+                        ["capacity.regions.Cox's Bazar.shelter=9"])
+    assert cfg.capacity_of("Cox's Bazar")["shelter"] == 9
+
+
+def test_unset_removes_an_inherited_table_or_field(case):
+    base = case(names=NAMES, scenario={"capacity": {"regions": {
+        "St. Mary": {"shelter": 900}, "Lower Valley": {"shelter": 800}}}})
+    variant = base.parent / "variant.toml"
+    variant.write_text('extends = "case.toml"\nunset = [\'capacity.regions."St. Mary"\', '
+                       '"capacity.default.shelter"]\n[capacity.regions."Lower Valley"]\ncamp = 5\n')
+    assert load_scenario(base).capacity_of("St. Mary")["shelter"] == 900
+    cfg = load_scenario(variant)
+    assert "St. Mary" not in cfg.capacity.regions
+    assert cfg.capacity_of("Lower Valley")["shelter"] == 800  # kept
+    assert cfg.capacity_of("Lower Valley")["camp"] == 5
+    assert cfg.capacity.default.shelter is None  # the base's 200 is gone: no default shelter
+    assert cfg.capacity_of("St. Mary")["shelter"] == 0
+
+
+def test_unset_of_a_key_the_base_does_not_set_is_an_error(case):
+    base = case()
+    variant = base.parent / "variant.toml"
+    variant.write_text('extends = "case.toml"\nunset = ["capacity.regions.Nowhere"]\n')
+    with pytest.raises(InputError) as err:
+        load_scenario(variant)
+    assert str(err.value) == (f"{variant}: unset: capacity.regions.Nowhere: not set by case.toml "
+                              "(or its bases)")
+    base.write_text('unset = ["seed"]\n' + base.read_text())
+    with pytest.raises(InputError, match="unset: only in a file that extends another"):
+        load_scenario(base)

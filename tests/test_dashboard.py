@@ -120,10 +120,64 @@ def test_page_reruns_when_a_slider_is_let_go(demo):
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert len(images()) == 4
     rc.find(v.Html, children=["Time: 1.0"]).assert_single()  # Mesa's step counter
-    rc.find(v.Slider, label="Render Interval (steps)").widget.v_model = 99
+    rc.find(v.Slider, label="Steps per Step or Play frame (1 day(s) each)").widget.v_model = 99
     for _ in range(3):
         rc.find(v.Btn, children=["Step"]).widget.click()
     assert gap() == gap_rerun
+
+
+def test_page_is_for_planners_gap_by_region_and_capacity_per_region(demo):
+    import ipyvuetify as v
+    import ipywidgets
+    import solara
+
+    from simulator.ui.dashboard_model import gap_by_region
+    from simulator.ui.viz import Dashboard
+
+    scenario, inputs = demo
+    _, rc = solara.render(solara.AppLayout(children=[Dashboard(scenario=scenario,
+                                                               inputs=inputs)]),
+                          handle_error=False)
+    labels = {w.label for w in rc.find(v.Slider).widgets} | {
+        w.label for w in rc.find(v.Checkbox).widgets}
+    assert not labels & {"Play Interval (ms)", "Render Interval (steps)", "Use Threads"}
+    assert not rc.find(v.Tab).widgets  # no "Page 0" tab
+    assert len(rc.find(ipywidgets.Image).widgets) == 4
+
+    def table() -> dict[str, list[str]]:
+        [html] = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+                  if "gap-by-region" in w.unsafe_innerHTML]
+        rows = [r.split("</td><td>") for r in html.split("<tr><td>")[1:]]
+        return {r[0]: [c.replace("</td></tr>", "").replace("</table>", "") for c in r[1:]]
+                for r in rows}
+
+    before = table()
+    assert list(before) == [*inputs.region_names, "TOTAL"]
+    model = rerun(scenario, inputs, Levers.of(scenario))
+    for row in gap_by_region(model):
+        assert before[row["region"]][:2] == [f"{row['shelter_capacity']:,}",
+                                             f"{row['peak_unmet_shelter']:,}"]
+    region = "Harbour City"
+    assert int(before[region][1].replace(",", "")) > 0  # a gap to close
+    [field] = [w for w in rc.find(v.TextField).widgets if w.label == region]
+    field.v_model = "60000"
+    field.fire_event("focusout", None)
+    after = table()
+    assert after[region][0] == "60,000"
+    assert int(after[region][1].replace(",", "")) < int(before[region][1].replace(",", ""))
+    others = [n for n in inputs.region_names if n != region]
+    assert all(after[n][0] == before[n][0] for n in others)  # only that region's capacity
+
+
+def test_region_capacity_lever_sets_one_region_only(demo):
+    scenario, inputs = demo
+    levers = Levers.of(scenario).with_shelter("Delta West", 123).with_shelter("Delta West", 456)
+    assert levers.shelter_capacity == (("Delta West", 456),)
+    model = DashboardModel(scenario, inputs, shelter_places_added=10, **{
+        k: v for k, v in vars(levers).items() if k != "shelter_places_added"})
+    for name in inputs.region_names:
+        own = 456 if name == "Delta West" else scenario.capacity_of(name)["shelter"]
+        assert model.config.capacity_of(name)["shelter"] == own + 10
 
 
 def _gap_html(rc) -> str:

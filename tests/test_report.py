@@ -267,3 +267,129 @@ def test_open_capacity_by_date_shows_the_ramp(tmp_path):
     dashed = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "--"]
     n = len(dashed[0].get_ydata())
     np.testing.assert_allclose(dashed[0].get_ydata(), cap.sel(region="North").values[:n] / 1e3)
+
+
+def test_compare_refuses_runs_of_different_length_with_one_line(runs, tmp_path, capsys):
+    path, single, _ = runs
+    short = tmp_path / "short"
+    assert main(["run", str(path), "--out", str(short), "--quiet", "--set", "n_steps=5"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "cmp"
+    assert main(["compare", str(single), str(short), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {single} vs {short}: runs differ in number of steps (10 vs 5): their "
+        "indicators do not compare (use --allow-mismatch to compare them anyway)\n")
+    assert not out.exists()
+    assert main(["compare", str(single), str(short), "--out", str(out), "--allow-mismatch"]) == 0
+    assert (out / "regions.csv").is_file()
+
+
+def test_compare_names_every_difference_of_regions_start_and_step(case, tmp_path, capsys):
+    a = case(names=("North", "South"))
+    b = case(names=("North", "Upper Valley"), scenario={"start_date": "2030-01-02"})
+    c = case(scenario={"step_days": 2, "n_steps": 5})
+    dirs = [tmp_path / n for n in "abc"]
+    for scenario, out in zip((a, b, c), dirs):
+        assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(dirs[0]), str(dirs[1]), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "regions (South, Upper Valley in one only)" in err
+    assert "start date (2030-01-01 vs 2030-01-02)" in err
+    assert main(["compare", str(dirs[0]), str(dirs[2]), "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "number of steps (10 vs 5); step length (1 vs 2 days)" in err
+
+
+def test_compare_gives_the_shelter_gap_by_region(runs, tmp_path):
+    path, _, ens = runs
+    more = tmp_path / "more"
+    assert main(["run", str(path), "--out", str(more), "--quiet", "--replicates", "5", "--set",
+                 "capacity.default.shelter=5000"]) == 0
+    out = tmp_path / "cmp"
+    assert main(["compare", str(ens), str(more), "--out", str(out)]) == 0
+    rows = {(r["run"].endswith("(more)"), r["region"]): r for r in read(out / "regions.csv")}
+    assert {g for _, g in rows} == {"North", "South"}  # every region, no TOTAL
+    ds = xr.load_dataset(ens / "results.nc")
+    for region in ("North", "South"):
+        unmet = ds["unmet_shelter"].sel(region=region)
+        base = rows[(False, region)]
+        assert float(base["peak_unmet_shelter"]) == float(np.median(unmet.max("time")))
+        assert float(base["unmet_shelter_person_days"]) == float(np.median(unmet.sum("time")))
+        firsts = [int(np.flatnonzero(u > 0)[0]) if (u > 0).any() else ds.sizes["time"]
+                  for u in unmet.transpose("replicate", "time").values]
+        step = int(np.median(firsts))
+        assert base["first_date_unmet_shelter"] == (
+            str(ds["time"].values[step])[:10] if step < ds.sizes["time"] else "")
+        assert float(rows[(True, region)]["peak_unmet_shelter_diff"]) <= 0
+    assert any(float(r["peak_unmet_shelter"]) > 0 for (m, _), r in rows.items() if not m)
+    assert "Shelter gap by region" in (out / "index.html").read_text()
+    assert (out / "comparison_by_region.png").stat().st_size > 10_000
+
+
+def test_map_outlines_regions_and_names_them_at_their_centroids(runs):
+    from matplotlib.collections import LineCollection
+
+    from simulator.outputs import plots
+    from simulator.outputs.report import region_map_of
+
+    _, single, _ = runs
+    ds = xr.load_dataset(single / "results.nc")
+    regions = region_map_of(ds)
+    assert regions is not None and regions.attrs["names"] == ["North", "South"]
+    ax = plots.new_figure(6, 4).subplots()
+    plots.displaced_map(ds, ax, regions)
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    segments = lines[0].get_segments()
+    assert len(segments) == 2 * (4 + 5) + 5  # the outline of the 4 x 5 grid, one border of 5
+    border = [s for s in segments if np.allclose(s[:, 1], 10.15)]  # between rows 1 and 2
+    assert len(border) == 5
+    labels = {t.get_text(): t.xy for t in ax.texts}
+    assert labels.keys() == {"North", "South"}
+    assert np.allclose(labels["South"], (20.2, 10.05)) and np.allclose(labels["North"],
+                                                                        (20.2, 10.25))
+
+
+def test_map_without_its_inputs_says_so(runs, tmp_path):
+    import shutil
+
+    from simulator.outputs import plots
+    from simulator.outputs.report import region_map_of
+
+    path, single, _ = runs
+    ds = xr.load_dataset(single / "results.nc")
+    moved = tmp_path / "moved"
+    shutil.move(path.parent, moved)
+    try:
+        assert region_map_of(ds) is None
+        ax = plots.displaced_map(ds, plots.new_figure(6, 4).subplots(), None)
+        assert ax.get_title().endswith("(region outlines: inputs not found)")
+    finally:
+        shutil.move(moved, path.parent)
+
+
+def test_occupancy_figure_draws_lines_that_hide_nothing(runs):
+    from simulator.outputs import plots
+
+    _, single, _ = runs
+    ds = xr.load_dataset(single / "results.nc")
+    ax = plots.occupancy_vs_capacity(ds, "South", plots.new_figure(8, 4).subplots())
+    assert not ax.collections  # no filled areas over one another
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert {"shelter occupancy", "shelter capacity", "host occupancy", "unsheltered"} <= set(
+        labels)
+
+
+def test_needs_say_no_stocks_given_rather_than_zero(runs, tmp_path):
+    _, single, _ = runs
+    needs_file = tmp_path / "needs.toml"
+    needs_file.write_text("[available.South]\nwater_l_per_day = 0.0\n")
+    out = tmp_path / "rep"
+    assert main(["report", str(single), "--out", str(out), "--needs", str(needs_file)]) == 0
+    rows = {r["region"]: r for r in read(out / "needs.csv")}
+    assert rows["South"]["available_water_l_per_day"] == "0.0"  # given: none in stock
+    assert rows["South"]["available_taps"] == "no stocks given"
+    assert {rows["North"][f"available_{k}"] for k in ("covered_space_m2", "water_l_per_day",
+                                                      "toilets", "taps")} == {"no stocks given"}
+    assert float(rows["North"]["shortfall_taps"]) == float(rows["North"]["need_taps"])
+    assert "no stocks given" in (out / "index.html").read_text()

@@ -268,3 +268,26 @@ def test_stray_temporary_folders_are_cleared_only_inside_the_sweeps_own_runs_fol
     with pytest.raises(InputError, match="'runs' in the sweep folder is a link or a file"):
         prepare(sweep, linked)
     assert (elsewhere / ".mine.tmp-1").is_dir()
+
+
+def test_summary_by_region_is_tidy_and_adds_up_to_the_totals(case):
+    spec = write_spec(case(names=("North", "Lower Valley")))
+    out = spec.parent / "out"
+    assert sweep_cli(spec, out, "--workers", "2") == 0
+    totals = {r["run_id"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    rows = list(csv.DictReader((out / "summary_by_region.csv").open()))
+    assert len(rows) == 2 * len(totals) == 24
+    assert {(r["run_id"], r["region"]) for r in rows} == {
+        (run, g) for run in totals for g in ("North", "Lower Valley")}
+    for run_id, total in totals.items():
+        mine = [r for r in rows if r["run_id"] == run_id]
+        assert all(r["capacity.default.shelter"] == total["capacity.default.shelter"]
+                   for r in mine)
+        for key in ("displaced_person_days", "unmet_shelter_person_days", "returned",
+                    "displaced_at_end", "relocated_at_end"):
+            assert sum(float(r[key]) for r in mine) == float(total[key])
+        ds = xr.load_dataset(out / "runs" / run_id / "results.nc")
+        for r in mine:
+            unmet = ds["unmet_shelter"].sel(region=r["region"])
+            assert int(r["peak_unmet_shelter"]) == int(unmet.max())
+    assert any(int(r["peak_unmet_shelter"]) > 0 for r in rows)

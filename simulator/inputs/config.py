@@ -1,8 +1,12 @@
 """Load scenario files: TOML with ``extends``, ``--set`` overrides, strict validation, dump back.
 
 Paths inside a file are relative to that file. A variant names its base with
-``extends = "base.toml"`` and overrides any field; tables merge key by key, other values replace.
-Every error names the file that set the offending value and its dotted field path.
+``extends = "base.toml"`` and overrides any field; tables merge key by key, other values replace;
+``unset = ["dotted.path", ...]`` removes inherited fields or tables first. Every error names the
+file that set the offending value and its dotted field path.
+
+Dotted paths (``--set``, sweep parameters, ``unset``) split at dots; a part in double or single
+quotes is one key, dots and spaces included: ``capacity.regions."St. Mary".shelter``.
 """
 
 from __future__ import annotations
@@ -68,6 +72,73 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
             table[key] = str((folder / table[key]).resolve())
 
 
+def _scan_path(text: str, where: str | Path, stop: str = "") -> tuple[tuple[str, ...], int]:
+    """Keys of the dotted path at the start of ``text``, and where it ends (at ``stop`` or -1).
+
+    A quote opens a quoted key only at the start of a part, so an apostrophe inside a name
+    (``Cox's Bazar``) is an ordinary character.
+    """
+    keys: list[str] = []
+    part: list[str] = []
+    quote, quoted = "", None  # the open quote character; the text of a closed quoted part
+    end = -1
+    for i, ch in enumerate(text + "."):
+        if quote:
+            if ch == quote:
+                quote, quoted = "", "".join(part)
+            else:
+                part.append(ch)
+            continue
+        if stop and ch == stop:
+            end = i
+        if ch == "." or i == end:
+            key = quoted if quoted is not None else "".join(part).strip()
+            if not key:
+                raise InputError(where, f"{text}: empty key in dotted path (quote names with "
+                                        'dots: a."St. Mary".b)')
+            keys.append(key)
+            part, quoted = [], None
+            if i == end:
+                return tuple(keys), end
+        elif ch in "\"'" and quoted is None and not "".join(part).strip():
+            quote, part = ch, []
+        elif quoted is not None and not ch.isspace():
+            raise InputError(where, f"{text}: a quoted key must be a whole part of the dotted "
+                                    'path (e.g. levers.regions."St. Mary".x)')
+        elif quoted is None:
+            part.append(ch)
+    if quote:
+        raise InputError(where, f"{text}: unclosed quote {quote}")
+    return tuple(keys), -1
+
+
+def split_path(path: str, where: str | Path = "--set") -> tuple[str, ...]:
+    """Split a dotted field path into keys; a quoted part (``"St. Mary"``) is one key.
+
+    Unquoted parts are stripped of surrounding spaces (``capacity.regions.Delta West.shelter``
+    still works); quoted parts (in double or single quotes) are taken as written, dots and
+    spaces included.
+
+    Raises:
+        InputError: for an unclosed quote, text after a quoted part or an empty part.
+    """
+    return _scan_path(path, where)[0]
+
+
+def _unset(data: dict[str, Any], paths: Any, path: Path, parent: str) -> None:
+    """Remove the inherited fields named in ``unset`` (dotted paths) from the base ``data``."""
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise InputError(path, "unset: expected a list of dotted paths (strings)")
+    for text in paths:
+        keys = split_path(text, path)
+        table = data
+        for key in keys[:-1]:
+            table = table.get(key) if isinstance(table, dict) else None
+        if not isinstance(table, dict) or keys[-1] not in table:
+            raise InputError(path, f"unset: {text}: not set by {parent} (or its bases)")
+        del table[keys[-1]]
+
+
 def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple, str]]:
     path = path.resolve()
     if path in seen:
@@ -76,25 +147,37 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], dic
     data = _read_toml(path)
     _resolve_paths(data, path.parent)
     parent = data.pop("extends", None)
+    unset = data.pop("unset", None)
     sources = _leaf_sources(data, str(path))
     if parent is None:
+        if unset is not None:
+            raise InputError(path, "unset: only in a file that extends another")
         return data, sources
     if not isinstance(parent, str):
         raise InputError(path, "extends: expected a file name (string)")
     base, base_sources = _load_chain(path.parent / parent, seen + (path,))
+    if unset is not None:
+        _unset(base, unset, path, parent)
     return _merge(base, data), {**base_sources, **sources}
 
 
 def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
-    """Parse ``dotted.key=value`` from ``--set``; the value is read as TOML, else as a string."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
+    """Parse ``dotted.key=value`` from ``--set``; the value is read as TOML, else as a string.
+
+    The key is split by :func:`split_path` (quote a region name holding dots or spaces); the
+    first ``=`` outside quotes ends it.
+    """
+    if not text.partition("=")[0].strip():
         raise InputError("--set", f"expected dotted.key=value, got {text!r}")
+    keys, cut = _scan_path(text, "--set", stop="=")
+    if cut < 0:
+        raise InputError("--set", f"expected dotted.key=value, got {text!r}")
+    raw = text[cut + 1:]
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
-    return tuple(k.strip().strip('"').strip("'") for k in key.split(".")), value
+    return keys, value
 
 
 def _apply_override(data: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:

@@ -356,3 +356,23 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         information=information,
         table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where))
+
+
+def region_map(scenario: Scenario) -> xr.DataArray:
+    """Region index of each pixel of the results' maps (``displaced_map``'s grid).
+
+    -1 where nobody lives; the region names are in the ``names`` attribute (index order).
+    Reads only the regions and population inputs (no hazard), for drawing region outlines.
+
+    Raises:
+        InputError: when those inputs cannot be read (e.g. moved since the run).
+    """
+    regions = _Regions(scenario)
+    loc = _locations(scenario, regions)
+    grid = np.full(loc["grid_shape"], -1, dtype=np.int32)
+    np.maximum.at(grid.ravel(), loc["grid_index"], loc["cell_region"].astype(np.int32))
+    ydim, xdim = ("lat", "lon") if loc["geographic"] else ("y", "x")
+    return xr.DataArray(grid, dims=(ydim, xdim),
+                        coords={ydim: loc["grid_y"], xdim: loc["grid_x"]},
+                        attrs={"long_name": "region index (-1: nobody lives here)",
+                               "names": list(regions.names)})

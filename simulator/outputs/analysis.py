@@ -119,6 +119,8 @@ SPHERE = {"covered_space_m2_per_person": 3.5, "water_l_per_person_day": 15.0,
           "persons_per_toilet_first_month": 50.0, "persons_per_toilet_after": 20.0,
           "persons_per_tap": 250.0, "accessible_toilet_share": 0.15}
 NEEDS = ("covered_space_m2", "water_l_per_day", "toilets", "taps")
+#: What the needs table says for a stock the needs file does not give.
+NO_STOCKS = "no stocks given"
 
 
 def replicates(ds: xr.Dataset) -> list[xr.Dataset]:
@@ -294,7 +296,8 @@ def needs(ds: xr.Dataset, standards: dict[str, float] | None = None,
     population's shares at that step, and at least 15 % of toilets are to be accessible.
     Toilets use 1 per 50 if the peak falls in the first 30 days after the region's first
     occupant, else 1 per 20. Shortfall = max(0, need - available), with ``available`` per
-    region (default none).
+    region; where no stock of a need was given, ``available_<need>`` says :data:`NO_STOCKS`
+    (not 0, which would read as "none in stock") and the shortfall is the whole need.
     """
     std = {**SPHERE, **(standards or {})}
     available = available or {}
@@ -327,7 +330,7 @@ def needs(ds: xr.Dataset, standards: dict[str, float] | None = None,
                                                       * need["toilets"]))
         for key in NEEDS:
             row[f"need_{key}"] = float(need[key])
-            row[f"available_{key}"] = float(have.get(key, 0.0))
+            row[f"available_{key}"] = float(have[key]) if key in have else NO_STOCKS
             row[f"shortfall_{key}"] = float(max(0.0, need[key] - have.get(key, 0.0)))
         rows.append(row)
     return rows

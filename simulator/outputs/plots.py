@@ -89,9 +89,10 @@ def states_over_time(ds: xr.Dataset, ax=None):
 
 
 def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
-    """Occupancy (filled) against open capacity (line) of each place type in one region.
+    """Occupancy (solid line) against open capacity (dashed) of each place type in one region.
 
-    A dotted line marks the first day each place turned people away (``turned_away``).
+    Lines, not filled areas, so no place type's occupancy hides another's. A dotted line marks
+    the first day each place turned people away (``turned_away``).
     """
     ax = _axes(ax)
     t = ds["time"].values
@@ -104,18 +105,18 @@ def occupancy_vs_capacity(ds: xr.Dataset, region: str, ax=None):
         occ = ds["occupancy"].sel(region=region, place=place).values
         if cap.max() == 0 and occ.max() == 0:
             continue
-        ax.fill_between(t, occ / 1e3, color=color, alpha=0.35, label=f"{place} occupancy")
-        ax.plot(t, cap / 1e3, color=color, lw=1.5, label=f"{place} capacity")
+        ax.plot(t, occ / 1e3, color=color, lw=3, alpha=0.5, label=f"{place} occupancy")
+        ax.plot(t, cap / 1e3, color=color, lw=1.3, ls="--", label=f"{place} capacity")
         out = np.flatnonzero(ds["turned_away"].sel(region=region, place=place).values) \
             if "turned_away" in ds and cap.max() > 0 else np.empty(0, int)
         if out.size:  # ran out: first turned people away (the soft cap: maybe before full)
             ax.axvline(t[out[0]], color=color, ls=":", lw=1)
     unshel = ds["occupancy"].sel(region=region, place="unsheltered").values
-    ax.plot(t, unshel / 1e3, color="black", ls="--", lw=1.5, label="unsheltered")
+    ax.plot(t, unshel / 1e3, color="black", lw=1.5, label="unsheltered")
     ax.set_xlim(t[0], max(t_end, t[0] + np.timedelta64(1, "D")))  # a one-step run: one day
     ax.set_ylabel("persons (thousands)")
     ax.set_title(f"{region}: places used vs open capacity (dotted: first turned people away)")
-    ax.legend(loc="upper right", fontsize=8, ncols=2, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     return _dates(ax)
 
@@ -230,19 +231,65 @@ def states_by_region(ds: xr.Dataset, fig=None):
     return fig
 
 
-def displaced_map(ds: xr.Dataset, ax=None):
-    """Map of persons forcibly displaced, by home grid cell."""
+def _edges(c: np.ndarray) -> np.ndarray:
+    """Pixel edges of a regular axis of pixel centres ``c`` (one-pixel axes: width 1)."""
+    half = float(np.diff(c).mean()) / 2 if c.size > 1 else 0.5
+    return np.concatenate([c - half, c[-1:] + half])
+
+
+def region_outlines(regions: xr.DataArray, ax, color: str = "0.15") -> None:
+    """Draw the borders between regions of a region-index raster and each region's name.
+
+    Args:
+        regions: region index per pixel (-1: no region), names in ``attrs["names"]``, on the
+            grid of the map drawn (e.g. :func:`simulator.inputs.load.region_map`).
+        ax: the Axes to draw on.
+        color: line and label colour.
+    """
+    import matplotlib.patheffects as pe
+    from matplotlib.collections import LineCollection
+
+    ydim, xdim = regions.dims
+    ids, y, x = regions.values, regions[ydim].values, regions[xdim].values
+    ye, xe = _edges(y), _edges(x)
+    pad = np.pad(ids, 1, constant_values=-1)  # outer borders too
+    iy, jx = np.nonzero(pad[1:-1, 1:] != pad[1:-1, :-1])  # a border at xe[j] in row i
+    segments = [((xe[j], ye[i]), (xe[j], ye[i + 1])) for i, j in zip(iy, jx)]
+    iy, jx = np.nonzero(pad[1:, 1:-1] != pad[:-1, 1:-1])  # a border at ye[i] in column j
+    segments += [((xe[j], ye[i]), (xe[j + 1], ye[i])) for i, j in zip(iy, jx)]
+    ax.add_collection(LineCollection(segments, colors=color, linewidths=0.8))
+    gy, gx = np.meshgrid(y, x, indexing="ij")
+    for k, name in enumerate(regions.attrs.get("names", [])):
+        inside = ids == k
+        if inside.any():
+            ax.annotate(str(name), (float(gx[inside].mean()), float(gy[inside].mean())),
+                        ha="center", va="center", fontsize=8, color=color,
+                        path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+
+
+def displaced_map(ds: xr.Dataset, ax=None, regions: xr.DataArray | None = None):
+    """Map of persons forcibly displaced, by home grid cell, with region outlines and names.
+
+    Args:
+        ds: a results dataset (one replicate).
+        ax: the Axes to draw on (default: a new figure).
+        regions: region index per map pixel with ``names`` (see :func:`region_outlines`);
+            without it, the map has no outlines.
+    """
     ax = _axes(ax)
     grid = ds["displaced_map"]
     ydim, xdim = grid.dims
     values = np.where(grid.values > 0, grid.values, np.nan)
-    extent = [float(grid[xdim].min()), float(grid[xdim].max()), float(grid[ydim].min()),
-              float(grid[ydim].max())]
-    im = ax.imshow(values, origin="lower", extent=extent, cmap="magma_r", aspect="equal")
+    xe, ye = _edges(grid[xdim].values), _edges(grid[ydim].values)
+    im = ax.imshow(values, origin="lower", extent=[xe[0], xe[-1], ye[0], ye[-1]],
+                   cmap="magma_r", aspect="equal")
     ax.figure.colorbar(im, ax=ax, label="persons displaced (per cell)", shrink=0.8)
+    if regions is not None:
+        region_outlines(regions, ax)
     ax.set_xlabel(f"{xdim} ({grid[xdim].attrs.get('units', 'degrees')})")
     ax.set_ylabel(f"{ydim} ({grid[ydim].attrs.get('units', 'degrees')})")
-    ax.set_title("Persons displaced, by home location")
+    ax.set_title("Persons displaced, by home location"
+                 + ("" if regions is not None else " (region outlines: inputs not found)"))
     return ax
 
 
@@ -352,6 +399,43 @@ def comparison_bars(table: list[dict], indicators: list[str], fig=None):
         ax.set_ylabel("persons" + (" x days" if "days" in key else ""))
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Scenario comparison (all regions; bars: median, whiskers: 5-95 %)")
+    return fig
+
+
+def comparison_by_region_size(n_regions: int, n_indicators: int) -> tuple[float, float]:
+    """Width and height (inches) for :func:`comparison_by_region`: one row a indicator."""
+    return max(8.0, 1.1 * n_regions + 3), 3.4 * n_indicators
+
+
+def comparison_by_region(table: list[dict], indicators: list[str], fig=None):
+    """Grouped bars per region (one bar per run) of indicators, 5-95 % whiskers for ensembles.
+
+    Args:
+        table: rows of :func:`simulator.outputs.report.compare_runs`.
+        indicators: which indicators, one panel (row) each.
+        fig: the figure to draw on (default: a new pyplot figure).
+    """
+    runs = list(dict.fromkeys(r["run"] for r in table))
+    regions = [g for g in dict.fromkeys(r["region"] for r in table) if g != "TOTAL"]
+    fig = fig or _pyplot_figure(*comparison_by_region_size(len(regions), len(indicators)))
+    axes = fig.subplots(len(indicators), 1, squeeze=False).ravel()
+    width = 0.8 / len(runs)
+    x = np.arange(len(regions))
+    for ax, key in zip(axes, indicators):
+        rows = {(r["run"], r["region"]): r for r in table if r["indicator"] == key}
+        for k, run in enumerate(runs):
+            got = [rows.get((run, g)) for g in regions]
+            med = np.array([r["value"] if r else np.nan for r in got])
+            lo = np.array([r["value_p05"] if r else np.nan for r in got])
+            hi = np.array([r["value_p95"] if r else np.nan for r in got])
+            ax.bar(x + (k - (len(runs) - 1) / 2) * width, med, width, label=run,
+                   yerr=np.vstack([med - lo, hi - med]), capsize=3)
+        ax.set_xticks(x, regions, rotation=25, ha="right", fontsize=8)
+        ax.set_title(key.replace("_", " "), fontsize=10)
+        ax.set_ylabel("persons" + (" x days" if "days" in key else ""))
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].legend(frameon=False, fontsize=8, ncols=min(len(runs), 4))
+    fig.suptitle("Shelter gap by region (persons by the region where they sought shelter)")
     return fig
 
 

@@ -116,6 +116,26 @@ def _html_table(rows: list[dict], stat: str | None = None) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def region_map_of(ds: xr.Dataset) -> xr.DataArray | None:
+    """The run's region raster on its map grid, from the inputs its config names (or None).
+
+    None when the inputs cannot be read any more (moved or deleted since the run) or no longer
+    match the run's map grid or regions: the map is then drawn without outlines.
+    """
+    from simulator.inputs.config import scenario_from_toml
+    from simulator.inputs.load import region_map
+
+    try:
+        regions = region_map(scenario_from_toml(ds.attrs["config_toml"]))
+    except (InputError, KeyError, ValueError, OSError):
+        return None
+    grid = ds["displaced_map"]
+    same = regions.shape == grid.shape and regions.attrs["names"] == list(
+        map(str, ds["region"].values)) and all(
+        np.allclose(regions[a].values, grid[b].values) for a, b in zip(regions.dims, grid.dims))
+    return regions if same else None
+
+
 def _figures(ds: xr.Dataset) -> dict[str, object]:
     """The report's figures, on Figures outside pyplot (no backend is selected or changed)."""
     first = replicates(ds)[0]
@@ -128,7 +148,7 @@ def _figures(ds: xr.Dataset) -> dict[str, object]:
         first, new_figure(*plots.open_capacity_size(first)))
     fig = new_figure(13, 4.8)
     left, right = fig.subplots(1, 2)
-    plots.displaced_map(first, left)
+    plots.displaced_map(first, left, region_map_of(first))
     plots.shelter_demand(first, right)
     figs["displacement_map_and_demand.png"] = fig
     fig = new_figure(7, 6)
@@ -230,9 +250,80 @@ def _values(ds: xr.Dataset) -> dict[tuple[str, str], np.ndarray]:
             for i, row in enumerate(per_rep[0]) for key in INDICATORS}
 
 
-def compare_runs(run_dirs: list[str | Path], out: str | Path) -> tuple[Path, list[dict]]:
-    """Indicators of several runs side by side, with differences to the first run."""
+def _alike_problems(base: xr.Dataset, other: xr.Dataset) -> list[str]:
+    """What makes two runs incomparable: regions, start date, number of steps, step length."""
+    problems = []
+    regions = [list(map(str, ds["region"].values)) for ds in (base, other)]
+    if regions[0] != regions[1]:
+        extra = sorted(set(regions[1]) ^ set(regions[0]))
+        problems.append(f"regions ({', '.join(extra[:3])} in one only)" if extra
+                        else "regions (same names in another order)")
+    starts = [str(ds["time"].values[0])[:10] for ds in (base, other)]
+    if starts[0] != starts[1]:
+        problems.append(f"start date ({starts[0]} vs {starts[1]})")
+    if base.sizes["time"] != other.sizes["time"]:
+        problems.append(f"number of steps ({base.sizes['time']} vs {other.sizes['time']})")
+    steps = [ds.attrs.get("step_days") for ds in (base, other)]
+    if steps[0] != steps[1]:
+        problems.append(f"step length ({steps[0]} vs {steps[1]} days)")
+    return problems
+
+
+def check_comparable(datasets: list[xr.Dataset], run_dirs: list[str | Path]) -> None:
+    """Refuse runs that differ from the first in regions, start date, length or step length.
+
+    Raises:
+        InputError: one line naming both run folders and everything that differs.
+    """
+    for ds, run_dir in zip(datasets[1:], run_dirs[1:]):
+        problems = _alike_problems(datasets[0], ds)
+        if problems:
+            raise InputError(f"{run_dirs[0]} vs {run_dir}",
+                             f"runs differ in {'; '.join(problems)}: their indicators do not "
+                             "compare (use --allow-mismatch to compare them anyway)")
+
+
+def _first_unmet_date(ds: xr.Dataset, region: str) -> str:
+    """First date anyone sought shelter in ``region`` and found none (median over replicates)."""
+    n = ds.sizes["time"]
+    firsts = [np.flatnonzero(r["unmet_shelter"].sel(region=region).values > 0)
+              for r in replicates(ds)]
+    step = int(np.median([f[0] if f.size else n for f in firsts]))  # never: n
+    return str(ds["time"].values[step])[:10] if step < n else ""
+
+
+def region_comparison(labels: list[str], datasets: list[xr.Dataset],
+                      rows: list[dict]) -> list[dict]:
+    """Per region and run: peak unmet shelter, unmet person-days and the first date unmet.
+
+    Values are medians over replicates; differences are to the baseline (the first run).
+    """
+    value = {(r["run"], r["region"], r["indicator"]): r for r in rows}
+    out = []
+    for region in map(str, datasets[0]["region"].values):
+        for label, ds in zip(labels, datasets):
+            row = {"region": region, "run": label}
+            for key in ("peak_unmet_shelter", "unmet_shelter_person_days"):
+                hit = value.get((label, region, key))
+                row[key] = hit["value"] if hit else float("nan")
+                row[f"{key}_diff"] = hit["diff_to_baseline"] if hit else float("nan")
+            row["first_date_unmet_shelter"] = (_first_unmet_date(ds, region)
+                                               if region in ds["region"].values else "")
+            out.append(row)
+    return out
+
+
+def compare_runs(run_dirs: list[str | Path], out: str | Path,
+                 allow_mismatch: bool = False) -> tuple[Path, list[dict]]:
+    """Indicators of several runs side by side, with differences to the first run.
+
+    Runs must share regions, start date, number of steps and step length unless
+    ``allow_mismatch`` (:func:`check_comparable`). Writes comparison.csv (every region and
+    indicator), regions.csv (:func:`region_comparison`), figures and index.html.
+    """
     datasets = [open_run(d) for d in run_dirs]
+    if not allow_mismatch:
+        check_comparable(datasets, run_dirs)
     labels = [f"{ds.attrs.get('scenario')}" for ds in datasets]
     labels = [lab if labels.count(lab) == 1 else f"{lab} ({Path(d).name})"
               for lab, d in zip(labels, run_dirs)]
@@ -251,13 +342,24 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path) -> tuple[Path, lis
                          "diff_to_baseline": float(np.median(diff)),
                          "diff_p05": float(np.percentile(diff, 5)),
                          "diff_p95": float(np.percentile(diff, 95)), "paired_by_seed": paired})
+    by_region = region_comparison(labels, datasets, rows)
     shown = ["peak_displaced", "unmet_shelter_person_days", "peak_evacuated", "peak_trapped"]
+    per_region = ["peak_unmet_shelter", "unmet_shelter_person_days"]
     images = {"comparison.png": png_bytes(plots.comparison_bars(
-        rows, shown, new_figure(4 * len(shown), 3.6)))}
+        rows, shown, new_figure(4 * len(shown), 3.6))),
+        "comparison_by_region.png": png_bytes(plots.comparison_by_region(
+            rows, per_region, new_figure(*plots.comparison_by_region_size(
+                datasets[0].sizes["region"], len(per_region)))))}
     total = [r for r in rows if r["region"] == "TOTAL"]
     intro = (f"<p>Baseline: <b>{html.escape(labels[0])}</b>. Differences are to the baseline, "
-             "per replicate when the runs share seeds (paired), else of medians.</p>")
-    files = {"comparison.csv": csv_text(rows).encode(), **images,
+             "per replicate when the runs share seeds (paired), else of medians. Per region: "
+             "persons by the region where they sought shelter; first date unmet: the first day "
+             "anyone there sought shelter or camp space and found none (median over "
+             "replicates).</p>")
+    files = {"comparison.csv": csv_text(rows).encode(), "regions.csv": csv_text(by_region).encode(),
+             **images,
              "index.html": _page("Scenario comparison", intro,
-                                 [("All regions", _html_table(total))], images).encode()}
+                                 [("All regions", _html_table(total)),
+                                  ("Shelter gap by region", _html_table(by_region))],
+                                 images).encode()}
     return write_folder(Path(out), files), rows

@@ -85,6 +85,7 @@ def run_scenario(scenario: Scenario, out: Path | None = None, seed: int | None =
         "seeds": seeds,
         "started_utc": started.isoformat(timespec="seconds"), "wall_time_s": round(elapsed, 3),
         "households": len(model.households), "persons": model.total_persons,
+        "population_input_persons": round(float(inputs.cell_persons.sum())),
         "n_steps": scenario.n_steps, "step_days": scenario.step_days,
         "household_steps_per_s": round(len(model.households) * scenario.n_steps * replicates
                                        / elapsed),

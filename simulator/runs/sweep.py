@@ -254,15 +254,20 @@ def _coord_name(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")
 
 
-def _outcomes(ds: xr.Dataset) -> dict[str, float]:
-    total = region_summary(ds)[-1]
-    return {k: total[k] for k in OUTCOMES}
-
+def _outcomes(ds: xr.Dataset) -> list[dict[str, object]]:
+    """Outcomes per region, then the total (the last row): ``region``, ``residents``, OUTCOMES."""
+    return [{"region": row["region"], "residents": row["residents"],
+             **{k: row[k] for k in OUTCOMES}} for row in region_summary(ds)]
 
 
 def combine(sweep: Sweep, out: Path) -> tuple[Path, list[str]]:
-    """Write ``sweep.nc``, ``summary.csv`` (and ``sensitivity.csv``); return failed run ids."""
-    rows, parts, failed = [], [], []
+    """Write ``sweep.nc``, ``summary.csv``, ``summary_by_region.csv`` (and ``sensitivity.csv``).
+
+    ``summary.csv`` has one row per run (totals over regions, and failed runs with their
+    status); ``summary_by_region.csv`` one row per finished run and region, tidy. Returns the
+    ids of failed or missing runs.
+    """
+    rows, by_region, parts, failed = [], [], [], []
     for task in sweep.tasks:
         folder = out / "runs" / task.run_id
         row = {"run": task.index, "run_id": task.run_id, "point": task.point,
@@ -273,7 +278,9 @@ def combine(sweep: Sweep, out: Path) -> tuple[Path, list[str]]:
                          else "missing"})
             continue
         ds = xr.load_dataset(folder / "results.nc")
-        rows.append({**row, "status": "ok", **_outcomes(ds)})
+        *regions, total = _outcomes(ds)
+        rows.append({**row, "status": "ok", **{k: total[k] for k in OUTCOMES}})
+        by_region += [{**row, **region} for region in regions]
         coords = {"run": [task.index], "run_id": ("run", [task.run_id]),
                   "replicate": ("run", [task.replicate]), "seed": ("run", [task.seed])}
         for name, value in task.params.items():
@@ -293,6 +300,9 @@ def combine(sweep: Sweep, out: Path) -> tuple[Path, list[str]]:
                           "runs": len(sweep.tasks), "failed_runs": len(failed)}
         write_file(out / "sweep.nc", lambda p: combined.to_netcdf(p, format="NETCDF4"))
     write_file(out / "summary.csv", lambda p: p.write_text(csv_text(rows), encoding="utf-8"))
+    if by_region:
+        write_file(out / "summary_by_region.csv",
+                   lambda p: p.write_text(csv_text(by_region), encoding="utf-8"))
     if sweep.method in ("sobol", "morris") and not failed:
         write_file(out / "sensitivity.csv",
                       lambda p: p.write_text(csv_text(sensitivity(sweep, rows)), encoding="utf-8"))

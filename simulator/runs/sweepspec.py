@@ -34,7 +34,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulator.errors import InputError
-from simulator.inputs.config import PATH_FIELDS, dump_toml, load_scenario, parse_override
+from simulator.inputs.config import (
+    PATH_FIELDS,
+    dump_toml,
+    load_scenario,
+    parse_override,
+    split_path,
+)
 from simulator.inputs.load import region_names
 from simulator.levers import check_region_names
 from simulator.rng import replicate_seeds
@@ -191,7 +197,8 @@ def load_sweep(path: str | Path) -> Sweep:
             cfg = load_scenario(base, overrides)
         except InputError as exc:
             bad = exc.message.split(":", 1)[0]
-            where = next((k for k in point if k == bad or k.startswith(bad + ".")), None)
+            where = next((k for k in point if ".".join(split_path(k, path)) == bad
+                          or ".".join(split_path(k, path)).startswith(bad + ".")), None)
             label = f"{section_of(method)}.{where}: " if where else ""
             raise InputError(path, f"{label}{exc.message}") from None
         try:

@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="compare runs side by side (the first is the baseline)")
     cmp.add_argument("run_dirs", type=Path, nargs="+")
     cmp.add_argument("--out", type=Path, required=True, help="comparison folder")
+    cmp.add_argument("--allow-mismatch", action="store_true", help="compare runs that differ "
+                     "in regions, start date, number of steps or step length (refused otherwise)")
     rk = sub.add_parser("risk", help="displacement per return period and average annual "
                         "displacement (AAD) from return-period hazard maps")
     rk.add_argument("scenario", type=Path)
@@ -131,8 +133,10 @@ def _run(args: argparse.Namespace) -> int:
         print(out)
         return 0
     elapsed = time.perf_counter() - t0
-    print(f"\nScenario '{scenario.name}': {ds.attrs['households']:,} households "
-          f"({ds.attrs['total_persons']:,} persons), {scenario.n_steps} steps of "
+    manifest = json.loads((out / "manifest.json").read_text())
+    print(f"\nScenario '{scenario.name}': {ds.attrs['households']:,} households of "
+          f"{ds.attrs['total_persons']:,} persons, synthesised from the population input's "
+          f"{manifest['population_input_persons']:,} persons; {scenario.n_steps} steps of "
           f"{scenario.step_days} day(s), seed {ds.attrs['seed']}"
           + (f", {args.replicates} replicates (table: medians)" if args.replicates > 1 else "")
           + f", {elapsed:.1f} s\n")
@@ -142,7 +146,6 @@ def _run(args: argparse.Namespace) -> int:
         print(f"\nnote: {owed:,.0f} prescribed persons could not be displaced: nobody was left "
               f"at home where the hazard was on (results attribute "
               f"prescribed_not_displaced_persons)")
-    manifest = json.loads((out / "manifest.json").read_text())
     if "validation" in manifest:
         v = manifest["validation"]
         print(f"\nAgainst the observations ({v['place']} occupancy, {v['days']} days): averaged "
@@ -167,10 +170,12 @@ def _validate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     inputs = load_inputs(scenario, args.scenario)
     resolve(scenario, inputs.region_names, args.scenario)  # every lever names known regions
-    persons = int(inputs.cell_persons.sum())
+    persons = round(float(inputs.cell_persons.sum()))
     unit = "" if cf_units(scenario.hazard.kind) == "1" else cf_units(scenario.hazard.kind)
     print(f"{args.scenario}: OK - scenario '{scenario.name}', {len(inputs.region_names)} regions, "
-          f"{inputs.cell_persons.size:,} populated locations, {persons:,} persons, "
+          f"{inputs.cell_persons.size:,} populated locations, {persons:,} persons in the "
+          f"population input (runs synthesise households from them: sizes are drawn, so a "
+          f"run's persons differ by sampling), "
           f"{scenario.hazard.kind} '{scenario.hazard.variable or 'intensity'}' peak "
           f"{float(inputs.hazard.step_max.max()):.2f}{' ' + unit if unit else ''} over "
           f"{int((inputs.hazard.step_max > 0).sum())} of {scenario.n_steps} steps")
@@ -254,14 +259,14 @@ def _compare(args: argparse.Namespace) -> int:
 
     if len(args.run_dirs) < 2:
         raise InputError("compare", "give at least two run folders (the first is the baseline)")
-    out, rows = compare_runs(args.run_dirs, args.out)
+    out, rows = compare_runs(args.run_dirs, args.out, args.allow_mismatch)
     print(f"{'run':<30} {'peak displaced':>15} {'diff':>10} {'unmet person-days':>18} {'diff':>12}")
     total = {(r["run"], r["indicator"]): r for r in rows if r["region"] == "TOTAL"}
     for run in dict.fromkeys(r["run"] for r in rows):
         a, b = total[(run, "peak_displaced")], total[(run, "unmet_shelter_person_days")]
         print(f"{run:<30} {a['value']:>15,.0f} {a['diff_to_baseline']:>+10,.0f} "
               f"{b['value']:>18,.0f} {b['diff_to_baseline']:>+12,.0f}")
-    print(f"Comparison written to {out}/ (index.html, comparison.csv, comparison.png)")
+    print(f"Comparison written to {out}/ (index.html, comparison.csv, regions.csv, figures)")
     return 0
 
 

@@ -1,11 +1,16 @@
-"""The dashboard page: Mesa's ``SolaraViz`` with the planner levers (needs the ``viz`` extra).
+"""The dashboard page for planners, built from Mesa's controls (needs the ``viz`` extra).
 
 Layout: the sidebar holds the **planner levers** (shelter places, early-warning coverage, cash
-assistance; each move re-runs the whole scenario at once) with the shelter gap they give, and
-Mesa's controls (Reset starts the same levers again from the first step, Step and Play advance
-it). The main area shows four figures of the run so far: the hazard map with persons displaced,
-persons by state over time, occupancy against capacity in one region, and shelter demand by
-region.
+assistance; each move re-runs the whole scenario at once) with the shelter gap they give, each
+region's **shelter capacity**, and the run controls (Mesa's Reset, Step and Play: Reset starts
+the same levers again from the first step; a slider sets how many steps Step and Play advance
+at a time; the replicate). The main area shows the **shelter gap by region** and four figures of
+the run so far: the hazard map with persons displaced, persons by state over time, occupancy
+against capacity in one region, and shelter demand by region.
+
+Mesa's ``SolaraViz`` has no way to leave out its internal controls (play interval in ms, "use
+threads", the page tabs), so the page is composed here from Mesa's own ``ModelController``,
+``ModelCreator`` and ``ShowSteps`` instead; the figures sit in a fixed two-column layout.
 
 Who owns what: this module owns the page, its components and their state, and :func:`page`,
 which makes the page of one scenario (for a served app). The model, levers, figures and loading
@@ -15,11 +20,13 @@ page in Jupyter and serving it for ``climdisp dashboard`` are :mod:`simulator.ui
 
 from __future__ import annotations
 
+import html
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import solara
-from mesa.visualization import Slider, SolaraViz
+from mesa.visualization import Slider
+from mesa.visualization.solara_viz import ModelController, ModelCreator, ShowSteps
 from mesa.visualization.utils import update_counter
 
 from simulator.inputs.load import Inputs
@@ -28,6 +35,7 @@ from simulator.outputs.analysis import busiest_region, region_summary
 from simulator.ui.dashboard_model import (
     DashboardModel,
     Levers,
+    gap_by_region,
     hazard_figure,
     load,
     places_figure,
@@ -39,6 +47,7 @@ from simulator.ui.dashboard_model import (
 
 def _figure_view(model: DashboardModel, make, *args):
     """A matplotlib figure of ``model``, redrawn only when the model or its step changes."""
+    update_counter.get()  # Mesa bumps it after Step and Play
     key = [model, model.step_index, *args]
     figure = solara.use_memo(lambda: make(model, *args) if model.step_index else None, key)
     if figure is None:
@@ -46,16 +55,19 @@ def _figure_view(model: DashboardModel, make, *args):
     return solara.FigureMatplotlib(figure, dependencies=key, format="png")
 
 
+@solara.component
 def HazardMap(model: DashboardModel):
     """Peak flood depth so far with persons displaced by home location."""
     return _figure_view(model, hazard_figure)
 
 
+@solara.component
 def PersonsByState(model: DashboardModel):
     """Persons by state of the mobility continuum over time."""
     return _figure_view(model, states_figure)
 
 
+@solara.component
 def OccupancyVsCapacity(model: DashboardModel):
     """Occupancy against capacity in a region the user picks (default: the busiest)."""
     names = list(model.inputs.region_names)
@@ -69,13 +81,40 @@ def OccupancyVsCapacity(model: DashboardModel):
     return column
 
 
+@solara.component
 def ShelterDemand(model: DashboardModel):
     """Peak persons in sites or unsheltered against shelter and camp capacity, by region."""
     return _figure_view(model, shelter_gap_figure)
 
 
-COMPONENTS = [(HazardMap, 0), (PersonsByState, 0), (OccupancyVsCapacity, 0), (ShelterDemand, 0)]
+#: The figures, in two columns, in this order (left to right, top to bottom).
+COMPONENTS = [HazardMap, PersonsByState, OccupancyVsCapacity, ShelterDemand]
 
+
+@solara.component
+def GapByRegion(model: DashboardModel):
+    """The shelter gap so far, per region and in total, as a table."""
+    update_counter.get()
+    if not model.step_index:
+        return solara.Text("")
+    head = ("region", "shelter capacity (places added included)", "peak without shelter",
+            "person-days without shelter", "first day without shelter")
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
+            r["region"], f"{r['shelter_capacity']:,}", f"{r['peak_unmet_shelter']:,}",
+            f"{r['unmet_shelter_person_days']:,.0f}", r["first_unmet"] or "none")) + "</tr>"
+        for r in gap_by_region(model))
+    return solara.HTML("div", unsafe_innerHTML=(
+        f"<b>Shelter gap by region</b> ({model.step_index} steps; persons by the region where "
+        "they sought shelter or camp space)<style>.gap-by-region td,.gap-by-region th{padding:"
+        "2px 12px;text-align:right;border-bottom:1px solid #ddd}</style><table class="
+        "'gap-by-region' style='border-collapse:collapse;font-size:13px'><tr>"
+        + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + cells + "</table>"),
+        style="overflow-x:auto")
+
+
+#: Milliseconds between frames of Mesa's Play (its default; not shown to planners).
+PLAY_MS = 100
 
 #: Each lever's slider: label, (min, max, step) and how its value reads.
 SLIDERS = {"shelter_places_added": ("Shelter places added per region", (0, 20_000, 1_000),
@@ -106,7 +145,8 @@ def LeverCard(levers: Levers, on_levers, model: DashboardModel):
     update_counter.get()  # Mesa bumps it after Step and Play: show the gap so far
     with solara.Card("Planner levers"):
         for name, value in asdict(levers).items():
-            if model.has_lever(name):  # e.g. no warnings for conflict or flood levels
+            # sliders only; not every lever acts (e.g. no warnings for conflict or flood levels)
+            if name in SLIDERS and model.has_lever(name):
                 LeverSlider(name, value,
                             lambda v, name=name: on_levers(replace(levers, **{name: v})))
         if model.step_index:
@@ -120,6 +160,19 @@ def LeverCard(levers: Levers, on_levers, model: DashboardModel):
         if model.run_seconds:
             solara.Text(f"Re-run in {model.run_seconds:.1f} s, replicate {model.replicate} "
                         f"(same seed: differences are the levers' doing).")
+
+
+@solara.component
+def RegionCapacityCard(levers: Levers, on_levers, scenario: Scenario, names: list[str]):
+    """One shelter capacity per region (persons, before the places added to every region)."""
+    with solara.Card("Shelter capacity by region"):
+        solara.Text("Persons; shelter places added per region come on top. Press Enter or "
+                    "leave the field to re-run.")
+        for name in names:
+            solara.InputInt(name, value=int(levers.shelter_of(scenario, name)),
+                            on_value=lambda v, name=name: on_levers(
+                                levers.with_shelter(name, max(0, int(v or 0)))),
+                            continuous_update=False)
 
 
 @solara.component
@@ -141,12 +194,29 @@ def Dashboard(scenario: Scenario, inputs: Inputs):
                                      **asdict(levers)))
 
     solara.use_effect(keep_levers, [model.value, levers])
-    with solara.Sidebar():
-        LeverCard(levers, on_levers, model.value)
+    parameters = solara.use_reactive({})
+    play_ms, threads = solara.use_reactive(PLAY_MS), solara.use_reactive(False)
+    per_click = solara.use_reactive(1)
     params = {"config": scenario, "inputs": inputs,
               "replicate": Slider("Replicate (seed; Reset applies it)", 0, 0, 9, 1)}
-    SolaraViz(model, components=COMPONENTS, name=f"climdisp: {scenario.name}",
-              model_params=params)
+    with solara.AppBar():
+        solara.AppBarTitle(f"climdisp: {scenario.name}")
+    with solara.Sidebar(), solara.Column():
+        LeverCard(levers, on_levers, model.value)
+        RegionCapacityCard(levers, on_levers, scenario, list(inputs.region_names))
+        with solara.Card("Run step by step"):
+            ModelController(model, model_parameters=parameters, play_interval=play_ms,
+                            render_interval=per_click, use_threads=threads)
+            solara.SliderInt(f"Steps per Step or Play frame ({scenario.step_days} day(s) each)",
+                             value=per_click, min=1, max=100)
+            ModelCreator(model, params, model_parameters=parameters)
+            ShowSteps(model.value)
+    with solara.Column():
+        GapByRegion(model.value)
+        for row in range(0, len(COMPONENTS), 2):
+            with solara.Columns([1, 1]):
+                for component in COMPONENTS[row:row + 2]:
+                    component(model.value)
 
 
 def page(scenario_path: str | Path, overrides: list[str] | tuple[str, ...] = ()):
