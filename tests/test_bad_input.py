@@ -300,3 +300,16 @@ def test_sweeps_that_run_nothing_meant_or_too_much_are_refused(case, capsys, bod
     assert run_cli(["sweep", str(sweep), "--out", str(out)], capsys) == (
         2, f"error: {sweep}: {message}\n")
     assert not out.exists()
+
+
+def test_an_empty_zarr_folder_is_one_line_in_a_fresh_process(case):
+    """Issue 17: an empty Zarr folder printed seven warning lines before its error."""
+    path = case()
+    (path.parent / "empty.zarr").mkdir()
+    edit(path, 'file = "hazard.nc"', 'file = "empty.zarr"')
+    proc = subprocess.run([sys.executable, "-m", "simulator", "validate", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"error: {path.parent / 'empty.zarr'}: hazard.file: cannot read as zarr "
+        f"(GroupNotFoundError)"], proc.stderr

@@ -45,6 +45,8 @@ from simulator.inputs.zarrmeta import check_zarr_store
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
 SITE_DIMS = ("site", "centroid", "station", "location")
+
+
 def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
     """Open a hazard file of format ``fmt`` as a dataset (GeoTIFF: one variable ``band_data``)."""
     if not path.exists():
@@ -55,7 +57,9 @@ def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
             return read_climada(path)
         if fmt == "zarr":
             check_zarr_store(path, section)  # before zarr reads anything: no pickle
-            return xr.open_zarr(path)
+            with warnings.catch_warnings():  # zarr's own notes (consolidated metadata, ...)
+                warnings.simplefilter("ignore")  # would come before our one-line error
+                return xr.open_zarr(path)
         if fmt == "geotiff":
             try:
                 import rioxarray
