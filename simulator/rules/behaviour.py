@@ -19,8 +19,9 @@ def risk_perception(years_since_flood: np.ndarray) -> np.ndarray:
 
     ``t`` is years since the household was last flooded; perceived flood probability is the
     objective probability times beta, so perception peaks (x2.01) right after a flood and
-    decays to x0.01 (Haer, Botzen & Aerts 2017, Environ. Res. Lett. 12 044015; DYNAMO-M,
-    Tierolf et al. 2023).
+    decays to x0.01 (Haer, Botzen, de Moel & Aerts 2017, "Integrating household risk mitigation
+    behavior in flood risk analysis: an agent-based model approach", Risk Analysis 37(10):
+    1977-1992; DYNAMO-M, Tierolf et al. 2023, Sci. Rep. 13:4176).
     """
     return 2.0 * 1.6 ** (-3.6 * np.asarray(years_since_flood, dtype=float)) + 0.01
 
