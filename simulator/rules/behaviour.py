@@ -21,7 +21,7 @@ def risk_perception(years_since_flood: np.ndarray) -> np.ndarray:
     objective probability times beta, so perception peaks (x2.01) right after a flood and
     decays to x0.01 (Haer, Botzen, de Moel & Aerts 2017, "Integrating household risk mitigation
     behavior in flood risk analysis: an agent-based model approach", Risk Analysis 37(10):
-    1977-1992; DYNAMO-M, Tierolf et al. 2023, Sci. Rep. 13:4176).
+    1977-1992; DYNAMO-M, Tierolf et al. 2023, Sci. Rep. 13, doi:10.1038/s41598-023-31351-y).
     """
     return 2.0 * 1.6 ** (-3.6 * np.asarray(years_since_flood, dtype=float)) + 0.01
 
