@@ -67,7 +67,7 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
     tail = (place == Place.UNSHELTERED) | (place == Place.SELF_ARRANGED)
     world.occupy(region[tail], place[tail], size[tail])
     world.flow(home[moved], region[moved], size[moved])
-    hh.stay_region[ids], hh.place[ids] = region, place
+    world.stay(ids, region, place)
 
 
 def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p: int,

@@ -161,9 +161,11 @@ class World:
         self.away_ids = np.concatenate([self.away_ids, ids])
 
     def stay(self, ids: np.ndarray, region: np.ndarray, place: np.ndarray) -> None:
-        """``ids`` (already away, with no place counted) now stay at ``place`` in ``region``."""
+        """``ids`` (away) now stay at ``place`` in ``region``.
+
+        Their persons are counted there already, by :meth:`occupy` as each was admitted.
+        """
         hh = self.households
-        count(self.occupancy, region, place, hh.size[ids], +1)
         hh.stay_region[ids], hh.place[ids] = region, place
 
     def occupy(self, region: np.ndarray, place: int | np.ndarray, persons: np.ndarray) -> None:
