@@ -26,9 +26,6 @@ from simulator.inputs.units import cf_units
 from simulator.rules.behaviour import adapted_depth
 from simulator.rules.impacts import damage_by_class, wind_damage
 
-#: Kinds that damage homes through a damage curve and that households price in decisions.
-DAMAGING = ("flood_depth", "wind_speed")
-
 
 @dataclass(frozen=True)
 class HazardKind:
@@ -43,7 +40,6 @@ class HazardKind:
         warning_threshold: forecast intensity at which a warning is issued.
         defences_apply: flood defences (protection standard) stop it.
         dry_proofing_applies: adapting a home in place lowers its damage.
-        damages_homes: homes are damaged through a curve (else displacement is by rate).
     """
 
     name: str
@@ -53,7 +49,6 @@ class HazardKind:
     warning_threshold: float
     defences_apply: bool
     dry_proofing_applies: bool
-    damages_homes: bool
     wind_threshold_ms: float
     wind_half_ms: float
 
@@ -83,5 +78,4 @@ def for_scenario(scenario: Scenario) -> HazardKind:
         else warning.forecast_threshold_m,
         defences_apply=kind in ("flood_depth", "flood_level"),
         dry_proofing_applies=kind == "flood_depth",
-        damages_homes=kind in DAMAGING,
         wind_threshold_ms=wind.v_threshold_ms, wind_half_ms=wind.v_half_ms)
