@@ -15,7 +15,7 @@ from simulator.inputs.config import dump_toml
 from simulator.inputs.load import Inputs, load_inputs
 from simulator.inputs.schema import Scenario
 from simulator.kinds import for_scenario
-from simulator.levers import resolve
+from simulator.levers import Levers, resolve
 from simulator.rng import Streams
 from simulator.states import CAPACITY_PLACES, PLACES, STATE_NAMES
 from simulator.steps.context import Context, Profiler
@@ -27,6 +27,32 @@ from simulator.steps.recover import return_home
 from simulator.steps.warn import warn_and_evacuate
 from simulator.world.households import Households, class_names, from_inputs
 from simulator.world.ledger import Places, World
+
+
+def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: Households,
+             streams: Streams, classes: list[str], profiler: Profiler | None = None
+             ) -> tuple[World, Context]:
+    """The World and the Context of a run, from its households (synthesised or hand-made).
+
+    Args:
+        config: the validated scenario.
+        inputs: its inputs on the populated cells.
+        levers: its resolved levers.
+        households: the households (sorted by cell).
+        streams: the run's random streams.
+        classes: building class names, in the order of ``households.building_class``.
+        profiler: phase timing (default: off).
+    """
+    places = Places(levers.capacity_persons, levers.activation_ramp, levers.ramp_days,
+                    config.step_days)
+    world = World(households, len(inputs.region_names), inputs.cell_region.size, places,
+                  config.n_steps)
+    curves = [(np.asarray(config.impact.curves[c].depths_m),
+               np.asarray(config.impact.curves[c].damage_ratio)) for c in classes]
+    hh = households
+    edges = np.quantile(hh.income, [0.2, 0.4, 0.6, 0.8]) if len(hh) else np.zeros(4)
+    return world, Context(config, inputs, levers, for_scenario(config), streams, curves, edges,
+                          profiler or Profiler(False))
 
 
 class Region(mesa.Agent):
@@ -114,14 +140,8 @@ class DisplacementModel(mesa.Model):
         self.class_names = class_names(config, inp)
         hh = from_inputs(config, inp, streams, self.class_names,
                          levers.cash_assistance_per_household)
-        places = Places(levers.capacity_persons, levers.activation_ramp, levers.ramp_days,
-                        config.step_days)
-        self.world = World(hh, len(names), inp.cell_region.size, places, config.n_steps)
-        curves = [(np.asarray(config.impact.curves[c].depths_m),
-                   np.asarray(config.impact.curves[c].damage_ratio)) for c in self.class_names]
-        edges = np.quantile(hh.income, [0.2, 0.4, 0.6, 0.8]) if len(hh) else np.zeros(4)
-        self.ctx = Context(config, inp, levers, for_scenario(config), streams, curves, edges,
-                           Profiler(profile))
+        self.world, self.ctx = assemble(config, inp, levers, hh, streams, self.class_names,
+                                        Profiler(profile))
         self.pending_warnings: dict[int, np.ndarray] = {}  # step -> households warned for it
         self.prescribed_owed = 0.0  # prescribed persons not yet displaced (nobody left at home)
 

@@ -1,7 +1,7 @@
 """Hand-made worlds of a few households, for testing one step at a time without files.
 
 ``tiny(...)`` returns a :class:`~simulator.world.ledger.World` and a
-:class:`~simulator.steps.context.Context` built exactly as the model builds them, from a
+:class:`~simulator.steps.context.Context` built by the model's own ``assemble``, from a
 scenario dict, a hazard array (steps x cells) and household attributes given per household.
 """
 
@@ -14,13 +14,13 @@ import numpy as np
 from simulator.inputs.hazards import HazardSeries
 from simulator.inputs.load import Inputs
 from simulator.inputs.schema import Scenario
-from simulator.kinds import for_scenario
 from simulator.levers import resolve
+from simulator.model import assemble
 from simulator.rng import Streams
 from simulator.states import NO_PLACE, NO_STEP, State
 from simulator.steps.context import Context
 from simulator.world.households import Households
-from simulator.world.ledger import Places, World
+from simulator.world.ledger import World
 
 BASE = {
     "name": "tiny", "seed": 1, "start_date": "2030-01-01", "step_days": 1,
@@ -100,12 +100,6 @@ def tiny(depth: np.ndarray, cell: list[int], region_of_cell: list[int],
         grid_index=np.arange(n_cells), grid_shape=(1, n_cells), grid_y=np.zeros(1),
         grid_x=np.arange(n_cells, dtype=float), geographic=True, distance_km=dist,
         hazard=hazard)
-    levers = resolve(cfg, names)
-    places = Places(levers.capacity_persons, levers.activation_ramp, levers.ramp_days,
-                    cfg.step_days)
-    world = World(hh, len(names), n_cells, places, cfg.n_steps)
-    curves = [(np.asarray(c.depths_m), np.asarray(c.damage_ratio))
-              for c in (cfg.impact.curves[k] for k in cfg.population.building_class_shares)]
-    edges = np.quantile(hh.income, [0.2, 0.4, 0.6, 0.8])
-    ctx = Context(cfg, inputs, levers, for_scenario(cfg), Streams(cfg.seed), curves, edges)
+    world, ctx = assemble(cfg, inputs, resolve(cfg, names), hh, Streams(cfg.seed),
+                          list(cfg.population.building_class_shares))
     return Tiny(world, ctx)
