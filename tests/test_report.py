@@ -128,13 +128,21 @@ def test_comparing_a_run_with_itself_shows_no_difference(runs, tmp_path, capsys)
                                                                         ).read_text()
 
 
-def test_more_shelter_shows_as_less_unmet_need_in_a_comparison(runs, tmp_path):
+@pytest.fixture(scope="module")
+def more_shelter(runs, tmp_path_factory):
+    """The ensemble compared with a 5-replicate variant with more shelter places, run once."""
     path, _, ens = runs
-    more = tmp_path / "more"
+    root = tmp_path_factory.mktemp("more-shelter")
+    more = root / "more"
     assert main(["run", str(path), "--out", str(more), "--quiet", "--replicates", "5", "--set",
                  "capacity.default.shelter=5000"]) == 0
-    out = tmp_path / "cmp"
+    out = root / "cmp"
     assert main(["compare", str(ens), str(more), "--out", str(out)]) == 0
+    return out
+
+
+def test_more_shelter_shows_as_less_unmet_need_in_a_comparison(more_shelter):
+    out = more_shelter
     row = next(r for r in read(out / "comparison.csv") if r["region"] == "TOTAL"
                and r["indicator"] == "unmet_shelter_person_days" and r["run"].endswith("(more)"))
     assert float(row["diff_to_baseline"]) < 0 and float(row["diff_p95"]) <= 0
@@ -301,13 +309,9 @@ def test_compare_names_every_difference_of_regions_start_and_step(case, tmp_path
     assert "number of steps (10 vs 5); step length (1 vs 2 days)" in err
 
 
-def test_compare_gives_the_shelter_gap_by_region(runs, tmp_path):
-    path, _, ens = runs
-    more = tmp_path / "more"
-    assert main(["run", str(path), "--out", str(more), "--quiet", "--replicates", "5", "--set",
-                 "capacity.default.shelter=5000"]) == 0
-    out = tmp_path / "cmp"
-    assert main(["compare", str(ens), str(more), "--out", str(out)]) == 0
+def test_compare_gives_the_shelter_gap_by_region(runs, more_shelter):
+    _, _, ens = runs
+    out = more_shelter
     rows = {(r["run"].endswith("(more)"), r["region"]): r for r in read(out / "regions.csv")}
     assert {g for _, g in rows} == {"North", "South"}  # every region, no TOTAL
     ds = xr.load_dataset(ens / "results.nc")
