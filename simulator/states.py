@@ -19,7 +19,7 @@ class State(IntEnum):
     ADAPTED = 1
     EVACUATED = 2
     DISPLACED = 3
-    RELOCATED = 4
+    RELOCATED = 4  # at home in a new home made during the run (moved or settled)
     TRAPPED = 5
     RETURNED = 6  # back home after displacement
 
@@ -41,7 +41,13 @@ GROUPS = ("children", "adults", "older_persons", "women", "persons_with_disabili
           "children_under_5")
 HEAD_TYPES = ("male_headed", "female_headed", "older_person_headed")
 
-AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED)
+#: Why a household made a new home: a proactive move it chose, a planned-relocation programme,
+#: or settling where it stayed after repeated displacement (``relocations``' ``cause``).
+MOVE_CAUSES = ("proactive", "planned", "settled")
+Move = IntEnum("Move", [c.upper() for c in MOVE_CAUSES], start=0)
+
+#: Residents at home; ``relocated`` households live in the home they moved to.
+AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED, State.RELOCATED)
 AWAY_STATES = (State.EVACUATED, State.DISPLACED)
 HOME = np.array(AT_HOME_STATES, dtype=np.uint8)  #: for np.isin(state, HOME)
 NO_PLACE = 255  #: ``place`` of households at home

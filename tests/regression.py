@@ -54,7 +54,7 @@ def headline(ds: xr.Dataset) -> dict[str, float]:
         "evacuations_persons": int(ds["evacuations"].sum()),
         "trapped_persons_peak": int(persons.sel(state="trapped").max()),
         "adapted_persons_end": int(persons.sel(state="adapted").isel(time=-1)),
-        "relocations_persons": int(ds["relocations"].sum()),
+        "relocations_persons": int(ds["relocations"].sel(cause=["proactive", "planned"]).sum()),
         "returns_persons": int(ds["returns"].sum()),
         "settled_persons": int(ds["settled"].sum()),
         "unmet_shelter_persons_peak": int(unmet.max()),

@@ -394,6 +394,7 @@ def test_names_only_regions_without_a_region_column_name_the_file(case, tmp_path
 
 def test_table_home_values_set_the_damage_households_weigh(case):
     from simulator.steps.decide import _evaluate
+    from simulator.steps.relocate import destination_risk
 
     rows = [{"lon": LON[0], "lat": LAT[0], "persons": 4, "income": 3000.0, "value": v}
             for v in (9000.0, 18000.0, None)]  # the last follows income: 3 years of it
@@ -401,7 +402,8 @@ def test_table_home_values_set_the_damage_households_weigh(case):
     model = DisplacementModel(load_scenario(path, sets))
     ids = np.arange(3)
     model.world.remember(model.ctx.intensity(0), None)  # their cell floods on day 0
-    expected_damage = _evaluate(model.world, model.ctx, 0, ids, np.zeros(3))[-1]
+    expected_damage = _evaluate(model.world, model.ctx, 0, ids, np.zeros(3),
+                                destination_risk(model.world, model.ctx))[-1]
     assert expected_damage[1] == pytest.approx(2 * expected_damage[0]) and \
         expected_damage[2] == pytest.approx(expected_damage[0]) and expected_damage[0] > 0
 

@@ -46,7 +46,8 @@ def test_mobility_obstacle_traps_more_older_and_disabled_households(case):
     scenario = {"n_steps": 2, "hazard": {"return_period_years": 2},
                 "behaviour": {"initial_years_since_flood": 0.0, "migration_cost_max": 2500.0}}
     trapped = []
-    shallow = np.full((NT, 4, 5), 0.6, dtype=np.float32)  # risky, but nobody is displaced
+    shallow = np.zeros((NT, 4, 5), dtype=np.float32)  # risky, but nobody is displaced,
+    shallow[:, 2:, :] = 0.6  # in one region; the other is dry, somewhere safer to move to
     for factor in (1.0, 3.0):
         s = {**scenario, "behaviour": {**scenario["behaviour"],
                                        "mobility_cost_factor_older_or_disabled": factor}}

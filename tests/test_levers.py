@@ -109,10 +109,13 @@ def test_planned_relocation_moves_the_programme_size_of_most_exposed():
         "information.variable='flood_depth'", "information.select_return_period=20",
         "information.return_period_years=20"])
     model = DisplacementModel(cfg)
+    home_cell = model.households.cell.copy()
     model.step()
     moved = np.flatnonzero(model.households.state == 4)  # State.RELOCATED
     assert moved.size == 400
-    assert (model.ctx.official_depth[model.households.cell[moved]] > 0).all()
+    assert (model.ctx.official_depth[home_cell[moved]] > 0).all()  # they left mapped danger
+    planned = model.results()["relocations"].sel(cause="planned").sum()
+    assert int(planned) == int(model.households.size[moved].sum())
     assert not model.world.experienced.any()  # no flood yet: only the map told them
 
 

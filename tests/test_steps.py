@@ -13,7 +13,7 @@ from simulator.errors import InputError, InvariantError
 from simulator.inputs.schema import RegionLevers
 from simulator.kinds import for_scenario
 from simulator.levers import PER_REGION, resolve
-from simulator.states import NO_PLACE, Place, State
+from simulator.states import NO_PLACE, Move, Place, State
 from simulator.steps.decide import decide
 from simulator.steps.displace import displace
 from simulator.steps.place import place_unsheltered
@@ -164,8 +164,10 @@ def test_decide_traps_who_cannot_afford_to_move_and_moves_who_can():
     w.world.remember(w.ctx.intensity(0), None)  # the hazard phase: they lived through it
     _run_step(w, 0, decide)
     assert w.hh.state[0] == State.TRAPPED
-    assert w.hh.state[1] == State.RELOCATED and w.hh.stay_region[1] == 1
-    assert w.world.recorder.flows[0, 0, 1] == 4 and w.world.recorder.relocations[0, 0] == 4
+    # the mover is now a resident of the hills, in its only populated cell
+    assert w.hh.state[1] == State.RELOCATED and w.hh.region[1] == 1 and w.hh.cell[1] == 1
+    assert w.world.recorder.flows[0, 0, 1] == 4
+    assert w.world.recorder.relocations[0, 0, 1, Move.PROACTIVE] == 4
     assert w.hh.savings[1] < 1e6  # the move cost something
     w.world.verify()
 

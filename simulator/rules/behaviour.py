@@ -26,56 +26,12 @@ def risk_perception(years_since_flood: np.ndarray) -> np.ndarray:
     return 2.0 * 1.6 ** (-3.6 * np.asarray(years_since_flood, dtype=float)) + 0.01
 
 
-def discount_sum(horizon_years: int, rate: float) -> float:
-    """Sum of discount factors over the horizon: S = sum_{t=0}^{H-1} (1 + r)^-t."""
-    return float(np.sum((1.0 + rate) ** -np.arange(horizon_years)))
-
-
-def annualised_cost(investment: np.ndarray, rate: float, horizon_years: int) -> np.ndarray:
-    """Yearly loan payment for an investment: I * r / (1 - (1 + r)^-H) (annuity formula)."""
-    return np.asarray(investment) * rate / (1.0 - (1.0 + rate) ** -horizon_years)
-
-
 def migration_cost(distance_km: np.ndarray, cost_max: float) -> np.ndarray:
-    """Migration cost C(d) = Cmax / (1 + exp(-0.05 d)) with d in km (Tierolf et al. 2023)."""
+    """Migration cost C(d) = Cmax / (1 + exp(-0.05 d)) with d in km (Tierolf et al. 2023).
+
+    DYNAMO-M's ``LogisticFunction`` with ``cost_shape: 0.05``; Cmax in currency units.
+    """
     return cost_max / (1.0 + np.exp(-0.05 * np.asarray(distance_km, dtype=float)))
-
-
-def log_utility(consumption: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """Log utility of yearly consumption, bounded below at ``floor`` (subsistence)."""
-    return np.log(np.maximum(consumption, floor))
-
-
-def eu_stay(income: np.ndarray, p_flood: np.ndarray, damage_cost: np.ndarray,
-            annual_cost: np.ndarray, s: float, floor: np.ndarray) -> np.ndarray:
-    """Subjective expected utility of staying (optionally with an adaptation's yearly cost).
-
-    EU = S * [p * ln(W - c - D) + (1 - p) * ln(W - c)] with W income, c yearly cost, D damage
-    cost of a flood, p perceived yearly flood probability and S the discount sum (DYNAMO-M,
-    Tierolf et al. 2023; Haer et al. 2017). Currency units per year.
-    """
-    base = income - annual_cost
-    return s * (p_flood * log_utility(base - damage_cost, floor)
-                + (1.0 - p_flood) * log_utility(base, floor))
-
-
-def eu_migrate(income_dest: np.ndarray, cost: np.ndarray, s: float,
-               floor: np.ndarray) -> np.ndarray:
-    """Expected utility of migrating: EU = ln(W_j - C) + (S - 1) ln(W_j).
-
-    The migration cost is paid in the first year; the destination is taken as flood-safe
-    (DYNAMO-M, Tierolf et al. 2023).
-    """
-    return log_utility(income_dest - cost, floor) + (s - 1.0) * log_utility(income_dest, floor)
-
-
-def can_afford_adaptation(annual_cost: np.ndarray, income: np.ndarray,
-                          max_share: float = 0.06) -> np.ndarray:
-    """Adaptation is affordable when its yearly cost is at most ``max_share`` of income.
-
-    6 % expenditure cap of DYNAMO-M (Tierolf et al. 2023).
-    """
-    return annual_cost <= max_share * income
 
 
 def adapted_depth(depth_m: np.ndarray, protection_m: float) -> np.ndarray:

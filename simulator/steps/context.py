@@ -65,6 +65,7 @@ class Context:
         official_depth: the official hazard map residents are given (``[information]``), per
             open cell; None without one. Never the scenario's own hazard (causality).
         official_fraction: the map's flooded fraction per cell, if it gives one.
+        region_has_homes: regions with populated cells, where a mover can find a dwelling.
     """
 
     config: Scenario
@@ -78,11 +79,14 @@ class Context:
     cell_open: np.ndarray = field(init=False)  #: cells not behind adequate flood defences
     official_depth: np.ndarray | None = field(init=False)  #: official map per open cell, if any
     official_fraction: np.ndarray | None = field(init=False)  #: its flooded fraction per cell
+    region_has_homes: np.ndarray = field(init=False)  #: regions with populated cells
 
     def __post_init__(self) -> None:
         protected = (self.levers.protection_return_period_years
                      >= self.config.hazard.return_period_years) & self.kind.defences_apply
         object.__setattr__(self, "cell_open", ~protected[self.inputs.cell_region])
+        object.__setattr__(self, "region_has_homes", np.bincount(
+            self.inputs.cell_region, minlength=len(self.inputs.region_names)) > 0)
         info = self.inputs.information
         object.__setattr__(self, "official_depth",
                            None if info is None else info.peak() * self.cell_open)

@@ -2,31 +2,28 @@
 
 Households at home weigh staying, dry-proofing their home and migrating to their best reachable
 region by subjective expected utility with perceived flood risk (DYNAMO-M; the rules are in
-:mod:`simulator.rules.behaviour`). Those who want to move but cannot afford it are ``trapped``;
-a share of the rest relocate within each destination's yearly inflow cap; a planned-relocation
+:mod:`simulator.rules.utility` and :mod:`simulator.rules.behaviour`). Those who want to move but
+cannot pay for it are ``trapped``; a share of the rest relocate within each destination's yearly
+inflow cap and become its residents (:mod:`simulator.steps.relocate`); a planned-relocation
 programme moves the most exposed. Slow-onset stress (drought, heat) lowers income first.
+Households know only the past and the official map (:func:`known_depth`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from simulator.rules.behaviour import (
-    annualised_cost,
-    can_afford_adaptation,
-    discount_sum,
-    eu_migrate,
-    eu_stay,
-    livelihood_loss,
-    migration_cost,
-    risk_perception,
-)
-from simulator.rules.placement import admit
-from simulator.states import HOME, NO_STEP, State
+from simulator.rules.behaviour import livelihood_loss, migration_cost, risk_perception
+from simulator.rules.utility import annuity, can_finance, expected_utility, log_utility, npv
+from simulator.states import HOME, NO_STEP, Move, State
 from simulator.steps.context import Context
+from simulator.steps.relocate import (
+    DAYS_PER_YEAR,
+    destination_risk,
+    planned_relocation,
+    relocate,
+)
 from simulator.world.ledger import World
-
-DAYS_PER_YEAR = 365.25
 
 
 def decision_step(ctx: Context, t: int) -> bool:
@@ -64,12 +61,14 @@ def decide(world: World, ctx: Context, t: int) -> None:
     share = 1.0 - (1.0 - b.migration_intention_share_per_year) ** years
     programme = int(round(ctx.levers.planned_relocation_households_per_year * years))
     worst = _worst_stress(ctx, t)
+    risk = destination_risk(world, ctx)
     world.recorder.livelihood_loss[t] = 0.0
     movers, pool = [], []
     for i in range(0, ids.size, CHUNK):
         part = ids[i:i + CHUNK]
         loss = _stress_loss(world, ctx, t, part, worst)
-        adapt, trapped, wants_able, dest, cost_m, exposure = _evaluate(world, ctx, t, part, loss)
+        adapt, trapped, wants_able, dest, cost_m, exposure = _evaluate(world, ctx, t, part, loss,
+                                                                       risk)
         go = _draw(ctx, t, part, wants_able, share)
         hh.adapted[part[adapt]] = 1
         new_state = hh.state[part].copy()
@@ -87,40 +86,50 @@ def decide(world: World, ctx: Context, t: int) -> None:
                 ok &= exposure >= np.partition(exposure[ok], ok.sum() - k)[ok.sum() - k]
             pool.append((part[ok], dest[ok], exposure[ok]))
     inflow = np.zeros(world.persons.shape[0])  # persons admitted per destination this decision
-    _relocate(world, ctx, t, *(np.concatenate(x) for x in zip(*movers)), inflow, paid=False)
+    moved = relocate(world, ctx, t, *(np.concatenate(x) for x in zip(*movers)), inflow,
+                     Move.PROACTIVE)
     if programme:
-        _planned_relocation(world, ctx, t, *(np.concatenate(x) for x in zip(*pool)), inflow)
+        planned_relocation(world, ctx, t, *(np.concatenate(x) for x in zip(*pool)), inflow,
+                           moved)
 
 
-def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndarray) -> tuple:
+def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndarray,
+              risk: tuple[np.ndarray, np.ndarray]) -> tuple:
     """Expected utilities and gates for one chunk of households at home.
 
-    Returns compact arrays: adapt now, trapped, wants to and can migrate, best destination,
-    migration cost there, and expected yearly damage (for the planned-relocation programme).
+    DYNAMO-M's subjective expected utility of the NPV of wealth and income over the horizon
+    (:mod:`simulator.rules.utility`), for staying as is, dry-proofing (paid by a loan within
+    the expenditure cap) and migrating to the best reachable region (paid from savings, the
+    rest borrowed within the cap). Returns compact arrays: adapt now, trapped, wants to and can
+    migrate, best destination, migration cost there, and expected yearly damage (for the
+    planned-relocation programme).
     """
-    hh, cfg = world.households, ctx.config
-    b = cfg.behaviour
+    hh, b = world.households, ctx.config.behaviour
     home = hh.region[ids].astype(np.int64)
     design = known_depth(world, ctx, ids, t)
     p_obj = np.where(design > ctx.kind.hit_above, 1.0 / ctx.information_return_period, 0.0)
-    p = np.minimum(1.0, risk_perception(years_since_flood(world, ctx, ids, t)) * p_obj)
+    beta = risk_perception(years_since_flood(world, ctx, ids, t))
     base_income = hh.income[ids].astype(float)
-    value = base_income * cfg.population.house_value_income_ratio
-    if hh.house_value is not None:  # a table's values where it gives them
-        own = hh.house_value[ids].astype(float)
-        value = np.where(np.isnan(own), value, own)
+    house = _house_value(world, ctx, ids, base_income)
     income = base_income * (1.0 - loss)
-    adapted = hh.adapted[ids] == 1
-    dmg_adapted = ctx.damage(world, ids, design, np.ones(ids.size, dtype=bool)) * value
-    dmg_now = ctx.damage(world, ids, design) * value
-    floor = b.subsistence_share * income
-    s = discount_sum(b.horizon_years, b.discount_rate)
-    eu_s = eu_stay(income, p, dmg_now, 0.0, s, floor)
+    wealth = hh.savings[ids] + house
+    h, r, loan_r, loan_n = b.horizon_years, b.discount_rate, b.loan_interest_rate, b.loan_years
+    floor = npv(0.0, b.subsistence_share * income, 0.0, 0.0, h, r, 0)
+    dmg_now = ctx.damage(world, ids, design) * house
+    u_dry = log_utility(npv(wealth, income, 0.0, 0.0, h, r, 0), floor)
+    eu_s = expected_utility(log_utility(npv(wealth, income, dmg_now, 0.0, h, r, 0), floor),
+                            beta * p_obj, u_dry)
     subsidy = ctx.levers.adaptation_subsidy_share[home]
-    cost_a = annualised_cost(b.adaptation_cost * (1 - subsidy), b.discount_rate, b.horizon_years)
-    can_adapt = ~adapted & can_afford_adaptation(cost_a, income, b.adaptation_max_income_share)
-    eu_a = np.where(can_adapt, eu_stay(income, p, dmg_adapted, cost_a, s, floor), -np.inf)
-    dest, eu_m, cost_m = _best_destination(ctx, home, base_income, floor, s)
+    pay = annuity(b.adaptation_cost * (1.0 - subsidy), loan_r, loan_n)
+    can_adapt = (hh.adapted[ids] == 0) & can_finance(b.adaptation_cost * (1.0 - subsidy), 0.0,
+                                                     income, b.adaptation_max_income_share,
+                                                     loan_r, loan_n)
+    dmg_adapted = ctx.damage(world, ids, design, np.ones(ids.size, dtype=bool)) * house
+    eu_a = np.where(can_adapt, expected_utility(
+        log_utility(npv(wealth, income, dmg_adapted, pay, h, r, loan_n), floor), beta * p_obj,
+        log_utility(npv(wealth, income, 0.0, pay, h, r, loan_n), floor)), -np.inf)
+    dest, eu_m, cost_m = _best_destination(world, ctx, ids, home, wealth, base_income, house,
+                                           beta, floor, risk)
     wants = eu_m > np.maximum(eu_s, eu_a)  # flood risk or lost livelihood at home
     # a capability gate, not a preference: older members or members with disabilities make
     # moving dearer (trapped populations, Foresight 2011; Black et al. 2013, Nature Clim.
@@ -128,11 +137,22 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     groups = hh.group_persons(ids)
     cost_m = cost_m * np.where((groups[:, 2] > 0) | (groups[:, 4] > 0),
                                b.mobility_cost_factor_older_or_disabled, 1.0)
-    able = hh.savings[ids] >= cost_m
+    able = can_finance(cost_m, hh.savings[ids], income, b.adaptation_max_income_share,
+                       loan_r, loan_n)
     if b.max_household_size_to_migrate is not None:
         able &= hh.size[ids] <= b.max_household_size_to_migrate
     return (~wants & (eu_a > eu_s), wants & ~able, wants & able, dest.astype(np.int16),
             cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32))
+
+
+def _house_value(world: World, ctx: Context, ids: np.ndarray, income: np.ndarray) -> np.ndarray:
+    """Home value of ``ids``: from the population table where given, else a multiple of income."""
+    value = income * ctx.config.population.house_value_income_ratio
+    hv = world.households.house_value
+    if hv is None:
+        return value
+    own = hv[ids].astype(float)
+    return np.where(np.isnan(own), value, own)
 
 
 def known_depth(world: World, ctx: Context, ids: np.ndarray, t: int) -> np.ndarray:
@@ -183,56 +203,43 @@ def _draw(ctx: Context, t: int, ids: np.ndarray, mask: np.ndarray,
     return out
 
 
-def _best_destination(ctx: Context, home: np.ndarray, income: np.ndarray,
-                      floor: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best destination region per household by expected utility of migrating there."""
-    dist = ctx.inputs.distance_km
-    index = ctx.levers.income_index
-    reach = (dist <= ctx.config.placement.max_distance_km) & ~np.eye(dist.shape[0], dtype=bool)
+def _best_destination(world: World, ctx: Context, ids: np.ndarray, home: np.ndarray,
+                      wealth: np.ndarray, income: np.ndarray, house: np.ndarray,
+                      beta: np.ndarray, floor: np.ndarray, risk: tuple[np.ndarray, np.ndarray],
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best destination region per household by expected utility of migrating there.
+
+    EU_j = q_j EU(flood at j) + (1 - q_j) U(no flood), with the NPV at the destination's income
+    level less the migration cost C(d) paid now (DYNAMO-M ``fill_NPVs``), q_j the share of
+    dwellings in j a known flood reaches and the flooded dwellings' mean damage ratio for the
+    household's building class (:func:`destination_risk`; DYNAMO-M takes destinations as
+    flood-safe). Only populated regions within ``placement.max_distance_km`` are reachable.
+    """
+    flooded, ratio = risk
+    b = ctx.config.behaviour
+    h, r = b.horizon_years, b.discount_rate
+    dist, index = ctx.inputs.distance_km, ctx.levers.income_index
+    reach = ((dist <= ctx.config.placement.max_distance_km) & ~np.eye(dist.shape[0], dtype=bool)
+             & (world.persons.sum(axis=1) > 0)[None, :])
+    p = beta / ctx.information_return_period
+    cls = world.households.building_class[ids]
+    selling = b.migration_cost_house_share * house  # selling and buying a home
     best = np.full(home.size, -1)
     best_eu = np.full(home.size, -np.inf)
     best_cost = np.full(home.size, np.inf)
     for j in range(dist.shape[0]):  # a loop over regions, never over households
         ok = reach[home, j]
-        cost = migration_cost(dist[home, j], ctx.config.behaviour.migration_cost_max)
-        eu = np.where(ok, eu_migrate(income * index[j] / index[home], cost, s, floor), -np.inf)
+        if not ok.any():
+            continue
+        cost = migration_cost(dist[home, j], b.migration_cost_max)
+        y = income * index[j] / index[home]
+        u_dry = log_utility(npv(wealth, y, 0.0, 0.0, h, r, 0) - cost - selling, floor)
+        eu = u_dry
+        if flooded[j] > 0:
+            u_hit = log_utility(npv(wealth, y, ratio[j, cls] * house, 0.0, h, r, 0) - cost
+                                - selling, floor)
+            eu = flooded[j] * expected_utility(u_hit, p, u_dry) + (1.0 - flooded[j]) * u_dry
+        eu = np.where(ok, eu, -np.inf)
         better = eu > best_eu
         best[better], best_eu[better], best_cost[better] = j, eu[better], cost[better]
     return best, best_eu, best_cost
-
-
-def _relocate(world: World, ctx: Context, t: int, ids: np.ndarray, dest: np.ndarray,
-              cost: np.ndarray, inflow: np.ndarray, paid: bool) -> np.ndarray:
-    """Move ``ids`` permanently to ``dest`` within each destination's yearly inflow cap.
-
-    ``inflow`` holds the persons already admitted per destination at this decision step and is
-    updated; ``paid``: the move costs the household nothing (a programme pays).
-    """
-    hh, b = world.households, ctx.config.behaviour
-    if ids.size == 0:
-        return ids
-    years = b.decision_interval_days / DAYS_PER_YEAR
-    cap = np.floor(b.relocation_inflow_cap_share * years * world.persons.sum(axis=1))
-    ok = admit(dest, hh.size[ids], ctx.streams.uniform("relocate", t, ids),
-               np.zeros(ids.size), inflow.astype(np.int64), cap.astype(np.int64), 1.0)
-    movers, to = ids[ok], dest[ok]
-    inflow += np.bincount(to, hh.size[movers], cap.size)
-    if not paid:
-        hh.savings[movers] -= cost[ok].astype(np.float32)
-    world.flow(hh.region[movers], to, hh.size[movers])
-    np.add.at(world.recorder.relocations[t], hh.region[movers], hh.size[movers])
-    world.relocate(movers, to)
-    return movers
-
-
-def _planned_relocation(world: World, ctx: Context, t: int, ids: np.ndarray, dest: np.ndarray,
-                        expected_damage: np.ndarray, inflow: np.ndarray) -> None:
-    """A funded programme moves the most exposed households still at home (cost paid)."""
-    n = ctx.levers.planned_relocation_households_per_year
-    if n == 0:
-        return
-    years = ctx.config.behaviour.decision_interval_days / DAYS_PER_YEAR
-    still = np.isin(world.households.state[ids], HOME) & (expected_damage > 0) & (dest >= 0)
-    cand = np.flatnonzero(still)
-    top = cand[np.argsort(-expected_damage[cand], kind="stable")[:int(round(n * years))]]
-    _relocate(world, ctx, t, ids[top], dest[top], np.zeros(top.size), inflow, paid=True)

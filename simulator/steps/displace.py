@@ -22,7 +22,6 @@ from simulator.rules.impacts import (
 from simulator.states import HOME, NO_STEP, State
 from simulator.steps.context import Context
 from simulator.steps.place import seek
-from simulator.world.households import households_in_cells
 from simulator.world.ledger import World
 
 
@@ -37,7 +36,7 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
         owed: prescribed persons not yet displaced in earlier steps (``prescribed`` only).
     """
     hh, imp, kind = world.households, ctx.config.impact, ctx.kind
-    ids = households_in_cells(world.cell_start, np.flatnonzero(depth > kind.hit_above))
+    ids = world.households_in(np.flatnonzero(depth > kind.hit_above))
     d = ctx.home_depth(world, ids, depth, ctx.inputs.hazard.fraction_at(t))
     hit = d > kind.hit_above
     ids, d = ids[hit], d[hit]

@@ -3,8 +3,10 @@
 Evacuees return once their home is dry after the day their warning forecast. A displaced
 household whose home is dry gets a repair time (damage × ``repair_days_total_loss`` with a
 spread, divided by the region's reconstruction rate, at least ``min_days_away``); when it is due
-the household returns, or after repeated shocks settles where it stays (``relocated``) with the
-probability of :func:`~simulator.rules.behaviour.return_probability` (Entwisle et al. 2020).
+the household returns, or after repeated shocks settles where it stays with the probability of
+:func:`~simulator.rules.behaviour.return_probability` (Entwisle et al. 2020): it leaves its
+temporary place and makes a new home in that region (``relocated``, a resident there), if anyone
+lives there (a camp-only location has no dwellings; its households return instead).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import numpy as np
 
 from simulator.rules.behaviour import return_probability
 from simulator.rules.impacts import repair_days
-from simulator.states import NO_STEP, State
+from simulator.states import NO_STEP, Move, State
 from simulator.steps.context import Context
+from simulator.steps.relocate import move
 from simulator.world.ledger import World
 
 
@@ -33,6 +36,7 @@ def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     due = disp[disp_dry & (hh.due_step[disp] != NO_STEP) & (hh.due_step[disp] <= t)]
     settle = ctx.streams.uniform("settle", t, due) >= return_probability(
         hh.shocks[due], ctx.config.return_.repeated_shock_penalty)
+    settle &= ctx.region_has_homes[hh.stay_region[due]]  # a dwelling to settle in
     back = np.concatenate([evac_back, due[~settle]])
     stay = due[settle]
     world.vacate(back)
@@ -45,8 +49,8 @@ def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     np.add.at(rec.durations, (hh.region[due], t - hh.since_step[due]), hh.size[due])
     world.come_home(evac_back, world.home_state(evac_back))
     world.come_home(due[~settle], State.RETURNED)
-    world.settle_away(stay)
     world.end_away(np.concatenate([back, stay]))
+    move(world, ctx, t, stay, hh.stay_region[stay].astype(np.int64), Move.SETTLED)
 
 
 def _schedule_repairs(world: World, ctx: Context, t: int, ids: np.ndarray) -> None:

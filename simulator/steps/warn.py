@@ -17,7 +17,6 @@ from simulator.states import HOME, NO_STEP, State
 from simulator.steps.context import Context
 from simulator.steps.decide import years_since_flood
 from simulator.steps.place import seek
-from simulator.world.households import households_in_cells
 from simulator.world.ledger import World
 
 
@@ -68,7 +67,7 @@ def _warned(world: World, ctx: Context, t: int, lead: int) -> np.ndarray:
         return cells
     z = ndtri(ctx.streams.uniform("forecast", t, cells))  # standard normal per cell
     forecast = future[cells] * np.exp(w.forecast_error_sd * z - w.forecast_error_sd ** 2 / 2)
-    ids = households_in_cells(world.cell_start, cells[forecast >= ctx.kind.warning_threshold])
+    ids = world.households_in(cells[forecast >= ctx.kind.warning_threshold])
     ids = ids[np.isin(hh.state[ids], HOME) & ((hh.warned_step[ids] == NO_STEP)
                                               | (hh.warned_step[ids] + lead < t))]
     return ids[ctx.streams.uniform("warn", t, ids)

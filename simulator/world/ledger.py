@@ -23,7 +23,7 @@ from simulator.states import (
     STATE_NAMES,
     State,
 )
-from simulator.world.households import Households, cell_slices
+from simulator.world.households import Households, cell_slices, households_in_cells
 from simulator.world.recorder import Recorder
 
 #: Households whose group persons are computed at once: about 100 bytes of temporaries each.
@@ -96,7 +96,11 @@ class World:
         hh = self.households = households
         self.places = places
         self.step = 0  #: the step being run; transitions are stamped with it
-        self.cell_start = cell_slices(hh.cell, n_cells)
+        self.cell_start = cell_slices(hh.cell, n_cells)  #: households by their first home cell
+        #: households that made a new home during the run (no longer in their cell_start slice)
+        self.moved = np.empty(0, dtype=np.int64)
+        #: persons whose home is in each cell (dwellings a newcomer can find there)
+        self.cell_persons = np.bincount(hh.cell, hh.size, n_cells).astype(np.int64)
         self.persons = np.zeros((n_regions, len(STATE_NAMES)), dtype=np.int64)
         count(self.persons, hh.region, hh.state, hh.size, +1)
         self.total_persons = int(self.persons.sum())
@@ -184,15 +188,34 @@ class World:
         hh.place[ids], hh.stay_region[ids] = NO_PLACE, hh.region[ids]
         hh.damage[ids], hh.due_step[ids] = 0.0, NO_STEP
 
-    def settle_away(self, ids: np.ndarray) -> None:
-        """``ids`` (vacated) settle where they stay instead of returning: ``relocated``."""
-        self.set_state(ids, State.RELOCATED)
-        self.households.place[ids] = NO_PLACE
+    def move_home(self, ids: np.ndarray, region: np.ndarray, cell: np.ndarray) -> None:
+        """``ids`` (at home, or vacated) make a new home in ``cell`` of ``region``.
 
-    def relocate(self, ids: np.ndarray, to: np.ndarray) -> None:
-        """``ids`` (at home) move permanently to region ``to``."""
-        self.set_state(ids, State.RELOCATED)
-        self.households.stay_region[ids] = to
+        They become its residents as ``relocated``: counted there from now on, at home, with a
+        new dwelling that is neither damaged nor dry-proofed; they can be flooded there and
+        decide again. Their own flood memory goes with them.
+        """
+        hh = self.households
+        count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
+        self._count_groups(self.persons_by_group, ids, -1)
+        self.cell_persons -= np.bincount(hh.cell[ids], hh.size[ids],
+                                         self.cell_persons.size).astype(np.int64)
+        hh.region[ids], hh.cell[ids], hh.stay_region[ids] = region, cell, region
+        hh.state[ids], hh.since_step[ids], hh.place[ids] = State.RELOCATED, self.step, NO_PLACE
+        hh.adapted[ids], hh.damage[ids], hh.due_step[ids] = 0, 0.0, NO_STEP
+        self.cell_persons += np.bincount(cell, hh.size[ids], self.cell_persons.size).astype(
+            np.int64)
+        count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
+        self._count_groups(self.persons_by_group, ids, +1)
+        self.moved = np.union1d(self.moved, ids)
+
+    def households_in(self, cells: np.ndarray) -> np.ndarray:
+        """Ids of the households whose home is in ``cells`` now (a sorted, unique ``cells``)."""
+        ids = households_in_cells(self.cell_start, cells)
+        if self.moved.size == 0:
+            return ids
+        came = self.moved[np.isin(self.households.cell[self.moved], cells)]
+        return np.concatenate([ids[~np.isin(ids, self.moved)], came])
 
     def end_away(self, ids: np.ndarray) -> None:
         """Drop ``ids`` (back home or settled) from the active set."""
@@ -236,6 +259,9 @@ class World:
             self._count_all_groups(by_group)
         if not np.array_equal(by_group, self.persons_by_group):
             problems.append("persons_by_group counters differ from a recount")
+        if not np.array_equal(np.bincount(hh.cell, hh.size, self.cell_persons.size),
+                              self.cell_persons):
+            problems.append("persons by home cell differ from a recount")
         if not np.array_equal(occupancy, self.occupancy):
             problems.append("occupancy counters differ from a recount")
         n_cap = len(CAPACITY_PLACES)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from simulator.states import CAPACITY_PLACES, GROUPS, PLACES, STATE_NAMES
+from simulator.states import CAPACITY_PLACES, GROUPS, MOVE_CAUSES, PLACES, STATE_NAMES
 
 
 class Recorder:
@@ -30,7 +30,7 @@ class Recorder:
         self.settled = np.zeros((n_steps, r), dtype=np.int64)
         self.hazard_max = np.zeros((n_steps, r), dtype=np.float32)
         self.evacuations = np.zeros((n_steps, r), dtype=np.int64)
-        self.relocations = np.zeros((n_steps, r), dtype=np.int64)
+        self.relocations = np.zeros((n_steps, r, r, len(MOVE_CAUSES)), dtype=np.int32)
         self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
         self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
         self.durations = np.zeros((r, n_steps + 1), dtype=np.int64)  # persons by episode steps
@@ -97,9 +97,14 @@ class Recorder:
                 "evacuations": (("time", "region"), self.evacuations, {
                     **person, "long_name": "persons evacuating pre-emptively during the step, "
                                            "by home region"}),
-                "relocations": (("time", "region"), self.relocations, {
-                    **person, "long_name": "persons relocating permanently (proactive "
-                                           "migration or planned relocation), by home region"}),
+                "relocations": (("time", "origin", "destination", "cause"), self.relocations, {
+                    **person, "long_name": "persons making a new home in destination region "
+                                           "(leaving their home in origin) during the step, by "
+                                           "cause: proactive migration, planned relocation, or "
+                                           "settling where they stayed after displacement"}),
+                "residents": (("time", "region"), self.persons.sum(axis=2), {
+                    **person, "long_name": "persons whose home is in region (at home or away; "
+                                           "in-movers counted where they live now)"}),
                 "livelihood_loss": (("time", "region"), self.livelihood_loss, {
                     "units": "currency", "long_name": "income lost to slow-onset stress since "
                                                       "the last decision, households at home"}),
@@ -126,6 +131,7 @@ class Recorder:
                 "destination": ("destination", regions),
                 "state": ("state", list(STATE_NAMES)), "place": ("place", list(PLACES)),
                 "group": ("group", list(GROUPS)),
+                "cause": ("cause", list(MOVE_CAUSES)),
                 "duration": ("duration", ["3 months", "6 months", "12 months"],
                              {"long_name": "displaced longer than 90, 180, 365 days"}),
             },

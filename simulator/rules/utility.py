@@ -1,0 +1,105 @@
+"""Subjective expected utility of staying, adapting and migrating, as DYNAMO-M computes it.
+
+Pure, vectorised functions (arrays in, arrays out). A household compares the log of the net
+present value (NPV) of what it has over its decision horizon — wealth plus income, less flood
+damage and what it pays — integrated over the flood return-period curve it perceives
+(Haer, Botzen, de Moel & Aerts 2017, Risk Analysis 37(10):1977-1992; DYNAMO-M, Tierolf, Haer,
+Botzen, de Bruijn, Ton, Reimann & Aerts 2023, Sci. Rep. 13, doi:10.1038/s41598-023-31351-y,
+code github.com/VU-IVM/DYNAMO-M ``decision_module.py``).
+
+Where this differs from DYNAMO-M, the docstring says so. Units: currency per year for flows,
+currency for NPVs and stocks, years for horizons, yearly probabilities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Highest yearly probability a household perceives for any flood (DYNAMO-M caps at 0.998: no
+#: flood is perceived to come more than once a year).
+P_PERCEIVED_MAX = 0.998
+#: Width of the probability step from the most frequent event to "no flood" (DYNAMO-M).
+P_STEP = 0.001
+
+
+def discount_factors(years: int, rate: float) -> np.ndarray:
+    """Discount factors (1 + r)^-t for t = 0 .. years-1 (t = 0 is this year, undiscounted)."""
+    return (1.0 + rate) ** -np.arange(max(int(years), 0), dtype=float)
+
+
+def annuity(principal: np.ndarray, rate: float, years: int) -> np.ndarray:
+    """Yearly payment repaying ``principal`` over ``years`` at interest ``rate``.
+
+    P * r / (1 - (1 + r)^-n), or P / n without interest (the annuity formula). DYNAMO-M pays
+    dry-proofing with a loan of 16 years at 4 % (``settings.yml``: ``loan_duration``,
+    ``interest_rate``).
+    """
+    principal = np.asarray(principal, dtype=float)
+    if rate == 0:
+        return principal / years
+    return principal * rate / (1.0 - (1.0 + rate) ** -years)
+
+
+def npv(wealth: np.ndarray, income: np.ndarray, damage: np.ndarray, payment: np.ndarray,
+        horizon_years: int, rate: float, payment_years: int) -> np.ndarray:
+    """NPV over the horizon: sum_t (W + Y - D [t >= 1] - c [t < n_c]) / (1 + r)^t.
+
+    ``W`` wealth (savings and house value), ``Y`` income, ``D`` the damage of one flood event
+    in every year after this one (the event is what the year could bring; this year is known to
+    be dry), ``c`` a yearly payment for ``n_c`` years (a loan). As in DYNAMO-M, wealth enters
+    every year of the sum (``IterateThroughFlood``, ``calcEU_adapt``): it stands for what the
+    household's assets yield and secure. Closed form: (W + Y) S - D (S - 1) - c S_c with
+    S = sum_{t<H} (1 + r)^-t and S_c the same sum over the payment years.
+    """
+    s = discount_factors(horizon_years, rate).sum()
+    s_c = discount_factors(min(payment_years, horizon_years), rate).sum()
+    return (np.asarray(wealth) + income) * s - np.asarray(damage) * (s - 1.0) - payment * s_c
+
+
+def log_utility(npv_value: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """U(x) = ln(max(x, floor)): log utility (DYNAMO-M ``risk_aversion: 1``, sigma = 1).
+
+    DYNAMO-M clamps a negative NPV at 0 (utility -inf, so every option ties); the ``floor``
+    here (the NPV of subsistence income) keeps options with ruinous outcomes comparable.
+    """
+    return np.log(np.maximum(npv_value, floor))
+
+
+def expected_utility(u_events: np.ndarray, p_events: np.ndarray,
+                     u_no_flood: np.ndarray) -> np.ndarray:
+    """Expected utility integrated over the perceived exceedance-probability curve.
+
+    EU = integral_0^1 U(p) dp by the trapezoid rule on the points
+    (0, U_rarest), (p_i, U_i) for each event i in order of rising probability,
+    (p_max + 0.001, U_0) and (1, U_0), where U_i is the utility if event i strikes and U_0 the
+    utility without a flood: DYNAMO-M's ``calcEU_no_nothing`` / ``calcEU_adapt``. Perceived
+    probabilities are capped at 0.998. With one event this is
+    p U_1 + 0.0005 (U_1 + U_0) + (1 - p - 0.001) U_0.
+
+    Args:
+        u_events: utilities if each event strikes, shape (events, households).
+        p_events: perceived yearly probabilities of the events, same shape; a probability of
+            0 (no known flood) leaves only the no-flood utility.
+        u_no_flood: utility without a flood, shape (households,).
+    """
+    u, p = np.atleast_2d(u_events), np.minimum(np.atleast_2d(p_events), P_PERCEIVED_MAX)
+    if p.shape[0] > 1:
+        order = np.argsort(p, axis=0, kind="stable")
+        p, u = np.take_along_axis(p, order, 0), np.take_along_axis(u, order, 0)
+    x = np.concatenate([np.zeros_like(p[:1]), p, p[-1:] + P_STEP, np.ones_like(p[:1])])
+    y = np.concatenate([u[:1], u, u_no_flood[None], u_no_flood[None]])
+    return np.trapezoid(y, x, axis=0)
+
+
+def can_finance(cost: np.ndarray, savings: np.ndarray, income: np.ndarray, max_share: float,
+                rate: float, years: int) -> np.ndarray:
+    """Whether a household can pay ``cost`` now: savings first, the rest by a loan.
+
+    The loan's yearly payment (:func:`annuity`) must stay within ``max_share`` of income,
+    DYNAMO-M's expenditure cap of 6 % (``expenditure_cap``; there it gates dry-proofing, which
+    is paid wholly by the loan). Applying it to migration costs net of savings is this model's
+    assumption: DYNAMO-M puts the migration cost in the NPV only, with no budget constraint, so
+    it has no trapped households.
+    """
+    borrowed = np.maximum(np.asarray(cost, dtype=float) - savings, 0.0)
+    return annuity(borrowed, rate, years) <= max_share * np.asarray(income)
