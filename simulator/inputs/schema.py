@@ -225,13 +225,16 @@ class RegionsConfig(Strict):
         return self
 
 
+MAX_PERSONS = 1e10  #: more persons than live on Earth: a capacity above it is a typo
+
+
 class PlaceCapacity(Strict):
     """Capacity in persons of each place type in one region (unset fields take the default)."""
 
-    host: float | None = Field(default=None, ge=0, strict=True)
-    shelter: float | None = Field(default=None, ge=0, strict=True)
-    camp: float | None = Field(default=None, ge=0, strict=True)
-    rental: float | None = Field(default=None, ge=0, strict=True)
+    host: float | None = Field(default=None, ge=0, le=MAX_PERSONS, strict=True)
+    shelter: float | None = Field(default=None, ge=0, le=MAX_PERSONS, strict=True)
+    camp: float | None = Field(default=None, ge=0, le=MAX_PERSONS, strict=True)
+    rental: float | None = Field(default=None, ge=0, le=MAX_PERSONS, strict=True)
 
     @field_validator("host", "shelter", "camp", "rental")
     @classmethod
