@@ -15,15 +15,11 @@ from simulator.steps.decide import decide
 from simulator.steps.displace import displace
 from simulator.steps.recover import return_home
 from tests.conftest import REPO
-from tests.tiny import tiny
+from tests.tiny import run_step, tiny
 
 MOVE = {"behaviour": {"enabled": True, "migration_intention_share_per_year": 1.0,
                       "relocation_inflow_cap_share": 1.0}, "hazard": {"return_period_years": 2}}
 
-
-def _run_step(w, t, step, *args):
-    w.world.step = t
-    return step(w.world, w.ctx, t, *args)
 
 
 def _three_regions(depth):
@@ -35,7 +31,7 @@ def _three_regions(depth):
              regions=("Valley", "Riverside", "Hills"), scenario=MOVE,
              savings=[1e6] + [0.0] * 10, last_flood_step=[0] * 6 + [-1] * 5)
     w.world.remember(w.ctx.intensity(0), None)  # the hazard phase: the floods are lived through
-    _run_step(w, 0, decide)
+    run_step(w, 0, decide)
     return w
 
 
@@ -51,7 +47,7 @@ def test_a_mover_lives_in_its_new_home_and_can_be_flooded_there():
     w = _three_regions(np.array([[5.0, 5.0, 0.0], [0.0, 0.0, 3.0]]))
     before = w.world.persons.sum(axis=1).copy()
     assert before.tolist() == [0, 20, 24]  # counted where it lives now
-    _run_step(w, 1, displace, w.ctx.intensity(1), 0.0)
+    run_step(w, 1, displace, w.ctx.intensity(1), 0.0)
     assert w.hh.state[0] == State.DISPLACED and w.hh.last_flood_step[0] == 1
     assert w.world.recorder.newly_displaced[1].tolist() == [0, 0, 24]
     w.world.verify()
@@ -64,9 +60,9 @@ def test_a_settler_leaves_its_temporary_place_and_becomes_a_resident():
                 "return": {"repair_days_total_loss": 0.0, "repeated_shock_penalty": 1.0}}
     w = tiny(np.array([[2.0, 0.0], [0.0, 0.0]]), cell=[0, 1], region_of_cell=[0, 0],
              scenario=scenario, shocks=[4, 0])
-    _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
     assert w.hh.place[0] == Place.SHELTER and w.world.occupancy.sum() == 4
-    _run_step(w, 1, return_home, w.ctx.intensity(1))
+    run_step(w, 1, return_home, w.ctx.intensity(1))
     assert w.hh.state[0] == State.RELOCATED and w.hh.place[0] == NO_PLACE
     assert w.world.occupancy.sum() == 0 and w.world.away_ids.size == 0
     assert w.world.recorder.relocations[1, 0, 0, Move.SETTLED] == 4

@@ -22,22 +22,18 @@ from simulator.steps.recover import return_home
 from simulator.steps.warn import warn_and_evacuate
 from simulator.world.ledger import Places
 
-from .tiny import BASE, tiny
+from .tiny import BASE, run_step, tiny
 
 SHELTER_ONLY = {"capacity": {"default": {"host": 0, "shelter": 4, "camp": 0, "rental": 0}},
                 "placement": {"cascade": ["shelter"], "soft_cap_start": 1.0,
                               "shelter_seeking_by_income_quintile": [1, 1, 1, 1, 1]}}
 
 
-def _run_step(w, t, step, *args):
-    w.world.step = t
-    return step(w.world, w.ctx, t, *args)
-
 
 def test_displace_takes_exactly_the_homes_at_or_above_the_depth_threshold():
     w = tiny(np.array([[0.0, 0.5, 1.0, 1.5, 3.0]]), cell=[0, 1, 2, 3, 4],
              region_of_cell=[0] * 5)
-    owed = _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    owed = run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
     assert owed == 0.0
     assert np.flatnonzero(w.hh.state == State.DISPLACED).tolist() == [2, 3, 4]
     assert w.hh.last_flood_step.tolist() == [-1, 0, 0, 0, 0]  # any water is experienced
@@ -50,8 +46,8 @@ def test_displace_takes_exactly_the_homes_at_or_above_the_depth_threshold():
 def test_place_never_exceeds_capacity_and_the_rest_are_unmet():
     w = tiny(np.array([[2.0]]), cell=[0, 0, 0], region_of_cell=[0], size=[2, 2, 2],
              scenario=SHELTER_ONLY)
-    _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
-    _run_step(w, 0, record, w.ctx.intensity(0))
+    run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    run_step(w, 0, record, w.ctx.intensity(0))
     assert (w.hh.place == Place.SHELTER).sum() == 2 and (w.hh.place == Place.UNSHELTERED).sum() == 1
     assert w.world.occupancy[0, Place.SHELTER] == 4 == w.world.capacity[0, Place.SHELTER]
     assert w.world.recorder.unmet_shelter[0].tolist() == [2]
@@ -69,8 +65,8 @@ def test_the_soft_cap_turns_people_away_before_the_place_is_full():
             "capacity": {"default": {"host": 0, "shelter": 100, "camp": 0, "rental": 0}},
             "placement": {**SHELTER_ONLY["placement"], "soft_cap_start": 0.5}}
     w = tiny(np.array([[2.0]]), cell=[0] * 30, region_of_cell=[0], scenario=soft)
-    _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
-    _run_step(w, 0, record, w.ctx.intensity(0))
+    run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    run_step(w, 0, record, w.ctx.intensity(0))
     occ, cap = w.world.occupancy[0, Place.SHELTER], w.world.capacity[0, Place.SHELTER]
     away = w.world.recorder.turned_away[0, 0]
     assert 50 <= occ < cap == 100  # throttled, never full
@@ -85,10 +81,10 @@ def test_a_closed_shelter_turns_away_everyone_who_seeks_it():
                                           "ramp_days": 1}}
     w = tiny(np.array([[2.0], [2.0]]), cell=[0, 0], region_of_cell=[0], size=[2, 3],
              scenario=ramp)
-    _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
     assert w.world.capacity[0, Place.SHELTER] == 0
     assert w.world.recorder.turned_away[0, 0, Place.SHELTER] == 5
-    _run_step(w, 1, place_unsheltered)  # open now: 4 places, the household of 2 or 3 gets in
+    run_step(w, 1, place_unsheltered)  # open now: 4 places, the household of 2 or 3 gets in
     assert w.world.recorder.turned_away[1, 0, Place.SHELTER] in (2, 3)
     assert w.world.recorder.turned_away[1, 0, Place.SHELTER] + w.world.occupancy[
         0, Place.SHELTER] == 5
@@ -99,9 +95,9 @@ def test_shelters_open_on_the_ramp_and_the_unsheltered_look_again():
                                           "ramp_days": 1}}
     w = tiny(np.array([[2.0], [2.0]]), cell=[0, 0], region_of_cell=[0], size=[2, 2],
              scenario=ramp)
-    _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
     assert w.world.capacity[0, Place.SHELTER] == 2 and (w.hh.place == Place.SHELTER).sum() == 1
-    _run_step(w, 1, place_unsheltered)
+    run_step(w, 1, place_unsheltered)
     assert w.world.capacity[0, Place.SHELTER] == 4 and (w.hh.place == Place.SHELTER).sum() == 2
     w.world.verify()
 
@@ -109,10 +105,10 @@ def test_shelters_open_on_the_ramp_and_the_unsheltered_look_again():
 def test_a_repaired_household_returns_and_frees_its_place():
     scenario = {**SHELTER_ONLY, "return": {"repair_days_total_loss": 0.0}}
     w = tiny(np.array([[2.0], [0.0]]), cell=[0], region_of_cell=[0], scenario=scenario)
-    _run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
-    _run_step(w, 0, return_home, w.ctx.intensity(0))  # still wet: stays away
+    run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    run_step(w, 0, return_home, w.ctx.intensity(0))  # still wet: stays away
     assert w.hh.state[0] == State.DISPLACED and w.world.occupancy.sum() == 4
-    _run_step(w, 1, return_home, w.ctx.intensity(1))
+    run_step(w, 1, return_home, w.ctx.intensity(1))
     assert w.hh.state[0] == State.RETURNED and w.hh.place[0] == NO_PLACE
     assert w.world.occupancy.sum() == 0 and w.world.away_ids.size == 0
     assert w.world.recorder.returns[1].tolist() == [4]
@@ -133,7 +129,7 @@ def _warned_world(coverage_override=None, trust=1.0):
 
 def test_a_forecast_flood_warns_and_evacuates_only_where_it_will_flood():
     w, pending = _warned_world(), {}
-    _run_step(w, 0, warn_and_evacuate, w.ctx.intensity(0), pending)
+    run_step(w, 0, warn_and_evacuate, w.ctx.intensity(0), pending)
     assert w.hh.state.tolist() == [State.EVACUATED, State.EVACUATED, State.AT_HOME]
     assert w.world.recorder.evacuations[0].tolist() == [8] and list(pending) == [2]
     w.world.verify()
@@ -141,14 +137,14 @@ def test_a_forecast_flood_warns_and_evacuates_only_where_it_will_flood():
 
 def test_a_region_override_of_warning_coverage_wins_over_the_scenario_value():
     w, pending = _warned_world(coverage_override=0.0), {}
-    _run_step(w, 0, warn_and_evacuate, w.ctx.intensity(0), pending)
+    run_step(w, 0, warn_and_evacuate, w.ctx.intensity(0), pending)
     assert (w.hh.state == State.AT_HOME).all() and not pending
 
 
 def test_trust_rises_when_the_warned_flood_comes():
     w, pending = _warned_world(trust=0.5), {}
     for t in range(3):
-        _run_step(w, t, warn_and_evacuate, w.ctx.intensity(t), pending)
+        run_step(w, t, warn_and_evacuate, w.ctx.intensity(t), pending)
     assert w.hh.trust[:2].astype(float) == pytest.approx([0.55, 0.55], abs=1e-3)
     assert float(w.hh.trust[2]) == 0.5  # never warned
 
@@ -162,7 +158,7 @@ def test_decide_traps_who_cannot_afford_to_move_and_moves_who_can():
              regions=("Valley", "Hills"), scenario=scenario,
              savings=[0.0, 1e6] + [0.0] * 10, last_flood_step=[0, 0] + [-1] * 10)
     w.world.remember(w.ctx.intensity(0), None)  # the hazard phase: they lived through it
-    _run_step(w, 0, decide)
+    run_step(w, 0, decide)
     assert w.hh.state[0] == State.TRAPPED
     # the mover is now a resident of the hills, in its only populated cell
     assert w.hh.state[1] == State.RELOCATED and w.hh.region[1] == 1 and w.hh.cell[1] == 1

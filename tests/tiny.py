@@ -103,3 +103,9 @@ def tiny(depth: np.ndarray, cell: list[int], region_of_cell: list[int],
     world, ctx = assemble(cfg, inputs, resolve(cfg, names), hh, Streams(cfg.seed),
                           list(cfg.population.building_class_shares))
     return Tiny(world, ctx)
+
+
+def run_step(w: Tiny, t: int, step, *args):
+    """Run ``step(world, ctx, t, *args)`` as the model would at step ``t``; return its result."""
+    w.world.step = t
+    return step(w.world, w.ctx, t, *args)

@@ -119,11 +119,10 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     u_dry = log_utility(npv(wealth, income, 0.0, 0.0, h, r, 0), floor)
     eu_s = expected_utility(log_utility(npv(wealth, income, dmg_now, 0.0, h, r, 0), floor),
                             beta * p_obj, u_dry)
-    subsidy = ctx.levers.adaptation_subsidy_share[home]
-    pay = annuity(b.adaptation_cost * (1.0 - subsidy), loan_r, loan_n)
-    can_adapt = (hh.adapted[ids] == 0) & can_finance(b.adaptation_cost * (1.0 - subsidy), 0.0,
-                                                     income, b.adaptation_max_income_share,
-                                                     loan_r, loan_n)
+    price = b.adaptation_cost * (1.0 - ctx.levers.adaptation_subsidy_share[home])
+    pay = annuity(price, loan_r, loan_n)  # dry-proofing is paid wholly by a loan (DYNAMO-M)
+    can_adapt = (hh.adapted[ids] == 0) & can_finance(price, 0.0, income,
+                                                     b.adaptation_max_income_share, loan_r, loan_n)
     dmg_adapted = ctx.damage(world, ids, design, np.ones(ids.size, dtype=bool)) * house
     eu_a = np.where(can_adapt, expected_utility(
         log_utility(npv(wealth, income, dmg_adapted, pay, h, r, loan_n), floor), beta * p_obj,
