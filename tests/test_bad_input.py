@@ -70,6 +70,12 @@ def test_step_days_not_positive(case, capsys, days):
                                   f"(got {days})")
 
 
+def test_negative_wealth_ratio(case, capsys):
+    path = case(scenario={"population": {"wealth_income_ratio": [0, 1, 2, 3, -4, 5]}})
+    assert_rejected(path, capsys, f"{path}: population.wealth_income_ratio: "
+                                  "wealth-to-income ratios must be >= 0 (got [0, 1, 2, 3, -4, 5])")
+
+
 def test_missing_hazard_file(case, capsys):
     path = case()
     (path.parent / "hazard.nc").unlink()

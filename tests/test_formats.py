@@ -396,16 +396,19 @@ def test_table_home_values_set_the_damage_households_weigh(case):
     from simulator.steps.decide import _evaluate
     from simulator.steps.relocate import destination_risk
 
+    """A given value replaces the typical home (3 median incomes); the assets cap it (DYNAMO-M)."""
     rows = [{"lon": LON[0], "lat": LAT[0], "persons": 4, "income": 3000.0, "value": v}
-            for v in (9000.0, 18000.0, None)]  # the last follows income: 3 years of it
+            for v in (4500.0, 9000.0, None, 1e6)]
     path, sets = _table_case(case, rows, "households", {})
     model = DisplacementModel(load_scenario(path, sets))
-    ids = np.arange(3)
+    ids = np.arange(4)
     model.world.remember(model.ctx.intensity(0), None)  # their cell floods on day 0
-    expected_damage = _evaluate(model.world, model.ctx, 0, ids, np.zeros(3),
+    expected_damage = _evaluate(model.world, model.ctx, 0, ids, np.zeros(4),
                                 destination_risk(model.world, model.ctx))[-1]
-    assert expected_damage[1] == pytest.approx(2 * expected_damage[0]) and \
-        expected_damage[2] == pytest.approx(expected_damage[0]) and expected_damage[0] > 0
+    assets = 3000.0 * (4.14 + 4.19) / 2  # the median income: DYNAMO-M's ratio at percentile 50
+    assert expected_damage[0] > 0
+    assert expected_damage[1:].tolist() == pytest.approx(
+        [2 * expected_damage[0], 2 * expected_damage[0], assets / 4500 * expected_damage[0]])
 
 
 def test_wind_damage_curve_closed_form():

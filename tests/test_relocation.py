@@ -116,9 +116,8 @@ def test_adaptation_rises_with_income(demo):
     assert (np.diff(adapted) >= 0).all() and adapted[-1] > adapted[0]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: under DYNAMO-M's utility the richest move "
-                   "most on the demo; a migration hump needs a mechanism not yet modelled")
 def test_proactive_migration_is_not_highest_in_the_richest_quintile(demo):
+    """The migration hump (de Haas 2010): the richest carry a flood loss and stay."""
     model, ds, quintile, _ = demo
     moved = ds["relocations"].sel(cause="proactive").sum()
     assert int(moved) > 0

@@ -64,3 +64,22 @@ def test_can_finance_pays_from_savings_then_a_loan_within_the_cap():
     ok = ut.can_finance(cost, np.array([500.0, 500.0, 500.0]), np.full(3, 3000.0), 0.06,
                         0.04, 16)
     assert ok.tolist() == [True, False, True]
+
+
+def test_income_percentile_is_the_lognormal_cdf():
+    """The median sits at 0.5; one log-sd above it at Phi(1)."""
+    pct = ut.income_percentile(np.array([3000.0, 3000.0 * np.e ** 0.7, 0.0]), 3000.0, 0.7)
+    assert pct.tolist() == pytest.approx([0.5, 0.8413447, 0.0])
+
+
+def test_fixed_assets_follow_dynamo_m_ratios_between_percentiles():
+    ratios = (0.0, 1.06, 4.14, 4.19, 5.24, 6.0)
+    a = ut.fixed_assets(np.array([1000.0, 1000.0, 2000.0, 8000.0]),
+                        np.array([0.1, 0.2, 0.5, 1.0]), ratios)
+    assert a.tolist() == pytest.approx([530.0, 1060.0, 2000.0 * 4.165, 48000.0])
+
+
+def test_home_value_is_capped_by_the_assets():
+    """DYNAMO-M: property value = min(wealth, property value); the loss stops growing."""
+    v = ut.home_value(np.array([9000.0, 9000.0]), np.array([4000.0, 40000.0]))
+    assert v.tolist() == [4000.0, 9000.0]

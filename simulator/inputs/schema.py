@@ -188,6 +188,15 @@ class PopulationConfig(Strict):
     composition: CompositionConfig = CompositionConfig()
     savings_income_ratio: float = Field(default=0.5, ge=0)
     house_value_income_ratio: float = Field(default=3.0, gt=0)
+    wealth_income_ratio: tuple[float, float, float, float, float, float] = Field(
+        default=(0.0, 1.06, 4.14, 4.19, 5.24, 6.0))
+
+    @field_validator("wealth_income_ratio")
+    @classmethod
+    def _ratios_non_negative(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if min(v) < 0:
+            raise ValueError("wealth-to-income ratios must be >= 0")
+        return v
 
     @field_validator("totals")
     @classmethod
@@ -363,7 +372,7 @@ class BehaviourConfig(Strict):
     initial_years_since_flood: float = Field(default=10.0, ge=0)
     migration_intention_share_per_year: float = Field(default=0.12, ge=0, le=1)
     migration_cost_max: float = Field(default=3000.0, ge=0)
-    migration_cost_house_share: float = Field(default=0.06, ge=0, le=1)
+    migration_cost_asset_share: float = Field(default=0.06, ge=0, le=1)
     adaptation_cost: float = Field(default=3000.0, ge=0)
     adaptation_max_income_share: float = Field(default=0.06, gt=0, le=1)
     loan_interest_rate: float = Field(default=0.04, ge=0, lt=1)

@@ -14,12 +14,50 @@ currency for NPVs and stocks, years for horizons, yearly probabilities.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtr
 
+#: Income percentiles (0-1) at which DYNAMO-M gives its wealth-to-income ratios.
+WEALTH_PERCENTILES = np.linspace(0.0, 1.0, 6)
 #: Highest yearly probability a household perceives for any flood (DYNAMO-M caps at 0.998: no
 #: flood is perceived to come more than once a year).
 P_PERCEIVED_MAX = 0.998
 #: Width of the probability step from the most frequent event to "no flood" (DYNAMO-M).
 P_STEP = 0.001
+
+
+def income_percentile(income: np.ndarray, median: float, sigma: float) -> np.ndarray:
+    """Position (0-1) of each income in the scenario's lognormal income distribution.
+
+    F(Y) = Phi(ln(Y / median) / sigma), with ``sigma`` the log-sd from the Gini coefficient
+    (:func:`simulator.world.households.lognormal_sigma_from_gini`). A closed form, so a
+    household's position needs no ranking of the whole population.
+    """
+    with np.errstate(divide="ignore"):
+        return ndtr(np.log(np.asarray(income, dtype=float) / median) / sigma)
+
+
+def fixed_assets(income: np.ndarray, percentile: np.ndarray,
+                 ratios: tuple[float, ...]) -> np.ndarray:
+    """Wealth held in the home and other fixed assets: r(F) x Y (currency).
+
+    r is interpolated linearly in the income percentile F between the ratios given at
+    F = 0, 0.2, ..., 1. DYNAMO-M's ratios, 0, 1.06, 4.14, 4.19, 5.24, 6 (``coastal_nodes.py``,
+    ``income_wealth_ratio``), make wealth grow faster than income: the richest hold six years
+    of income, the poorest almost nothing. This is what lets the richest carry a flood loss
+    and keeps them in place (the migration hump, see ``docs/model.md`` §4.2).
+    """
+    return np.interp(percentile, WEALTH_PERCENTILES, ratios) * np.asarray(income, dtype=float)
+
+
+def home_value(typical: np.ndarray, assets: np.ndarray) -> np.ndarray:
+    """Value of the home a flood damages: min(typical home value, fixed assets) (currency).
+
+    DYNAMO-M gives every home its country's replacement value of a residential object and
+    caps it by the household's wealth (``property_value = min(wealth, property_value)``): what
+    a flood can destroy does not grow with income, so the loss weighs less the richer the
+    household.
+    """
+    return np.minimum(typical, assets)
 
 
 def discount_factors(years: int, rate: float) -> np.ndarray:
@@ -44,7 +82,7 @@ def npv(wealth: np.ndarray, income: np.ndarray, damage: np.ndarray, payment: np.
         horizon_years: int, rate: float, payment_years: int) -> np.ndarray:
     """NPV over the horizon: sum_t (W + Y - D [t >= 1] - c [t < n_c]) / (1 + r)^t.
 
-    ``W`` wealth (savings and house value), ``Y`` income, ``D`` the damage of one flood event
+    ``W`` wealth (savings and fixed assets), ``Y`` income, ``D`` the damage of one flood event
     in every year after this one (the event is what the year could bring; this year is known to
     be dry), ``c`` a yearly payment for ``n_c`` years (a loan). As in DYNAMO-M, wealth enters
     every year of the sum (``IterateThroughFlood``, ``calcEU_adapt``): it stands for what the

@@ -14,7 +14,16 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.rules.behaviour import livelihood_loss, migration_cost, risk_perception
-from simulator.rules.utility import annuity, can_finance, expected_utility, log_utility, npv
+from simulator.rules.utility import (
+    annuity,
+    can_finance,
+    expected_utility,
+    fixed_assets,
+    home_value,
+    income_percentile,
+    log_utility,
+    npv,
+)
 from simulator.states import HOME, NO_STEP, Move, State
 from simulator.steps.context import Context
 from simulator.steps.relocate import (
@@ -23,6 +32,7 @@ from simulator.steps.relocate import (
     planned_relocation,
     relocate,
 )
+from simulator.world.households import lognormal_sigma_from_gini
 from simulator.world.ledger import World
 
 
@@ -110,9 +120,9 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     p_obj = np.where(design > ctx.kind.hit_above, 1.0 / ctx.information_return_period, 0.0)
     beta = risk_perception(years_since_flood(world, ctx, ids, t))
     base_income = hh.income[ids].astype(float)
-    house = _house_value(world, ctx, ids, base_income)
+    assets, house = _assets_and_home(world, ctx, ids, base_income)
     income = base_income * (1.0 - loss)
-    wealth = hh.savings[ids] + house
+    wealth = hh.savings[ids] + assets
     h, r, loan_r, loan_n = b.horizon_years, b.discount_rate, b.loan_interest_rate, b.loan_years
     floor = npv(0.0, b.subsistence_share * income, 0.0, 0.0, h, r, 0)
     dmg_now = ctx.damage(world, ids, design) * house
@@ -128,7 +138,7 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
         log_utility(npv(wealth, income, dmg_adapted, pay, h, r, loan_n), floor), beta * p_obj,
         log_utility(npv(wealth, income, 0.0, pay, h, r, loan_n), floor)), -np.inf)
     dest, eu_m, cost_m = _best_destination(world, ctx, ids, home, wealth, base_income, house,
-                                           beta, floor, risk)
+                                           assets, beta, floor, risk)
     wants = eu_m > np.maximum(eu_s, eu_a)  # flood risk or lost livelihood at home
     # a capability gate, not a preference: older members or members with disabilities make
     # moving dearer (trapped populations, Foresight 2011; Black et al. 2013, Nature Clim.
@@ -144,14 +154,24 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
             cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32))
 
 
-def _house_value(world: World, ctx: Context, ids: np.ndarray, income: np.ndarray) -> np.ndarray:
-    """Home value of ``ids``: from the population table where given, else a multiple of income."""
-    value = income * ctx.config.population.house_value_income_ratio
+def _assets_and_home(world: World, ctx: Context, ids: np.ndarray, income: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed assets and home value of ``ids`` (DYNAMO-M, :mod:`simulator.rules.utility`).
+
+    Assets follow the household's income percentile; the home is worth the population
+    table's value where given, else ``house_value_income_ratio`` x the median income, and at
+    most the assets.
+    """
+    pop = ctx.config.population
+    median = pop.income_median_per_year
+    pct = income_percentile(income, median, lognormal_sigma_from_gini(pop.income_gini))
+    assets = fixed_assets(income, pct, pop.wealth_income_ratio)
+    typical = np.full(ids.size, pop.house_value_income_ratio * median)
     hv = world.households.house_value
-    if hv is None:
-        return value
-    own = hv[ids].astype(float)
-    return np.where(np.isnan(own), value, own)
+    if hv is not None:
+        own = hv[ids].astype(float)
+        typical = np.where(np.isnan(own), typical, own)
+    return assets, home_value(typical, assets)
 
 
 def known_depth(world: World, ctx: Context, ids: np.ndarray, t: int) -> np.ndarray:
@@ -204,12 +224,14 @@ def _draw(ctx: Context, t: int, ids: np.ndarray, mask: np.ndarray,
 
 def _best_destination(world: World, ctx: Context, ids: np.ndarray, home: np.ndarray,
                       wealth: np.ndarray, income: np.ndarray, house: np.ndarray,
-                      beta: np.ndarray, floor: np.ndarray, risk: tuple[np.ndarray, np.ndarray],
+                      assets: np.ndarray, beta: np.ndarray, floor: np.ndarray,
+                      risk: tuple[np.ndarray, np.ndarray],
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best destination region per household by expected utility of migrating there.
 
     EU_j = q_j EU(flood at j) + (1 - q_j) U(no flood), with the NPV at the destination's income
-    level less the migration cost C(d) paid now (DYNAMO-M ``fill_NPVs``), q_j the share of
+    level less the migration cost C(d) paid now (DYNAMO-M ``fill_NPVs``) and the share of fixed
+    assets lost in selling and buying (``migration_cost_asset_share``), q_j the share of
     dwellings in j a known flood reaches and the flooded dwellings' mean damage ratio for the
     household's building class (:func:`destination_risk`; DYNAMO-M takes destinations as
     flood-safe). Only populated regions within ``placement.max_distance_km`` are reachable.
@@ -222,7 +244,7 @@ def _best_destination(world: World, ctx: Context, ids: np.ndarray, home: np.ndar
              & (world.persons.sum(axis=1) > 0)[None, :])
     p = beta / ctx.information_return_period
     cls = world.households.building_class[ids]
-    selling = b.migration_cost_house_share * house  # selling and buying a home
+    selling = b.migration_cost_asset_share * assets  # selling and buying home, land, business
     best = np.full(home.size, -1)
     best_eu = np.full(home.size, -np.inf)
     best_cost = np.full(home.size, np.inf)
