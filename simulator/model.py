@@ -24,7 +24,7 @@ from simulator.steps.displace import displace
 from simulator.steps.place import place_unsheltered
 from simulator.steps.record import open_durations, record
 from simulator.steps.recover import return_home
-from simulator.steps.warn import warn_and_evacuate
+from simulator.steps.warn import Forecasts, warn_and_evacuate
 from simulator.world.households import Households, class_names, from_inputs
 from simulator.world.ledger import Places, World
 
@@ -142,7 +142,7 @@ class DisplacementModel(mesa.Model):
                          levers.cash_assistance_per_household)
         self.world, self.ctx = assemble(config, inp, levers, hh, streams, self.class_names,
                                         Profiler(profile))
-        self.pending_warnings: dict[int, np.ndarray] = {}  # step -> households warned for it
+        self.forecasts = Forecasts()  # forecast events per cell, warnings to verify
         self.prescribed_owed = 0.0  # prescribed persons not yet displaced (nobody left at home)
 
     # -- the step ------------------------------------------------------------------------------
@@ -168,14 +168,16 @@ class DisplacementModel(mesa.Model):
         world.step = t
         with phase("hazard"):
             depth = ctx.intensity(t)
-            if self.inputs.hazard.step_max[t] > 0:
+            wet = self.inputs.hazard.step_max[t] > 0
+            world.track_events(t, depth if wet else None)
+            if wet:
                 world.remember(depth, self.inputs.hazard.fraction_at(t))
         if decision_step(ctx, t):
             with phase("decide"):
                 decide(world, ctx, t)
         if ctx.levers.warns:
             with phase("warn"):
-                warn_and_evacuate(world, ctx, t, depth, self.pending_warnings)
+                warn_and_evacuate(world, ctx, t, depth, self.forecasts)
         if self.inputs.hazard.step_max[t] > 0 or self.inputs.prescribed is not None:
             with phase("impact"):
                 self.prescribed_owed = displace(world, ctx, t, depth, self.prescribed_owed)

@@ -19,7 +19,7 @@ from simulator.steps.displace import displace
 from simulator.steps.place import place_unsheltered
 from simulator.steps.record import record
 from simulator.steps.recover import return_home
-from simulator.steps.warn import warn_and_evacuate
+from simulator.steps.warn import Forecasts, warn_and_evacuate
 from simulator.world.ledger import Places
 
 from .tiny import BASE, run_step, tiny
@@ -128,23 +128,23 @@ def _warned_world(coverage_override=None, trust=1.0):
 
 
 def test_a_forecast_flood_warns_and_evacuates_only_where_it_will_flood():
-    w, pending = _warned_world(), {}
-    run_step(w, 0, warn_and_evacuate, w.ctx.intensity(0), pending)
+    w, forecasts = _warned_world(), Forecasts()
+    run_step(w, 0, warn_and_evacuate, w.ctx.intensity(0), forecasts)
     assert w.hh.state.tolist() == [State.EVACUATED, State.EVACUATED, State.AT_HOME]
-    assert w.world.recorder.evacuations[0].tolist() == [8] and list(pending) == [2]
+    assert w.world.recorder.evacuations[0].tolist() == [8] and list(forecasts.pending) == [2]
     w.world.verify()
 
 
 def test_a_region_override_of_warning_coverage_wins_over_the_scenario_value():
-    w, pending = _warned_world(coverage_override=0.0), {}
-    run_step(w, 0, warn_and_evacuate, w.ctx.intensity(0), pending)
-    assert (w.hh.state == State.AT_HOME).all() and not pending
+    w, forecasts = _warned_world(coverage_override=0.0), Forecasts()
+    run_step(w, 0, warn_and_evacuate, w.ctx.intensity(0), forecasts)
+    assert (w.hh.state == State.AT_HOME).all() and not forecasts.pending
 
 
 def test_trust_rises_when_the_warned_flood_comes():
-    w, pending = _warned_world(trust=0.5), {}
+    w, forecasts = _warned_world(trust=0.5), Forecasts()
     for t in range(3):
-        run_step(w, t, warn_and_evacuate, w.ctx.intensity(t), pending)
+        run_step(w, t, warn_and_evacuate, w.ctx.intensity(t), forecasts)
     assert w.hh.trust[:2].astype(float) == pytest.approx([0.55, 0.55], abs=1e-3)
     assert float(w.hh.trust[2]) == 0.5  # never warned
 

@@ -42,10 +42,14 @@ def decision_step(ctx: Context, t: int) -> bool:
     return b.enabled and (t * step_days) % b.decision_interval_days < step_days
 
 
-def years_since_flood(world: World, ctx: Context, ids: np.ndarray, t: int) -> np.ndarray:
-    """Years since each household's home was last flooded (the initial value if not in the run)."""
+def years_since_flood(world: World, ctx: Context, ids: np.ndarray, t: int,
+                      last: np.ndarray | None = None) -> np.ndarray:
+    """Years since each household's home was last flooded (the initial value if not in the run).
+
+    ``last`` overrides the step of the last flood (default: ``last_flood_step``).
+    """
     hh, cfg = world.households, ctx.config
-    last = hh.last_flood_step[ids]
+    last = hh.last_flood_step[ids] if last is None else last
     elapsed = (t - last) * cfg.step_days / DAYS_PER_YEAR
     before = cfg.behaviour.initial_years_since_flood + t * cfg.step_days / DAYS_PER_YEAR
     return np.where(last == NO_STEP, before, elapsed)

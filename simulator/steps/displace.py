@@ -40,6 +40,8 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     d = ctx.home_depth(world, ids, depth, ctx.inputs.hazard.fraction_at(t))
     hit = d > kind.hit_above
     ids, d = ids[hit], d[hit]
+    earlier = hh.last_flood_step[ids] < world.event_start[hh.cell[ids]]  # an earlier event's
+    hh.prior_flood_step[ids[earlier]] = hh.last_flood_step[ids[earlier]]
     hh.last_flood_step[ids] = t
     state = hh.state[ids]
     away = state == State.DISPLACED

@@ -50,6 +50,7 @@ class Households:
     due_step: np.ndarray  #: int16/int32, step a displaced household can return, or NO_STEP
     savings: np.ndarray  #: float32, liquid savings (currency units)
     last_flood_step: np.ndarray  #: int16/int32, step the home was last flooded, or NO_STEP
+    prior_flood_step: np.ndarray  #: int16/int32, its last flood in an earlier event, or NO_STEP
     trust: np.ndarray  #: float16, trust in warnings 0-1
     tie_region: np.ndarray  #: int16, region where the household has kin (host places)
     adapted: np.ndarray  #: uint8, 1 once the home is dry-proofed
@@ -188,6 +189,7 @@ def synthesise(cell_persons: np.ndarray, cell_region: np.ndarray, persons_per_ho
         due_step=np.full(n, NO_STEP, dtype=step_dtype),
         savings=(income * savings_income_ratio).astype(np.float32),
         last_flood_step=np.full(n, NO_STEP, dtype=step_dtype),
+        prior_flood_step=np.full(n, NO_STEP, dtype=step_dtype),
         trust=np.full(n, initial_trust, dtype=np.float16), tie_region=ties,
         adapted=np.zeros(n, dtype=np.uint8), shocks=np.zeros(n, dtype=np.uint8),
         warned_step=np.full(n, NO_STEP, dtype=step_dtype))

@@ -113,7 +113,25 @@ class World:
         #: worst intensity (and flooded fraction) each cell has lived through so far
         self.experienced = np.zeros(n_cells, dtype=np.float32)
         self.experienced_fraction: np.ndarray | None = None
+        #: per cell, the first step of its current wet spell (the event it is in), or NO_STEP
+        self.event_start = np.full(n_cells, NO_STEP, dtype=np.int64)
+        self._any_wet = False
         self._all_groups: np.ndarray | None = None  # everyone's group persons, for verify()
+
+    def track_events(self, t: int, intensity: np.ndarray | None) -> None:
+        """Start an event where a cell turns wet at ``t``, end it where it is dry (None: all dry).
+
+        An event is a cell's wet spell, the steps in a row with hazard above zero.
+        """
+        if intensity is None:
+            if self._any_wet:
+                self.event_start[:] = NO_STEP
+                self._any_wet = False
+            return
+        wet = intensity > 0
+        self.event_start[wet & (self.event_start == NO_STEP)] = t
+        self.event_start[~wet] = NO_STEP
+        self._any_wet = bool(wet.any())
 
     def remember(self, intensity: np.ndarray, fraction: np.ndarray | None) -> None:
         """Residents remember the worst hazard their cell has had (what a flood teaches)."""
