@@ -76,6 +76,13 @@ def test_negative_wealth_ratio(case, capsys):
                                   "wealth-to-income ratios must be >= 0 (got [0, 1, 2, 3, -4, 5])")
 
 
+def test_defences_without_return_period_maps(case, capsys):
+    path = case(scenario={"defences": {"file": "hazard.nc", "variable": "depth"}})
+    assert_rejected(path, capsys, f"{path.parent / 'hazard.nc'}: defences.variable: no "
+                                  "'return_period' dimension; risk needs return-period maps (dims "
+                                  "return_period, lat, lon) or CLIMADA events with frequencies")
+
+
 def test_missing_hazard_file(case, capsys):
     path = case()
     (path.parent / "hazard.nc").unlink()

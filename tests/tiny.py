@@ -57,7 +57,8 @@ class Tiny:
 
 def tiny(depth: np.ndarray, cell: list[int], region_of_cell: list[int],
          regions: tuple[str, ...] = ("Home",), distance_km: np.ndarray | None = None,
-         scenario: dict | None = None, **attrs: list) -> Tiny:
+         scenario: dict | None = None,
+         design_maps: tuple[np.ndarray, np.ndarray] | None = None, **attrs: list) -> Tiny:
     """A world of ``len(cell)`` households over ``depth.shape[1]`` cells.
 
     Args:
@@ -67,6 +68,7 @@ def tiny(depth: np.ndarray, cell: list[int], region_of_cell: list[int],
         regions: region names.
         distance_km: region distances (default: 50 km between any two regions).
         scenario: scenario fields over :data:`BASE`.
+        design_maps: return periods and (return period, cell) depths for defences, if any.
         **attrs: household attributes to set (size, income, savings, trust, ...), one value
             per household.
     """
@@ -100,7 +102,7 @@ def tiny(depth: np.ndarray, cell: list[int], region_of_cell: list[int],
         cell_region=np.asarray(region_of_cell), cell_persons=np.zeros(n_cells),
         grid_index=np.arange(n_cells), grid_shape=(1, n_cells), grid_y=np.zeros(1),
         grid_x=np.arange(n_cells, dtype=float), geographic=True, distance_km=dist,
-        hazard=hazard)
+        hazard=hazard, design_maps=design_maps)
     world, ctx = assemble(cfg, inputs, resolve(cfg, names), hh, Streams(cfg.seed),
                           list(cfg.population.building_class_shares))
     return Tiny(world, ctx)

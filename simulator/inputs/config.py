@@ -26,7 +26,8 @@ from simulator.inputs.schema import Scenario
 PATH_FIELDS = (("hazard", "file"), ("hazard", "fraction_file"), ("stress", "file"),
                ("population", "file"), ("population", "table", "file"), ("regions", "file"),
                ("regions", "names"), ("regions", "polygons"), ("regions", "routes"),
-               ("impact", "prescribed_file"), ("observations", "file"))
+               ("impact", "prescribed_file"), ("observations", "file"), ("information", "file"),
+               ("defences", "file"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -239,10 +239,11 @@ def _locate(da: xr.DataArray, ds: xr.Dataset, y: np.ndarray, x: np.ndarray,
     return _grid_sites(da, ydim, xdim, y, x, where, field)
 
 
-def _select_event(da: xr.DataArray, cfg: HazardSource, where: Path,
-                  field: str) -> tuple[xr.DataArray, np.datetime64 | None]:
+def _select_event(da: xr.DataArray, cfg: HazardSource, where: Path, field: str,
+                  rp: float | None = None) -> tuple[xr.DataArray, np.datetime64 | None]:
     """Pick one map of an event set; returns it and the event's own date, if it has one."""
-    rp, event = getattr(cfg, "select_return_period", None), getattr(cfg, "event", None)
+    rp = rp if rp is not None else getattr(cfg, "select_return_period", None)
+    event = getattr(cfg, "event", None)
     if "return_period" in da.dims:
         if rp is None:
             raise InputError(where, f"{field}: the hazard holds return-period maps; run "
@@ -274,7 +275,24 @@ def _select_event(da: xr.DataArray, cfg: HazardSource, where: Path,
     return da, None if date is None or np.isnat(date) else date
 
 
-def event_set(cfg: HazardSource) -> tuple[str, list, np.ndarray | None, np.ndarray]:
+def load_design_levels(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
+                       cell_crs: CRS | None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``[defences]`` return-period maps at the populated cells: (return periods, depths).
+
+    Depths have shape (return periods, cells), return periods ascending.
+    """
+    cfg = scenario.defences
+    kind, rps, _, _ = event_set(cfg, "defences")
+    if kind != "select_return_period":
+        raise InputError(cfg.file, "defences.variable: expected return-period maps (dims "
+                                   "return_period, lat, lon)")
+    maps = [load_hazard(scenario, cell_y, cell_x, cell_crs, "defences", rp).peak()
+            for rp in rps]
+    return np.asarray(rps, dtype=float), np.stack(maps)
+
+
+def event_set(cfg: HazardSource, field: str = "hazard"
+              ) -> tuple[str, list, np.ndarray | None, np.ndarray]:
     """The events of a hazard event set: the field that selects one, labels, frequencies, RPs.
 
     Return-period maps give ``("select_return_period", return periods sorted, None, the same
@@ -286,7 +304,7 @@ def event_set(cfg: HazardSource) -> tuple[str, list, np.ndarray | None, np.ndarr
     da, _ = open_variable(cfg.file, cfg.variable, "hazard", cfg.format)
     if "event" in da.dims:
         if "frequency" not in da.coords:
-            raise InputError(cfg.file, "hazard: events need a 'frequency' (per year) for risk")
+            raise InputError(cfg.file, f"{field}: events need a 'frequency' (per year) for risk")
         freq = np.asarray(da["frequency"].values, dtype=float)
         peak = np.nan_to_num(da.max(dim=[d for d in da.dims if d != "event"]).values)
         order = np.argsort(peak, kind="stable")
@@ -295,12 +313,12 @@ def event_set(cfg: HazardSource) -> tuple[str, list, np.ndarray | None, np.ndarr
         return "event", [str(v) for v in da["event"].values], freq, 1.0 / np.maximum(exceed,
                                                                                       1e-12)
     if "return_period" not in da.dims:
-        raise InputError(cfg.file, "hazard.variable: no 'return_period' dimension; risk needs "
+        raise InputError(cfg.file, f"{field}.variable: no 'return_period' dimension; risk needs "
                                    "return-period maps (dims return_period, lat, lon) or "
                                    "CLIMADA events with frequencies")
     rps = np.asarray(da["return_period"].values, dtype=float)
     if (rps <= 1).any() or len(set(rps.tolist())) != rps.size:
-        raise InputError(cfg.file, "hazard: return periods must be distinct and > 1 year")
+        raise InputError(cfg.file, f"{field}: return periods must be distinct and > 1 year")
     return "select_return_period", sorted(rps.tolist()), None, np.sort(rps)
 
 
@@ -373,7 +391,8 @@ def _per_step(sites: xr.DataArray, days: np.ndarray, valid: np.ndarray, order: n
 
 
 def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
-                cell_crs: CRS | None, section: str = "hazard") -> HazardSeries:
+                cell_crs: CRS | None, section: str = "hazard",
+                return_period: float | None = None) -> HazardSeries:
     """Read the scenario's hazard and return it per model step at the populated cells.
 
     Args:
@@ -381,7 +400,10 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
         cell_y: y coordinate (latitude) of each populated cell, in ``cell_crs``.
         cell_x: x coordinate (longitude) of each populated cell.
         cell_crs: the cells' coordinate reference system (None: the same as the hazard's).
-        section: the scenario section to read: ``hazard`` or ``stress`` (slow-onset).
+        section: the scenario section to read: ``hazard``, ``stress`` (slow-onset),
+            ``information`` or ``defences``.
+        return_period: the map of a return-period set to read (else the section's own
+            ``select_return_period``).
 
     Raises:
         InputError: for a missing file or variable, missing or unknown units, a grid that does not
@@ -391,7 +413,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
     cfg: HazardSource = getattr(scenario, section)
     where, field = cfg.file, section
     da, ds = open_variable(cfg.file, cfg.variable, field, cfg.format)
-    da, event_date = _select_event(da, cfg, where, field)
+    da, event_date = _select_event(da, cfg, where, field, return_period)
     da = _squeeze_band(da, cfg, where, field)
     frac = _fraction(cfg, da, ds, where, field)
     indexers, cell_site = _locate(da, ds, cell_y, cell_x, cell_crs, cfg, where, field)

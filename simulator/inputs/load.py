@@ -28,6 +28,7 @@ from simulator.inputs.geo import (
 from simulator.inputs.hazards import (
     HazardSeries,
     axis_nearest,
+    load_design_levels,
     load_hazard,
     open_variable,
     spatial_dims,
@@ -64,6 +65,8 @@ class Inputs:
     hazard: HazardSeries
     stress: HazardSeries | None = None  #: slow-onset stress per step and cell, if any
     information: HazardSeries | None = None  #: the official hazard map residents are given
+    #: return periods and (return period, cell) depths that set defences' design levels
+    design_maps: tuple[np.ndarray, np.ndarray] | None = None
     table: TableRows | None = None  #: per-cell attributes from a household or building table
     prescribed: np.ndarray | None = None  #: (n_steps,) persons to displace, method "prescribed"
     observed: Observed | None = None  #: observed persons per region and day, to validate against
@@ -334,6 +337,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         else None
     information = load_hazard(scenario, cell_y, cell_x, loc["crs"], "information") \
         if scenario.information else None
+    design_maps = load_design_levels(scenario, cell_y, cell_x, loc["crs"]) \
+        if scenario.defences else None
     prescribed = None
     if scenario.impact.prescribed_file is not None:
         prescribed = read_series(scenario.impact.prescribed_file, scenario)
@@ -345,7 +350,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
                   scenario.impact.prescribed_file,
                   scenario.observations.file if scenario.observations else None,
                   scenario.stress.file if scenario.stress else None,
-                  scenario.information.file if scenario.information else None):
+                  scenario.information.file if scenario.information else None,
+                  scenario.defences.file if scenario.defences else None):
         if extra is not None:
             files.add(extra)
     return Inputs(
@@ -353,7 +359,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         cell_persons=loc["cell_persons"], grid_index=loc["grid_index"],
         grid_shape=loc["grid_shape"], grid_y=loc["grid_y"], grid_x=loc["grid_x"],
         geographic=loc["geographic"], distance_km=distance, hazard=hazard, stress=stress,
-        information=information,
+        information=information, design_maps=design_maps,
         table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where))
 

@@ -91,6 +91,16 @@ class InformationConfig(HazardSource):
     select_return_period: float | None = Field(default=None, gt=0)
 
 
+class DefencesConfig(HazardSource):
+    """Return-period maps (dims return_period and space) that set each defence's design level.
+
+    A region's defence with standard T years holds water up to the depth of the T-year map at
+    each cell (log-linear in the return period between maps) and lets all of it through above.
+    """
+
+    kind: Literal["flood_depth", "flood_level"] = "flood_depth"
+
+
 class StressConfig(HazardSource):
     """Slow-onset stress (drought, heat) that erodes livelihoods (DESIGN.md §4.3 rule 1)."""
 
@@ -441,6 +451,7 @@ class Scenario(Strict):
     hazard: HazardConfig
     stress: StressConfig | None = None
     information: InformationConfig | None = None
+    defences: DefencesConfig | None = None
     population: PopulationConfig
     regions: RegionsConfig
     capacity: CapacityConfig = CapacityConfig()

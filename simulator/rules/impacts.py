@@ -44,6 +44,40 @@ def wind_damage(wind_ms: np.ndarray, v_threshold_ms: float = 25.7,
     return (v ** 3 / (1.0 + v ** 3)).astype(np.float32)
 
 
+def design_level(standard_years: np.ndarray, return_periods: np.ndarray,
+                 depths: np.ndarray) -> np.ndarray:
+    """Water a defence of standard T years holds at each cell: the T-year depth (m).
+
+    Linear in ln T between the return-period maps, from 0 m at T = 1 year; the largest map's
+    depth beyond it; 0 where there is no defence (T = 0). A protection standard is the return
+    period of the largest flood the defence withstands (Scussolini et al. 2016, FLOPROS, Nat.
+    Hazards Earth Syst. Sci. 16:1049-1061).
+
+    Args:
+        standard_years: protection standard per cell (years; 0 = none).
+        return_periods: the maps' return periods (years, ascending, > 1).
+        depths: the maps' depths, shape (return periods, cells).
+    """
+    x = np.log(np.concatenate([[1.0], return_periods]))
+    y = np.vstack([np.zeros((1, depths.shape[1])), depths])
+    t = np.log(np.maximum(standard_years, 1.0))
+    k = np.clip(np.searchsorted(x, t, side="right") - 1, 0, x.size - 2)
+    w = np.clip((t - x[k]) / (x[k + 1] - x[k]), 0.0, 1.0)
+    cells = np.arange(depths.shape[1])
+    level = y[k, cells] + w * (y[k + 1, cells] - y[k, cells])
+    return np.where(standard_years > 0, level, 0.0)
+
+
+def behind_defences(intensity: np.ndarray, design: np.ndarray) -> np.ndarray:
+    """Hazard behind defences: nothing while it stays at or below the design level, all above.
+
+    A defence holds the events smaller than its standard and fails for larger ones (FLOPROS;
+    CLIMADA and GLOFRIS remove the flood below the standard); the failure lets the whole
+    event's water in, an all-or-nothing simplification (no partial overtopping).
+    """
+    return np.where(intensity > design, intensity, 0.0).astype(intensity.dtype, copy=False)
+
+
 def displaced_by_flood(depth_m: np.ndarray, threshold_m: float = 1.0) -> np.ndarray:
     """Households whose home is flooded at or above ``threshold_m`` (m) are displaced.
 

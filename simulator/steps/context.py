@@ -18,7 +18,7 @@ from simulator.inputs.schema import Scenario
 from simulator.kinds import HazardKind
 from simulator.levers import Levers
 from simulator.rng import Streams
-from simulator.rules.impacts import in_flooded_part
+from simulator.rules.impacts import behind_defences, design_level, in_flooded_part
 from simulator.world.ledger import World
 
 
@@ -60,8 +60,9 @@ class Context:
         curves: depth-damage curve (depths m, ratios) per building class index.
         quintile_edges: income quintile edges of the population (currency per year).
         profiler: phase timing (disabled unless profiling).
-        cell_open: cells not behind flood defences whose standard reaches the hazard's return
-            period.
+        design: per cell, the intensity its flood defences hold (``[defences]`` maps at the
+            region's protection standard; without maps, everything when the standard reaches
+            the hazard's return period, else nothing; 0 where defences do not apply).
         official_depth: the official hazard map residents are given (``[information]``), per
             open cell; None without one. Never the scenario's own hazard (causality).
         official_fraction: the map's flooded fraction per cell, if it gives one.
@@ -76,20 +77,18 @@ class Context:
     curves: list[tuple[np.ndarray, np.ndarray]]
     quintile_edges: np.ndarray
     profiler: Profiler = field(default_factory=lambda: Profiler(False))
-    cell_open: np.ndarray = field(init=False)  #: cells not behind adequate flood defences
+    design: np.ndarray = field(init=False)  #: per cell, the hazard its defences hold (0: none)
     official_depth: np.ndarray | None = field(init=False)  #: official map per open cell, if any
     official_fraction: np.ndarray | None = field(init=False)  #: its flooded fraction per cell
     region_has_homes: np.ndarray = field(init=False)  #: regions with populated cells
 
     def __post_init__(self) -> None:
-        protected = (self.levers.protection_return_period_years
-                     >= self.config.hazard.return_period_years) & self.kind.defences_apply
-        object.__setattr__(self, "cell_open", ~protected[self.inputs.cell_region])
+        object.__setattr__(self, "design", self._design_levels())
         object.__setattr__(self, "region_has_homes", np.bincount(
             self.inputs.cell_region, minlength=len(self.inputs.region_names)) > 0)
         info = self.inputs.information
         object.__setattr__(self, "official_depth",
-                           None if info is None else info.peak() * self.cell_open)
+                           None if info is None else behind_defences(info.peak(), self.design))
         object.__setattr__(self, "official_fraction",
                            None if info is None else info.peak_fraction())
 
@@ -105,8 +104,19 @@ class Context:
         return int(np.ceil(self.config.warning.lead_time_days / self.config.step_days))
 
     def intensity(self, t: int) -> np.ndarray:
-        """Hazard intensity per cell at step ``t`` (zero behind adequate flood defences)."""
-        return self.inputs.hazard.at(t) * self.cell_open
+        """Hazard intensity per cell at step ``t`` (zero where the defences hold it)."""
+        return behind_defences(self.inputs.hazard.at(t), self.design)
+
+    def _design_levels(self) -> np.ndarray:
+        """Per cell, the intensity its flood defences hold (see ``design``)."""
+        n = self.inputs.cell_region.size
+        standard = self.levers.protection_return_period_years[self.inputs.cell_region]
+        if not self.kind.defences_apply:
+            return np.zeros(n)
+        if self.inputs.design_maps is not None:
+            return design_level(standard, *self.inputs.design_maps)
+        # no maps: the run's event has the hazard's return period; the defence holds it or not
+        return np.where(standard >= self.config.hazard.return_period_years, np.inf, 0.0)
 
     def home_depth(self, world: World, ids: np.ndarray, depth: np.ndarray,
                    fraction: np.ndarray | None) -> np.ndarray:

@@ -33,6 +33,7 @@ from simulator.model import DisplacementModel
 from simulator.outputs import plots
 from simulator.outputs.analysis import busiest_region, region_or_total
 from simulator.rng import replicate_seeds
+from simulator.rules.impacts import behind_defences
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,9 @@ class DashboardModel(DisplacementModel):
     def peak_hazard(self) -> xr.DataArray:
         """Peak hazard so far on the population grid (zero behind adequate defences)."""
         hazard, kind = self.inputs.hazard, self.config.hazard.kind
-        values = hazard.values[:max(self.step_index, 1)].max(axis=0)[hazard.cell_site] * \
-            self.ctx.cell_open
+        values = behind_defences(
+            hazard.values[:max(self.step_index, 1)].max(axis=0)[hazard.cell_site],
+            self.ctx.design)
         name = "peak " + kind.replace("_", " ")
         return self.inputs.on_grid(values, {"units": cf_units(kind), "long_name": name},
                                    combine="max")
