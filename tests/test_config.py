@@ -22,6 +22,14 @@ def test_variant_overrides_one_field_and_keeps_the_rest(tmp_path, case):
     assert b.hazard.file == a.hazard.file  # path resolved relative to the base file
 
 
+def test_every_input_path_is_read_relative_to_the_scenario_file(case):
+    path = case(scenario={"information": {"file": "maps/rp.nc", "variable": "d",
+                                          "return_period_years": 20},
+                          "defences": {"file": "maps/rp.nc", "variable": "d"}})
+    cfg = load_scenario(path)
+    assert cfg.information.file == cfg.defences.file == path.parent / "maps" / "rp.nc"
+
+
 def test_set_overrides_nested_field_and_reads_toml_values(case):
     cfg = load_scenario(case(), ["capacity.regions.South.camp=250", "impact.method=damage_ratio",
                                  "placement.cascade=['shelter', 'camp']"])
