@@ -52,6 +52,8 @@ def headline(ds: xr.Dataset) -> dict[str, float]:
         "newly_displaced_persons": int(ds["newly_displaced"].sum()),
         "evacuated_persons_peak": int(persons.sel(state="evacuated").max()),
         "evacuations_persons": int(ds["evacuations"].sum()),
+        "internal_displacements_persons": int(ds["internal_displacements"].sum()),
+        "exposed_at_home_person_days": int(ds["exposed_at_home"].sum()) * step_days,
         "trapped_persons_peak": int(persons.sel(state="trapped").max()),
         "adapted_persons_end": int(persons.sel(state="adapted").isel(time=-1)),
         "relocations_persons": int(ds["relocations"].sel(cause=["proactive", "planned"]).sum()),

@@ -50,10 +50,16 @@ def test_more_shelter_never_increases_unsheltered_person_days(base, inputs):
     assert per_region.all()
 
 
-def test_early_warning_increases_evacuations(base, inputs):
+def test_early_warning_increases_evacuations_and_lowers_exposure(base, inputs):
     seed, ds = base
     warned = run(inputs, "demo-early-warning", seed)
     assert total(warned["evacuations"]) > total(ds["evacuations"]) > 0
+    # what warnings save: fewer persons at home in dangerous water (paired seeds)
+    assert 0 < total(warned["exposed_at_home"]) < total(ds["exposed_at_home"])
+    # GIDD's internal displacements: every evacuation, and the displaced who left from home
+    for d in (ds, warned):
+        assert total(d["newly_displaced"]) <= total(d["internal_displacements"]) <= \
+            total(d["newly_displaced"]) + total(d["evacuations"])
 
 
 def test_cash_assistance_lowers_trapping(base, inputs):

@@ -44,6 +44,9 @@ def test_aad_of_one_event_is_frequency_times_impact(case, tmp_path):
     model.step()
     assert impact == int(model.households.size[model.households.cell == 0].sum()) > 0
     assert float(aad["TOTAL"]["aad"]) == pytest.approx(impact / 10)
+    # no warnings here: internal displacements (GIDD, evacuations included) are the displaced
+    assert float(risk["TOTAL"]["internal_displacements"]) == impact
+    assert float(aad["TOTAL"]["aad_internal_displacements"]) == pytest.approx(impact / 10)
 
 
 def test_sampled_years_agree_with_the_analytic_aad():

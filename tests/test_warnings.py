@@ -83,3 +83,27 @@ def test_the_same_hazard_at_1_3_and_7_day_steps_displaces_and_evacuates_alike(se
     displaced, evacuations = zip(*out)
     assert len(set(displaced)) == 1 and displaced[0] > 0
     assert max(evacuations) <= 1.1 * min(evacuations) and min(evacuations) > 0
+
+
+def _deep_water(coverage: float):
+    depth = np.zeros((6, 1))
+    depth[3:5, 0] = 2.0
+    return tiny(depth, cell=[0] * 50, region_of_cell=[0], trust=[1.0] * 50,
+                scenario={"levers": {"warning_coverage": coverage},
+                          "warning": {"forecast_error_sd": 0.0, "base_compliance": 1.0},
+                          "impact": {"method": "depth_threshold", "depth_threshold_m": 3.0}})
+
+
+@pytest.mark.parametrize("coverage, exposed", [(0.0, 2 * 200), (1.0, 0)])
+def test_a_warning_everyone_heeds_takes_everyone_out_of_dangerous_water(coverage, exposed):
+    w, forecasts = _deep_water(coverage), Forecasts()
+    for t in range(6):
+        w.world.track_events(t, w.ctx.intensity(t))
+        run_step(w, t, warn_and_evacuate, w.ctx.intensity(t), forecasts)
+        if w.ctx.intensity(t).max() > 0:
+            run_step(w, t, displace, w.ctx.intensity(t), 0.0)
+    rec = w.world.recorder
+    assert int(rec.exposed_at_home.sum()) == exposed  # 200 persons on each of two wet days
+    assert int(rec.newly_displaced.sum()) == 0  # 2 m stays below the 3 m threshold
+    assert (rec.internal_displacements == rec.evacuations).all()
+    assert int(rec.evacuations.sum()) == (200 if coverage else 0)

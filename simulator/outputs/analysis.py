@@ -50,7 +50,9 @@ def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
     the soft cap does before the place is full; TOTAL: first in any region); peak unmet shelter
     (persons who sought shelter or camp and found none) and its person-days; returned persons
     and persons still displaced at the end; peak evacuated and peak trapped persons; relocated
-    and adapted persons at the end.
+    and adapted persons at the end; persons at home in dangerous water (peak and person-days,
+    what warnings save) and internal displacements (evacuations and forced displacements from
+    home, as IDMC's GIDD counts them).
     """
     step_days = float(ds.attrs.get("step_days", 1))
     displaced = ds["persons"].sel(state="displaced")
@@ -85,8 +87,19 @@ def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
             "peak_trapped": int(pick(state.sel(state="trapped")).values.max()),
             "relocated_at_end": int(pick(state.sel(state="relocated")).values[-1]),
             "adapted_at_end": int(pick(state.sel(state="adapted")).values[-1]),
+            **_warning_indicators(ds, pick, step_days),
         })
     return rows
+
+
+def _warning_indicators(ds: xr.Dataset, pick, step_days: float) -> dict[str, object]:
+    """What warnings save and move (results written before issue 15 have neither variable)."""
+    if "exposed_at_home" not in ds:
+        return {}
+    exposed = pick(ds["exposed_at_home"]).values
+    return {"peak_exposed_at_home": int(exposed.max()),
+            "exposed_person_days": float(exposed.sum() * step_days),
+            "internal_displacements": int(pick(ds["internal_displacements"]).values.sum())}
 
 
 def format_table(rows: list[dict[str, object]]) -> str:
@@ -104,6 +117,9 @@ def format_table(rows: list[dict[str, object]]) -> str:
             ("displaced_at_end", "still displaced", "{:,}"),
             ("peak_evacuated", "evacuated peak", "{:,}"), ("peak_trapped", "trapped peak", "{:,}"),
             ("relocated_at_end", "relocated", "{:,}")]
+    if "exposed_person_days" in rows[0]:
+        cols += [("exposed_person_days", "in danger at home, person-days", "{:,.0f}"),
+                 ("internal_displacements", "internal displacements", "{:,}")]
     cells = [[fmt.format(row[key]) for key, _, fmt in cols] for row in rows]
     widths = [max(len(head), *(len(c[i]) for c in cells)) for i, (_, head, _) in enumerate(cols)]
     line = lambda vals: "  ".join(v.ljust(w) if i == 0 else v.rjust(w)  # noqa: E731

@@ -90,6 +90,9 @@ LABELS = {
     "displaced_persons": "persons displaced (episodes, home region)",
     "still_displaced_at_end": "still displaced at end (open episodes, censored)",
     "median_days": "median days displaced (Kaplan-Meier)",
+    "peak_exposed_at_home": "peak at home in dangerous water or wind (what warnings save)",
+    "exposed_person_days": "person-days at home in dangerous water or wind",
+    "internal_displacements": "internal displacements (evacuations + forced, IDMC GIDD)",
     **{f"share_over_{m}_months": f"share displaced over {m} months (Kaplan-Meier)"
        for m in (3, 6, 12)},
 }

@@ -74,6 +74,7 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
     when = [] if base.hazard.event_date else [f"hazard.event_date={day}"]
     seeds = replicate_seeds(base.seed, replicates)
     results = []  # (event, replicate) -> displaced persons per region
+    internal = []  # (event, replicate) -> internal displacements (with evacuations) per region
     names: list[str] = []
     for label, rp in zip(labels, event_rp):
         extra = [f"hazard.{select}={json.dumps(label)}",
@@ -81,13 +82,18 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
         cfg = load_scenario(scenario_path, [*overrides, *extra])
         inputs = load_inputs(cfg, scenario_path)
         names = inputs.region_names
-        row = []
+        row, moves = [], []
         for seed in seeds:
             ds = DisplacementModel(cfg, inputs=inputs, seed=seed).run()
             row.append(ds["newly_displaced"].sum("time").values.astype(float))
+            moves.append(ds["internal_displacements"].sum("time").values.astype(float))
         results.append(row)
+        internal.append(moves)
     disp = np.array(results)  # (event, replicate, region)
     disp = np.concatenate([disp, disp.sum(axis=2, keepdims=True)], axis=2)
+    idp = np.array(internal)  # evacuations included, as IDMC's GIDD counts
+    idp = np.concatenate([idp, idp.sum(axis=2, keepdims=True)], axis=2)
+    aad_idp = np.tensordot(freq, idp, axes=(0, 0))
     regions = [*names, "TOTAL"]
     aad = np.tensordot(freq, disp, axes=(0, 0))  # (replicate, region)
     sampled = sample_years(disp.mean(axis=1), freq, years, base.seed)  # (years, region)
@@ -98,11 +104,13 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
                      else {}),
                   "displaced": float(np.median(disp[i, :, j])),
                   "displaced_p05": float(np.percentile(disp[i, :, j], 5)),
-                  "displaced_p95": float(np.percentile(disp[i, :, j], 95))}
+                  "displaced_p95": float(np.percentile(disp[i, :, j], 95)),
+                  "internal_displacements": float(np.median(idp[i, :, j]))}
                  for j, lab in enumerate(regions) for i, ev in enumerate(labels)]
     aad_rows = [{"region": lab, "aad": float(np.median(aad[:, j])),
                  "aad_p05": float(np.percentile(aad[:, j], 5)),
                  "aad_p95": float(np.percentile(aad[:, j], 95)),
+                 "aad_internal_displacements": float(np.median(aad_idp[:, j])),
                  "aad_sampled_years": float(sampled[:, j].mean()),
                  "aad_sampled_stderr": float(sampled[:, j].std(ddof=1) / np.sqrt(years)),
                  "years_sampled": years} for j, lab in enumerate(regions)]

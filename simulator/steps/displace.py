@@ -24,6 +24,9 @@ from simulator.steps.context import Context
 from simulator.steps.place import seek
 from simulator.world.ledger import World
 
+#: Hazard kinds whose intensity at home endangers life (depth of water, wind speed).
+DANGER_KINDS = ("flood_depth", "wind_speed")
+
 
 def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float) -> float:
     """Damage homes hit at step ``t`` and displace households; return prescribed persons owed.
@@ -44,6 +47,9 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     hh.prior_flood_step[ids[earlier]] = hh.last_flood_step[ids[earlier]]
     hh.last_flood_step[ids] = t
     state = hh.state[ids]
+    if kind.name in DANGER_KINDS:  # life-safety exposure: at home when the water came
+        home = np.isin(state, HOME) & (d >= kind.warning_threshold)
+        np.add.at(world.recorder.exposed_at_home[t], hh.region[ids[home]], hh.size[ids[home]])
     away = state == State.DISPLACED
     hh.due_step[ids[away & (d >= kind.clear_below)]] = NO_STEP
     can_leave = np.isin(state, HOME) | (state == State.EVACUATED)
@@ -74,6 +80,7 @@ def _displace(world: World, ctx: Context, t: int, leave: np.ndarray) -> None:
     was_evacuated = hh.state[leave] == State.EVACUATED
     left_home = hh.since_step[leave].copy()
     fresh = leave[~was_evacuated]  # evacuees keep the place they already have
+    np.add.at(rec.internal_displacements[t], hh.region[fresh], hh.size[fresh])
     world.set_state(leave[was_evacuated], State.DISPLACED)
     world.leave_home(fresh, State.DISPLACED)
     # an evacuee's episode began when it left home: keeps its shelter-seeking draw and length

@@ -89,6 +89,7 @@ def warn_and_evacuate(world: World, ctx: Context, t: int, depth: np.ndarray,
     if go.size == 0:
         return
     np.add.at(world.recorder.evacuations[t], hh.region[go], hh.size[go])
+    np.add.at(world.recorder.internal_displacements[t], hh.region[go], hh.size[go])
     world.leave_home(go, State.EVACUATED)
     seek(world, ctx, go, t, newly=True)
 

@@ -30,6 +30,8 @@ class Recorder:
         self.settled = np.zeros((n_steps, r), dtype=np.int64)
         self.hazard_max = np.zeros((n_steps, r), dtype=np.float32)
         self.evacuations = np.zeros((n_steps, r), dtype=np.int64)
+        self.internal_displacements = np.zeros((n_steps, r), dtype=np.int64)
+        self.exposed_at_home = np.zeros((n_steps, r), dtype=np.int64)
         self.relocations = np.zeros((n_steps, r, r, len(MOVE_CAUSES)), dtype=np.int32)
         self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
         self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
@@ -97,6 +99,16 @@ class Recorder:
                 "evacuations": (("time", "region"), self.evacuations, {
                     **person, "long_name": "persons evacuating pre-emptively during the step, "
                                            "by home region"}),
+                "internal_displacements": (("time", "region"), self.internal_displacements, {
+                    **person, "long_name": "persons leaving home during the step, pre-emptively "
+                                           "(evacuations) or forced (newly displaced who were at "
+                                           "home), by home region: IDMC GIDD's internal "
+                                           "displacements, where evacuations count"}),
+                "exposed_at_home": (("time", "region"), self.exposed_at_home, {
+                    **person, "long_name": "persons at home when their home's water (or wind) "
+                                           "reached the danger threshold during the step "
+                                           "(warning.forecast_threshold_m or _wind_ms), by home "
+                                           "region: the life-safety exposure warnings reduce"}),
                 "relocations": (("time", "origin", "destination", "cause"), self.relocations, {
                     **person, "long_name": "persons making a new home in destination region "
                                            "(leaving their home in origin) during the step, by "
