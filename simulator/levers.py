@@ -20,7 +20,8 @@ from simulator.states import CAPACITY_PLACES, PLACES
 
 #: Levers with a scenario-wide value and per-region overrides (``levers.regions.<name>``).
 PER_REGION = ("warning_coverage", "cash_assistance_per_household", "adaptation_subsidy_share",
-              "reconstruction_rate", "protection_return_period_years", "income_index")
+              "reconstruction_rate", "reconstruction_homes_per_month",
+              "protection_return_period_years", "income_index")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Levers:
         cash_assistance_per_household: one-off cash added to savings at the start (currency).
         adaptation_subsidy_share: share of the cost of dry-proofing paid by a subsidy (0-1).
         reconstruction_rate: speed of repairs relative to normal (1 = normal; 2 = twice as fast).
+        reconstruction_homes_per_month: homes the region's builders can start repairing per
+            month (inf = no limit): beyond it the displaced wait in a queue.
         protection_return_period_years: flood defence standard (0 = none).
         income_index: relative income level of the region (drives migration destinations).
         planned_relocation_households_per_year: a national programme's size (households/year).
@@ -48,6 +51,7 @@ class Levers:
     cash_assistance_per_household: np.ndarray
     adaptation_subsidy_share: np.ndarray
     reconstruction_rate: np.ndarray
+    reconstruction_homes_per_month: np.ndarray
     protection_return_period_years: np.ndarray
     income_index: np.ndarray
     planned_relocation_households_per_year: int
@@ -75,8 +79,8 @@ def check_region_names(scenario: Scenario, names: list[str], where: Path | str) 
 
 
 def _per_region(scenario: Scenario, names: list[str], name: str) -> np.ndarray:
-    wide = float(getattr(scenario.levers, name))
-    out = np.full(len(names), wide)
+    wide = getattr(scenario.levers, name)
+    out = np.full(len(names), np.inf if wide is None else float(wide))  # None: no limit
     for r, region in enumerate(names):
         override = scenario.levers.regions.get(region, RegionLevers())
         value = getattr(override, name)

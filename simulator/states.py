@@ -52,3 +52,4 @@ AWAY_STATES = (State.EVACUATED, State.DISPLACED)
 HOME = np.array(AT_HOME_STATES, dtype=np.uint8)  #: for np.isin(state, HOME)
 NO_PLACE = 255  #: ``place`` of households at home
 NO_STEP = -1  #: a step counter that has not happened
+WAITING = -2  #: ``due_step`` of a displaced household whose dry home waits for a builder

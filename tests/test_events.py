@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simulator.states import State
 from simulator.steps.displace import displace
-from simulator.steps.place import place_unsheltered
+from simulator.steps.place import place_unsheltered, seek
 from simulator.steps.record import record
 from simulator.steps.recover import return_home
 
@@ -89,3 +90,52 @@ def test_defences_from_return_period_maps_hold_less_than_a_wall_and_more_with_th
     assert 0 < city["100"] <= city["25"] < city["none"]
     others = out["none"]["region"] != "Harbour City"
     assert (out["25"][others] == out["none"][others]).all()
+
+
+def test_short_reconstruction_capacity_makes_the_displaced_wait_in_turn():
+    """One home a day (30.44 a month): repairs start one per step, first displaced first."""
+    depth = np.zeros((40, 1))
+    depth[0, 0] = 2.0
+    depth[1, 0] = 2.0  # the same flood: the first five left on day 0, the next five on day 1
+    w = tiny(depth, cell=[0] * 10, region_of_cell=[0],
+             scenario={"levers": {"reconstruction_homes_per_month": 365.25 / 12},
+                       "impact": {"method": "depth_threshold", "depth_threshold_m": 0.5},
+                       "return": {"repair_days_total_loss": 10.0, "repair_time_spread": 0.0}})
+    w.hh.since_step[:] = 0
+    order = np.array([3, 7, 1, 9, 0, 5, 2, 8, 4, 6])
+    _run_until(w, 2)
+    w.hh.since_step[order] = np.arange(10)  # the order they were displaced in
+    came_back = []
+    for t in range(2, 40):
+        away = w.hh.state == State.DISPLACED
+        _run_until(w, t + 1, start=t)
+        came_back += [(t, int(h)) for h in np.flatnonzero(away & (w.hh.state == State.RETURNED))]
+    steps, who = zip(*came_back)
+    assert list(who) == order.tolist()  # first displaced, first repaired
+    assert list(steps) == list(range(steps[0], steps[0] + 10))  # one home a day
+    w.world.verify()
+
+
+def _run_until(w: Tiny, stop: int, start: int = 0) -> None:
+    for t in range(start, stop):
+        d = w.ctx.intensity(t)
+        w.world.step = t
+        w.world.track_events(t, d if d.max() > 0 else None)
+        if d.max() > 0:
+            displace(w.world, w.ctx, t, d, 0.0)
+        place_unsheltered(w.world, w.ctx, t)
+        return_home(w.world, w.ctx, t, d)
+        record(w.world, w.ctx, t, d)
+
+
+def test_a_home_wet_for_longer_than_the_limit_is_lost_and_its_evacuees_displaced():
+    depth = np.full((40, 1), 0.3)  # shallow: nobody is displaced by the water itself
+    w = tiny(depth, cell=[0] * 3, region_of_cell=[0],
+             scenario={"return": {"home_lost_after_wet_days": 30.0}})
+    w.world.leave_home(np.arange(3), State.EVACUATED)  # evacuated on day 0
+    seek(w.world, w.ctx, np.arange(3), 0, newly=True)
+    _run_until(w, 40)
+    new = w.world.recorder.newly_displaced.sum(axis=1)
+    assert np.flatnonzero(new).tolist() == [30] and new[30] == 12
+    assert (w.hh.state == State.DISPLACED).all() and (w.hh.damage == 1.0).all()
+    w.world.verify()

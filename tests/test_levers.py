@@ -152,3 +152,14 @@ def test_decisions_do_not_depend_on_the_chunk_size(inputs, monkeypatch):
     for var in runs[0].data_vars:
         assert runs[0][var].equals(runs[1][var]), var  # values; NaN equals NaN
     assert int(runs[0]["relocations"].sum()) > 0 and int(runs[0]["livelihood_loss"].sum()) > 0
+
+
+def test_more_reconstruction_capacity_never_leaves_more_displaced(inputs):
+    """A queue for builders: fewer homes started per month keeps people displaced longer."""
+    still = []
+    for homes in (300, 1500, None):
+        extra = () if homes is None else (f"levers.reconstruction_homes_per_month={homes}",)
+        ds = run(inputs, "demo", 42, extra)
+        still.append(ds["persons"].sel(state="displaced").sum("region"))
+    assert (still[0] >= still[1]).all() and (still[1] >= still[2]).all()
+    assert int(still[0][-1]) > int(still[1][-1]) > int(still[2][-1])

@@ -370,6 +370,7 @@ class ReturnConfig(Strict):
     repair_time_spread: float = Field(default=0.5, ge=0, lt=1)
     min_days_away: float = Field(default=0.0, ge=0)
     repeated_shock_penalty: float = Field(default=0.3, ge=0, le=1)
+    home_lost_after_wet_days: float | None = Field(default=90.0, gt=0)
 
 
 class BehaviourConfig(Strict):
@@ -415,6 +416,7 @@ class RegionLevers(Strict):
     cash_assistance_per_household: float | None = Field(default=None, ge=0)
     adaptation_subsidy_share: float | None = Field(default=None, ge=0, le=1)
     reconstruction_rate: float | None = Field(default=None, gt=0)
+    reconstruction_homes_per_month: float | None = Field(default=None, gt=0)
     protection_return_period_years: float | None = Field(default=None, ge=0)
     income_index: float | None = Field(default=None, gt=0)
 
@@ -427,6 +429,7 @@ class LeversConfig(Strict):
     adaptation_subsidy_share: float = Field(default=0.0, ge=0, le=1)
     planned_relocation_households_per_year: int = Field(default=0, ge=0)
     reconstruction_rate: float = Field(default=1.0, gt=0)
+    reconstruction_homes_per_month: float | None = Field(default=None, gt=0)
     protection_return_period_years: float = Field(default=0.0, ge=0)
     income_index: float = Field(default=1.0, gt=0)
     regions: dict[str, RegionLevers] = Field(default_factory=dict)

@@ -68,11 +68,11 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
                                        ctx.streams.uniform("displace", t, cand),
                                        imp.displacement_probability)]
     if leave.size:
-        _displace(world, ctx, t, leave)
+        force_out(world, ctx, t, leave)
     return owed
 
 
-def _displace(world: World, ctx: Context, t: int, leave: np.ndarray) -> None:
+def force_out(world: World, ctx: Context, t: int, leave: np.ndarray) -> None:
     """``leave`` (at home or evacuated) are forcibly displaced at step ``t``."""
     hh, rec = world.households, world.recorder
     np.add.at(rec.newly_displaced[t], hh.region[leave], hh.size[leave])

@@ -1,10 +1,13 @@
 """Step 6, return: evacuees go home when dry; the displaced once their home is repaired.
 
-Evacuees return once their home is dry after the day their warning forecast. A displaced
-household whose home is dry gets a repair time (damage × ``repair_days_total_loss`` with a
-spread, divided by the region's reconstruction rate, at least ``min_days_away``); when it is due
-the household returns, or after repeated shocks settles where it stays with the probability of
-:func:`~simulator.rules.behaviour.return_probability` (Entwisle et al. 2020): it leaves its
+Evacuees return once their home is dry after the day their warning forecast. A home that stays
+wet longer than ``home_lost_after_wet_days`` after its household left is lost: damage 1, and an
+evacuee becomes displaced. A displaced household whose home is dry waits for a builder where
+the region's reconstruction capacity (homes started per month, a lever) is short — first
+displaced, first served — and then gets a repair time (damage × ``repair_days_total_loss`` with
+a spread, divided by the region's reconstruction rate, at least ``min_days_away``); when it is
+due the household returns, or after repeated shocks settles where it stays with the probability
+of :func:`~simulator.rules.behaviour.return_probability` (Entwisle et al. 2020): it leaves its
 temporary place and makes a new home in that region (``relocated``, a resident there), if anyone
 lives there (a camp-only location has no dwellings; its households return instead).
 """
@@ -15,8 +18,9 @@ import numpy as np
 
 from simulator.rules.behaviour import return_probability
 from simulator.rules.impacts import repair_days
-from simulator.states import NO_STEP, Move, State
+from simulator.states import WAITING, Move, State
 from simulator.steps.context import Context
+from simulator.steps.displace import force_out
 from simulator.steps.relocate import move
 from simulator.world.ledger import World
 
@@ -29,11 +33,12 @@ def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
         return
     dry = ctx.home_depth(world, ids, depth, ctx.inputs.hazard.fraction_at(t)) \
         < ctx.kind.clear_below
+    _lose_wet_homes(world, ctx, t, ids[~dry])
     evac = hh.state[ids] == State.EVACUATED
     evac_back = ids[evac & dry & (t > hh.warned_step[ids] + ctx.lead_steps)]
     disp, disp_dry = ids[~evac], dry[~evac]
-    _schedule_repairs(world, ctx, t, disp[disp_dry & (hh.due_step[disp] == NO_STEP)])
-    due = disp[disp_dry & (hh.due_step[disp] != NO_STEP) & (hh.due_step[disp] <= t)]
+    _queue_repairs(world, ctx, t, disp[disp_dry & (hh.due_step[disp] < 0)])
+    due = disp[disp_dry & (hh.due_step[disp] >= 0) & (hh.due_step[disp] <= t)]
     settle = ctx.streams.uniform("settle", t, due) >= return_probability(
         hh.shocks[due], ctx.config.return_.repeated_shock_penalty)
     settle &= ctx.region_has_homes[hh.stay_region[due]]  # a dwelling to settle in
@@ -51,6 +56,50 @@ def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     world.come_home(due[~settle], State.RETURNED)
     world.end_away(np.concatenate([back, stay]))
     move(world, ctx, t, stay, hh.stay_region[stay].astype(np.int64), Move.SETTLED)
+
+
+def _lose_wet_homes(world: World, ctx: Context, t: int, wet: np.ndarray) -> None:
+    """Homes of ``wet`` (away, home still wet) wet for too long since they left are lost."""
+    limit = ctx.config.return_.home_lost_after_wet_days
+    if limit is None or wet.size == 0:
+        return
+    hh = world.households
+    lost = wet[(t - hh.since_step[wet]) * ctx.config.step_days >= limit]
+    if lost.size == 0:
+        return
+    hh.damage[lost] = 1.0
+    evacuees = lost[hh.state[lost] == State.EVACUATED]
+    if evacuees.size:  # an evacuee whose home is lost is displaced
+        force_out(world, ctx, t, evacuees)
+
+
+def _queue_repairs(world: World, ctx: Context, t: int, ready: np.ndarray) -> None:
+    """Start the repairs of ``ready`` (displaced, home dry, not started) as builders allow.
+
+    Each step a region's builders can start ``reconstruction_homes_per_month`` × step_days /
+    30.44 homes (a fraction carries to the next step; idle capacity does not accumulate).
+    Households wait (``due_step`` = WAITING) in order of when they were displaced.
+    """
+    if ready.size == 0:
+        return
+    hh, levers = world.households, ctx.levers
+    limit = levers.reconstruction_homes_per_month
+    free = ~np.isfinite(limit[hh.region[ready]])
+    _schedule_repairs(world, ctx, t, ready[free])
+    ready = ready[~free]
+    if ready.size == 0:
+        return
+    per_step = limit * ctx.config.step_days / (365.25 / 12)
+    world.repair_budget = np.where(np.isfinite(per_step),
+                                   np.minimum(world.repair_budget, 1.0) + per_step, 0.0)
+    order = np.lexsort((ready, hh.since_step[ready], hh.region[ready]))
+    ready = ready[order]
+    region = hh.region[ready].astype(np.int64)
+    rank = np.arange(ready.size) - np.searchsorted(region, region)  # place in its region's queue
+    start = rank < np.floor(world.repair_budget[region])
+    np.subtract.at(world.repair_budget, region[start], 1.0)
+    hh.due_step[ready[~start]] = WAITING
+    _schedule_repairs(world, ctx, t, ready[start])
 
 
 def _schedule_repairs(world: World, ctx: Context, t: int, ids: np.ndarray) -> None:

@@ -110,6 +110,8 @@ class World:
         self.away_ids = np.empty(0, dtype=np.int64)  #: displaced or evacuated households
         self.recorder = Recorder(n_steps, n_regions)
         self.displaced_by_cell = np.zeros(n_cells, dtype=np.int64)
+        #: homes each region's builders can still start this step (a limited reconstruction)
+        self.repair_budget = np.zeros(n_regions)
         #: worst intensity (and flooded fraction) each cell has lived through so far
         self.experienced = np.zeros(n_cells, dtype=np.float32)
         self.experienced_fraction: np.ndarray | None = None
