@@ -44,7 +44,7 @@ def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: House
         profiler: phase timing (default: off).
     """
     places = Places(levers.capacity_persons, levers.activation_ramp, levers.ramp_days,
-                    config.step_days)
+                    config.step_days, config.capacity.host_loss_per_displaced_share)
     world = World(households, len(inputs.region_names), inputs.cell_region.size, places,
                   config.n_steps)
     curves = [(np.asarray(config.impact.curves[c].depths_m),

@@ -139,3 +139,21 @@ def test_a_home_wet_for_longer_than_the_limit_is_lost_and_its_evacuees_displaced
     assert np.flatnonzero(new).tolist() == [30] and new[30] == 12
     assert (w.hh.state == State.DISPLACED).all() and (w.hh.damage == 1.0).all()
     w.world.verify()
+
+
+def test_host_places_shrink_with_the_share_of_residents_displaced():
+    from simulator.rules.placement import host_places
+
+    assert host_places(np.array([100, 12000]), np.array([0.28, 0.5]), 1.0).tolist() == [72,
+                                                                                       6000]
+    assert host_places(np.array([100]), np.array([0.28]), 0.0).tolist() == [100]  # static
+    depth = np.zeros((3, 2))
+    depth[0, 0] = 2.0  # half the households (cell 0) are displaced on day 0
+    w = tiny(depth, cell=[0] * 5 + [1] * 5, region_of_cell=[0, 0],
+             scenario={"capacity": {"default": {"host": 100, "shelter": 0, "camp": 0,
+                                                "rental": 0}},
+                       "impact": {"method": "depth_threshold", "depth_threshold_m": 0.5}})
+    _run_until(w, 2)
+    assert int(w.world.recorder.capacity[1, 0, 0]) == 50  # host: half the residents displaced
+    assert int(w.world.occupancy[0, 0]) == 20 <= 50  # the displaced stay with kin
+    w.world.verify()

@@ -270,6 +270,7 @@ class CapacityConfig(Strict):
     regions: dict[str, PlaceCapacity] = Field(default_factory=dict)
     activation_ramp: tuple[float, ...] = (1.0,)
     ramp_days: int = Field(default=30, gt=0)
+    host_loss_per_displaced_share: float = Field(default=1.0, ge=0, le=1)
 
     @field_validator("activation_ramp")
     @classmethod

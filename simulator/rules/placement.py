@@ -149,3 +149,17 @@ def choose_destination(origin: np.ndarray, weights: np.ndarray, u: np.ndarray) -
     target = u * total[origin]
     dest = (cum[origin] <= target[:, None]).sum(axis=1)
     return np.where(total[origin] > 0, np.minimum(dest, weights.shape[1] - 1), -1)
+
+
+def host_places(full: np.ndarray, displaced_share: np.ndarray, loss: float) -> np.ndarray:
+    """Host places a region still offers: floor(H × (1 − loss × d)), persons.
+
+    ``d`` is the share of the region's residents who are displaced themselves: a flooded
+    household cannot take in another. ``loss`` = 1 makes host capacity fall in proportion (the
+    default); 0 keeps it static, as before issue 15. The proportional form is this model's
+    assumption; the direction (host communities hit by the same event host less) follows
+    IFRC's guidance on host-family support (IFRC 2012, Assisting host families and
+    communities after crises and natural disaster, Geneva).
+    """
+    share = np.clip(1.0 - loss * np.asarray(displaced_share, dtype=float), 0.0, 1.0)
+    return np.floor(np.round(full * share, 6)).astype(np.int64)

@@ -16,14 +16,16 @@ import numpy as np
 
 from simulator.rules.behaviour import income_quintile, seeks_public_shelter
 from simulator.rules.placement import admit, choose_destination, gravity_weights
-from simulator.states import RAMPED, Place
+from simulator.states import RAMPED, Place, State
 from simulator.steps.context import Context
 from simulator.world.ledger import World
 
 
 def place_unsheltered(world: World, ctx: Context, t: int) -> None:
-    """Open this step's ramp share; the unsheltered from earlier steps look for a place again."""
-    world.places.open(t)
+    """Open this step's places; the unsheltered from earlier steps look for a place again."""
+    residents = world.persons.sum(axis=1)
+    displaced = world.persons[:, State.DISPLACED] / np.maximum(residents, 1)
+    world.places.open(t, displaced, world.occupancy)
     hh = world.households
     ids = world.away_ids[hh.place[world.away_ids] == Place.UNSHELTERED]
     ids = ids[hh.since_step[ids] < t]  # the newly displaced were placed this step

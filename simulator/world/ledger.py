@@ -12,6 +12,7 @@ import numpy as np
 
 from simulator.errors import InvariantError
 from simulator.rules.behaviour import activation_share
+from simulator.rules.placement import host_places
 from simulator.states import (
     AWAY_STATES,
     CAPACITY_PLACES,
@@ -21,6 +22,7 @@ from simulator.states import (
     PLACES,
     RAMPED,
     STATE_NAMES,
+    Place,
     State,
 )
 from simulator.world.households import Households, cell_slices, households_in_cells
@@ -58,20 +60,29 @@ class Places:
     """
 
     def __init__(self, full: np.ndarray, ramp: tuple[float, ...], ramp_days: int,
-                 step_days: int) -> None:
+                 step_days: int, host_loss: float = 0.0) -> None:
         self.full = full
         self.capacity = full.copy()
         self.ramp, self.ramp_days, self.step_days = ramp, ramp_days, step_days
+        self.host_loss = host_loss
         self.response_step = NO_STEP
         self.open(0)
 
-    def open(self, t: int) -> None:
-        """Set this step's capacity of the ramped places."""
+    def open(self, t: int, displaced_share: np.ndarray | None = None,
+             occupancy: np.ndarray | None = None) -> None:
+        """Set this step's capacity of the ramped places and of host places.
+
+        Host places shrink with the share of the region's own residents displaced
+        (:func:`~simulator.rules.placement.host_places`); hosts keep the guests they have.
+        """
         days = -1 if self.response_step == NO_STEP else (t - self.response_step) * self.step_days
         share = float(activation_share(np.array(days), self.ramp, self.ramp_days))
         for p in RAMPED:
             # rounded to 1e-6 first: 100 x 0.57 is 56.999... in binary floating point
             self.capacity[:, p] = np.floor(np.round(self.full[:, p] * share, 6)).astype(np.int64)
+        if displaced_share is not None and self.host_loss > 0:
+            host = host_places(self.full[:, Place.HOST], displaced_share, self.host_loss)
+            self.capacity[:, Place.HOST] = np.maximum(host, occupancy[:, Place.HOST])
 
     def start_response(self, t: int) -> None:
         """The response starts at step ``t`` unless it already has."""
