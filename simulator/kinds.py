@@ -23,7 +23,7 @@ import numpy as np
 
 from simulator.inputs.schema import Scenario
 from simulator.inputs.units import cf_units
-from simulator.rules.behaviour import adapted_depth
+from simulator.rules.behaviour import adapted_damage_factor, adapted_depth
 from simulator.rules.impacts import damage_by_class, wind_damage
 
 
@@ -52,18 +52,22 @@ class HazardKind:
     wind_threshold_ms: float
     wind_half_ms: float
 
-    def damage(self, intensity: np.ndarray, building_class: np.ndarray, adapted: np.ndarray,
-               curves: list[tuple[np.ndarray, np.ndarray]], protection_m: float) -> np.ndarray:
-        """Damage ratio (0-1) of homes at ``intensity``, dry-proofed where ``adapted``.
+    def damage(self, intensity: np.ndarray, building_class: np.ndarray, measure: np.ndarray,
+               curves: list[tuple[np.ndarray, np.ndarray]],
+               options: list[tuple[str, float, float]]) -> np.ndarray:
+        """Damage ratio (0-1) of homes at ``intensity``, adapted with ``measure`` (0: none).
 
-        Wind: Emanuel (2011) curve (dry-proofing does not stop wind). Water: the home's
-        depth-damage curve at the depth left after dry-proofing (:func:`adapted_depth`).
+        Wind: Emanuel (2011) curve (adapting against water does not stop wind). Water: the
+        home's depth-damage curve at the depth its measure leaves (:func:`adapted_depth`),
+        times what the measure lets through (:func:`adapted_damage_factor`).
         """
         if self.name == "wind_speed":
             return wind_damage(intensity, self.wind_threshold_ms, self.wind_half_ms)
-        if self.dry_proofing_applies:
-            intensity = np.where(adapted, adapted_depth(intensity, protection_m), intensity)
-        return damage_by_class(intensity, building_class, curves)
+        if not self.dry_proofing_applies or not np.any(measure):
+            return damage_by_class(intensity, building_class, curves)
+        depth = adapted_depth(intensity, measure, options)
+        return damage_by_class(depth, building_class, curves) * adapted_damage_factor(
+            intensity, measure, options)
 
 
 def for_scenario(scenario: Scenario) -> HazardKind:

@@ -19,7 +19,10 @@ def test_migration_cost_logistic_in_distance():
 
 
 def test_dry_proofing_keeps_out_water_below_its_height():
-    assert bh.adapted_depth(np.array([0.5, 0.99, 1.0, 2.0]), 1.0).tolist() == [0, 0, 1.0, 2.0]
+    dry = [("dry_proofing", 1.0, 0.0)]
+    assert bh.adapted_depth(np.array([0.5, 0.99, 1.0, 2.0]), np.ones(4), dry).tolist() == [
+        0, 0, 1.0, 2.0]
+    assert bh.adapted_depth(np.array([0.5, 2.0]), np.zeros(2), dry).tolist() == [0.5, 2.0]
 
 
 def test_evacuation_probability_rises_with_trust_and_perception():

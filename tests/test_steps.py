@@ -213,7 +213,8 @@ def test_wind_is_not_stopped_by_flood_defences_or_dry_proofing():
     assert not kind.defences_apply and not kind.dry_proofing_applies
     assert kind.hit_above == kind.clear_below == 25.7 and kind.units == "m s-1"
     wind = np.array([30.0, 60.0])
-    adapted = kind.damage(wind, np.zeros(2, int), np.ones(2, bool), [], 1.0)
-    assert adapted.tolist() == kind.damage(wind, np.zeros(2, int), np.zeros(2, bool), [],
-                                           1.0).tolist()
+    adapted = kind.damage(wind, np.zeros(2, int), np.ones(2, np.uint8), [],
+                          [("dry_proofing", 1.0, 0.0)])
+    assert adapted.tolist() == kind.damage(wind, np.zeros(2, int), np.zeros(2, np.uint8), [],
+                                           []).tolist()
     assert 0 < adapted[0] < adapted[1] < 1

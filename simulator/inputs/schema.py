@@ -374,6 +374,20 @@ class ReturnConfig(Strict):
     home_lost_after_wet_days: float | None = Field(default=90.0, gt=0)
 
 
+class AdaptationOption(Strict):
+    """One measure a household can take to adapt its home in place (rule 2).
+
+    ``dry_proofing`` keeps water out below ``protection_m``; ``elevation`` raises the floor by
+    ``protection_m``; ``wet_proofing`` cuts the damage by ``damage_reduction`` where the water
+    stays below ``protection_m``.
+    """
+
+    kind: Literal["dry_proofing", "wet_proofing", "elevation"]
+    cost: float = Field(ge=0)
+    protection_m: float = Field(ge=0)
+    damage_reduction: float = Field(default=0.0, ge=0, le=1)
+
+
 class BehaviourConfig(Strict):
     """Proactive decisions: risk perception, expected utility, capability gates (rule 2-3)."""
 
@@ -390,10 +404,22 @@ class BehaviourConfig(Strict):
     loan_interest_rate: float = Field(default=0.04, ge=0, lt=1)
     loan_years: int = Field(default=16, gt=0, le=50)
     adaptation_protection_m: float = Field(default=1.0, ge=0)
+    adaptation_options: dict[str, AdaptationOption] | None = None
     subsistence_share: float = Field(default=0.1, gt=0, lt=1)
     relocation_inflow_cap_share: float = Field(default=0.10, ge=0, le=1)
     max_household_size_to_migrate: int | None = Field(default=None, gt=0)
     mobility_cost_factor_older_or_disabled: float = Field(default=1.5, ge=1)
+
+    def options(self) -> list[tuple[str, AdaptationOption]]:
+        """The adaptation options, in order (their number is 1 + the index).
+
+        ``adaptation_options`` if given, else dry-proofing alone at ``adaptation_cost`` and
+        ``adaptation_protection_m``.
+        """
+        if self.adaptation_options:
+            return list(self.adaptation_options.items())
+        return [("dry_proofing", AdaptationOption(kind="dry_proofing", cost=self.adaptation_cost,
+                                                  protection_m=self.adaptation_protection_m))]
 
 
 class WarningConfig(Strict):

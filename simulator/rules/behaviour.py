@@ -34,13 +34,40 @@ def migration_cost(distance_km: np.ndarray, cost_max: float) -> np.ndarray:
     return cost_max / (1.0 + np.exp(-0.05 * np.asarray(distance_km, dtype=float)))
 
 
-def adapted_depth(depth_m: np.ndarray, protection_m: float) -> np.ndarray:
-    """Depth that damages an adapted (dry-proofed) home: 0 below ``protection_m``, else depth.
+def adapted_depth(depth_m: np.ndarray, measure: np.ndarray,
+                  options: list[tuple[str, float, float]]) -> np.ndarray:
+    """Depth the depth-damage curve sees at homes adapted with ``measure`` (m).
 
-    Dry flood-proofing keeps water out up to about 1 m; deeper floods overtop it (Aerts et al.
-    2014, Science 344:473; DYNAMO-M).
+    ``measure`` is 0 (none) or 1 + the index of an option ``(kind, protection_m,
+    damage_reduction)``. Dry-proofing: 0 below the protection depth, the full depth above it
+    (the water overtops; Aerts et al. 2014, Science 344:473-475; DYNAMO-M). Elevation: the depth
+    above the raised floor, max(0, d - h) (FEMA P-312, Homeowner's Guide to Retrofitting, 3rd
+    ed. 2014). Wet-proofing leaves the depth (see :func:`adapted_damage_factor`).
     """
-    return np.where(depth_m < protection_m, 0.0, depth_m)
+    out = np.array(depth_m, dtype=float, copy=True)
+    for k, (kind, h, _) in enumerate(options, start=1):
+        m = measure == k
+        if kind == "dry_proofing":
+            out[m] = np.where(out[m] < h, 0.0, out[m])
+        elif kind == "elevation":
+            out[m] = np.maximum(out[m] - h, 0.0)
+    return out
+
+
+def adapted_damage_factor(depth_m: np.ndarray, measure: np.ndarray,
+                          options: list[tuple[str, float, float]]) -> np.ndarray:
+    """Share of the curve's damage an adapted home still takes (1 = no reduction).
+
+    Wet-proofing (water-resistant materials, services raised) lowers the damage by
+    ``damage_reduction`` while the water stays below its ``protection_m``; the reduction is
+    an assumption to set from local evidence (Kreibich, Christenberger & Schwarze 2011, Nat.
+    Hazards Earth Syst. Sci. 11:309-321, on what such measures save and cost).
+    """
+    out = np.ones(np.shape(depth_m))
+    for k, (kind, h, reduction) in enumerate(options, start=1):
+        if kind == "wet_proofing":
+            out[(measure == k) & (np.asarray(depth_m) <= h)] = 1.0 - reduction
+    return out
 
 
 def evacuation_probability(trust: np.ndarray, beta: np.ndarray,

@@ -132,12 +132,19 @@ class Context:
         return np.where(in_flooded_part(position, fraction[cells]), d, 0.0)
 
     def damage(self, world: World, ids: np.ndarray, intensity: np.ndarray,
-               adapted: np.ndarray | None = None) -> np.ndarray:
-        """Damage ratio of the homes of ``ids``, dry-proofed where ``adapted``.
+               measure: np.ndarray | int | None = None) -> np.ndarray:
+        """Damage ratio of the homes of ``ids``, adapted with ``measure``.
 
-        ``adapted`` defaults to each household's own flag; pass all-True to price adaptation.
+        ``measure`` defaults to each household's own (``adapted``: 0 none, 1 + option index);
+        pass an option number to price that option for everyone.
         """
         hh = world.households
-        adapted = hh.adapted[ids] == 1 if adapted is None else adapted
-        return self.kind.damage(intensity, hh.building_class[ids], adapted, self.curves,
-                                self.config.behaviour.adaptation_protection_m)
+        measure = hh.adapted[ids] if measure is None else np.broadcast_to(measure, ids.shape)
+        return self.kind.damage(intensity, hh.building_class[ids], measure, self.curves,
+                                self.adaptation_options)
+
+    @property
+    def adaptation_options(self) -> list[tuple[str, float, float]]:
+        """(kind, protection_m, damage_reduction) of each adaptation option, in order."""
+        return [(o.kind, o.protection_m, o.damage_reduction)
+                for _, o in self.config.behaviour.options()]

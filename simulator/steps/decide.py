@@ -81,10 +81,10 @@ def decide(world: World, ctx: Context, t: int) -> None:
     for i in range(0, ids.size, CHUNK):
         part = ids[i:i + CHUNK]
         loss = _stress_loss(world, ctx, t, part, worst)
-        adapt, trapped, wants_able, dest, cost_m, exposure = _evaluate(world, ctx, t, part, loss,
-                                                                       risk)
+        adapt, trapped, wants_able, dest, cost_m, exposure, option = _evaluate(
+            world, ctx, t, part, loss, risk)
         go = _draw(ctx, t, part, wants_able, share)
-        hh.adapted[part[adapt]] = 1
+        hh.adapted[part[adapt]] = option[adapt]
         new_state = hh.state[part].copy()
         released = (new_state == State.TRAPPED) & ~trapped  # no longer wants to, or now can
         new_state[released] = world.home_state(part[released])
@@ -112,11 +112,12 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     """Expected utilities and gates for one chunk of households at home.
 
     DYNAMO-M's subjective expected utility of the NPV of wealth and income over the horizon
-    (:mod:`simulator.rules.utility`), for staying as is, dry-proofing (paid by a loan within
-    the expenditure cap) and migrating to the best reachable region (paid from savings, the
-    rest borrowed within the cap). Returns compact arrays: adapt now, trapped, wants to and can
-    migrate, best destination, migration cost there, and expected yearly damage (for the
-    planned-relocation programme).
+    (:mod:`simulator.rules.utility`), for staying as is, adapting with the best of the
+    adaptation options (each paid by a loan within the expenditure cap) and migrating to the
+    best reachable region (paid from savings, the rest borrowed within the cap). Returns
+    compact arrays: adapt now, trapped, wants to and can migrate, best destination, migration
+    cost there, expected yearly damage (for the planned-relocation programme) and the best
+    adaptation option (1 + its index).
     """
     hh, b = world.households, ctx.config.behaviour
     home = hh.region[ids].astype(np.int64)
@@ -133,14 +134,20 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     u_dry = log_utility(npv(wealth, income, 0.0, 0.0, h, r, 0), floor)
     eu_s = expected_utility(log_utility(npv(wealth, income, dmg_now, 0.0, h, r, 0), floor),
                             beta * p_obj, u_dry)
-    price = b.adaptation_cost * (1.0 - ctx.levers.adaptation_subsidy_share[home])
-    pay = annuity(price, loan_r, loan_n)  # dry-proofing is paid wholly by a loan (DYNAMO-M)
-    can_adapt = (hh.adapted[ids] == 0) & can_finance(price, 0.0, income,
-                                                     b.adaptation_max_income_share, loan_r, loan_n)
-    dmg_adapted = ctx.damage(world, ids, design, np.ones(ids.size, dtype=bool)) * house
-    eu_a = np.where(can_adapt, expected_utility(
-        log_utility(npv(wealth, income, dmg_adapted, pay, h, r, loan_n), floor), beta * p_obj,
-        log_utility(npv(wealth, income, 0.0, pay, h, r, loan_n), floor)), -np.inf)
+    eu_a = np.full(ids.size, -np.inf)
+    option = np.zeros(ids.size, dtype=np.uint8)
+    unadapted = hh.adapted[ids] == 0
+    for k, (_, opt) in enumerate(b.options(), start=1):  # a loop over options, not households
+        price = opt.cost * (1.0 - ctx.levers.adaptation_subsidy_share[home])
+        pay = annuity(price, loan_r, loan_n)  # paid wholly by a loan (DYNAMO-M)
+        can = unadapted & can_finance(price, 0.0, income, b.adaptation_max_income_share,
+                                      loan_r, loan_n)
+        dmg_k = ctx.damage(world, ids, design, k) * house
+        eu_k = np.where(can, expected_utility(
+            log_utility(npv(wealth, income, dmg_k, pay, h, r, loan_n), floor), beta * p_obj,
+            log_utility(npv(wealth, income, 0.0, pay, h, r, loan_n), floor)), -np.inf)
+        better = eu_k > eu_a
+        eu_a[better], option[better] = eu_k[better], k
     dest, eu_m, cost_m = _best_destination(world, ctx, ids, home, wealth, base_income, house,
                                            assets, beta, floor, risk)
     wants = eu_m > np.maximum(eu_s, eu_a)  # flood risk or lost livelihood at home
@@ -155,7 +162,7 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     if b.max_household_size_to_migrate is not None:
         able &= hh.size[ids] <= b.max_household_size_to_migrate
     return (~wants & (eu_a > eu_s), wants & ~able, wants & able, dest.astype(np.int16),
-            cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32))
+            cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32), option)
 
 
 def _assets_and_home(world: World, ctx: Context, ids: np.ndarray, income: np.ndarray

@@ -51,10 +51,10 @@ def destination_risk(world: World, ctx: Context) -> tuple[np.ndarray, np.ndarray
     flooded_w = np.bincount(region, weight, n_regions)
     flooded = flooded_w / np.maximum(np.bincount(region, world.cell_persons, n_regions), 1)
     ratio = np.zeros((n_regions, len(ctx.curves)))
-    never = np.zeros(depth.size, dtype=bool)
+    never = np.zeros(depth.size, dtype=np.uint8)
     for k in range(len(ctx.curves)):  # a loop over building classes, never over households
         dmg = ctx.kind.damage(depth, np.full(depth.size, k), never, ctx.curves,
-                              ctx.config.behaviour.adaptation_protection_m)
+                              ctx.adaptation_options)
         ratio[:, k] = np.bincount(region, weight * dmg, n_regions) / np.maximum(flooded_w, 1e-12)
     return flooded, ratio
 

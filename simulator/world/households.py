@@ -53,7 +53,7 @@ class Households:
     prior_flood_step: np.ndarray  #: int16/int32, its last flood in an earlier event, or NO_STEP
     trust: np.ndarray  #: float16, trust in warnings 0-1
     tie_region: np.ndarray  #: int16, region where the household has kin (host places)
-    adapted: np.ndarray  #: uint8, 1 once the home is dry-proofed
+    adapted: np.ndarray  #: uint8, 0, or 1 + the adaptation option the home has
     shocks: np.ndarray  #: uint8, times displaced so far
     warned_step: np.ndarray  #: int16/int32, step of the latest warning received, or NO_STEP
     members: np.ndarray | None = None  #: uint8 (n, 8): females, then males, by AGE_BANDS

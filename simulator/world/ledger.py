@@ -187,8 +187,8 @@ class World:
         self._count_groups(self.persons_by_group, ids, +1)
 
     def home_state(self, ids: np.ndarray) -> np.ndarray:
-        """State of households back at home: ``adapted`` if dry-proofed, else ``at_home``."""
-        return np.where(self.households.adapted[ids] == 1, State.ADAPTED, State.AT_HOME)
+        """State of households back at home: ``adapted`` if their home is adapted, else at home."""
+        return np.where(self.households.adapted[ids] > 0, State.ADAPTED, State.AT_HOME)
 
     def leave_home(self, ids: np.ndarray, state: State) -> None:
         """``ids`` leave home as ``state`` (evacuated or displaced) and join the active set."""
