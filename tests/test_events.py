@@ -157,3 +157,34 @@ def test_host_places_shrink_with_the_share_of_residents_displaced():
     assert int(w.world.recorder.capacity[1, 0, 0]) == 50  # host: half the residents displaced
     assert int(w.world.occupancy[0, 0]) == 20 <= 50  # the displaced stay with kin
     w.world.verify()
+
+
+def _flooded_before(subsidy: float):
+    """Households who lived through a 1.3 m flood decide, then the same flood comes again."""
+    from simulator.steps.decide import decide
+
+    depth = np.zeros((2, 1))
+    depth[:, 0] = 1.3
+    options = {"dry": {"kind": "dry_proofing", "cost": 3000, "protection_m": 1.0},
+               "wet": {"kind": "wet_proofing", "cost": 1000, "protection_m": 2.0,
+                       "damage_reduction": 0.1},
+               "raise": {"kind": "elevation", "cost": 6000, "protection_m": 1.5}}
+    w = tiny(depth, cell=[0] * 20, region_of_cell=[0], last_flood_step=[0] * 20,
+             scenario={"behaviour": {"enabled": True, "adaptation_options": options},
+                       "levers": {"adaptation_subsidy_share": subsidy}})
+    w.world.remember(w.ctx.intensity(0), None)
+    w.world.step = 0
+    decide(w.world, w.ctx, 0)
+    w.world.step = 1
+    displace(w.world, w.ctx, 1, w.ctx.intensity(1), 0.0)
+    return w
+
+
+def test_a_subsidy_that_makes_elevation_affordable_keeps_people_home_in_the_next_flood():
+    """Elevation by 1.5 m protects a 1.3 m flood; dry-proofing (1 m) would not."""
+    none, paid = _flooded_before(0.0), _flooded_before(0.8)
+    assert (none.hh.adapted == 0).all()  # 6,000 on a loan is beyond 6 % of 3,000 a year
+    assert int(none.world.recorder.newly_displaced.sum()) == 80
+    assert (paid.hh.adapted == 3).all()  # elevation, the option that works at 1.3 m
+    assert int(paid.world.recorder.newly_displaced.sum()) == 0
+    assert (paid.hh.state == State.ADAPTED).all()

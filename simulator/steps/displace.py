@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.rules.behaviour import adapted_depth
 from simulator.rules.impacts import (
     displaced_by_damage,
     displaced_by_flood,
@@ -60,7 +61,7 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     else:
         dmg = ctx.damage(world, ids, d)  # this step's damage decides displacement
         hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst sets the repairs (f16)
-        beyond = (displaced_by_flood(d, imp.depth_threshold_m)
+        beyond = (displaced_by_flood(_floor_depth(world, ctx, ids, d), imp.depth_threshold_m)
                   if imp.method == "depth_threshold"
                   else displaced_by_damage(dmg, imp.damage_threshold))
         cand = ids[beyond & can_leave]
@@ -70,6 +71,13 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     if leave.size:
         force_out(world, ctx, t, leave)
     return owed
+
+
+def _floor_depth(world: World, ctx: Context, ids: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Water depth inside the homes of ``ids``: what dry-proofing or a raised floor leaves."""
+    if not ctx.kind.dry_proofing_applies:
+        return d
+    return adapted_depth(d, world.households.adapted[ids], ctx.adaptation_options)
 
 
 def force_out(world: World, ctx: Context, t: int, leave: np.ndarray) -> None:
