@@ -188,3 +188,25 @@ def test_a_subsidy_that_makes_elevation_affordable_keeps_people_home_in_the_next
     assert (paid.hh.adapted == 3).all()  # elevation, the option that works at 1.3 m
     assert int(paid.world.recorder.newly_displaced.sum()) == 0
     assert (paid.hh.state == State.ADAPTED).all()
+
+
+def test_money_holds_up_repairs_and_cash_shortens_the_wait():
+    """With return.repair_income_share the unfunded repair is saved for first (Unbreakable)."""
+    depth = np.zeros((800, 1))
+    depth[0, 0] = 2.0
+    w = tiny(depth, cell=[0] * 2, region_of_cell=[0], savings=[0.0, 1e5],
+             scenario={"impact": {"method": "depth_threshold", "depth_threshold_m": 0.5},
+                       "return": {"repair_days_total_loss": 100.0, "repair_time_spread": 0.0,
+                                  "repair_income_share": 1.0}})
+    _run_until(w, 2)
+    damage = float(w.hh.damage[0])
+    assert damage == float(w.hh.damage[1]) > 0
+    _run_until(w, 800, start=2)
+    back = w.world.recorder.returns[:, 0]
+    rich, poor = (int(np.flatnonzero(back)[i]) for i in (0, 1))
+    assert rich == int(np.ceil(1 + damage * 100))  # dry on day 1, then the work alone
+    from simulator.rules.utility import annuity
+    cost = damage * 9000.0  # the typical home: 3 median incomes
+    loan = 0.06 * 3000 / float(annuity(np.array(1.0), 0.04, 16))
+    assert poor == pytest.approx(rich + (cost - loan) / 3000 * 365.25, abs=1)
+    assert float(w.hh.savings[1]) == pytest.approx(1e5 - cost, rel=1e-5)  # spent on repairs

@@ -163,3 +163,12 @@ def test_more_reconstruction_capacity_never_leaves_more_displaced(inputs):
         still.append(ds["persons"].sel(state="displaced").sum("region"))
     assert (still[0] >= still[1]).all() and (still[1] >= still[2]).all()
     assert int(still[0][-1]) > int(still[1][-1]) > int(still[2][-1])
+
+
+def test_cash_shortens_displacement_when_repairs_wait_for_money(inputs):
+    """return.repair_income_share: cash pays part of the repair, so people return sooner."""
+    extra = ("return.repair_income_share=0.3",)
+    base, cash = (run(inputs, name, 42, extra) for name in ("demo", "demo-cash"))
+    disp = [d["persons"].sel(state="displaced").sum("region") for d in (base, cash)]
+    assert (disp[1] <= disp[0]).all() and int(disp[1].sum()) < int(disp[0].sum())
+    assert total(cash["returns"]) > total(base["returns"])

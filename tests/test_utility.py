@@ -83,3 +83,10 @@ def test_home_value_is_capped_by_the_assets():
     """DYNAMO-M: property value = min(wealth, property value); the loss stops growing."""
     v = ut.home_value(np.array([9000.0, 9000.0]), np.array([4000.0, 40000.0]))
     assert v.tolist() == [4000.0, 9000.0]
+
+
+def test_repair_waits_for_what_savings_and_a_loan_do_not_cover():
+    loan = 0.06 * 3000 / float(ut.annuity(np.array(1.0), 0.04, 16))  # the most one can borrow
+    wait = ut.repair_wait_years(np.array([6000.0, 6000.0, 1000.0]), np.array([0.0, 1500.0, 0.0]),
+                                np.full(3, 3000.0), 0.06, 0.04, 16, 0.3)
+    assert wait.tolist() == pytest.approx([(6000 - loan) / 900, (4500 - loan) / 900, 0.0])

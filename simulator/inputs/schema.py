@@ -372,6 +372,7 @@ class ReturnConfig(Strict):
     min_days_away: float = Field(default=0.0, ge=0)
     repeated_shock_penalty: float = Field(default=0.3, ge=0, le=1)
     home_lost_after_wet_days: float | None = Field(default=90.0, gt=0)
+    repair_income_share: float | None = Field(default=None, gt=0, le=1)
 
 
 class AdaptationOption(Strict):

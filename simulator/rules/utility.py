@@ -141,3 +141,20 @@ def can_finance(cost: np.ndarray, savings: np.ndarray, income: np.ndarray, max_s
     """
     borrowed = np.maximum(np.asarray(cost, dtype=float) - savings, 0.0)
     return annuity(borrowed, rate, years) <= max_share * np.asarray(income)
+
+
+def repair_wait_years(cost: np.ndarray, savings: np.ndarray, income: np.ndarray,
+                      max_share: float, rate: float, years: int,
+                      repair_share: float) -> np.ndarray:
+    """Years a household waits to fund its repair: unfunded / (repair_share x income).
+
+    The repair is paid from savings (cash assistance included) first, then by a loan whose
+    yearly payment stays within ``max_share`` of income (:func:`annuity`, DYNAMO-M's terms);
+    what is left is saved at ``repair_share`` of income per year before the work can start.
+    Poor households without savings or credit rebuild more slowly (Hallegatte, Vogt-Schilb,
+    Bangalore & Rozenberg 2017, Unbreakable, World Bank); the saving share is an assumption.
+    """
+    income = np.asarray(income, dtype=float)
+    loan = max_share * income / np.maximum(annuity(1.0, rate, years), 1e-12)
+    unfunded = np.maximum(np.asarray(cost, dtype=float) - savings - loan, 0.0)
+    return unfunded / np.maximum(repair_share * income, 1e-9)

@@ -19,6 +19,8 @@ from simulator.kinds import HazardKind
 from simulator.levers import Levers
 from simulator.rng import Streams
 from simulator.rules.impacts import behind_defences, design_level, in_flooded_part
+from simulator.rules.utility import fixed_assets, home_value, income_percentile
+from simulator.world.households import lognormal_sigma_from_gini
 from simulator.world.ledger import World
 
 
@@ -142,6 +144,25 @@ class Context:
         measure = hh.adapted[ids] if measure is None else np.broadcast_to(measure, ids.shape)
         return self.kind.damage(intensity, hh.building_class[ids], measure, self.curves,
                                 self.adaptation_options)
+
+    def assets_and_home(self, world: World, ids: np.ndarray, income: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Fixed assets and home value of ``ids`` (DYNAMO-M, :mod:`simulator.rules.utility`).
+
+        Assets follow the household's income percentile; the home is worth the population
+        table's value where given, else ``house_value_income_ratio`` x the median income, and
+        at most the assets.
+        """
+        pop = self.config.population
+        median = pop.income_median_per_year
+        pct = income_percentile(income, median, lognormal_sigma_from_gini(pop.income_gini))
+        assets = fixed_assets(income, pct, pop.wealth_income_ratio)
+        typical = np.full(ids.size, pop.house_value_income_ratio * median)
+        hv = world.households.house_value
+        if hv is not None:
+            own = hv[ids].astype(float)
+            typical = np.where(np.isnan(own), typical, own)
+        return assets, home_value(typical, assets)
 
     @property
     def adaptation_options(self) -> list[tuple[str, float, float]]:

@@ -18,9 +18,6 @@ from simulator.rules.utility import (
     annuity,
     can_finance,
     expected_utility,
-    fixed_assets,
-    home_value,
-    income_percentile,
     log_utility,
     npv,
 )
@@ -32,7 +29,6 @@ from simulator.steps.relocate import (
     planned_relocation,
     relocate,
 )
-from simulator.world.households import lognormal_sigma_from_gini
 from simulator.world.ledger import World
 
 
@@ -125,7 +121,7 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     p_obj = np.where(design > ctx.kind.hit_above, 1.0 / ctx.information_return_period, 0.0)
     beta = risk_perception(years_since_flood(world, ctx, ids, t))
     base_income = hh.income[ids].astype(float)
-    assets, house = _assets_and_home(world, ctx, ids, base_income)
+    assets, house = ctx.assets_and_home(world, ids, base_income)
     income = base_income * (1.0 - loss)
     wealth = hh.savings[ids] + assets
     h, r, loan_r, loan_n = b.horizon_years, b.discount_rate, b.loan_interest_rate, b.loan_years
@@ -163,26 +159,6 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
         able &= hh.size[ids] <= b.max_household_size_to_migrate
     return (~wants & (eu_a > eu_s), wants & ~able, wants & able, dest.astype(np.int16),
             cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32), option)
-
-
-def _assets_and_home(world: World, ctx: Context, ids: np.ndarray, income: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed assets and home value of ``ids`` (DYNAMO-M, :mod:`simulator.rules.utility`).
-
-    Assets follow the household's income percentile; the home is worth the population
-    table's value where given, else ``house_value_income_ratio`` x the median income, and at
-    most the assets.
-    """
-    pop = ctx.config.population
-    median = pop.income_median_per_year
-    pct = income_percentile(income, median, lognormal_sigma_from_gini(pop.income_gini))
-    assets = fixed_assets(income, pct, pop.wealth_income_ratio)
-    typical = np.full(ids.size, pop.house_value_income_ratio * median)
-    hv = world.households.house_value
-    if hv is not None:
-        own = hv[ids].astype(float)
-        typical = np.where(np.isnan(own), typical, own)
-    return assets, home_value(typical, assets)
 
 
 def known_depth(world: World, ctx: Context, ids: np.ndarray, t: int) -> np.ndarray:

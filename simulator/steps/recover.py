@@ -18,10 +18,11 @@ import numpy as np
 
 from simulator.rules.behaviour import return_probability
 from simulator.rules.impacts import repair_days
+from simulator.rules.utility import repair_wait_years
 from simulator.states import WAITING, Move, State
 from simulator.steps.context import Context
 from simulator.steps.displace import force_out
-from simulator.steps.relocate import move
+from simulator.steps.relocate import DAYS_PER_YEAR, move
 from simulator.world.ledger import World
 
 
@@ -102,6 +103,18 @@ def _queue_repairs(world: World, ctx: Context, t: int, ready: np.ndarray) -> Non
     _schedule_repairs(world, ctx, t, ready[start])
 
 
+def _funding_days(world: World, ctx: Context, ids: np.ndarray, share: float) -> np.ndarray:
+    """Days ``ids`` need to fund their repairs (:func:`repair_wait_years`); savings are spent."""
+    hh, b = world.households, ctx.config.behaviour
+    income = hh.income[ids].astype(float)
+    cost = hh.damage[ids].astype(float) * ctx.assets_and_home(world, ids, income)[1]
+    savings = hh.savings[ids].astype(float)
+    wait = repair_wait_years(cost, savings, income, b.adaptation_max_income_share,
+                             b.loan_interest_rate, b.loan_years, share)
+    hh.savings[ids] = np.maximum(savings - cost, 0.0).astype(np.float32)
+    return wait * DAYS_PER_YEAR
+
+
 def _schedule_repairs(world: World, ctx: Context, t: int, ids: np.ndarray) -> None:
     """Give ``ids`` (displaced, home dry, no repair date yet) the step they can return."""
     if ids.size == 0:
@@ -110,6 +123,8 @@ def _schedule_repairs(world: World, ctx: Context, t: int, ids: np.ndarray) -> No
     days = repair_days(hh.damage[ids], ret.repair_days_total_loss, ret.repair_time_spread,
                        ctx.streams.uniform("return", t, ids))
     days = days / ctx.levers.reconstruction_rate[hh.region[ids]]
+    if ret.repair_income_share is not None:  # the money first: savings, a loan, then saving
+        days = days + _funding_days(world, ctx, ids, ret.repair_income_share)
     days = np.maximum(days, ret.min_days_away - (t - hh.since_step[ids]) * step_days)
     due = t + np.ceil(days / step_days)
     hh.due_step[ids] = np.minimum(due, ctx.config.n_steps + 1)  # past the end: never
