@@ -36,7 +36,8 @@ from simulator.outputs.plots import new_figure, png_bytes
 
 INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
               "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",
-              "adapted_at_end", "returned", "displaced_at_end")
+              "adapted_at_end", "returned", "displaced_at_end", "exposed_person_days",
+              "internal_displacements")
 
 
 def read_needs(path: Path | None) -> tuple[dict, dict]:
@@ -250,7 +251,7 @@ def _values(ds: xr.Dataset) -> dict[tuple[str, str], np.ndarray]:
     """Indicator values per (region, indicator), one per replicate."""
     per_rep = [region_summary(r) for r in replicates(ds)]
     return {(row["region"], key): np.array([rows[i][key] for rows in per_rep], dtype=float)
-            for i, row in enumerate(per_rep[0]) for key in INDICATORS}
+            for i, row in enumerate(per_rep[0]) for key in INDICATORS if key in row}
 
 
 def _alike_problems(base: xr.Dataset, other: xr.Dataset) -> list[str]:
