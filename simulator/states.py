@@ -53,3 +53,9 @@ HOME = np.array(AT_HOME_STATES, dtype=np.uint8)  #: for np.isin(state, HOME)
 NO_PLACE = 255  #: ``place`` of households at home
 NO_STEP = -1  #: a step counter that has not happened
 WAITING = -2  #: ``due_step`` of a displaced household whose dry home waits for a builder
+
+#: Peak-depth bands of the depth-band audit (m) and their labels.
+DEPTH_BANDS = (0.0, 0.5, 1.0, 2.0)
+DEPTH_BAND_NAMES = ("0-0.5 m", "0.5-1 m", "1-2 m", "over 2 m")
+#: Why a household in a wet cell was not displaced (the depth-band audit).
+STAY_REASONS = ("defences", "dry_part", "adaptation", "below_threshold", "chance")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simulator.states import State
@@ -11,7 +12,7 @@ from simulator.steps.place import place_unsheltered, seek
 from simulator.steps.record import record
 from simulator.steps.recover import return_home
 
-from .tiny import Tiny, tiny
+from .tiny import Tiny, run_step, tiny
 
 
 def _run(w: Tiny) -> None:
@@ -210,3 +211,27 @@ def test_money_holds_up_repairs_and_cash_shortens_the_wait():
     loan = 0.06 * 3000 / float(annuity(np.array(1.0), 0.04, 16))
     assert poor == pytest.approx(rich + (cost - loan) / 3000 * 365.25, abs=1)
     assert float(w.hh.savings[1]) == pytest.approx(1e5 - cost, rel=1e-5)  # spent on repairs
+
+
+def test_the_depth_band_audit_says_why_each_household_stayed_home():
+    maps = (np.array([25.0]), np.array([[1.2, 1.2, 1.2, 1.2]]))
+    depth = np.array([[0.8, 1.3, 0.6, 2.5]])  # one step; cells 1-3 are unprotected
+    options = {"raise": {"kind": "elevation", "cost": 0, "protection_m": 1.5}}
+    w = tiny(depth, cell=[0, 1, 2] + [3] * 400, region_of_cell=[0, 1, 1, 1],
+             regions=("Walled", "Open"), design_maps=maps, adapted=[0, 1, 0] + [0] * 400,
+             scenario={"levers": {"regions": {"Walled": {"protection_return_period_years": 25}}},
+                       "behaviour": {"adaptation_options": options},
+                       "impact": {"method": "depth_threshold", "depth_threshold_m": 1.0,
+                                  "displacement_probability": 0.5}})
+    run_step(w, 0, displace, w.ctx.intensity(0), 0.0)
+    ds = w.world.recorder.dataset(pd.date_range("2030-01-01", periods=1),
+                                  ["Walled", "Open"], {})
+    audit = ds["stayed_home"].sum("region")
+    stayed = int(audit.sum())
+    left = int(w.world.recorder.newly_displaced.sum())
+    assert stayed + left == 403 * 4  # everyone in a wet cell is counted once, or displaced
+    assert int(audit.sel(depth_band="0.5-1 m", reason="defences")) == 4
+    assert int(audit.sel(depth_band="1-2 m", reason="adaptation")) == 4
+    assert int(audit.sel(depth_band="0.5-1 m", reason="below_threshold")) == 4
+    chance = int(audit.sel(depth_band="over 2 m", reason="chance"))
+    assert chance + left == 1600 and 0.4 < chance / 1600 < 0.6

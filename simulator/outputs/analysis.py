@@ -102,6 +102,20 @@ def _warning_indicators(ds: xr.Dataset, pick, step_days: float) -> dict[str, obj
             "internal_displacements": int(pick(ds["internal_displacements"]).values.sum())}
 
 
+def depth_band_audit(ds: xr.Dataset) -> list[dict[str, object]]:
+    """Person-days at home in a wet cell by the cell's depth band and why nobody left (TOTAL).
+
+    One row per depth band with a column per reason (``stayed_home``); empty for results
+    without the variable (made before issue 15, or a hazard other than flood depth).
+    """
+    if "stayed_home" not in ds:
+        return []
+    total = ds["stayed_home"].sum("region")
+    return [{"depth_band": str(band), **{str(r): float(total.sel(depth_band=band, reason=r))
+                                         for r in ds["reason"].values}}
+            for band in ds["depth_band"].values]
+
+
 def format_table(rows: list[dict[str, object]]) -> str:
     """A fixed-width text table of :func:`region_summary` rows for the terminal."""
     cols = [("region", "region", "{}"), ("residents", "residents", "{:,}"),

@@ -23,6 +23,7 @@ from simulator.outputs.analysis import (
     SPHERE,
     bands,
     busiest_region,
+    depth_band_audit,
     duration_indicators,
     group_indicators,
     needs,
@@ -64,6 +65,7 @@ def _tables(ds: xr.Dataset, standards: dict, available: dict) -> dict[str, list[
     for name, fn in (("summary", region_summary), ("places", place_indicators),
                      ("open_capacity", open_capacity_by_date),
                      ("durations", duration_indicators), ("groups", group_indicators),
+                     ("depth_audit", depth_band_audit),
                      ("needs", lambda d: needs(d, standards, available))):
         per_rep = [fn(r) for r in reps]
         if len(reps) == 1 or len({len(p) for p in per_rep}) > 1:
@@ -239,7 +241,14 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
                 ("Who is affected: peaks by group (children + adults + older persons = all)",
                  _html_table([r for r in tables["groups"] if r["region"] == "TOTAL"], stat)
                  + "<p>Per region: groups.csv.</p>"),
-                ("Needs at peak (Sphere) and shortfalls", _html_table(tables["needs"], stat))]
+                ("Needs at peak (Sphere) and shortfalls", _html_table(tables["needs"], stat)),
+                ("Who stayed home in the water, and why",
+                 "<p>Person-days at home (not displaced) while the flood at the home's cell, "
+                 "before defences, was in each depth band: the defences held; the home was "
+                 "outside the flooded part of its cell; its adaptation kept it below the "
+                 "displacement threshold; the damage was below the threshold anyway; or the "
+                 "displacement draw. Per region: the results variable "
+                 "<code>stayed_home</code>.</p>" + _html_table(tables["depth_audit"], stat))]
     files = {f"{name}.csv": csv_text(rows).encode() for name, rows in tables.items()}
     files.update(images)
     files["index.html"] = _page(f"Displacement report: {ds.attrs.get('scenario')}", intro,

@@ -20,7 +20,7 @@ from simulator.rules.impacts import (
     level_rate,
     take_persons,
 )
-from simulator.states import HOME, NO_STEP, State
+from simulator.states import DEPTH_BANDS, HOME, NO_STEP, STAY_REASONS, State
 from simulator.steps.context import Context
 from simulator.steps.place import seek
 from simulator.world.ledger import World
@@ -70,7 +70,41 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
                                        imp.displacement_probability)]
     if leave.size:
         force_out(world, ctx, t, leave)
+    if kind.name == "flood_depth" and imp.method in ("damage_ratio", "depth_threshold"):
+        _audit(world, ctx, t, depth, ids, d, cand, leave)
     return owed
+
+
+def _audit(world: World, ctx: Context, t: int, depth: np.ndarray, hit: np.ndarray,
+           d: np.ndarray, beyond: np.ndarray, leave: np.ndarray) -> None:
+    """Count who stayed home in a wet cell at step ``t``, by the cell's depth band and why.
+
+    Reasons, first that applies: the defences held (the cell is dry only behind them); the
+    home is outside the flooded part of its cell; its adaptation kept it below the
+    displacement threshold; it was below the threshold anyway; the displacement draw.
+    """
+    hh, imp = world.households, ctx.config.impact
+    raw = ctx.inputs.hazard.at(t)
+    ids = world.households_in(np.flatnonzero(raw > 0))
+    ids = ids[np.isin(hh.state[ids], HOME)]
+    if ids.size == 0:
+        return
+    cell = hh.cell[ids]
+    reason = np.full(ids.size, STAY_REASONS.index("dry_part"))
+    reason[depth[cell] <= 0] = STAY_REASONS.index("defences")
+    order = np.argsort(hit, kind="stable")
+    pos = np.minimum(np.searchsorted(hit[order], ids), max(hit.size - 1, 0))
+    is_hit = (hit[order][pos] == ids) if hit.size else np.zeros(ids.size, dtype=bool)
+    h_ids, h_d = ids[is_hit], d[order[pos[is_hit]]]
+    if imp.method == "depth_threshold":
+        bare = displaced_by_flood(h_d, imp.depth_threshold_m)
+    else:
+        bare = displaced_by_damage(ctx.damage(world, h_ids, h_d, 0), imp.damage_threshold)
+    r = np.where(bare, STAY_REASONS.index("adaptation"), STAY_REASONS.index("below_threshold"))
+    r[np.isin(h_ids, beyond)] = STAY_REASONS.index("chance")
+    reason[is_hit] = r
+    band = np.searchsorted(DEPTH_BANDS, raw[cell], side="right") - 1
+    np.add.at(world.recorder.stayed_home, (hh.region[ids], band, reason), hh.size[ids])
 
 
 def _floor_depth(world: World, ctx: Context, ids: np.ndarray, d: np.ndarray) -> np.ndarray:

@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from simulator.states import CAPACITY_PLACES, GROUPS, MOVE_CAUSES, PLACES, STATE_NAMES
+from simulator.states import (
+    CAPACITY_PLACES,
+    DEPTH_BAND_NAMES,
+    GROUPS,
+    MOVE_CAUSES,
+    PLACES,
+    STATE_NAMES,
+    STAY_REASONS,
+)
 
 
 class Recorder:
@@ -32,6 +40,7 @@ class Recorder:
         self.evacuations = np.zeros((n_steps, r), dtype=np.int64)
         self.internal_displacements = np.zeros((n_steps, r), dtype=np.int64)
         self.exposed_at_home = np.zeros((n_steps, r), dtype=np.int64)
+        self.stayed_home = np.zeros((r, len(DEPTH_BAND_NAMES), len(STAY_REASONS)), np.int64)
         self.relocations = np.zeros((n_steps, r, r, len(MOVE_CAUSES)), dtype=np.int32)
         self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
         self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
@@ -109,6 +118,12 @@ class Recorder:
                                            "reached the danger threshold during the step "
                                            "(warning.forecast_threshold_m or _wind_ms), by home "
                                            "region: the life-safety exposure warnings reduce"}),
+                "stayed_home": (("region", "depth_band", "reason"), self.stayed_home * step_days, {
+                    "units": "person-days", "long_name": "person-days at home (not displaced) "
+                    "while the flood at the home's cell (before defences) was in the depth band, "
+                    "by why: defences held, home outside the flooded part, adaptation kept the "
+                    "damage below the threshold, damage below the threshold anyway, or the "
+                    "displacement draw"}),
                 "relocations": (("time", "origin", "destination", "cause"), self.relocations, {
                     **person, "long_name": "persons making a new home in destination region "
                                            "(leaving their home in origin) during the step, by "
@@ -143,6 +158,8 @@ class Recorder:
                 "destination": ("destination", regions),
                 "state": ("state", list(STATE_NAMES)), "place": ("place", list(PLACES)),
                 "group": ("group", list(GROUPS)),
+                "depth_band": ("depth_band", list(DEPTH_BAND_NAMES), {"units": "m"}),
+                "reason": ("reason", list(STAY_REASONS)),
                 "cause": ("cause", list(MOVE_CAUSES)),
                 "duration": ("duration", ["3 months", "6 months", "12 months"],
                              {"long_name": "displaced longer than 90, 180, 365 days"}),
