@@ -43,8 +43,11 @@ def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: House
         classes: building class names, in the order of ``households.building_class``.
         profiler: phase timing (default: off).
     """
-    places = Places(levers.capacity_persons, levers.activation_ramp, levers.ramp_days,
-                    config.step_days, config.capacity.host_loss_per_displaced_share)
+    full = levers.capacity_persons.copy()
+    if inputs.sites is not None:  # point sites add their places to their region's capacity
+        np.add.at(full, (inputs.sites.region, inputs.sites.place), inputs.sites.places)
+    places = Places(full, levers.activation_ramp, levers.ramp_days, config.step_days,
+                    config.capacity.host_loss_per_displaced_share)
     world = World(households, len(inputs.region_names), inputs.cell_region.size, places,
                   config.n_steps)
     curves = [(np.asarray(config.impact.curves[c].depths_m),

@@ -235,3 +235,63 @@ def test_the_depth_band_audit_says_why_each_household_stayed_home():
     assert int(audit.sel(depth_band="0.5-1 m", reason="below_threshold")) == 4
     chance = int(audit.sel(depth_band="over 2 m", reason="chance"))
     assert chance + left == 1600 and 0.4 < chance / 1600 < 0.6
+
+
+def test_a_flooded_shelter_site_closes_its_occupants_leave_and_it_reopens_when_dry(tmp_path):
+    """Sites as points: a site shuts while its location is under 0.5 m of water."""
+    from simulator.inputs.sites import read_sites
+
+    csv_file = tmp_path / "sites.csv"
+    csv_file.write_text("name,lon,lat,places,type\nschool,0.0,0,40,shelter\n"
+                        "hall,1.0,0,40,shelter\n")
+    depth = np.zeros((6, 3))
+    depth[0, 2] = 2.0  # day 0: the households' own cell floods, they go to the shelters
+    depth[2:4, 0] = 1.0  # days 2-3: the school's location floods
+    w = tiny(depth, cell=[2] * 15, region_of_cell=[0, 0, 0],
+             scenario={"capacity": {"default": {"host": 0, "shelter": 0, "camp": 0,
+                                                "rental": 0}},
+                       "placement": {"cascade": ["shelter"], "soft_cap_start": 1.0,
+                                     "shelter_seeking_by_income_quintile": [1, 1, 1, 1, 1]},
+                       "impact": {"method": "depth_threshold", "depth_threshold_m": 0.5}})
+    sites = read_sites(csv_file, np.zeros(3), np.arange(3.0), np.zeros(3, int))
+    assert sites.cell.tolist() == [0, 1] and sites.places.tolist() == [40, 40]
+    object.__setattr__(w.ctx.inputs, "sites", sites)
+    w.world.places.full[0, 1] += 80  # as assemble adds the sites' places (shelter)
+    w.world.places.open(0)
+    cap = []
+    for t in range(6):
+        _run_until(w, t + 1, start=t)
+        cap.append(int(w.world.capacity[0, 1]))
+        assert (w.world.occupancy[:, :4] <= w.world.capacity[:, :4]).all()
+        w.world.verify()
+    assert cap == [80, 80, 40, 40, 80, 80]  # the school is shut on days 2 and 3
+    occupancy = w.world.recorder.occupancy[:, 0, 1].tolist()
+    assert occupancy == [60, 60, 40, 40, 60, 60]  # 20 had to leave the school, then came back
+    assert w.world.recorder.unmet_shelter[:, 0].tolist() == [0, 0, 20, 20, 0, 0]
+
+
+def test_sites_from_a_scenario_file_add_their_places(tmp_path):
+    from simulator.inputs.config import load_scenario
+    from simulator.model import DisplacementModel
+
+    from .conftest import REPO
+
+    sites = tmp_path / "sites.csv"
+    sites.write_text("lon,lat,places,type\n0.6,0.5,1000,shelter\n0.3,0.2,500,camp\n")
+    demo = REPO / "scenarios" / "demo.toml"
+    runs = [DisplacementModel(load_scenario(demo, ["n_steps=120", *extra])).run()
+            for extra in ([], [f"capacity.sites_file={str(sites)!r}"])]
+    cap = [ds["capacity"].isel(time=-1).sum("region") for ds in runs]
+    assert float(cap[1].sel(place="shelter") - cap[0].sel(place="shelter")) == 1000
+    assert float(cap[1].sel(place="camp") - cap[0].sel(place="camp")) == 500
+
+
+def test_a_site_of_an_unknown_type_is_a_one_line_error(case, tmp_path, capsys):
+    from simulator.ui.cli import main
+
+    sites = tmp_path / "sites.csv"
+    sites.write_text("lon,lat,places,type\n0,0,10,hotel\n")
+    path = case(scenario={"capacity": {"sites_file": str(sites)}})
+    assert main(["validate", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {sites}: capacity.sites_file: type "
+                                               "'hotel' is not shelter or camp")

@@ -41,6 +41,7 @@ from simulator.inputs.regions import (
     route_distances_km,
 )
 from simulator.inputs.schema import Scenario
+from simulator.inputs.sites import Sites, read_sites
 from simulator.inputs.tables import TableRows, read_table
 
 
@@ -67,6 +68,7 @@ class Inputs:
     information: HazardSeries | None = None  #: the official hazard map residents are given
     #: return periods and (return period, cell) depths that set defences' design levels
     design_maps: tuple[np.ndarray, np.ndarray] | None = None
+    sites: Sites | None = None  #: shelter and camp sites given as points
     table: TableRows | None = None  #: per-cell attributes from a household or building table
     prescribed: np.ndarray | None = None  #: (n_steps,) persons to displace, method "prescribed"
     observed: Observed | None = None  #: observed persons per region and day, to validate against
@@ -339,6 +341,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         if scenario.information else None
     design_maps = load_design_levels(scenario, cell_y, cell_x, loc["crs"]) \
         if scenario.defences else None
+    sites = read_sites(scenario.capacity.sites_file, cell_y, cell_x, cell_region) \
+        if scenario.capacity.sites_file else None
     prescribed = None
     if scenario.impact.prescribed_file is not None:
         prescribed = read_series(scenario.impact.prescribed_file, scenario)
@@ -351,7 +355,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
                   scenario.observations.file if scenario.observations else None,
                   scenario.stress.file if scenario.stress else None,
                   scenario.information.file if scenario.information else None,
-                  scenario.defences.file if scenario.defences else None):
+                  scenario.defences.file if scenario.defences else None,
+                  scenario.capacity.sites_file):
         if extra is not None:
             files.add(extra)
     return Inputs(
@@ -359,7 +364,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         cell_persons=loc["cell_persons"], grid_index=loc["grid_index"],
         grid_shape=loc["grid_shape"], grid_y=loc["grid_y"], grid_x=loc["grid_x"],
         geographic=loc["geographic"], distance_km=distance, hazard=hazard, stress=stress,
-        information=information, design_maps=design_maps,
+        information=information, design_maps=design_maps, sites=sites,
         table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where))
 

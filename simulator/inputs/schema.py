@@ -271,6 +271,8 @@ class CapacityConfig(Strict):
     activation_ramp: tuple[float, ...] = (1.0,)
     ramp_days: int = Field(default=30, gt=0)
     host_loss_per_displaced_share: float = Field(default=1.0, ge=0, le=1)
+    sites_file: Path | None = None
+    site_closes_above_m: float = Field(default=0.5, gt=0)
 
     @field_validator("activation_ramp")
     @classmethod

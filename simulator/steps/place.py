@@ -16,7 +16,7 @@ import numpy as np
 
 from simulator.rules.behaviour import income_quintile, seeks_public_shelter
 from simulator.rules.placement import admit, choose_destination, gravity_weights
-from simulator.states import RAMPED, Place, State
+from simulator.states import CAPACITY_PLACES, RAMPED, Place, State
 from simulator.steps.context import Context
 from simulator.world.ledger import World
 
@@ -25,13 +25,44 @@ def place_unsheltered(world: World, ctx: Context, t: int) -> None:
     """Open this step's places; the unsheltered from earlier steps look for a place again."""
     residents = world.persons.sum(axis=1)
     displaced = world.persons[:, State.DISPLACED] / np.maximum(residents, 1)
-    world.places.open(t, displaced, world.occupancy)
+    world.places.open(t, displaced, world.occupancy, _closed_sites(world, ctx, t))
+    _leave_closed_places(world, ctx, t)
     hh = world.households
     ids = world.away_ids[hh.place[world.away_ids] == Place.UNSHELTERED]
     ids = ids[hh.since_step[ids] < t]  # the newly displaced were placed this step
     cascade = [Place[p.upper()] for p in ctx.config.placement.cascade]
     if ids.size and (world.capacity[:, cascade] > world.occupancy[:, cascade]).any():
         seek(world, ctx, ids, t, newly=False)
+
+
+def _closed_sites(world: World, ctx: Context, t: int) -> np.ndarray | None:
+    """(region, place) persons of point sites whose location is flooded at step ``t``."""
+    sites = ctx.inputs.sites
+    if sites is None:
+        return None
+    shut = ctx.intensity(t)[sites.cell] >= ctx.config.capacity.site_closes_above_m
+    closed = np.zeros_like(world.places.full)
+    np.add.at(closed, (sites.region[shut], sites.place[shut]), sites.places[shut])
+    return closed
+
+
+def _leave_closed_places(world: World, ctx: Context, t: int) -> None:
+    """Where a closed site leaves fewer places than occupants, the excess leave and look again.
+
+    Whole households leave, in random order, until the rest fit (stream ``evict``).
+    """
+    over = world.occupancy[:, :len(CAPACITY_PLACES)] - world.capacity[:, :len(CAPACITY_PLACES)]
+    if not (over > 0).any():
+        return
+    hh = world.households
+    ids = world.away_ids
+    leave = []
+    for r, p in zip(*np.nonzero(over > 0)):
+        here = ids[(hh.stay_region[ids] == r) & (hh.place[ids] == p)]
+        here = here[np.argsort(ctx.streams.uniform("evict", t, here), kind="stable")]
+        persons = np.cumsum(hh.size[here].astype(np.int64))
+        leave.append(here[:int(np.searchsorted(persons, over[r, p])) + 1])
+    seek(world, ctx, np.concatenate(leave), t, newly=False)
 
 
 def seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> None:

@@ -69,17 +69,19 @@ class Places:
         self.open(0)
 
     def open(self, t: int, displaced_share: np.ndarray | None = None,
-             occupancy: np.ndarray | None = None) -> None:
+             occupancy: np.ndarray | None = None, closed: np.ndarray | None = None) -> None:
         """Set this step's capacity of the ramped places and of host places.
 
         Host places shrink with the share of the region's own residents displaced
         (:func:`~simulator.rules.placement.host_places`); hosts keep the guests they have.
+        ``closed`` (region, place) persons of sites closed this step (flooded) are not open.
         """
         days = -1 if self.response_step == NO_STEP else (t - self.response_step) * self.step_days
         share = float(activation_share(np.array(days), self.ramp, self.ramp_days))
         for p in RAMPED:
+            full = self.full[:, p] if closed is None else self.full[:, p] - closed[:, p]
             # rounded to 1e-6 first: 100 x 0.57 is 56.999... in binary floating point
-            self.capacity[:, p] = np.floor(np.round(self.full[:, p] * share, 6)).astype(np.int64)
+            self.capacity[:, p] = np.floor(np.round(full * share, 6)).astype(np.int64)
         if displaced_share is not None and self.host_loss > 0:
             host = host_places(self.full[:, Place.HOST], displaced_share, self.host_loss)
             self.capacity[:, Place.HOST] = np.maximum(host, occupancy[:, Place.HOST])
