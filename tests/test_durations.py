@@ -52,6 +52,7 @@ def test_duration_table_censors_open_episodes():
     counting open episodes as ended says 1/4), over 365 days unknown (the run is 300 days)."""
     row = duration_indicators(_durations(ENDED, OPEN))[0]
     assert row["displaced_persons"] == 4 and row["still_displaced_at_end"] == 2
+    assert row["share_over_1_months"] == 1.0  # S(0): the first ends come at 60 days
     assert row["share_over_3_months"] == pytest.approx(3 / 4)
     assert row["share_over_6_months"] == pytest.approx(3 / 8)
     assert np.isnan(row["share_over_12_months"])

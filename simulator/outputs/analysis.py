@@ -291,7 +291,7 @@ def duration_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
     """Per region (and total): persons displaced, still displaced at the end, and survival.
 
     Episodes still open at the end of the run (``displacement_duration_open``) are censored,
-    not ended: the median length and the shares displaced beyond 3, 6 and 12 months are
+    not ended: the median length and the shares displaced beyond 1, 3, 6 and 12 months are
     Kaplan-Meier estimates (:func:`kaplan_meier`), NaN where the run is too short to tell.
     Results made before ``displacement_duration_open`` existed are read as all ended.
     """
@@ -303,12 +303,12 @@ def duration_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
         h, c = region_or_total(hist, name).values, region_or_total(still_open, name).values
         row = {"region": name, "displaced_persons": int(h.sum()),
                "still_displaced_at_end": int(c.sum()), "median_days": 0.0,
-               **{f"share_over_{m}_months": 0.0 for m in (3, 6, 12)}}
+               **{f"share_over_{m}_months": 0.0 for m in (1, 3, 6, 12)}}
         if h.sum():
             surv = kaplan_meier(h - c, c)
             below = np.flatnonzero(surv <= 0.5)
             row["median_days"] = float(days[below[0]]) if below.size else float("nan")
-            for m, d in ((3, 90), (6, 180), (12, 365)):
+            for m, d in ((1, 30), (3, 90), (6, 180), (12, 365)):
                 j = np.searchsorted(days, d, side="right") - 1  # the last length <= d days
                 known = d <= days[-1] or surv[-1] == 0  # else the run ended before d days
                 row[f"share_over_{m}_months"] = float(surv[j]) if known else float("nan")
