@@ -376,6 +376,10 @@ def ensemble_band(ds: xr.Dataset, state: str = "displaced", ax=None):
     return _dates(ax)
 
 
+#: Panel titles where the indicator's name alone would not say what it counts.
+TITLES = {"exposed_person_days": "at home in dangerous water (person days)"}
+
+
 def comparison_bars(table: list[dict], indicators: list[str], fig=None):
     """Bars per run of TOTAL indicators, with 5-95 % error bars when runs have replicates.
 
@@ -395,7 +399,7 @@ def comparison_bars(table: list[dict], indicators: list[str], fig=None):
         ax.bar(range(len(runs)), med, color="tab:blue",
                yerr=np.vstack([med - lo, hi - med]), capsize=4)
         ax.set_xticks(range(len(runs)), runs, rotation=25, ha="right", fontsize=8)
-        ax.set_title(key.replace("_", " "), fontsize=10)
+        ax.set_title(TITLES.get(key, key.replace("_", " ")), fontsize=10)
         ax.set_ylabel("persons" + (" x days" if "days" in key else ""))
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Scenario comparison (all regions; bars: median, whiskers: 5-95 %)")
@@ -431,7 +435,7 @@ def comparison_by_region(table: list[dict], indicators: list[str], fig=None):
             ax.bar(x + (k - (len(runs) - 1) / 2) * width, med, width, label=run,
                    yerr=np.vstack([med - lo, hi - med]), capsize=3)
         ax.set_xticks(x, regions, rotation=25, ha="right", fontsize=8)
-        ax.set_title(key.replace("_", " "), fontsize=10)
+        ax.set_title(TITLES.get(key, key.replace("_", " ")), fontsize=10)
         ax.set_ylabel("persons" + (" x days" if "days" in key else ""))
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(frameon=False, fontsize=8, ncols=min(len(runs), 4))

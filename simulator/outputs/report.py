@@ -359,6 +359,8 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path,
                          "diff_p95": float(np.percentile(diff, 95)), "paired_by_seed": paired})
     by_region = region_comparison(labels, datasets, rows)
     shown = ["peak_displaced", "unmet_shelter_person_days", "peak_evacuated", "peak_trapped"]
+    if any(r["indicator"] == "exposed_person_days" for r in rows):  # what warnings save
+        shown.insert(3, "exposed_person_days")
     per_region = ["peak_unmet_shelter", "unmet_shelter_person_days"]
     images = {"comparison.png": png_bytes(plots.comparison_bars(
         rows, shown, new_figure(4 * len(shown), 3.6))),
