@@ -15,9 +15,10 @@ from simulator.steps.recover import return_home
 from .tiny import Tiny, run_step, tiny
 
 
-def _run(w: Tiny) -> None:
-    """The impact, place, return and record phases of every step, as the model orders them."""
-    for t in range(w.ctx.config.n_steps):
+def _run_until(w: Tiny, stop: int | None = None, start: int = 0) -> None:
+    """The impact, place, return and record phases of steps ``start``..``stop`` (default: all),
+    as the model orders them."""
+    for t in range(start, w.ctx.config.n_steps if stop is None else stop):
         d = w.ctx.intensity(t)
         w.world.step = t
         w.world.track_events(t, d if d.max() > 0 else None)
@@ -34,7 +35,7 @@ def test_a_second_wave_displaces_households_who_came_home_after_the_first():
     depth[40:43, 0] = 1.78  # the second wave, after every home was repaired
     w = tiny(depth, cell=[0] * 10, region_of_cell=[0],
              scenario={"return": {"repair_days_total_loss": 20.0}})
-    _run(w)
+    _run_until(w)
     new = w.world.recorder.newly_displaced.sum(axis=1)
     assert np.flatnonzero(new).tolist() == [0, 40] and new[40] == new[0] == 40
     assert (w.hh.shocks == 2).all()
@@ -64,7 +65,7 @@ def test_a_25_year_defence_holds_a_10_year_flood_and_fails_in_a_100_year_flood()
                        "impact": {"method": "depth_threshold", "depth_threshold_m": 0.5},
                        "return": {"repair_days_total_loss": 10.0}})
     assert w.ctx.design.tolist() == pytest.approx([1.2, 0.0])
-    _run(w)
+    _run_until(w)
     new = w.world.recorder.newly_displaced
     assert new[0].tolist() == [0, 20]  # the wall holds the 10-year flood
     assert new[30].tolist() == [20, 20]  # and fails in the 100-year one
@@ -115,18 +116,6 @@ def test_short_reconstruction_capacity_makes_the_displaced_wait_in_turn():
     assert list(who) == order.tolist()  # first displaced, first repaired
     assert list(steps) == list(range(steps[0], steps[0] + 10))  # one home a day
     w.world.verify()
-
-
-def _run_until(w: Tiny, stop: int, start: int = 0) -> None:
-    for t in range(start, stop):
-        d = w.ctx.intensity(t)
-        w.world.step = t
-        w.world.track_events(t, d if d.max() > 0 else None)
-        if d.max() > 0:
-            displace(w.world, w.ctx, t, d, 0.0)
-        place_unsheltered(w.world, w.ctx, t)
-        return_home(w.world, w.ctx, t, d)
-        record(w.world, w.ctx, t, d)
 
 
 def test_a_home_wet_for_longer_than_the_limit_is_lost_and_its_evacuees_displaced():
