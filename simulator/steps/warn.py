@@ -23,7 +23,7 @@ from simulator.states import HOME, NO_STEP, State
 from simulator.steps.context import Context
 from simulator.steps.decide import years_since_flood
 from simulator.steps.place import seek
-from simulator.world.ledger import World
+from simulator.world.ledger import World, advance_events
 
 
 @dataclass
@@ -34,18 +34,16 @@ class Forecasts:
     event_start: np.ndarray | None = None  #: per cell, first step of its current wet spell
     target: int = -1  #: the last step whose hazard ``event_start`` has seen
 
-    def events_at(self, ctx: Context, s: int) -> np.ndarray:
+    def events_at(self, ctx: Context, s: int, intensity: np.ndarray) -> np.ndarray:
         """First step of each cell's wet spell that contains step ``s`` (NO_STEP where dry).
 
-        Steps are seen in order; the spell of a cell starts at the first step in a row where
-        its hazard is above zero.
+        ``intensity`` is step ``s``'s hazard; steps are seen in order (the ones before ``s``
+        not seen yet are read here), as :meth:`World.track_events` sees the current step.
         """
         if self.event_start is None:
             self.event_start = np.full(ctx.inputs.cell_region.size, NO_STEP, dtype=np.int64)
         for k in range(self.target + 1, s + 1):
-            wet = ctx.intensity(k) > 0
-            self.event_start[wet & (self.event_start == NO_STEP)] = k
-            self.event_start[~wet] = NO_STEP
+            advance_events(self.event_start, intensity if k == s else ctx.intensity(k), k)
         self.target = max(self.target, s)
         return self.event_start
 
@@ -70,8 +68,9 @@ def warn_and_evacuate(world: World, ctx: Context, t: int, depth: np.ndarray,
     lead = ctx.lead_steps
     if t + lead >= ctx.config.n_steps:
         return
-    event = forecasts.events_at(ctx, t + lead)
-    reached = _warned(world, ctx, t, lead, event)
+    future = ctx.intensity(t + lead)
+    event = forecasts.events_at(ctx, t + lead, future)
+    reached = _warned(world, ctx, t, lead, future, event)
     if reached.size == 0:
         return
     hh.warned_step[reached] = t
@@ -94,16 +93,16 @@ def warn_and_evacuate(world: World, ctx: Context, t: int, depth: np.ndarray,
     seek(world, ctx, go, t, newly=True)
 
 
-def _warned(world: World, ctx: Context, t: int, lead: int, event: np.ndarray) -> np.ndarray:
+def _warned(world: World, ctx: Context, t: int, lead: int, future: np.ndarray,
+            event: np.ndarray) -> np.ndarray:
     """Households at home that a warning issued at ``t`` for ``t + lead`` reaches.
 
-    ``event`` is each cell's event (the first step of its wet spell). The forecast error is
-    drawn once per cell and event and the coverage once per household and event, so a
-    household not reached by an event's first warning is not reached by its later ones; a
-    household already warned for the event is not warned again.
+    ``future`` is the hazard at ``t + lead``; ``event`` each cell's event (the first step of
+    its wet spell). The forecast error is drawn once per cell and event and the coverage once
+    per household and event, so a household not reached by an event's first warning is not
+    reached by its later ones; a household already warned for the event is not warned again.
     """
     hh, w = world.households, ctx.config.warning
-    future = ctx.intensity(t + lead)
     cells = np.flatnonzero(future > 0)
     if cells.size == 0:
         return cells

@@ -46,6 +46,18 @@ def count(table: np.ndarray, rows: np.ndarray, cols: np.ndarray | int, persons: 
             n_rows, n_cols).astype(np.int64)
 
 
+def advance_events(event_start: np.ndarray, intensity: np.ndarray, t: int) -> bool:
+    """Update ``event_start`` (per cell, first step of its wet spell) with step ``t``'s hazard.
+
+    A cell turning wet starts an event at ``t``; a dry cell ends its event (NO_STEP). Returns
+    whether any cell is wet.
+    """
+    wet = intensity > 0
+    event_start[wet & (event_start == NO_STEP)] = t
+    event_start[~wet] = NO_STEP
+    return bool(wet.any())
+
+
 class Places:
     """Capacity in persons of every place type by region, opened on the activation ramp.
 
@@ -143,10 +155,7 @@ class World:
                 self.event_start[:] = NO_STEP
                 self._any_wet = False
             return
-        wet = intensity > 0
-        self.event_start[wet & (self.event_start == NO_STEP)] = t
-        self.event_start[~wet] = NO_STEP
-        self._any_wet = bool(wet.any())
+        self._any_wet = advance_events(self.event_start, intensity, t)
 
     def remember(self, intensity: np.ndarray, fraction: np.ndarray | None) -> None:
         """Residents remember the worst hazard their cell has had (what a flood teaches)."""
