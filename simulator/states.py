@@ -45,6 +45,8 @@ HEAD_TYPES = ("male_headed", "female_headed", "older_person_headed")
 #: or settling where it stayed after repeated displacement (``relocations``' ``cause``).
 MOVE_CAUSES = ("proactive", "planned", "settled")
 Move = IntEnum("Move", [c.upper() for c in MOVE_CAUSES], start=0)
+#: What a damaged home loses, in ``home_losses``: the building and what is in it.
+ASSETS = ("structure", "contents")
 
 #: Residents at home; ``relocated`` households live in the home they moved to.
 AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED, State.RELOCATED)

@@ -63,6 +63,9 @@ def headline(ds: xr.Dataset) -> dict[str, float]:
         "unmet_shelter_person_days": int(unmet.sum()) * step_days,
         "displaced_over_6_months_persons_end": int(
             ds["protracted"].sel(duration="6 months").isel(time=-1).sum()),
+        "home_losses_currency": round(float(ds["home_losses"].sum())),
+        "contents_saved_currency": round(float(ds["contents_saved"].sum())),
+        "income_forgone_away_currency": round(float(ds["income_forgone_away"].sum())),
     }
     return out
 

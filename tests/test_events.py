@@ -128,7 +128,39 @@ def test_a_home_wet_for_longer_than_the_limit_is_lost_and_its_evacuees_displaced
     new = w.world.recorder.newly_displaced.sum(axis=1)
     assert np.flatnonzero(new).tolist() == [30] and new[30] == 12
     assert (w.hh.state == State.DISPLACED).all() and (w.hh.damage == 1.0).all()
+    # a lost home is a total loss: structure plus contents, less what the evacuees carried out
+    home = w.ctx.assets_and_home(w.world, np.arange(3), w.hh.income.astype(float))[1]
+    losses = w.world.recorder.home_losses.sum(axis=(0, 1))
+    assert losses[0] == pytest.approx(home.sum())
+    assert losses[1] + w.world.recorder.contents_saved.sum() == pytest.approx(0.5 * home.sum())
     w.world.verify()
+
+
+def test_each_events_worst_damage_is_lost_once_and_evacuees_save_part_of_their_contents():
+    """Home losses in closed form: Δd·V for the structure, Δd·c·V·(1 − s) for the contents."""
+    depth = np.zeros((60, 1))
+    depth[0:2, 0] = 0.4  # below the 1 m displacement threshold: everyone stays
+    depth[2, 0] = 0.6  # the event's worst step
+    depth[30:33, 0] = 0.6  # a second event, after the homes were repaired
+    w = tiny(depth, cell=[0] * 2, region_of_cell=[0])
+    w.world.leave_home(np.array([1]), State.EVACUATED)  # household 1 left on a warning
+    seek(w.world, w.ctx, np.array([1]), 0, newly=True)
+    ids = np.arange(2)
+    d = w.ctx.damage(w.world, ids, np.full(2, 0.6)).astype(np.float16).astype(float)
+    home = w.ctx.assets_and_home(w.world, ids, w.hh.income.astype(float))[1]
+    c, s = 0.5, 0.3  # the defaults: contents worth half the home; a warning saves 30 %
+    _run_until(w)
+    rec = w.world.recorder
+    # step 1 repeats step 0 and adds nothing; step 2 adds what is worse; step 30 starts afresh
+    assert np.flatnonzero(rec.home_losses.sum(axis=(1, 2))).tolist() == [0, 2, 30]
+    structure, contents = rec.home_losses.sum(axis=(0, 1))
+    assert structure == pytest.approx(2 * (d * home).sum())  # worst damage, once per event
+    assert contents == pytest.approx(2 * c * (d * home).sum() - s * c * d[1] * home[1])
+    assert rec.contents_saved.sum() == pytest.approx(s * c * d[1] * home[1])
+    # the evacuee earned nothing while away: a day's income for each day it was away
+    away_days = int((rec.persons[:, 0, State.EVACUATED] > 0).sum())
+    assert away_days > 0
+    assert rec.income_forgone_away.sum() == pytest.approx(3000.0 * away_days / 365.25)
 
 
 def test_host_places_shrink_with_the_share_of_residents_displaced():

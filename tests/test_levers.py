@@ -56,6 +56,10 @@ def test_early_warning_increases_evacuations_and_lowers_exposure(base, inputs):
     assert total(warned["evacuations"]) > total(ds["evacuations"]) > 0
     # what warnings save: fewer persons at home in dangerous water (paired seeds)
     assert 0 < total(warned["exposed_at_home"]) < total(ds["exposed_at_home"])
+    # and money: evacuees carry contents out, so damage to homes falls; time away costs income
+    assert total(warned["contents_saved"]) > total(ds["contents_saved"]) > 0
+    assert total(warned["home_losses"]) < total(ds["home_losses"])
+    assert total(warned["income_forgone_away"]) > total(ds["income_forgone_away"])
     # GIDD's internal displacements: every evacuation, and the displaced who left from home
     for d in (ds, warned):
         assert total(d["newly_displaced"]) <= total(d["internal_displacements"]) <= \

@@ -326,6 +326,7 @@ class ImpactConfig(Strict):
     depth_threshold_m: float = Field(default=1.0, gt=0)
     damage_threshold: float = Field(default=0.55, gt=0, le=1)
     displacement_probability: float = Field(default=1.0, gt=0, le=1)
+    contents_value_share: float = Field(default=0.5, ge=0, le=10)
     curves: dict[str, DepthDamageCurve] = Field(default_factory=_default_curves)
     wind: WindCurve = WindCurve()
     displaced_per_day_by_level: tuple[float, ...] = (0.0, 0.1, 0.2, 0.5, 0.9)
@@ -437,6 +438,7 @@ class WarningConfig(Strict):
     trust_loss: float = Field(default=0.2, ge=0, le=1)
     base_compliance: float = Field(default=0.5, ge=0, le=1)
     evacuation_factor_disability: float = Field(default=0.6, ge=0, le=1)
+    contents_saved_share: float = Field(default=0.3, ge=0, le=1)
 
 
 class RegionLevers(Strict):

@@ -52,7 +52,8 @@ def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
     and persons still displaced at the end; peak evacuated and peak trapped persons; relocated
     and adapted persons at the end; persons at home in dangerous water (peak and person-days,
     what warnings save) and internal displacements (evacuations and forced displacements from
-    home, as IDMC's GIDD counts them).
+    home, as IDMC's GIDD counts them); damage to homes (structure and contents), contents
+    evacuees saved, and the income of the days away (currency).
     """
     step_days = float(ds.attrs.get("step_days", 1))
     displaced = ds["persons"].sel(state="displaced")
@@ -97,9 +98,14 @@ def _warning_indicators(ds: xr.Dataset, pick, step_days: float) -> dict[str, obj
     if "exposed_at_home" not in ds:
         return {}
     exposed = pick(ds["exposed_at_home"]).values
-    return {"peak_exposed_at_home": int(exposed.max()),
-            "exposed_person_days": float(exposed.sum() * step_days),
-            "internal_displacements": int(pick(ds["internal_displacements"]).values.sum())}
+    out = {"peak_exposed_at_home": int(exposed.max()),
+           "exposed_person_days": float(exposed.sum() * step_days),
+           "internal_displacements": int(pick(ds["internal_displacements"]).values.sum())}
+    if "home_losses" in ds:  # money, since issue 15's losses
+        out |= {"home_losses": float(pick(ds["home_losses"]).values.sum()),
+                "contents_saved": float(pick(ds["contents_saved"]).values.sum()),
+                "income_forgone_away": float(pick(ds["income_forgone_away"]).values.sum())}
+    return out
 
 
 def depth_band_audit(ds: xr.Dataset) -> list[dict[str, object]]:
@@ -134,6 +140,10 @@ def format_table(rows: list[dict[str, object]]) -> str:
     if "exposed_person_days" in rows[0]:
         cols += [("exposed_person_days", "in danger at home, person-days", "{:,.0f}"),
                  ("internal_displacements", "internal displacements", "{:,}")]
+    if "home_losses" in rows[0]:
+        cols += [("home_losses", "home losses", "{:,.0f}"),
+                 ("contents_saved", "contents saved", "{:,.0f}"),
+                 ("income_forgone_away", "income lost away", "{:,.0f}")]
     cells = [[fmt.format(row[key]) for key, _, fmt in cols] for row in rows]
     widths = [max(len(head), *(len(c[i]) for c in cells)) for i, (_, head, _) in enumerate(cols)]
     line = lambda vals: "  ".join(v.ljust(w) if i == 0 else v.rjust(w)  # noqa: E731

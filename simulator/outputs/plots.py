@@ -377,7 +377,10 @@ def ensemble_band(ds: xr.Dataset, state: str = "displaced", ax=None):
 
 
 #: Panel titles where the indicator's name alone would not say what it counts.
-TITLES = {"exposed_person_days": "at home in dangerous water (person days)"}
+TITLES = {"exposed_person_days": "at home in dangerous water (person days)",
+          "home_losses": "damage to homes"}
+#: Indicators counted in money, not persons.
+CURRENCY = ("home_losses", "contents_saved", "income_forgone_away")
 
 
 def comparison_bars(table: list[dict], indicators: list[str], fig=None):
@@ -400,7 +403,8 @@ def comparison_bars(table: list[dict], indicators: list[str], fig=None):
                yerr=np.vstack([med - lo, hi - med]), capsize=4)
         ax.set_xticks(range(len(runs)), runs, rotation=25, ha="right", fontsize=8)
         ax.set_title(TITLES.get(key, key.replace("_", " ")), fontsize=10)
-        ax.set_ylabel("persons" + (" x days" if "days" in key else ""))
+        ax.set_ylabel("currency" if key in CURRENCY else
+                      "persons" + (" x days" if "days" in key else ""))
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Scenario comparison (all regions; bars: median, whiskers: 5-95 %)")
     return fig
@@ -436,7 +440,8 @@ def comparison_by_region(table: list[dict], indicators: list[str], fig=None):
                    yerr=np.vstack([med - lo, hi - med]), capsize=3)
         ax.set_xticks(x, regions, rotation=25, ha="right", fontsize=8)
         ax.set_title(TITLES.get(key, key.replace("_", " ")), fontsize=10)
-        ax.set_ylabel("persons" + (" x days" if "days" in key else ""))
+        ax.set_ylabel("currency" if key in CURRENCY else
+                      "persons" + (" x days" if "days" in key else ""))
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(frameon=False, fontsize=8, ncols=min(len(runs), 4))
     fig.suptitle("Shelter gap by region (persons by the region where they sought shelter)")

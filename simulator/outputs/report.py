@@ -38,7 +38,7 @@ from simulator.outputs.plots import new_figure, png_bytes
 INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
               "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",
               "adapted_at_end", "returned", "displaced_at_end", "exposed_person_days",
-              "internal_displacements")
+              "internal_displacements", "home_losses", "contents_saved", "income_forgone_away")
 
 
 def read_needs(path: Path | None) -> tuple[dict, dict]:
@@ -96,6 +96,9 @@ LABELS = {
     "peak_exposed_at_home": "peak at home in dangerous water or wind (what warnings save)",
     "exposed_person_days": "person-days at home in dangerous water or wind",
     "internal_displacements": "internal displacements (evacuations + forced, IDMC GIDD)",
+    "home_losses": "damage to homes, structure and contents (currency)",
+    "contents_saved": "contents evacuees saved (currency)",
+    "income_forgone_away": "income of the days away from home (currency, upper bound)",
     **{f"share_over_{m}_months": f"share displaced over {m} months (Kaplan-Meier)"
        for m in (1, 3, 6, 12)},
 }
@@ -361,6 +364,8 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path,
     shown = ["peak_displaced", "unmet_shelter_person_days", "peak_evacuated", "peak_trapped"]
     if any(r["indicator"] == "exposed_person_days" for r in rows):  # what warnings save
         shown.insert(3, "exposed_person_days")
+    if any(r["indicator"] == "home_losses" for r in rows):  # and what they cost in money
+        shown.append("home_losses")
     per_region = ["peak_unmet_shelter", "unmet_shelter_person_days"]
     images = {"comparison.png": png_bytes(plots.comparison_bars(
         rows, shown, new_figure(4 * len(shown), 3.6))),

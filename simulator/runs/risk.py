@@ -1,5 +1,7 @@
 """Return-period risk: displacement per return period and average annual displacement (AAD).
 
+The same sum over event frequencies gives the average annual home losses (currency).
+
 A hazard given as maps along ``return_period`` (years) is an event set: map *i* stands for the
 events between its return period and the next rarer one, with annual frequency
 ``phi_i = 1/RP_i - 1/RP_{i+1}`` (``1/RP_n`` for the rarest). Each map is run as one event;
@@ -20,6 +22,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from simulator.inputs.config import load_scenario
 from simulator.inputs.hazards import event_set
@@ -73,8 +76,7 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
     day = base.start_date + dt.timedelta(days=base.warning.lead_time_days if warned else 0)
     when = [] if base.hazard.event_date else [f"hazard.event_date={day}"]
     seeds = replicate_seeds(base.seed, replicates)
-    results = []  # (event, replicate) -> displaced persons per region
-    internal = []  # (event, replicate) -> internal displacements (with evacuations) per region
+    per_event = []  # (event, replicate, quantity, region): see _totals
     names: list[str] = []
     for label, rp in zip(labels, event_rp):
         extra = [f"hazard.{select}={json.dumps(label)}",
@@ -82,18 +84,13 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
         cfg = load_scenario(scenario_path, [*overrides, *extra])
         inputs = load_inputs(cfg, scenario_path)
         names = inputs.region_names
-        row, moves = [], []
-        for seed in seeds:
-            ds = DisplacementModel(cfg, inputs=inputs, seed=seed).run()
-            row.append(ds["newly_displaced"].sum("time").values.astype(float))
-            moves.append(ds["internal_displacements"].sum("time").values.astype(float))
-        results.append(row)
-        internal.append(moves)
-    disp = np.array(results)  # (event, replicate, region)
-    disp = np.concatenate([disp, disp.sum(axis=2, keepdims=True)], axis=2)
-    idp = np.array(internal)  # evacuations included, as IDMC's GIDD counts
-    idp = np.concatenate([idp, idp.sum(axis=2, keepdims=True)], axis=2)
+        per_event.append([_totals(DisplacementModel(cfg, inputs=inputs, seed=seed).run())
+                          for seed in seeds])
+    totals = np.array(per_event)
+    totals = np.concatenate([totals, totals.sum(axis=3, keepdims=True)], axis=3)
+    disp, idp, loss = totals[:, :, 0], totals[:, :, 1], totals[:, :, 2]
     aad_idp = np.tensordot(freq, idp, axes=(0, 0))
+    aal = np.tensordot(freq, loss, axes=(0, 0))
     regions = [*names, "TOTAL"]
     aad = np.tensordot(freq, disp, axes=(0, 0))  # (replicate, region)
     sampled = sample_years(disp.mean(axis=1), freq, years, base.seed)  # (years, region)
@@ -105,18 +102,31 @@ def assess(scenario_path: str | Path, out: str | Path, overrides: tuple[str, ...
                   "displaced": float(np.median(disp[i, :, j])),
                   "displaced_p05": float(np.percentile(disp[i, :, j], 5)),
                   "displaced_p95": float(np.percentile(disp[i, :, j], 95)),
-                  "internal_displacements": float(np.median(idp[i, :, j]))}
+                  "internal_displacements": float(np.median(idp[i, :, j])),
+                  "home_losses": float(np.median(loss[i, :, j]))}
                  for j, lab in enumerate(regions) for i, ev in enumerate(labels)]
     aad_rows = [{"region": lab, "aad": float(np.median(aad[:, j])),
                  "aad_p05": float(np.percentile(aad[:, j], 5)),
                  "aad_p95": float(np.percentile(aad[:, j], 95)),
                  "aad_internal_displacements": float(np.median(aad_idp[:, j])),
+                 "average_annual_home_losses": float(np.median(aal[:, j])),
                  "aad_sampled_years": float(sampled[:, j].mean()),
                  "aad_sampled_stderr": float(sampled[:, j].std(ddof=1) / np.sqrt(years)),
                  "years_sampled": years} for j, lab in enumerate(regions)]
     files = {"risk.csv": csv_text(risk_rows).encode(), "aad.csv": csv_text(aad_rows).encode(),
              "risk_curve.png": png_bytes(_curve(disp, freq, regions))}
     return write_folder(Path(out), files), risk_rows, aad_rows
+
+
+def _totals(ds: xr.Dataset) -> np.ndarray:
+    """A run's totals per region, shape (3, regions): displaced, internal displacements, losses.
+
+    Internal displacements include evacuations, as IDMC's GIDD counts them; home losses are in
+    currency (structure and contents).
+    """
+    return np.stack([ds[name].sum([d for d in ds[name].dims if d != "region"]).values
+                     for name in ("newly_displaced", "internal_displacements", "home_losses")]
+                    ).astype(float)
 
 
 def exceedance_curve(displaced: np.ndarray, freq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from simulator.rules.impacts import (
     displaced_by_damage,
     displaced_by_flood,
     displacement_draw,
+    home_losses,
     level_rate,
     take_persons,
 )
@@ -60,7 +61,9 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
         leave = cand[leave]
     else:
         dmg = ctx.damage(world, ids, d)  # this step's damage decides displacement
-        hh.damage[ids] = np.maximum(hh.damage[ids], dmg)  # the worst sets the repairs (f16)
+        # a home lived in before this event was repaired since: its damage starts afresh
+        hh.damage[ids[earlier & np.isin(state, HOME)]] = 0.0
+        book_damage(world, ctx, t, ids, dmg)
         beyond = (displaced_by_flood(_floor_depth(world, ctx, ids, d), imp.depth_threshold_m)
                   if imp.method == "depth_threshold"
                   else displaced_by_damage(dmg, imp.damage_threshold))
@@ -73,6 +76,32 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     if kind.name == "flood_depth" and imp.method in ("damage_ratio", "depth_threshold"):
         _audit(world, ctx, t, depth, ids, d, cand, leave)
     return owed
+
+
+def book_damage(world: World, ctx: Context, t: int, ids: np.ndarray, dmg: np.ndarray) -> None:
+    """Raise the homes of ``ids`` to damage ``dmg`` where it is worse; record what that costs.
+
+    The worst damage since a home was last repaired sets its repairs (float16), so each
+    event's worst damage is counted once in ``home_losses``. Evacuees hit while away saved
+    part of their contents (:func:`~simulator.rules.impacts.home_losses`).
+    """
+    hh, rec = world.households, world.recorder
+    old = hh.damage[ids]
+    hh.damage[ids] = np.maximum(old, dmg)
+    added = hh.damage[ids].astype(np.float64) - old
+    hit = added > 0
+    if not hit.any():
+        return
+    ids, added = ids[hit], added[hit]
+    home = ctx.assets_and_home(world, ids, hh.income[ids].astype(np.float64))[1]
+    saved_share = np.where(hh.state[ids] == State.EVACUATED,
+                           ctx.config.warning.contents_saved_share, 0.0)
+    structure, contents, saved = home_losses(added, home, ctx.config.impact.contents_value_share,
+                                             saved_share)
+    region, n = hh.region[ids], rec.home_losses.shape[1]
+    rec.home_losses[t, :, 0] += np.bincount(region, structure, n)
+    rec.home_losses[t, :, 1] += np.bincount(region, contents, n)
+    rec.contents_saved[t] += np.bincount(region, saved, n)
 
 
 def _audit(world: World, ctx: Context, t: int, depth: np.ndarray, hit: np.ndarray,

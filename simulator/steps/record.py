@@ -10,6 +10,7 @@ import numpy as np
 
 from simulator.states import Place, State
 from simulator.steps.context import Context
+from simulator.steps.relocate import DAYS_PER_YEAR
 from simulator.world.ledger import World, count
 
 #: Protracted displacement is reported beyond these lengths (days): 3, 6 and 12 months.
@@ -30,7 +31,11 @@ def record(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
         for g in range(groups.shape[1]):
             rec.unsheltered_by_group[t, :, g] = np.bincount(hh.stay_region[rough], groups[:, g],
                                                             n_regions)
-    disp = world.away_ids[hh.state[world.away_ids] == State.DISPLACED]
+    away = world.away_ids
+    years = ctx.config.step_days / DAYS_PER_YEAR
+    rec.income_forgone_away[t] = np.bincount(
+        hh.region[away], hh.income[away].astype(np.float64) * years, n_regions)
+    disp = away[hh.state[away] == State.DISPLACED]
     days_away = (t - hh.since_step[disp]) * ctx.config.step_days
     region, size = hh.region[disp], hh.size[disp]
     for j, limit in enumerate(PROTRACTED_DAYS):

@@ -21,7 +21,7 @@ from simulator.rules.impacts import repair_days
 from simulator.rules.utility import repair_wait_years
 from simulator.states import WAITING, Move, State
 from simulator.steps.context import Context
-from simulator.steps.displace import force_out
+from simulator.steps.displace import book_damage, force_out
 from simulator.steps.relocate import DAYS_PER_YEAR, move
 from simulator.world.ledger import World
 
@@ -68,7 +68,7 @@ def _lose_wet_homes(world: World, ctx: Context, t: int, wet: np.ndarray) -> None
     lost = wet[(t - hh.since_step[wet]) * ctx.config.step_days >= limit]
     if lost.size == 0:
         return
-    hh.damage[lost] = 1.0
+    book_damage(world, ctx, t, lost, np.ones(lost.size, dtype=np.float32))
     evacuees = lost[hh.state[lost] == State.EVACUATED]
     if evacuees.size:  # an evacuee whose home is lost is displaced
         force_out(world, ctx, t, evacuees)

@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from simulator.states import (
+    ASSETS,
     CAPACITY_PLACES,
     DEPTH_BAND_NAMES,
     GROUPS,
@@ -44,6 +45,9 @@ class Recorder:
         self.relocations = np.zeros((n_steps, r, r, len(MOVE_CAUSES)), dtype=np.int32)
         self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
         self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
+        self.home_losses = np.zeros((n_steps, r, len(ASSETS)), dtype=np.float64)
+        self.contents_saved = np.zeros((n_steps, r), dtype=np.float64)
+        self.income_forgone_away = np.zeros((n_steps, r), dtype=np.float64)
         self.durations = np.zeros((r, n_steps + 1), dtype=np.int64)  # persons by episode steps
         self.persons_by_group = np.zeros((n_steps, r, s, len(GROUPS)), dtype=np.int64)
         self.unsheltered_by_group = np.zeros((n_steps, r, len(GROUPS)), dtype=np.int64)
@@ -135,6 +139,19 @@ class Recorder:
                 "livelihood_loss": (("time", "region"), self.livelihood_loss, {
                     "units": "currency", "long_name": "income lost to slow-onset stress since "
                                                       "the last decision, households at home"}),
+                "home_losses": (("time", "region", "asset"), self.home_losses, {
+                    "units": "currency", "long_name": "damage to homes of the region during the "
+                    "step, by asset: the structure, and the contents lost (less what evacuees "
+                    "carried to safety); each event's worst damage counts once, a home lost to "
+                    "standing water counts as a total loss"}),
+                "contents_saved": (("time", "region"), self.contents_saved, {
+                    "units": "currency", "long_name": "contents damage avoided by households "
+                    "who had evacuated on a warning before their home was hit "
+                    "(warning.contents_saved_share), by home region"}),
+                "income_forgone_away": (("time", "region"), self.income_forgone_away, {
+                    "units": "currency", "long_name": "income of the days households spent "
+                    "away from home (evacuated or displaced) during the step, by home region: "
+                    "an upper bound on the livelihood lost, as if nobody earned while away"}),
                 "persons_by_group": (("time", "region", "state", "group"),
                                      self.persons_by_group, {
                     **person, "long_name": "persons whose home is in region, by state and group "
@@ -161,6 +178,7 @@ class Recorder:
                 "depth_band": ("depth_band", list(DEPTH_BAND_NAMES), {"units": "m"}),
                 "reason": ("reason", list(STAY_REASONS)),
                 "cause": ("cause", list(MOVE_CAUSES)),
+                "asset": ("asset", list(ASSETS)),
                 "duration": ("duration", ["3 months", "6 months", "12 months"],
                              {"long_name": "displaced longer than 90, 180, 365 days"}),
             },
