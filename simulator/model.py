@@ -221,13 +221,19 @@ class DisplacementModel(mesa.Model):
                  "Conventions": "CF-1.8"}
         rec = world.recorder
         ds = rec.dataset(times, self.inputs.region_names, attrs, cfg.step_days, self.ctx.kind.units)
-        still = open_durations(world, self.step_index)
+        still, still_by_tenure = open_durations(world, self.ctx, self.step_index)
         ds["displacement_duration"] = ds["displacement_duration"].copy(  # keeps attrs
             data=rec.durations + still)
         ds["displacement_duration_open"] = ds["displacement_duration"].copy(data=still)
         ds["displacement_duration_open"].attrs["long_name"] = (
             "of displacement_duration, persons whose episode was still open at the end "
             "(censored: it lasts at least duration_days)")
+        by_tenure = ds["displacement_duration_by_tenure"]
+        ds["displacement_duration_by_tenure"] = by_tenure.copy(
+            data=rec.durations_by_tenure + still_by_tenure)
+        ds["displacement_duration_by_tenure_open"] = by_tenure.copy(data=still_by_tenure)
+        ds["displacement_duration_by_tenure_open"].attrs["long_name"] = (
+            "of displacement_duration_by_tenure, episodes still open at the end (censored)")
         ds["displaced_map"] = self.inputs.on_grid(world.displaced_by_cell, {
             "units": "persons", "long_name": "persons forcibly displaced from each grid cell "
                                              "(displacement events, by home location)"})

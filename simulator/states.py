@@ -47,6 +47,8 @@ MOVE_CAUSES = ("proactive", "planned", "settled")
 Move = IntEnum("Move", [c.upper() for c in MOVE_CAUSES], start=0)
 #: What a damaged home loses, in ``home_losses``: the building and what is in it.
 ASSETS = ("structure", "contents")
+#: How a household holds its home (``population.renter_share`` rent).
+TENURES = ("owner", "renter")
 
 #: Residents at home; ``relocated`` households live in the home they moved to.
 AT_HOME_STATES = (State.AT_HOME, State.ADAPTED, State.TRAPPED, State.RETURNED, State.RELOCATED)

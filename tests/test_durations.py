@@ -67,3 +67,21 @@ def test_everyone_still_displaced_is_not_a_share_of_zero():
     assert row["still_displaced_at_end"] == 237_080
     assert row["share_over_3_months"] == 1.0
     assert np.isnan(row["share_over_6_months"]) and np.isnan(row["median_days"])
+
+
+def test_owners_and_renters_rows_split_the_total_and_are_estimated_alike():
+    """The tenure rows are Kaplan-Meier on their own episodes; together they make the total."""
+    ds = _durations(ENDED + ENDED, OPEN + OPEN)  # 8 persons: the same sample twice
+    tenure = xr.DataArray([ENDED + OPEN, ENDED + OPEN], dims=("tenure", "duration_days"),
+                          coords={"tenure": ["owner", "renter"],
+                                  "duration_days": ds["duration_days"].values})
+    ds["displacement_duration_by_tenure"] = tenure
+    ds["displacement_duration_by_tenure_open"] = tenure.copy(data=[OPEN, OPEN])
+    rows = {r["region"]: r for r in duration_indicators(ds)}
+    assert list(rows) == ["A", "TOTAL", "TOTAL owners", "TOTAL renters"]
+    for name in ("TOTAL owners", "TOTAL renters"):
+        assert rows[name]["displaced_persons"] == 4
+        assert rows[name]["share_over_6_months"] == pytest.approx(3 / 8)
+    without = ds.copy()
+    without["displacement_duration_by_tenure"] = tenure.copy(data=[2 * (ENDED + OPEN), 0 * ENDED])
+    assert len(duration_indicators(without)) == 2  # nobody rents: no tenure rows

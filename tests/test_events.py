@@ -316,3 +316,46 @@ def test_a_site_of_an_unknown_type_is_a_one_line_error(case, tmp_path, capsys):
     assert main(["validate", str(path)]) == 2
     assert capsys.readouterr().err.strip() == (f"error: {sites}: capacity.sites_file: type "
                                                "'hotel' is not shelter or camp")
+
+
+def test_rented_homes_are_repaired_after_owner_occupied_ones():
+    """Short reconstruction capacity: owners' homes first, then rentals (Peacock et al. 2014)."""
+    depth = np.zeros((40, 1))
+    depth[0, 0] = 2.0
+    w = tiny(depth, cell=[0] * 10, region_of_cell=[0],
+             scenario={"levers": {"reconstruction_homes_per_month": 365.25 / 12},
+                       "population": {"renter_share": 0.5},
+                       "impact": {"method": "depth_threshold", "depth_threshold_m": 0.5},
+                       "return": {"repair_days_total_loss": 10.0, "repair_time_spread": 0.0}})
+    renter = w.ctx.renters(np.arange(10))
+    assert 0 < renter.sum() < 10
+    back = np.full(10, -1)
+    for t in range(40):
+        away = w.hh.state == State.DISPLACED
+        _run_until(w, t + 1, start=t)
+        back[away & (w.hh.state == State.RETURNED)] = t
+    assert (back >= 0).all()
+    assert back[~renter].max() < back[renter].min()  # every owner before any renter
+    duration = w.world.recorder.durations_by_tenure
+    assert duration.sum(axis=1).tolist() == [4 * (~renter).sum(), 4 * renter.sum()]
+    w.world.verify()
+
+
+def test_a_landlord_funds_a_rented_home_so_a_poor_renter_waits_as_a_rich_one():
+    """Repair money (return.repair_income_share): an owner's own income sets the wait."""
+    depth = np.zeros((5000, 1))  # long enough that no repair date is past the end
+    depth[0, 0] = 2.0
+    scenario = {"impact": {"method": "depth_threshold", "depth_threshold_m": 0.5},
+                "return": {"repair_days_total_loss": 100.0, "repair_time_spread": 0.0,
+                           "repair_income_share": 1.0}}
+    due = {}
+    for share in (0.0, 1.0):
+        w = tiny(depth, cell=[0] * 2, region_of_cell=[0], income=[1000.0, 9000.0],
+                 savings=[0.0, 0.0],
+                 scenario={**scenario, "population": {  # both own a typical home
+                     "renter_share": share, "wealth_income_ratio": [6.0] * 6}})
+        assert w.ctx.renters(np.arange(2)).tolist() == [share == 1.0] * 2
+        _run_until(w, 2)
+        due[share] = w.hh.due_step.astype(int)
+    assert due[0.0][0] > due[0.0][1]  # owners: the poor one saves longer
+    assert due[1.0][0] == due[1.0][1]  # renters: the landlord's money, the same for both

@@ -40,6 +40,11 @@ def test_demo_exercises_every_state(base):
     for state in ("at_home", "adapted", "evacuated", "displaced", "relocated", "trapped",
                   "returned"):
         assert peak.sel(state=state) > 0, state
+    # the demo's renters and owners split every displacement episode between them
+    by_tenure = ds["displacement_duration_by_tenure"]
+    assert (by_tenure.sum("tenure").values == ds["displacement_duration"].sum("region").values
+            ).all()
+    assert 0.2 < by_tenure.sel(tenure="renter").sum() / by_tenure.sum() < 0.4  # renter_share 0.3
 
 
 def test_more_shelter_never_increases_unsheltered_person_days(base, inputs):

@@ -198,6 +198,7 @@ class PopulationConfig(Strict):
     composition: CompositionConfig = CompositionConfig()
     savings_income_ratio: float = Field(default=0.5, ge=0)
     house_value_income_ratio: float = Field(default=3.0, gt=0)
+    renter_share: float = Field(default=0.0, ge=0, le=1)
     wealth_income_ratio: tuple[float, float, float, float, float, float] = Field(
         default=(0.0, 1.06, 4.14, 4.19, 5.24, 6.0))
 

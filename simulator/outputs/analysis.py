@@ -303,27 +303,39 @@ def duration_indicators(ds: xr.Dataset) -> list[dict[str, object]]:
     Episodes still open at the end of the run (``displacement_duration_open``) are censored,
     not ended: the median length and the shares displaced beyond 1, 3, 6 and 12 months are
     Kaplan-Meier estimates (:func:`kaplan_meier`), NaN where the run is too short to tell.
-    Results made before ``displacement_duration_open`` existed are read as all ended.
+    Results made before ``displacement_duration_open`` existed are read as all ended. Where
+    some households rent, two more rows give all regions' owners and renters.
     """
     hist = ds["displacement_duration"]
     still_open = ds.get("displacement_duration_open", xr.zeros_like(hist))
     days = hist["duration_days"].values
-    rows = []
-    for name in [*map(str, ds["region"].values), "TOTAL"]:
-        h, c = region_or_total(hist, name).values, region_or_total(still_open, name).values
-        row = {"region": name, "displaced_persons": int(h.sum()),
-               "still_displaced_at_end": int(c.sum()), "median_days": 0.0,
-               **{f"share_over_{m}_months": 0.0 for m in (1, 3, 6, 12)}}
-        if h.sum():
-            surv = kaplan_meier(h - c, c)
-            below = np.flatnonzero(surv <= 0.5)
-            row["median_days"] = float(days[below[0]]) if below.size else float("nan")
-            for m, d in ((1, 30), (3, 90), (6, 180), (12, 365)):
-                j = np.searchsorted(days, d, side="right") - 1  # the last length <= d days
-                known = d <= days[-1] or surv[-1] == 0  # else the run ended before d days
-                row[f"share_over_{m}_months"] = float(surv[j]) if known else float("nan")
-        rows.append(row)
+    rows = [_duration_row(name, region_or_total(hist, name).values,
+                          region_or_total(still_open, name).values, days)
+            for name in [*map(str, ds["region"].values), "TOTAL"]]
+    if "displacement_duration_by_tenure" in ds:
+        tenure = ds["displacement_duration_by_tenure"]
+        if tenure.sel(tenure="renter").sum() > 0:
+            still = ds["displacement_duration_by_tenure_open"]
+            rows += [_duration_row(f"TOTAL {t}s", tenure.sel(tenure=t).values,
+                                   still.sel(tenure=t).values, days)
+                     for t in map(str, tenure["tenure"].values)]
     return rows
+
+
+def _duration_row(name: str, h: np.ndarray, c: np.ndarray, days: np.ndarray) -> dict:
+    """One row of :func:`duration_indicators`: episodes by length ``h``, of them open ``c``."""
+    row = {"region": name, "displaced_persons": int(h.sum()),
+           "still_displaced_at_end": int(c.sum()), "median_days": 0.0,
+           **{f"share_over_{m}_months": 0.0 for m in (1, 3, 6, 12)}}
+    if h.sum():
+        surv = kaplan_meier(h - c, c)
+        below = np.flatnonzero(surv <= 0.5)
+        row["median_days"] = float(days[below[0]]) if below.size else float("nan")
+        for m, d in ((1, 30), (3, 90), (6, 180), (12, 365)):
+            j = np.searchsorted(days, d, side="right") - 1  # the last length <= d days
+            known = d <= days[-1] or surv[-1] == 0  # else the run ended before d days
+            row[f"share_over_{m}_months"] = float(surv[j]) if known else float("nan")
+    return row
 
 
 def needs(ds: xr.Dataset, standards: dict[str, float] | None = None,

@@ -164,6 +164,17 @@ class Context:
             typical = np.where(np.isnan(own), typical, own)
         return assets, home_value(typical, assets)
 
+    def renters(self, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` rent their home: a fixed draw per household (stream ``tenure``).
+
+        ``population.renter_share`` of households rent; the draw is counter-based, so tenure
+        needs no array and a household keeps it for the whole run (also after a move).
+        """
+        share = self.config.population.renter_share
+        if share <= 0:
+            return np.zeros(ids.shape, dtype=bool)
+        return self.streams.uniform("tenure", 0, ids) < share
+
     @property
     def adaptation_options(self) -> list[tuple[str, float, float]]:
         """(kind, protection_m, damage_reduction) of each adaptation option, in order."""

@@ -48,10 +48,16 @@ def record(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
         count(rec.in_transit[t], hh.stay_region[going], hh.place[going], hh.size[going], +1)
 
 
-def open_durations(world: World, t: int) -> np.ndarray:
-    """Persons by region and length so far (steps) of displacement episodes still open at ``t``."""
-    hh, ids = world.households, world.away_ids
+def open_durations(world: World, ctx: Context, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Persons by length so far (steps) of displacement episodes still open at ``t``.
+
+    Returns:
+        By region (as ``durations``) and by tenure (as ``durations_by_tenure``).
+    """
+    hh, ids, rec = world.households, world.away_ids, world.recorder
     still = ids[hh.state[ids] == State.DISPLACED]
-    out = np.zeros_like(world.recorder.durations)
-    np.add.at(out, (hh.region[still], t - hh.since_step[still]), hh.size[still])
-    return out
+    steps, size = t - hh.since_step[still], hh.size[still]
+    by_region, by_tenure = np.zeros_like(rec.durations), np.zeros_like(rec.durations_by_tenure)
+    np.add.at(by_region, (hh.region[still], steps), size)
+    np.add.at(by_tenure, (ctx.renters(still).astype(np.int64), steps), size)
+    return by_region, by_tenure

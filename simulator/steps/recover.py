@@ -53,6 +53,8 @@ def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     np.add.at(rec.settled[t], hh.region[stay], hh.size[stay])
     # displacement episodes ending now, by return or by settling
     np.add.at(rec.durations, (hh.region[due], t - hh.since_step[due]), hh.size[due])
+    np.add.at(rec.durations_by_tenure, (ctx.renters(due).astype(np.int64),
+                                        t - hh.since_step[due]), hh.size[due])
     world.come_home(evac_back, world.home_state(evac_back))
     world.come_home(due[~settle], State.RETURNED)
     world.end_away(np.concatenate([back, stay]))
@@ -79,7 +81,11 @@ def _queue_repairs(world: World, ctx: Context, t: int, ready: np.ndarray) -> Non
 
     Each step a region's builders can start ``reconstruction_homes_per_month`` × step_days /
     30.44 homes (a fraction carries to the next step; idle capacity does not accumulate).
-    Households wait (``due_step`` = WAITING) in order of when they were displaced.
+    Households wait (``due_step`` = WAITING) in order of when they were displaced, owners
+    before renters: landlords repair rental homes after owners repair their own, so rental
+    housing recovers more slowly (Peacock, Van Zandt, Zhang & Highfield 2014, J. Am. Plann.
+    Assoc. 80:356-371; Lee & Van Zandt 2019, J. Plann. Lit. 34:156-170, review renters' longer
+    displacement). Without renters (``population.renter_share`` 0) the order is by time alone.
     """
     if ready.size == 0:
         return
@@ -93,7 +99,7 @@ def _queue_repairs(world: World, ctx: Context, t: int, ready: np.ndarray) -> Non
     per_step = limit * ctx.config.step_days / (365.25 / 12)
     world.repair_budget = np.where(np.isfinite(per_step),
                                    np.minimum(world.repair_budget, 1.0) + per_step, 0.0)
-    order = np.lexsort((ready, hh.since_step[ready], hh.region[ready]))
+    order = np.lexsort((ready, hh.since_step[ready], ctx.renters(ready), hh.region[ready]))
     ready = ready[order]
     region = hh.region[ready].astype(np.int64)
     rank = np.arange(ready.size) - np.searchsorted(region, region)  # place in its region's queue
@@ -104,14 +110,22 @@ def _queue_repairs(world: World, ctx: Context, t: int, ready: np.ndarray) -> Non
 
 
 def _funding_days(world: World, ctx: Context, ids: np.ndarray, share: float) -> np.ndarray:
-    """Days ``ids`` need to fund their repairs (:func:`repair_wait_years`); savings are spent."""
-    hh, b = world.households, ctx.config.behaviour
-    income = hh.income[ids].astype(float)
+    """Days ``ids`` need to fund their repairs (:func:`repair_wait_years`).
+
+    Owners pay from their savings (spent), a loan and their income. A rented home is repaired
+    by its landlord, taken as an owner of the median income with the typical savings (an
+    assumption: landlords are not modelled), so a renter's own poverty does not hold up the
+    repair, and the landlord's money is not tracked from one repair to the next.
+    """
+    hh, b, pop = world.households, ctx.config.behaviour, ctx.config.population
+    renter = ctx.renters(ids)
+    income = np.where(renter, pop.income_median_per_year, hh.income[ids].astype(float))
     cost = hh.damage[ids].astype(float) * ctx.assets_and_home(world, ids, income)[1]
-    savings = hh.savings[ids].astype(float)
+    savings = np.where(renter, pop.savings_income_ratio * income, hh.savings[ids].astype(float))
     wait = repair_wait_years(cost, savings, income, b.adaptation_max_income_share,
                              b.loan_interest_rate, b.loan_years, share)
-    hh.savings[ids] = np.maximum(savings - cost, 0.0).astype(np.float32)
+    owners = ids[~renter]
+    hh.savings[owners] = np.maximum(savings[~renter] - cost[~renter], 0.0).astype(np.float32)
     return wait * DAYS_PER_YEAR
 
 

@@ -19,6 +19,7 @@ from simulator.states import (
     PLACES,
     STATE_NAMES,
     STAY_REASONS,
+    TENURES,
 )
 
 
@@ -49,6 +50,7 @@ class Recorder:
         self.contents_saved = np.zeros((n_steps, r), dtype=np.float64)
         self.income_forgone_away = np.zeros((n_steps, r), dtype=np.float64)
         self.durations = np.zeros((r, n_steps + 1), dtype=np.int64)  # persons by episode steps
+        self.durations_by_tenure = np.zeros((len(TENURES), n_steps + 1), dtype=np.int64)
         self.persons_by_group = np.zeros((n_steps, r, s, len(GROUPS)), dtype=np.int64)
         self.unsheltered_by_group = np.zeros((n_steps, r, len(GROUPS)), dtype=np.int64)
 
@@ -163,6 +165,11 @@ class Recorder:
                                            "(ended by return or settling; episodes still open "
                                            "at the end counted with their length so far: "
                                            "displacement_duration_open)"}),
+                "displacement_duration_by_tenure": (
+                    ("tenure", "duration_days"), self.durations_by_tenure, {
+                        **person, "long_name": "persons by length of their displacement "
+                        "episode, all regions, by the tenure of their home (population."
+                        "renter_share); as displacement_duration, open episodes included"}),
                 "protracted": (("time", "region", "duration"), self.protracted, {
                     **person, "long_name": "persons displaced for longer than the duration, "
                                            "by home region"}),
@@ -179,6 +186,7 @@ class Recorder:
                 "reason": ("reason", list(STAY_REASONS)),
                 "cause": ("cause", list(MOVE_CAUSES)),
                 "asset": ("asset", list(ASSETS)),
+                "tenure": ("tenure", list(TENURES)),
                 "duration": ("duration", ["3 months", "6 months", "12 months"],
                              {"long_name": "displaced longer than 90, 180, 365 days"}),
             },
