@@ -122,7 +122,8 @@ def first_order(x: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, np.
         return {"S1": np.zeros(len(names)), "S1_conf": np.zeros(len(names))}
     problem = {"num_vars": len(names), "names": names,
                "bounds": [[float(c.min()), float(c.max()) or 1.0] for c in x.T]}
-    res = rbd_fast.analyze(problem, x, y, M=int(np.clip(len(y) // 8, 1, 10)), seed=0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a flat bootstrap resample: NaN
+        res = rbd_fast.analyze(problem, x, y, M=int(np.clip(len(y) // 8, 1, 10)), seed=0)
     return {k: np.nan_to_num(np.asarray(res[k], dtype=float)) for k in ("S1", "S1_conf")}
 
 
@@ -130,8 +131,9 @@ def driver_rows(ds: xr.Dataset, values: dict[tuple[str, str], np.ndarray],
                 regions: list[str]) -> list[dict[str, object]]:
     """What drives the spread of each indicator in ``regions``: S1 and Spearman's rho.
 
-    One row per region, indicator and parameter, parameters by S1 (largest first), then by
-    the size of rho.
+    One row per region, indicator and parameter. Parameters are ordered by the lower end of
+    S1's bootstrap interval (S1 - S1_conf, largest first; with few samples a large S1 with a
+    larger S1_conf is noise), then by the size of rho.
     """
     from scipy.stats import spearmanr
 
@@ -144,9 +146,8 @@ def driver_rows(ds: xr.Dataset, values: dict[tuple[str, str], np.ndarray],
             s1 = first_order(x, means, names)
             rho = [float(spearmanr(x[:, i], means).statistic)
                    if np.ptp(means) and np.ptp(x[:, i]) else 0.0 for i in range(len(names))]
-            order = sorted(range(len(names)), key=lambda i: (-np.nan_to_num(s1["S1"][i], nan=0.0),
-                                                             -abs(rho[i])))
-            for i in order:
+            low = np.nan_to_num(s1["S1"] - s1["S1_conf"], nan=0.0)
+            for i in sorted(range(len(names)), key=lambda i: (-low[i], -abs(rho[i]))):
                 rows.append({"region": region, "indicator": key, "parameter": names[i],
                              "S1": float(s1["S1"][i]), "S1_conf": float(s1["S1_conf"][i]),
                              "spearman_rho": rho[i]})
@@ -178,8 +179,11 @@ def _intro(ds: xr.Dataset) -> str:
             "from the parameters (variance of the sample means less the seed noise left in "
             "them), the seed share the part from random draws alone (variance between seeds "
             "within a sample); they add up to 1. Drivers: first-order index S1 of the sample "
-            "means (RBD-FAST) and Spearman's rank correlation; with few samples, trust the "
-            "order of the top few, not the values. docs/model.md, 'Uncertainty', says more."
+            "means (RBD-FAST) with its 95 % bootstrap half-width S1_conf, and Spearman's rank "
+            "correlation for the direction. Parameters are ordered by S1 - S1_conf: an S1 "
+            "below its S1_conf cannot be told from no effect with this many samples (use 64 "
+            "or more to rank more than the top one or two). docs/model.md, 'Uncertainty', says "
+            "more."
             "</p>")
 
 
@@ -223,13 +227,13 @@ def summary_text(ds: xr.Dataset) -> str:
     top = {}
     for d in drivers:
         top.setdefault(d["indicator"], d["parameter"])
-    lines = [f"{'indicator (all regions)':<28} {'median':>12} {'5-95 % band':>25} "
-             f"{'params':>7} {'seeds':>6}  top driver"]
+    lines = [f"{'indicator (all regions)':<26} {'median':>11} {'5-95 % band':>24} "
+             f"{'params':>7} {'seeds':>6} {'seed sd':>9}  top driver"]
     for key in HEADLINE:
         b = bands[key]
-        share = "n/a" if np.isnan(b["parameter_share"]) else f"{b['parameter_share']:.0%}"
-        seed = "n/a" if np.isnan(b["seed_share"]) else f"{b['seed_share']:.0%}"
+        share = "n/a" if np.isnan(b["parameter_share"]) else f"{b['parameter_share']:.1%}"
+        seed = "n/a" if np.isnan(b["seed_share"]) else f"{b['seed_share']:.1%}"
         band = f"{b['p05']:,.0f} - {b['p95']:,.0f}"
-        lines.append(f"{key:<28} {b['median']:>12,.0f} {band:>25} {share:>7} {seed:>6}  "
-                     f"{top[key] if b['p95'] > b['p05'] else '-'}")
+        lines.append(f"{key:<26} {b['median']:>11,.0f} {band:>24} {share:>7} {seed:>6} "
+                     f"{b['seed_sd']:>9,.0f}  {top[key] if b['p95'] > b['p05'] else '-'}")
     return "\n".join(lines)
