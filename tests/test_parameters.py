@@ -73,12 +73,13 @@ def test_a_bad_row_is_refused():
         read_table(text.replace("0.55,0.3,0.7,uniform", "0.55,0.3,0.7,normal"))
 
 
-def test_docs_table_matches_the_data_file():
-    text = (REPO / "docs" / "parameters.md").read_text()
+@pytest.mark.parametrize("doc", ["parameters.md", "model.md"])
+def test_docs_table_matches_the_data_file(doc):
+    text = (REPO / "docs" / doc).read_text()
     found = re.search(r"<!-- table:begin -->\n(.*?)<!-- table:end -->", text, re.S)
-    assert found, "docs/parameters.md lacks the generated table markers"
+    assert found, f"docs/{doc} lacks the generated table markers"
     assert found.group(1) == markdown_table(TABLE), (
-        "docs/parameters.md is stale: regenerate it with python docs/make_parameters.py")
+        f"docs/{doc} is stale: regenerate it with python docs/make_parameters.py")
 
 
 def test_the_table_ships_as_package_data():

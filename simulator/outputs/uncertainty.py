@@ -154,17 +154,19 @@ def driver_rows(ds: xr.Dataset, values: dict[tuple[str, str], np.ndarray],
     return rows
 
 
-def _fmt(v: object) -> str:
+def _fmt(v: object, key: str = "") -> str:
     if isinstance(v, float):
         if np.isnan(v):
             return "n/a"
-        return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2f}"
+        if key.endswith("_share"):  # shares near 0 or 1 are the point: keep three decimals
+            return f"{v:.3f}"
+        return f"{v:,.0f}" if abs(v) >= 10 or v.is_integer() else f"{v:.2f}"
     return str(v)
 
 
 def _table(rows: list[dict], keys: list[str]) -> str:
     head = "".join(f"<th>{html.escape(k.replace('_', ' '))}</th>" for k in keys)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r[k]))}</td>" for k in keys)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r[k], k))}</td>" for k in keys)
                    + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
@@ -182,8 +184,8 @@ def _intro(ds: xr.Dataset) -> str:
             "means (RBD-FAST) with its 95 % bootstrap half-width S1_conf, and Spearman's rank "
             "correlation for the direction. Parameters are ordered by S1 - S1_conf: an S1 "
             "below its S1_conf cannot be told from no effect with this many samples (use 64 "
-            "or more to rank more than the top one or two). docs/model.md, 'Uncertainty', says "
-            "more."
+            "or more to rank more than the top one or two). docs/model.md, section 8 "
+            "(Uncertainty), says more."
             "</p>")
 
 
