@@ -111,6 +111,7 @@ def test_report_shows_bands_variance_split_and_drivers(case, capsys):
     assert abs(float(drivers[1]["S1"])) < float(drivers[0]["S1"])
     page = (out / "report" / "index.html").read_text()
     assert "parameter uncertainty and seed noise together" in page
+    assert (out / "report" / "displaced_band.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["report", str(out / "uncertainty.nc"), "--out", str(path.parent / "r2")]) == 0
     assert (path.parent / "r2" / "bands.csv").read_text() == (
         out / "report" / "bands.csv").read_text()

@@ -22,6 +22,7 @@ top few, not their values.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 from pathlib import Path
@@ -32,6 +33,7 @@ import xarray as xr
 from simulator.atomic import csv_text, write_folder
 from simulator.errors import InputError
 from simulator.outputs.analysis import busiest_region, region_summary
+from simulator.outputs.plots import new_figure, png_bytes
 
 DATASET = "uncertainty.nc"
 #: Indicators with bands, a variance split and drivers (persons or person-days).
@@ -189,8 +191,34 @@ def _intro(ds: xr.Dataset) -> str:
             "</p>")
 
 
+def band_figure(ds: xr.Dataset, state: str = "displaced"):
+    """Persons in ``state`` (all regions) over time: the ensemble's band against seed noise.
+
+    The 5-95 % band over all runs (parameters and seeds) and median, beside the band seed noise
+    alone gives: the median +- 1.645 x the within-sample standard deviation over seeds.
+    """
+    v = ds["persons"].sel(state=state).sum("region") / 1e3
+    runs = v.stack(run=("sample", "replicate"))
+    median = runs.median("run")
+    seed_sd = np.sqrt(v.var("replicate", ddof=1).mean("sample"))
+    t = ds["time"].values
+    fig = new_figure(9, 4)
+    ax = fig.subplots()
+    ax.fill_between(t, runs.quantile(0.05, "run"), runs.quantile(0.95, "run"), alpha=0.25,
+                    color="tab:blue", label="5-95 %: parameters and seeds")
+    ax.fill_between(t, median - 1.645 * seed_sd, median + 1.645 * seed_sd, alpha=0.6,
+                    color="tab:red", label="seed noise only (median +- 1.645 sd)")
+    ax.plot(t, median, color="black", lw=1.5, label="median")
+    ax.set_ylabel(f"persons {state} (thousands)")
+    ax.set_title(f"Persons {state}, all regions: {ds.sizes['sample']} samples x "
+                 f"{ds.sizes['replicate']} seeds")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    return fig
+
+
 def write_uncertainty_report(path: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report folder of an ensemble: index.html, bands.csv, drivers.csv."""
+    """Write the report folder of an ensemble: index.html, bands.csv, drivers.csv and a figure."""
     ds = open_ensemble(path)
     folder = Path(path) if Path(path).is_dir() else Path(path).parent
     values = indicator_values(ds)
@@ -211,6 +239,9 @@ def write_uncertainty_report(path: str | Path, out: str | Path | None = None) ->
         sections.append((f"What drives the spread: {region} (top 5 parameters; all in "
                          "drivers.csv)", _table(top, ["indicator", "parameter", "S1", "S1_conf",
                                                       "spearman_rho"])))
+    png = png_bytes(band_figure(ds))
+    sections.insert(0, ("Persons displaced over time", '<img alt="displaced_band.png" src="data:'
+                        f'image/png;base64,{base64.b64encode(png).decode()}">'))
     body = "".join(f"<h2>{html.escape(h)}</h2>{c}" for h, c in sections)
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>Uncertainty: "
             f"{html.escape(str(ds.attrs.get('scenario')))}</title></head><body>"
@@ -218,7 +249,7 @@ def write_uncertainty_report(path: str | Path, out: str | Path | None = None) ->
             f"{_intro(ds)}{body}</body></html>")
     return write_folder(Path(out) if out else folder / "report", {
         "index.html": page.encode(), "bands.csv": csv_text(bands).encode(),
-        "drivers.csv": csv_text(drivers).encode()})
+        "drivers.csv": csv_text(drivers).encode(), "displaced_band.png": png})
 
 
 def summary_text(ds: xr.Dataset) -> str:
