@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.inputs.parameters import shipped_table
 from simulator.states import AGE_BANDS
 
 #: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
@@ -475,6 +476,43 @@ class ObservationsConfig(Strict):
     place: Literal["host", "shelter", "camp", "rental", "self_arranged", "unsheltered"] = "camp"
 
 
+class UncertaintyConfig(Strict):
+    """Which uncertain parameters an ensemble varies, and their ranges (docs/parameters.md).
+
+    ``parameters`` picks a subset of the table (default: every parameter the scenario sets);
+    ``ranges`` replaces the table's ``[low, high]`` by parameter name.
+    """
+
+    parameters: tuple[str, ...] | None = Field(default=None, min_length=1)
+    ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    @field_validator("parameters")
+    @classmethod
+    def _known_names(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is not None:
+            _check_known(v)
+            if len(set(v)) != len(v):
+                raise ValueError("each parameter may appear once")
+        return v
+
+    @field_validator("ranges")
+    @classmethod
+    def _known_ranges(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        _check_known(v)
+        for name, (low, high) in v.items():
+            if not (math.isfinite(low) and math.isfinite(high) and low < high):
+                raise ValueError(f"{name}: empty range [{low}, {high}] (need lower < upper)")
+        return v
+
+
+def _check_known(names) -> None:
+    table = shipped_table()
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise ValueError(f"{unknown[0]}: not an uncertain parameter (the table in "
+                         f"docs/parameters.md names them)")
+
+
 class Scenario(Strict):
     """A whole scenario: what to simulate, on which inputs, with which capacities and rules."""
 
@@ -498,6 +536,7 @@ class Scenario(Strict):
     warning: WarningConfig = WarningConfig()
     levers: LeversConfig = LeversConfig()
     observations: ObservationsConfig | None = None
+    uncertainty: UncertaintyConfig | None = None
 
     @model_validator(mode="after")
     def _observations_daily(self) -> Scenario:

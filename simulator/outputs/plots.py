@@ -367,10 +367,10 @@ def ensemble_band(ds: xr.Dataset, state: str = "displaced", ax=None):
     v = ds["persons"].sel(state=state).sum("region") / 1e3
     t = ds["time"].values
     ax.fill_between(t, v.quantile(0.05, "replicate"), v.quantile(0.95, "replicate"),
-                    alpha=0.3, color="tab:red", label="5-95 % of replicates")
+                    alpha=0.3, color="tab:red", label="5-95 % of replicates (seed noise only)")
     ax.plot(t, v.median("replicate"), color="tab:red", lw=1.8, label="median")
     ax.set_ylabel(f"persons {state} (thousands)")
-    ax.set_title(f"Persons {state}: {ds.sizes['replicate']} replicates")
+    ax.set_title(f"Persons {state}: {ds.sizes['replicate']} replicates (seed noise only)")
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     return _dates(ax)

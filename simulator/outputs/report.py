@@ -205,6 +205,12 @@ def _soft_cap_start(ds: xr.Dataset) -> float | None:
 def write_report(run_dir: str | Path, out: str | Path | None = None,
                  needs_file: str | Path | None = None) -> Path:
     """Write a report folder for a run: index.html, CSV tables and PNG figures."""
+    from simulator.outputs.uncertainty import ensemble_file, write_uncertainty_report
+
+    if ensemble_file(run_dir) is not None:  # an uncertainty ensemble has its own report
+        if needs_file is not None:
+            raise InputError(needs_file, "--needs: not for an uncertainty ensemble")
+        return write_uncertainty_report(run_dir, out)
     run_dir = Path(run_dir)
     ds = open_run(run_dir)
     missing = sorted({"displacement_duration", "displaced_map", "persons_by_group",
@@ -224,7 +230,9 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
     intro = (f"<p>Scenario <b>{html.escape(str(ds.attrs.get('scenario')))}</b>, seed "
              f"{ds.attrs.get('seed')}, {n_rep} replicate(s), {ds.sizes['time']} steps of "
              f"{ds.attrs.get('step_days')} day(s) from {str(ds['time'].values[0])[:10]}. "
-             + ("Tables show medians over replicates; the CSV files hold the 5-95 % band. "
+             + ("Tables show medians over replicates; the CSV files hold the 5-95 % band "
+                "over seeds: <b>seed noise only</b>, not the uncertainty of the model's "
+                "parameters (for that: climdisp run --uncertainty N). "
                 if stat else "") + "Persons are by home region unless a table says "
                 "otherwise; needs follow the Sphere standards.</p>")
     soft = _soft_cap_start(ds)

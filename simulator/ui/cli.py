@@ -54,8 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="dotted.key=value", help="override a field, e.g. capacity.default."
                      "shelter=5000 (repeatable)")
-    run.add_argument("--replicates", type=int, default=1, help="run N seeds (derived from the "
-                     "scenario seed) into one results folder with a replicate dimension")
+    run.add_argument("--replicates", type=int, help="run N seeds (derived from the scenario "
+                     "seed) into one results folder with a replicate dimension (default 1; with "
+                     "--uncertainty: seeds per sample, default 2)")
+    run.add_argument("--uncertainty", type=int, metavar="N", help="an uncertainty ensemble: N "
+                     "samples of the uncertain parameters (docs/parameters.md), each run with "
+                     "--replicates seeds, in parallel and resumably (docs/model.md, Uncertainty)")
+    run.add_argument("--workers", type=int, help="--uncertainty: parallel runs (default: every "
+                     "core)")
+    run.add_argument("--engine", choices=("local", "dask"), default="local",
+                     help="--uncertainty: local process pool or Dask")
+    run.add_argument("--scheduler", help="--uncertainty: dask scheduler address")
     run.add_argument("--quiet", action="store_true", help="print only the run folder")
     val = sub.add_parser("validate", help="check a scenario and its input files without running")
     val.add_argument("scenario", type=Path)
@@ -122,6 +131,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.seed is not None and not 0 <= args.seed < 2**63:  # as the scenario's seed field
         raise InputError("--seed", f"expected an integer from 0 to 2**63 - 1, got {args.seed}")
+    if args.uncertainty is not None:
+        return _uncertainty(args)
+    args.replicates = 1 if args.replicates is None else args.replicates
     if args.replicates < 1:
         raise InputError("--replicates", f"expected an integer >= 1, got {args.replicates}")
     scenario = load_scenario(args.scenario, args.overrides)
@@ -138,7 +150,9 @@ def _run(args: argparse.Namespace) -> int:
           f"{ds.attrs['total_persons']:,} persons, synthesised from the population input's "
           f"{manifest['population_input_persons']:,} persons; {scenario.n_steps} steps of "
           f"{scenario.step_days} day(s), seed {ds.attrs['seed']}"
-          + (f", {args.replicates} replicates (table: medians)" if args.replicates > 1 else "")
+          + (f", {args.replicates} replicates (table: medians; their spread is seed noise "
+             f"only, for parameter uncertainty use --uncertainty N)" if args.replicates > 1
+             else "")
           + f", {elapsed:.1f} s\n")
     print(format_table(summary_rows(ds)))
     owed = float(ds.attrs.get("prescribed_not_displaced_persons", 0))
@@ -158,6 +172,47 @@ def _run(args: argparse.Namespace) -> int:
           f"--out NEW_DIR)\n"
           f"  manifest.json  seed, versions, input file hashes, wall time\n"
           f"Read more: climdisp summary {out}   |   README.md, 'Reading the results'")
+    return 0
+
+
+def _uncertainty(args: argparse.Namespace) -> int:
+    from simulator.inputs.config import load_scenario
+    from simulator.outputs.uncertainty import open_ensemble, summary_text
+    from simulator.runs.sweep import worker_count
+    from simulator.runs.uncertainty import run_ensemble
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", f"expected an integer >= 1, got {args.workers}")
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.seed is not None:
+        scenario = scenario.model_copy(update={"seed": args.seed})
+    reps = 2 if args.replicates is None else args.replicates
+    out = args.out or Path("results") / scenario.name / (
+        f"uncertainty-n{args.uncertainty}x{reps}-seed{scenario.seed}")
+    workers = worker_count(args.workers)
+    t0 = time.perf_counter()
+    sweep, statuses, failed = run_ensemble(
+        scenario, args.scenario, args.uncertainty, reps, out, workers=workers,
+        engine=args.engine, scheduler=args.scheduler,
+        progress=None if args.quiet else SweepProgress())
+    if failed:
+        print(f"error: {len(failed)} of {len(sweep.tasks)} runs failed or are missing: "
+              + ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
+              + f" (see {out}/runs/<run-id>/error.txt; rerun the same command to retry)",
+              file=sys.stderr)
+        return 1
+    if args.quiet:
+        print(out)
+        return 0
+    print(f"\nUncertainty ensemble '{scenario.name}': {args.uncertainty} samples of "
+          f"{len(sweep.parameters)} parameters x {reps} seeds = {len(sweep.tasks)} runs, "
+          f"{len(statuses)} run now with {workers} {args.engine} worker(s) in "
+          f"{time.perf_counter() - t0:.0f} s\n")
+    print(summary_text(open_ensemble(out)))
+    print(f"\nBands: 5-95 % over all runs (parameters and seeds). params/seeds: shares of the "
+          f"variance from the parameters and from seed noise.\nWritten to {out}/uncertainty.nc "
+          f"(dims sample x replicate; one coordinate per parameter). Report: climdisp report "
+          f"{out}")
     return 0
 
 
