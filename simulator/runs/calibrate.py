@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import json
 import warnings
 from collections.abc import Callable, Iterator
@@ -92,7 +93,7 @@ def identity(plan: Plan) -> dict:
             "observed_sha256": plan.target.sha256, "measure": plan.target.measure,
             "parameters": {b.name: [b.low, b.high] for b in plan.bounds},
             "objective": plan.objective, "holdout_from_step": plan.target.split_step,
-            "batch": plan.batch, "sampler_seed": plan.seed}
+            "batch": plan.batch, "sampler": plan.sampler, "sampler_seed": plan.seed}
 
 
 def claim(plan: Plan, out: Path) -> None:
@@ -138,11 +139,23 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
+def sampler_settings(plan: Plan) -> dict:
+    """The sampler and its settings, as recorded in ``fit.json``."""
+    if plan.sampler == "cmaes":
+        return {"name": "optuna CmaEsSampler", "seed": plan.seed, "popsize": plan.batch}
+    return {"name": "optuna TPESampler", "seed": plan.seed, "batch": plan.batch,
+            "n_startup_trials": 10, "multivariate": True, "constant_liar": True}
+
+
 def _study(plan: Plan):
     import optuna
 
-    sampler = optuna.samplers.TPESampler(seed=plan.seed, n_startup_trials=10, multivariate=True,
-                                         constant_liar=True)
+    if plan.sampler == "cmaes":  # one generation per batch
+        sampler = optuna.samplers.CmaEsSampler(seed=plan.seed, popsize=plan.batch,
+                                               warn_independent_sampling=False)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=plan.seed, n_startup_trials=10,
+                                             multivariate=True, constant_liar=True)
     return optuna.create_study(direction="minimize", sampler=sampler)
 
 
@@ -254,8 +267,7 @@ def fit_summary(plan: Plan, trials: list[Trial], baseline: Trial) -> dict:
                      "holdout_score": _none_if_nan(baseline.holdout)},
         "behavioural": behavioural(plan, trials, best),
         "trials": len(trials), "failed_trials": sum(not np.isfinite(t.train) for t in trials),
-        "sampler": {"name": "optuna TPESampler", "seed": plan.seed, "batch": plan.batch,
-                    "n_startup_trials": 10, "multivariate": True, "constant_liar": True},
+        "sampler": sampler_settings(plan),
         "seed": plan.scenario.seed,
     }
 
@@ -316,11 +328,12 @@ def calibrate(plan: Plan, out: Path, workers: int = 1, engine: str = "local",
     """
     from simulator.runs.sweep import lock
 
-    try:
-        import optuna  # noqa: F401 - checked before the folder is claimed
-    except ImportError:
-        raise InputError("calibrate", "optuna is not installed; pip install "
-                                      "'.[calibrate]'") from None
+    for module in ("optuna", *(["cmaes"] if plan.sampler == "cmaes" else [])):
+        try:
+            importlib.import_module(module)  # checked before the folder is claimed
+        except ImportError:
+            raise InputError("calibrate", f"{module} is not installed; pip install "
+                                          "'.[calibrate]'") from None
     claim(plan, out)
     held = lock(out)
     try:

@@ -36,6 +36,7 @@ from simulator.inputs.schema import Scenario
 MEASURES = ("displaced", "evacuated", "host", "shelter", "camp", "rental", "self_arranged",
             "unsheltered")
 OBJECTIVES = ("ard", "ard_rescaled", "poisson")
+SAMPLERS = ("tpe", "cmaes")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Plan:
     batch: int
     seed: int
     tolerance: float
+    sampler: str = "tpe"
 
 
 def _number(text: str) -> int | float:
@@ -199,7 +201,8 @@ def read_target(path: Path, scenario: Scenario, measure: str,
 
 def make_plan(scenario_path: Path, observed: Path, params: list[str], *, measure: str,
               objective: str, holdout_from: str | None, trials: int, batch: int, seed: int,
-              tolerance: float, overrides: tuple[str, ...] = ()) -> Plan:
+              tolerance: float, sampler: str = "tpe",
+              overrides: tuple[str, ...] = ()) -> Plan:
     """Read and check everything a calibration needs (see the module docstring).
 
     Raises:
@@ -212,6 +215,8 @@ def make_plan(scenario_path: Path, observed: Path, params: list[str], *, measure
     if objective not in OBJECTIVES:
         raise InputError("--objective", f"expected one of {', '.join(OBJECTIVES)}, "
                                         f"got {objective!r}")
+    if sampler not in SAMPLERS:
+        raise InputError("--sampler", f"expected one of {', '.join(SAMPLERS)}, got {sampler!r}")
     if not tolerance >= 0:
         raise InputError("--tolerance", f"expected a number >= 0, got {tolerance}")
     if not params:
@@ -223,6 +228,9 @@ def make_plan(scenario_path: Path, observed: Path, params: list[str], *, measure
     if len(set(names)) < len(names):
         raise InputError("--params", f"{next(n for n in names if names.count(n) > 1)}: "
                                      "given twice")
+    if sampler == "cmaes" and len(bounds) < 2:
+        raise InputError("--sampler", "cmaes needs two or more parameters (optuna's CMA-ES "
+                                      "samples a single one at random); use tpe")
     target = read_target(Path(observed), scenario, measure, holdout_from)
     return Plan(Path(scenario_path).resolve(), scenario, bounds, target, objective, trials,
-                batch, seed, tolerance)
+                batch, seed, tolerance, sampler)

@@ -116,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--trials", type=int, default=40, help="runs of the model (default 40)")
     cal.add_argument("--batch", type=int, default=8, help="trials asked at once and run in "
                      "parallel (part of the calibration's identity; default 8)")
+    cal.add_argument("--sampler", choices=("tpe", "cmaes"), default="tpe", help="optuna's "
+                     "TPE (default; any number of parameters) or CMA-ES (two or more "
+                     "parameters; one generation per batch)")
     cal.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
     cal.add_argument("--tolerance", type=float, default=0.1, help="behavioural set: trials "
                      "within this relative distance of the best training score (default 0.1)")
@@ -285,7 +288,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     plan = make_plan(args.scenario, args.observed, args.params, measure=args.measure,
                      objective=args.objective, holdout_from=args.holdout_from,
                      trials=args.trials, batch=args.batch, seed=args.seed,
-                     tolerance=args.tolerance, overrides=tuple(args.overrides))
+                     tolerance=args.tolerance, sampler=args.sampler,
+                     overrides=tuple(args.overrides))
     workers = worker_count(args.workers)
     t0 = time.perf_counter()
     fit = calibrate(plan, args.out, workers=workers, engine=args.engine,
