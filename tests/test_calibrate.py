@@ -232,3 +232,28 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(small, tmp_path, capsy
     err = capsys.readouterr().err
     assert err.startswith(f"error: {message.format(observed=path)}") and err.count("\n") == 1
     assert "Traceback" not in err and not out.exists()
+
+
+def test_dask_engine_and_process_pool_give_the_same_calibration(small):
+    extra = ("--trials", "6", "--batch", "3")
+    outs = {"w1": small.root / "eng-w1", "dask": small.root / "eng-dask"}
+    assert calibrate(small.scenario, small.observed, outs["w1"], *extra) == 0
+    assert main(["calibrate", str(small.scenario), "--observed", str(small.observed),
+                 "--params", *PARAMS, "--out", str(outs["dask"]), "--engine", "dask",
+                 "--workers", "2", *extra]) == 0
+    for name in ("trials.csv", "fit.json", "series.csv"):
+        assert (outs["w1"] / name).read_bytes() == (outs["dask"] / name).read_bytes(), name
+
+
+def test_a_place_measure_counts_arrivals_only():
+    import xarray as xr
+
+    from simulator.runs.calibrate import simulated
+
+    coords = {"time": [0, 1], "region": ["A", "B"], "place": ["camp", "shelter"]}
+    occupancy = np.array([[[10, 1], [20, 2]], [[30, 3], [40, 4]]], dtype=float)
+    transit = np.zeros_like(occupancy)
+    transit[1, 1, 0] = 15  # 15 of B's 40 camp places are held by people still on the way
+    ds = xr.Dataset({"occupancy": (("time", "region", "place"), occupancy),
+                     "in_transit": (("time", "region", "place"), transit)}, coords=coords)
+    np.testing.assert_array_equal(simulated(ds, "camp", ["B", "A"]), [[20, 10], [25, 30]])
