@@ -1,13 +1,14 @@
 """Fit scenario parameters to an observed series through the sweep engine (``climdisp calibrate``).
 
-Method: Optuna's tree-structured Parzen estimator (TPE; Bergstra et al. 2011, Akiba et al. 2019)
-with a fixed seed, driven by its ask/tell interface. Trials are asked in batches of a fixed size;
-each batch runs as sweep tasks (:func:`simulator.runs.sweep.execute`: a local process pool or
-Dask), every run in ``DIR/runs/<run-id>/`` keyed by the hash of its resolved scenario, seed
-included. Every trial runs with the scenario's own seed (common random numbers), so two trials
-differ only where their parameters act. A batch's scores are told in trial order before the next
-batch is asked, so the sequence of trials depends only on the seed and the scores, never on the
-number of workers, the engine or the order runs finish in.
+Method: a seeded Optuna sampler (Akiba et al. 2019) driven by its ask/tell interface: the
+tree-structured Parzen estimator (TPE; Bergstra et al. 2011), or CMA-ES (Hansen 2016) with one
+generation per batch. Trials are asked in batches of a fixed size; each batch runs as sweep
+tasks (:func:`simulator.runs.sweep.execute`: a local process pool or Dask), every run in
+``DIR/runs/<run-id>/`` keyed by the hash of its resolved scenario, seed included. Every trial
+runs with the scenario's own seed (common random numbers), so two trials differ only where their
+parameters act. A batch's scores are told in trial order before the next batch is asked, so the
+sequence of trials depends only on the seed and the scores, never on the number of workers, the
+engine or the order runs finish in.
 
 Resume: a calibration restarted in the same folder replays the same seeded ask sequence; runs
 already on disk are found by their key and not rerun, so a killed and resumed calibration gives
@@ -216,9 +217,14 @@ def search(plan: Plan, out: Path, workers: int = 1, engine: str = "local",
 
 
 def trial_rows(trials: list[Trial]) -> list[dict]:
-    """One row per trial: number, parameters, run id, scores."""
-    return [{"trial": t.number, **t.params, "run_id": t.run_id, "train_score": t.train,
-             "holdout_score": t.holdout} for t in trials]
+    """One row per trial: number, parameters, run id, scores (empty where there is none)."""
+    return [{"trial": t.number, **t.params, "run_id": t.run_id,
+             "train_score": _blank_if_nan(t.train), "holdout_score": _blank_if_nan(t.holdout)}
+            for t in trials]
+
+
+def _blank_if_nan(x: float) -> float | str:
+    return x if np.isfinite(x) else ""
 
 
 def best_trial(trials: list[Trial]) -> Trial:
