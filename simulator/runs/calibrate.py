@@ -44,6 +44,8 @@ from simulator.runs.sweep import execute
 from simulator.runs.sweepspec import RunTask, Sweep, run_key
 
 STATES = ("displaced", "evacuated")
+#: The files a calibration writes into its folder (besides ``runs/``), each atomically.
+OUTPUTS = ("calibration.json", "trials.csv", "fit.json", "series.csv", "fit.png")
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,10 @@ def claim(plan: Plan, out: Path) -> None:
         if json.loads(stamp.read_text(encoding="utf-8")) != ident:
             raise InputError(out, "--out: folder holds a different calibration; choose another "
                                   "folder (nothing is ever overwritten)")
+        for name in OUTPUTS:  # a write cut short by a kill leaves its temporary sibling
+            for stale in out.glob(f".{name}.tmp-*"):
+                if stale.is_file() and not stale.is_symlink():
+                    stale.unlink()
         return
     if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
         raise InputError(out, "--out: folder already holds files that are not this "
