@@ -90,13 +90,15 @@ class Observed:
     debt: np.ndarray | None  #: (n_steps,) Flee's refugee debt, or None
 
 
-def read_observations(path: Path, scenario: Scenario, names: list[str]) -> Observed:
+def read_observations(path: Path, scenario: Scenario, names: list[str],
+                      field: str = "observations.file") -> Observed:
     """Read an observations CSV (``date``, one column per region, optional ``raw``, ``debt``).
+
+    ``field`` is the setting named in errors (``climdisp calibrate`` passes ``--observed``).
 
     Raises:
         InputError: for a missing file, a column that is not a region, a bad date or count.
     """
-    field = "observations.file"
     columns, rows = _rows(path, field, ("date",))
     regions = [c for c in columns if c not in ("date", "raw", "debt")]
     unknown = [c for c in regions if c not in names]
@@ -118,3 +120,15 @@ def read_observations(path: Path, scenario: Scenario, names: list[str]) -> Obser
     extra = {c: series(c) if c in columns else None for c in ("raw", "debt")}
     return Observed(regions, np.stack([series(c) for c in regions], axis=1), **extra)
 
+
+
+def observation_days(path: Path, scenario: Scenario,
+                     field: str = "observations.file") -> np.ndarray:
+    """The days (from the run's start, in file order) of an observations CSV's rows.
+
+    Raises:
+        InputError: for a missing file, no ``date`` column, or a date that is not YYYY-MM-DD.
+    """
+    _, rows = _rows(path, field, ("date",))
+    return np.array([_day(path, field, i, r["date"], scenario.start_date)
+                     for i, r in enumerate(rows, start=2)], dtype=np.int64)

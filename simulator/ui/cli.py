@@ -104,6 +104,38 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--engine", choices=("local", "dask"), default="local")
     sw.add_argument("--scheduler", help="dask scheduler address (default: a local cluster)")
     sw.add_argument("--combine", action="store_true", help="only combine the finished runs")
+    cal = sub.add_parser("calibrate", help="fit scenario parameters to an observed series "
+                         "(optuna TPE through the sweep engine; resumable)")
+    cal.add_argument("scenario", type=Path, help="scenario TOML file")
+    cal.add_argument("--observed", type=Path, required=True, help="CSV: date, then persons per "
+                     "region (scenarios/README.md, 'Calibration')")
+    cal.add_argument("--params", nargs="+", required=True, metavar="NAME=LOW:HIGH",
+                     help="parameters to fit with their bounds, e.g. "
+                     "impact.damage_threshold=0.3:0.7 (integer bounds: integer values)")
+    cal.add_argument("--out", type=Path, required=True, help="calibration folder (created; "
+                     "reused to resume or to add trials)")
+    cal.add_argument("--measure", default="displaced", help="what the observed columns count: "
+                     "displaced or evacuated (persons by home region), or a place: camp, "
+                     "shelter, host, rental, self_arranged, unsheltered (persons staying in the "
+                     "region); default displaced")
+    cal.add_argument("--objective", default="ard", choices=("ard", "ard_rescaled", "poisson"))
+    cal.add_argument("--holdout-from", default="0.75", help="hold out the observed steps from "
+                     "this date (YYYY-MM-DD) or this fraction of the observed period on; 'none' "
+                     "for no hold-out (default 0.75)")
+    cal.add_argument("--trials", type=int, default=40, help="runs of the model (default 40)")
+    cal.add_argument("--batch", type=int, default=8, help="trials asked at once and run in "
+                     "parallel (part of the calibration's identity; default 8)")
+    cal.add_argument("--sampler", choices=("tpe", "cmaes"), default="tpe", help="optuna's "
+                     "TPE (default; any number of parameters) or CMA-ES (two or more "
+                     "parameters; one generation per batch)")
+    cal.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
+    cal.add_argument("--tolerance", type=float, default=0.1, help="behavioural set: trials "
+                     "within this relative distance of the best training score (default 0.1)")
+    cal.add_argument("--workers", type=int, help="parallel runs (default: every core)")
+    cal.add_argument("--engine", choices=("local", "dask"), default="local")
+    cal.add_argument("--scheduler", help="dask scheduler address (default: a local cluster)")
+    cal.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="dotted.key=value", help="fixed override for every run")
     dash = sub.add_parser("dashboard", help="serve the interactive dashboard (planner levers "
                           "that re-run the scenario) in a browser; needs pip install '.[viz]'")
     dash.add_argument("scenario", type=Path)
@@ -301,6 +333,50 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from simulator.runs.calibrate import calibrate
+    from simulator.runs.calibspec import make_plan
+    from simulator.runs.sweep import worker_count
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", f"expected an integer >= 1, got {args.workers}")
+    plan = make_plan(args.scenario, args.observed, args.params, measure=args.measure,
+                     objective=args.objective, holdout_from=args.holdout_from,
+                     trials=args.trials, batch=args.batch, seed=args.seed,
+                     tolerance=args.tolerance, sampler=args.sampler,
+                     overrides=tuple(args.overrides))
+    workers = worker_count(args.workers)
+    t0 = time.perf_counter()
+    fit = calibrate(plan, args.out, workers=workers, engine=args.engine,
+                    scheduler=args.scheduler, progress=lambda done, total: print(
+                        f"calibrate: {done}/{total} trials, {time.perf_counter() - t0:.0f} s",
+                        file=sys.stderr, flush=True))
+    best, base, beh = fit["best"], fit["baseline"], fit["behavioural"]
+
+    def scores(entry: dict) -> str:
+        hold = entry["holdout_score"]
+        return (f"train {entry['train_score']:.4g}"
+                + (f", hold-out {hold:.4g}" if hold is not None else ""))
+
+    print(f"Calibrated '{plan.scenario.name}' against {args.observed} ({fit['measure']}, "
+          f"{len(fit['regions'])} region(s)): {fit['trials']} trials, {args.objective}, fitted "
+          f"{fit['fitted_from']} to {fit['fitted_to']}"
+          + (f", held out {fit['holdout_from']} to {fit['holdout_to']}"
+             if fit["holdout_from"] else "") + f"; {time.perf_counter() - t0:.0f} s")
+    print(f"{'parameter':<40} {'best':>12} {'behavioural range':>26}")
+    for name, value in best["params"].items():
+        lo, hi = beh["ranges"][name]
+        print(f"{name:<40} {value:>12.4g} {lo:>12.4g} - {hi:<12.4g}")
+    print(f"score of the best trial ({best['trial']}): {scores(best)}; the scenario as given: "
+          f"{scores(base) if base['train_score'] is not None else 'failed'}")
+    print(f"behavioural set: {beh['trials']} trial(s) within {beh['tolerance']:.0%} of the best")
+    if fit["failed_trials"]:
+        print(f"note: {fit['failed_trials']} trial run(s) failed (see {args.out}/runs/<run-id>/"
+              f"error.txt)", file=sys.stderr)
+    print(f"Written to {args.out}/: fit.json, trials.csv, series.csv, fit.png")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from simulator.outputs.report import write_report
 
@@ -362,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"run": _run, "validate": _validate, "summary": _summary, "sweep": _sweep,
                "report": _report, "compare": _compare, "risk": _risk,
-               "import-flee": _import_flee, "dashboard": _dashboard}[args.command]
+               "import-flee": _import_flee, "dashboard": _dashboard,
+               "calibrate": _calibrate}[args.command]
     try:
         return handler(args)
     except InputError as exc:
