@@ -166,14 +166,15 @@ def test_poisson_deviance_by_hand():
     assert score(sim, data, "ard_rescaled") == 0.0
 
 
-def test_a_bare_name_takes_its_range_from_the_parameter_table(small, monkeypatch):
+def test_a_bare_name_takes_its_range_from_the_parameter_table(small):
+    from simulator.inputs.config import load_scenario
+    from simulator.inputs.parameters import parameter_table
     from simulator.runs.calibspec import table_bound
 
-    table = {"impact.damage_threshold": SimpleNamespace(low=0.3, high=0.7)}
-    fake = SimpleNamespace(parameter_table=lambda scenario: table)
-    monkeypatch.setitem(sys.modules, "simulator.inputs.parameters", fake)
-    bound = table_bound("impact.damage_threshold", None)
-    assert (bound.low, bound.high, bound.integer) == (0.3, 0.7, False)
+    scenario = load_scenario(small.scenario)
+    row = parameter_table(scenario)["return.repair_days_total_loss"]
+    bound = table_bound("return.repair_days_total_loss", scenario)
+    assert (bound.low, bound.high) == (row.low, row.high) and bound.low < bound.high
 
 
 def _bad(small, tmp_path: Path, name: str, text: str) -> Path:
@@ -193,9 +194,9 @@ def _bad(small, tmp_path: Path, name: str, text: str) -> Path:
     (["impact.damage_threshold=0.3:1.5"], None, [],
      "--params: impact.damage_threshold=1.5: impact.damage_threshold: Input should be less "
      "than or equal to 1 (got 1.5)"),
-    (["impact.damage_threshold"], None, [],
-     "--params: parameter impact.damage_threshold needs bounds: "
-     "impact.damage_threshold=low:high"),
+    (["population.households"], None, [],
+     "--params: parameter population.households is not in the parameter table; give bounds: "
+     "population.households=low:high"),
     (PARAMS, "missing.csv", [], "{observed}: --observed: file not found"),
     (PARAMS, "date,South\n2030-06-01,5\n2030-13-01,4\n", [],
      "{observed}: --observed: line 3: date '2030-13-01' is not YYYY-MM-DD"),

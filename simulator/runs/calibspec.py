@@ -7,7 +7,7 @@ expected, so a calibration never starts on bad input.
 
 - Parameters: ``name=low:high`` (a dotted scenario path as in ``--set``; integer bounds give
   integer values), or a bare ``name`` whose range comes from the parameter table
-  (``simulator.inputs.parameters.parameter_table``), when there is one.
+  (``simulator.inputs.parameters.parameter_table``).
 - Observed series: the observations CSV of ``inputs/observations.py`` (``date``, one column per
   region), compared with the :data:`MEASURES` named by ``--measure``.
 - Hold-out: the scored steps from a date (or a fraction of the way through the observed period)
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from simulator.errors import InputError
 from simulator.inputs.config import apply_overrides, load_scenario
 from simulator.inputs.load import region_names
 from simulator.inputs.observations import Observed, observation_days, read_observations
+from simulator.inputs.parameters import parameter_table
 from simulator.inputs.schema import Scenario
 
 #: What an observed column is compared with: persons whose home region it is, by state, or
@@ -85,15 +85,16 @@ def _number(text: str) -> int | float:
 
 
 def table_bound(name: str, scenario: Scenario) -> Bound:
-    """A bare name's range from the parameter table, if the package has one.
+    """A bare name's range from the parameter table (:mod:`simulator.inputs.parameters`).
 
     Raises:
-        InputError: when there is no parameter table, or it does not list ``name``.
+        InputError: when the table does not list ``name``, or the scenario's own value of it
+            lies outside the table's range.
     """
     try:
-        table = importlib.import_module("simulator.inputs.parameters").parameter_table(scenario)
-    except ModuleNotFoundError:
-        raise InputError("--params", f"parameter {name} needs bounds: {name}=low:high") from None
+        table = parameter_table(scenario)
+    except ValueError as exc:
+        raise InputError("--params", str(exc)) from None
     if name not in table:
         raise InputError("--params", f"parameter {name} is not in the parameter table; give "
                                      f"bounds: {name}=low:high")
