@@ -65,6 +65,9 @@ def _impact(case: FleeCase, files: dict) -> tuple[dict, list[str]]:
             notes.append(f"displaced_per_flood_day[0] = {rates[0]:g} not used: Flee displaces "
                          "nobody at flood level 0 (here 0, rising to the level-1 rate)")
             rates[0] = 0.0
+        if not any(rates):
+            notes.append(f"displaced_per_{'flood' if flood else 'conflict'}_day is 0 at every "
+                         "level: the hazard displaces nobody")
         return {"method": "level_rate", "displaced_per_day_by_level": rates,
                 "rate_unit": "share" if mode == "pop_ratio" else "persons"}, notes
     if case.observations is None:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simulator.errors import InputError
-from simulator.inputs.regions import shortest_paths_km
+from simulator.inputs.regions import haversine_km, shortest_paths_km
 from simulator.interop.flee.observed import FleeObservations, read_source_data
 from simulator.interop.flee.settings import FleeSettings, read_settings
 from simulator.interop.flee.tables import (
@@ -113,7 +113,6 @@ class FleeHazard:
         """
         t = np.arange(n_days)
         return np.stack([np.interp(t, self.days, v) for v in self.values.T], axis=1)
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,8 +211,6 @@ def _unread(inputs: Path, hazard_file: str) -> list[str]:
     return notes
 
 
-
-
 def _read_locations(path: Path, notes: list[str]
                     ) -> tuple[tuple[FleeLocation, ...], dict[str, str]]:
     """The locations, and {name: new name} of places renamed because a camp shares their name."""
@@ -282,17 +279,11 @@ def _joins(locations: tuple[FleeLocation, ...], renamed: dict[str, str]) -> tupl
     routes = []
     for name, new in renamed.items():
         a, b = where[name], where[new]
-        km = great_circle_km(a.lat, a.lon, b.lat, b.lon)
+        km = float(haversine_km(np.array(a.lat), np.array(a.lon), np.array(b.lat),
+                                np.array(b.lon)))
         routes.append(FleeRoute(name, new, round(max(km, 1.0), 1) if math.isfinite(km) else 1.0,
                                 0))
     return tuple(routes)
-
-
-def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (km) on a sphere of radius 6371 km (haversine); NaN if unknown."""
-    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _read_routes(path: Path, names: set[str], notes: list[str]) -> tuple[FleeRoute, ...]:
@@ -411,7 +402,6 @@ def _read_hazard(path: Path, kind: Literal["conflict", "flood"],
         raise InputError(path, f"rows cover {span} but the run has {n_days} days "
                                f"(days 0 to {n_days - 1})")
     return FleeHazard(kind, np.array(days), np.array(values), path.name)
-
 
 
 # --- helpers for conversion --------------------------------------------------------------------
