@@ -37,14 +37,17 @@ class FleeSettings:
     """The settings of simsetting.yml that the conversion uses, with Flee's defaults.
 
     Field names are the YAML keys of spawn_rules, its conflict_driven_spawning or
-    flood_driven_spawning block (``*_spawn_mode`` stands for their ``spawn_mode``) and move_rules
-    (flee/SimulationSettings.py, ReadFromYML). ``max_move_speed`` is in km per day.
+    flood_driven_spawning block (``*_spawn_mode`` stands for their ``spawn_mode``, or
+    ``flood_spawn_mode`` in the newest Flee's flood_driven_spawn_mode block), move_rules and
+    optimisations (flee/SimulationSettings.py, ReadFromYML). ``max_move_speed`` is in km per
+    day; ``hasten`` is Flee's population scale-down factor.
     ``*_driven_spawning`` says whether that block is in the file and read; ``displaced_per_*_day``
     is None unless that spawning is on. ``take_from_population`` and
     ``conflict_zone_spawning_only`` are only checked (Flee refuses some combinations), not
     applied. ``not_applied`` holds (key, value) in file order for every setting in the file that
     Flee reads and the conversion does not apply (those two included, and ``log_levels``);
-    ``unused_keys`` lists the keys that Flee ignores too.
+    ``unused_keys`` lists the keys that Flee ignores too; ``notes`` says what was tolerated or
+    assumed (no file, a flag where a block belongs, a whole number written with decimals).
     """
 
     insert_day0: bool = _setting("spawn_rules", True)
