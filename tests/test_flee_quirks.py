@@ -16,7 +16,7 @@ import xarray as xr
 
 from simulator.errors import InputError
 from simulator.interop.flee.convert import household_persons, import_flee
-from simulator.interop.flee.reader import read_flee
+from simulator.interop.flee.reader import FleeRoute, read_flee
 from simulator.ui.cli import main
 
 # DFlee case as FabFlee writes one: the spawning flag beside the flood_driven_spawn_mode block.
@@ -108,6 +108,18 @@ def test_camp_and_place_sharing_a_name_are_both_kept(tmp_path):
         "locations.csv line 4: a camp and a flood_zone are both named 'F' (lines 2, 4): the "
         "flood_zone is renamed 'F_flood_zone' and joined to the camp by a route; routes and "
         "observations naming 'F' go to the camp",)
+
+
+def test_camp_listed_first_without_coordinates_keeps_the_name(tmp_path):
+    flee = case_with(tmp_path, **{"input_csv/locations.csv": """\
+        #name,region,country,lat,lon,location_type,conflict_date,population
+        F,R,X,,,camp,,2000
+        T,R,X,1.1,1.0,town,,500
+        F,R,X,1.0,1.0,flood_zone,0,1000
+        """, "input_csv/routes.csv": "#name1,name2,distance\nF,T,10\n"})
+    case = read_flee(flee)
+    assert case.names == ("F", "T", "F_flood_zone") and case.camp_capacity == {"F": 2000}
+    assert case.routes[-1] == FleeRoute("F", "F_flood_zone", 1.0, 0)  # distance unknown: 1 km
 
 
 def test_two_places_sharing_a_name_stay_an_error(tmp_path):

@@ -249,20 +249,21 @@ def _rename_twins(path: Path, located: list[tuple[int, FleeLocation]], notes: li
     and observations naming it go to the camp; the other place is renamed and keeps its hazard
     column. Any other repeated name is an error.
     """
-    first: dict[str, tuple[int, FleeLocation]] = {}
+    first: dict[str, tuple[int, int]] = {}  # name -> (line, index) of its first row
     renamed: dict[str, str] = {}
     out = [loc for _, loc in located]
     taken = {loc.name for loc in out}
     for k, (line, loc) in enumerate(located):
         if loc.name not in first:
-            first[loc.name] = (line, loc)
+            first[loc.name] = (line, k)
             continue
-        line0, other = first[loc.name]
+        line0, k0 = first[loc.name]
+        other = out[k0]
         new = f"{loc.name}_{(other if loc.is_camp else loc).location_type}"
         if loc.is_camp == other.is_camp or loc.name in renamed or new in taken:
             raise InputError(path, f"line {line}: column 'name': duplicate location "
                                    f"{loc.name!r} (first on line {line0})")
-        place = k if not loc.is_camp else out.index(other)
+        place = k0 if loc.is_camp else k
         out[place] = replace(out[place], name=new)
         renamed[loc.name] = new
         taken.add(new)
