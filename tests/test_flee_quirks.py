@@ -78,6 +78,15 @@ def test_spawning_flag_beside_the_newest_block_is_read_and_noted(tmp_path):
     assert "spawn_rules.flood_driven_spawn_mode.flood_spawn_mode" not in s.unused_keys
 
 
+def test_spawning_flag_alone_turns_flood_spawning_on_with_flee_defaults(tmp_path):
+    flag_only = FLOOD["simsetting.yml"].split("          flood_driven_spawn_mode:")[0]
+    s = read_flee(case_with(tmp_path, **{"simsetting.yml": flag_only})).settings
+    assert (s.flood_driven_spawning, s.flood_spawn_mode, s.displaced_per_flood_day) \
+        == (True, "pop_ratio", (0.0, 0.1, 0.2, 0.5, 0.9))
+    assert s.notes[0].startswith("simsetting.yml line 2: spawn_rules.flood_driven_spawning: "
+                                 "True read as an on/off flag")
+
+
 def test_missing_settings_file_is_a_note_and_flee_defaults(tmp_path):
     flee = case_with(tmp_path, **{"simsetting.yml": None,
                                   "source_data/data_layout.csv": "total,c.csv\nC,c.csv\n",
