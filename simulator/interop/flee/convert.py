@@ -31,6 +31,7 @@ from simulator.interop.flee.observed import daily_new_displaced
 from simulator.interop.flee.reader import FleeCase, read_flee, route_distances_km
 
 NUDGE_DEG = 1e-5  #: separates locations that share coordinates (about 1 m), so each keeps its own
+MAX_PERSONS_PER_HOUSEHOLD = 30  #: the schema's bound on population.persons_per_household
 
 
 def _residents(case: FleeCase) -> list[int]:
@@ -60,6 +61,13 @@ def _impact(case: FleeCase, files: dict) -> tuple[dict, list[str]]:
         mode = s.flood_spawn_mode if flood else s.conflict_spawn_mode
         rates = list(s.displaced_per_flood_day) if flood else [0.0, s.displaced_per_conflict_day]
         notes.append(f"{'flood' if flood else 'conflict'}-driven spawning, mode {mode}")
+        if rates[0] != 0:  # Flee spawns only where the level is above 0
+            notes.append(f"displaced_per_flood_day[0] = {rates[0]:g} not used: Flee displaces "
+                         "nobody at flood level 0 (here 0, rising to the level-1 rate)")
+            rates[0] = 0.0
+        if not any(rates):
+            notes.append(f"displaced_per_{'flood' if flood else 'conflict'}_day is 0 at every "
+                         "level: the hazard displaces nobody")
         return {"method": "level_rate", "displaced_per_day_by_level": rates,
                 "rate_unit": "share" if mode == "pop_ratio" else "persons"}, notes
     if case.observations is None:
@@ -78,12 +86,17 @@ def _impact(case: FleeCase, files: dict) -> tuple[dict, list[str]]:
     return {"method": "prescribed", "prescribed_file": "displaced_per_day.csv"}, notes
 
 
-def _observations(case: FleeCase, files: dict) -> dict | None:
+def _observations(case: FleeCase, files: dict, notes: list[str]) -> dict | None:
     obs = case.observations
     if obs is None:
         return None
     spawns = daily_new_displaced(obs, case.settings)
     camps = [n for n in obs.locations if n in case.camp_capacity]
+    if not camps:
+        notes.append(f"source_data/: no camp is observed (observed: {', '.join(obs.locations)}):"
+                     " no [observations], so no out.csv or ARD (climdisp scores the people in "
+                     "camps)")
+        return None
     rows = [{"date": (case.start_date + timedelta(days=t)).isoformat(),
              **{c: int(obs.of(c)[t]) for c in camps}, "raw": int(spawns.raw[t]),
              "debt": int(spawns.debt[t])} for t in range(case.length_days)]
@@ -91,8 +104,30 @@ def _observations(case: FleeCase, files: dict) -> dict | None:
     return {"file": "observations.csv", "place": "camp"}
 
 
+def household_persons(hasten: int) -> float:
+    """Mean persons per household for Flee's ``hasten`` (its population scale-down factor).
+
+    Flee runs one agent per ``hasten`` persons (it divides populations, capacities and observed
+    counts by it). Here persons stay persons and households of ``hasten`` persons stand for its
+    agents, up to the schema's largest household, so a case of P persons has about
+    P / min(hasten, 30) households.
+    """
+    return float(min(hasten, MAX_PERSONS_PER_HOUSEHOLD))
+
+
+def _capacities(case: FleeCase, notes: list[str]) -> dict[str, int]:
+    """Camp capacities (persons); a camp of capacity 0 (Flee: unlimited) takes everyone."""
+    everyone = sum(loc.population for loc in case.locations if not loc.is_camp)
+    unlimited = [c for c, cap in case.camp_capacity.items() if cap == 0]
+    if unlimited:
+        notes.append(f"camps of capacity 0 (unlimited in Flee) get capacity {everyone}, all the "
+                     f"residents of the case: {', '.join(unlimited)}")
+    return {c: cap or everyone for c, cap in case.camp_capacity.items()}
+
+
 def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str]]:
     """The scenario dictionary for ``case``; adds its input files to ``files``."""
+    notes = [*case.settings.notes, *case.notes]
     keep = _residents(case)
     lat, lon = _coordinates(case, keep)
     names = list(case.names)
@@ -108,10 +143,18 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
     hazard = xr.Dataset({"level": (("time", "site"), level, {"units": "1"})},
                         coords={"time": times, "lat": ("site", lat), "lon": ("site", lon)})
     files["hazard.nc"] = lambda path: hazard.to_netcdf(path)
-    impact, notes = _impact(case, files)
+    impact, spawning = _impact(case, files)
+    notes += spawning
     finite = route_distances_km(case)
     reach = float(finite[np.isfinite(finite)].max(initial=1.0)) + 1.0
     s = case.settings
+    persons = household_persons(s.hasten)
+    if s.hasten > 1:
+        total = sum(case.locations[i].population for i in keep)
+        notes.append(f"optimisations.hasten = {s.hasten}: households of {persons:g} persons on "
+                     f"average stand for Flee's agents (about {round(total / persons)} "
+                     f"households for {total} persons); Flee instead divides populations, "
+                     f"capacities and counts by {s.hasten}")
     scenario = {
         "name": name, "description": f"Imported from the Flee case {case.folder.name} "
                                      f"by climdisp import-flee",
@@ -120,10 +163,11 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
                    "kind": "flood_level" if case.hazard.kind == "flood" else
                    "conflict_intensity", "max_distance_km": 0.01},
         "population": {"table": {"file": "locations.csv", "kind": "buildings"},
-                       "persons_per_household": 1.0},
+                       "persons_per_household": persons},
         "regions": {"names": "regions.csv", "routes": "routes.csv"},
         "capacity": {"default": {"host": 0, "shelter": 0, "camp": 0, "rental": 0},
-                     "regions": {c: {"camp": cap} for c, cap in case.camp_capacity.items()}},
+                     "regions": {c: {"camp": cap}
+                                 for c, cap in _capacities(case, notes).items()}},
         "impact": impact,
         "placement": {"cascade": ["camp"], "shelter_seeking_by_income_quintile": [1.0] * 5,
                       "distance_exponent": s.distance_power,
@@ -133,7 +177,7 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
         "return": {"min_days_away": float(case.length_days)},
         "behaviour": {"enabled": False},
     }
-    observations = _observations(case, files)
+    observations = _observations(case, files, notes)
     if observations is not None:
         scenario["observations"] = observations
     if case.closures:
@@ -144,6 +188,15 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
     if s.unused_keys:
         notes.append(f"simsetting.yml keys Flee ignores too: {', '.join(s.unused_keys)}")
     return scenario, notes
+
+
+def readme(folder: Path, name: str, notes: list[str]) -> str:
+    """The imported folder's README: where it came from and every note of the import."""
+    return "".join([f"# {name}\n\nImported from `{folder}` by `climdisp import-flee`. What the "
+                    "import chose, tolerated as Flee does, or left out:\n\n",
+                    *(f"- {note}\n" for note in notes),
+                    "\nRun it with `climdisp run scenario.toml`; docs/flee.md says how Flee "
+                    "cases are mapped.\n"])
 
 
 def import_flee(flee_dir: Path, out: Path) -> tuple[Path, list[str]]:
@@ -163,5 +216,6 @@ def import_flee(flee_dir: Path, out: Path) -> tuple[Path, list[str]]:
     header = "".join(f"# {line}\n" for line in [
         f"Imported from {case.folder} by 'climdisp import-flee'.", *notes])
     files["scenario.toml"] = (header + tomli_w.dumps(scenario)).encode()
+    files["README.md"] = readme(case.folder, name, notes).encode()
     write_folder(Path(out), files)
     return Path(out) / "scenario.toml", notes

@@ -35,8 +35,11 @@ class FleeObservations:
 
 
 def read_source_data(source: Path, start: date, n_days: int, names: Collection[str],
-                     camps: Sequence[str]) -> FleeObservations | None:
+                     camps: Sequence[str], notes: list[str]) -> FleeObservations | None:
     """Read ``source/data_layout.csv`` and the series it names, on days 0..n_days-1.
+
+    As in Flee (DataTable), the first row is the total whatever its name; a later row naming
+    no location is not read. Both are reported in ``notes``.
 
     Args:
         source: the case's source_data/ folder.
@@ -44,6 +47,7 @@ def read_source_data(source: Path, start: date, n_days: int, names: Collection[s
         n_days: length of the run (days).
         names: every location name of locations.csv.
         camps: the camp names, each of which needs a data series (as in Flee).
+        notes: where notes on what was tolerated go.
 
     Returns:
         The observations, or None without data_layout.csv.
@@ -62,16 +66,23 @@ def read_source_data(source: Path, start: date, n_days: int, names: Collection[s
         if len(files) != 1:
             raise InputError(layout, f"line {line}: expected '<name>,<file>.csv' (one file per "
                                      f"row), got {','.join(cells)!r}")
-        if cells[0] in listed:
+        name = cells[0] if listed else "total"
+        if name != cells[0]:
+            also = f" and as {cells[0]}'s series" if cells[0] in names else ""
+            notes.append(f"{layout.name} line {line}: first row {cells[0]!r} read as the "
+                         f"total{also} (Flee takes the first row as the total, whatever its "
+                         "name)")
+            if also:
+                listed["total"] = (line, files[0])
+                listed[cells[0]] = (line, files[0])
+                continue
+        elif name in listed:
             raise InputError(layout, f"line {line}: {cells[0]!r} is listed twice")
-        if not listed and cells[0] != "total":
-            raise InputError(layout, f"line {line}: expected the first row to be "
-                                     f"'total,<file>.csv' (Flee reads it as the total), got "
-                                     f"{cells[0]!r}")
-        if listed and cells[0] not in names:
-            raise InputError(layout, f"line {line}: {cells[0]!r} is not a location in "
-                                     "locations.csv")
-        listed[cells[0]] = (line, files[0])
+        if listed and name not in names:
+            notes.append(f"{layout.name} line {line}: {name!r} names no location in "
+                         "locations.csv: its series is not read")
+            continue
+        listed[name] = (line, files[0])
     for camp in camps:
         if camp not in listed:
             raise InputError(layout, f"no row for camp {camp!r} (Flee compares every camp "

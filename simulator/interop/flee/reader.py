@@ -16,7 +16,7 @@ A case folder holds ``input_csv/`` (or the same files directly in the folder), `
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simulator.errors import InputError
-from simulator.inputs.regions import shortest_paths_km
+from simulator.inputs.regions import haversine_km, shortest_paths_km
 from simulator.interop.flee.observed import FleeObservations, read_source_data
 from simulator.interop.flee.settings import FleeSettings, read_settings
 from simulator.interop.flee.tables import (
@@ -115,7 +115,6 @@ class FleeHazard:
         return np.stack([np.interp(t, self.days, v) for v in self.values.T], axis=1)
 
 
-
 @dataclass(frozen=True, eq=False)
 class FleeCase:
     """Everything read from one Flee/DFlee case folder."""
@@ -129,6 +128,7 @@ class FleeCase:
     hazard: FleeHazard
     observations: FleeObservations | None  #: None without source_data/data_layout.csv
     settings: FleeSettings
+    notes: tuple[str, ...] = ()  #: what was tolerated as Flee tolerates it, or left unread
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -155,6 +155,9 @@ def read_flee(folder: Path, *, start_date: date | None = None,
         The case; the hazard is flood levels when simsetting.yml turns on flood-driven spawning,
         else conflict intensities.
 
+    Quirks Flee tolerates are read the way Flee reads them and each is reported, one line
+    naming the file and line, in ``FleeCase.notes`` (docs/flee-format.md lists them).
+
     Raises:
         InputError: for a missing required file or any malformed value.
     """
@@ -162,17 +165,20 @@ def read_flee(folder: Path, *, start_date: date | None = None,
     if not folder.is_dir():
         raise InputError(folder, "not a folder (expected a Flee case with input_csv/)")
     inputs = folder / "input_csv" if (folder / "input_csv").is_dir() else folder
+    notes: list[str] = []
     settings = read_settings(folder / "simsetting.yml")
-    locations = _read_locations(inputs / "locations.csv")
-    routes = _read_routes(inputs / "routes.csv", {loc.name for loc in locations})
+    locations, renamed = _read_locations(inputs / "locations.csv", notes)
+    routes = _read_routes(inputs / "routes.csv", {loc.name for loc in locations}, notes)
+    routes += _joins(locations, renamed)
     closures = _read_closures(inputs / "closures.csv", locations)
     start, n_days = _read_period(inputs / "sim_period.csv", start_date, length_days)
     if settings.flood_driven_spawning:
         levels = required(inputs / "flood_level.csv", "flood-driven spawning is on in "
                                                       "simsetting.yml; DFlee reads it")
-        hazard = _read_hazard(levels, "flood", locations, n_days)
+        hazard = _read_hazard(levels, "flood", locations, n_days, renamed, notes)
     elif (inputs / "conflicts.csv").is_file():
-        hazard = _read_hazard(inputs / "conflicts.csv", "conflict", locations, n_days)
+        hazard = _read_hazard(inputs / "conflicts.csv", "conflict", locations, n_days, renamed,
+                              notes)
     else:  # Flee without conflicts.csv: conflict locations from their conflict_date on
         first = np.array([math.inf if loc.conflict_date is None else loc.conflict_date
                           for loc in locations])
@@ -181,57 +187,121 @@ def read_flee(folder: Path, *, start_date: date | None = None,
                             "locations.csv conflict_date")
     observations = read_source_data(folder / "source_data", start, n_days,
                                     {loc.name for loc in locations},
-                                    [loc.name for loc in locations if loc.is_camp])
+                                    [loc.name for loc in locations if loc.is_camp], notes)
+    notes += _unread(inputs, hazard.source)
     return FleeCase(folder, start, n_days, locations, routes, closures, hazard, observations,
-                    settings)
+                    settings, tuple(notes))
 
 
+_READ = ("locations.csv", "routes.csv", "closures.csv", "sim_period.csv")
 
 
-def _read_locations(path: Path) -> tuple[FleeLocation, ...]:
-    locations: list[FleeLocation] = []
-    first_line: dict[str, int] = {}
-    for line, row in table(required(path, "every Flee case needs one"), _LOCATION_COLUMNS):
+def _unread(inputs: Path, hazard_file: str) -> list[str]:
+    """Notes on the input files the conversion does not read (registration corrections etc.)."""
+    notes = []
+    corrections = inputs / "registration_corrections.csv"
+    if corrections.is_file():
+        n = sum(1 for _, cells in rows(corrections) if not cells[0].startswith("#"))
+        if n:
+            notes.append(f"{corrections.name}: {n} registration correction(s) not applied")
+    other = sorted(p.name for p in inputs.glob("*.csv") if p.name not in
+                   (*_READ, hazard_file, corrections.name))
+    if other:
+        notes.append(f"{inputs.name}/ files not read: {', '.join(other)}")
+    return notes
+
+
+def _read_locations(path: Path, notes: list[str]
+                    ) -> tuple[tuple[FleeLocation, ...], dict[str, str]]:
+    """The locations, and {name: new name} of places renamed because a camp shares their name."""
+    located: list[tuple[int, FleeLocation]] = []
+    for line, row in table(required(path, "every Flee case needs one"), _LOCATION_COLUMNS,
+                           positional=("conflict_date",), notes=notes):
         name, kind = row["name"], row["location_type"].lower()
-        if name in first_line:
-            raise InputError(path, f"line {line}: column 'name': duplicate location {name!r} "
-                                   f"(first on line {first_line[name]})")
-        first_line[name] = line
         if kind not in LOCATION_TYPES:
             raise bad(path, line, "location_type", f"one of {', '.join(LOCATION_TYPES)}",
                       row["location_type"])
         population = cell(path, line, "population", row["population"] or "0", integer(0),
                           "a whole number of persons >= 0")
         if "camp" in kind and population == 0:
-            raise bad(path, line, "population", "a camp capacity in persons (> 0)",
-                      row["population"])
+            notes.append(f"{path.name} line {line}: camp {name!r} has capacity "
+                         f"{row['population'] or '(empty)'}: unlimited, as in Flee")
         conflict_date = None
         if "conflict" in kind:
             conflict_date = cell(path, line, "conflict_date", row["conflict_date"], integer(0),
                                  "the day (>= 0) a conflict location starts conflict")
         lat, lon = (cell(path, line, c, row[c] or "nan", float, "a number (degrees)")
                     for c in ("lat", "lon"))
-        locations.append(FleeLocation(name, row["region"] or "unknown",
-                                      row["country"] or "unknown", lat, lon, kind,
-                                      conflict_date, population))
-    if not locations:
+        located.append((line, FleeLocation(name, row["region"] or "unknown",
+                                           row["country"] or "unknown", lat, lon, kind,
+                                           conflict_date, population)))
+    if not located:
         raise InputError(path, "no locations listed")
-    return tuple(locations)
+    return _rename_twins(path, located, notes)
 
 
-def _read_routes(path: Path, names: set[str]) -> tuple[FleeRoute, ...]:
+def _rename_twins(path: Path, located: list[tuple[int, FleeLocation]], notes: list[str]
+                  ) -> tuple[tuple[FleeLocation, ...], dict[str, str]]:
+    """Unique names: a place sharing its name with a camp becomes ``<name>_<type>``.
+
+    FabFlee's DFlee cases list a camp and a flood zone of the same town under one name (Flee
+    keeps both and links its routes to the later one). Here the camp keeps the name, so routes
+    and observations naming it go to the camp; the other place is renamed and keeps its hazard
+    column. Any other repeated name is an error.
+    """
+    first: dict[str, tuple[int, int]] = {}  # name -> (line, index) of its first row
+    renamed: dict[str, str] = {}
+    out = [loc for _, loc in located]
+    taken = {loc.name for loc in out}
+    for k, (line, loc) in enumerate(located):
+        if loc.name not in first:
+            first[loc.name] = (line, k)
+            continue
+        line0, k0 = first[loc.name]
+        other = out[k0]
+        new = f"{loc.name}_{(other if loc.is_camp else loc).location_type}"
+        if loc.is_camp == other.is_camp or loc.name in renamed or new in taken:
+            raise InputError(path, f"line {line}: column 'name': duplicate location "
+                                   f"{loc.name!r} (first on line {line0})")
+        place = k0 if loc.is_camp else k
+        out[place] = replace(out[place], name=new)
+        renamed[loc.name] = new
+        taken.add(new)
+        notes.append(f"{path.name} line {line}: a camp and a {out[place].location_type} are "
+                     f"both named {loc.name!r} (lines {line0}, {line}): the "
+                     f"{out[place].location_type} is renamed {new!r} and joined to the camp by "
+                     f"a route; routes and observations naming {loc.name!r} go to the camp")
+    return tuple(out), renamed
+
+
+def _joins(locations: tuple[FleeLocation, ...], renamed: dict[str, str]) -> tuple[FleeRoute, ...]:
+    """A route from each camp to the renamed place sharing its name: their distance, >= 1 km."""
+    where = {loc.name: loc for loc in locations}
+    routes = []
+    for name, new in renamed.items():
+        a, b = where[name], where[new]
+        km = float(haversine_km(np.array(a.lat), np.array(a.lon), np.array(b.lat),
+                                np.array(b.lon)))
+        routes.append(FleeRoute(name, new, round(max(km, 1.0), 1) if math.isfinite(km) else 1.0,
+                                0))
+    return tuple(routes)
+
+
+def _read_routes(path: Path, names: set[str], notes: list[str]) -> tuple[FleeRoute, ...]:
     routes = []
     for line, row in table(required(path, "every Flee case needs one"), _ROUTE_COLUMNS,
                            optional=("forced_redirection",)):
         for column in ("name1", "name2"):
             if row[column] not in names:
                 raise bad(path, line, column, "a location name from locations.csv", row[column])
-        if row["name1"] == row["name2"]:
-            raise bad(path, line, "name2", "a location other than name1", row["name2"])
         distance = cell(path, line, "distance", row["distance"], nonnegative,
                         "a distance in km >= 0")
         forced = cell(path, line, "forced_redirection", row["forced_redirection"] or "0",
                       integer(0, 2), "0, 1 or 2")
+        if row["name1"] == row["name2"]:
+            notes.append(f"{path.name} line {line}: self-loop {row['name1']}–{row['name2']} "
+                         "dropped (a route from a place to itself leads nowhere)")
+            continue
         routes.append(FleeRoute(row["name1"], row["name2"], distance, forced))
     return tuple(routes)
 
@@ -279,22 +349,39 @@ def _read_period(path: Path, start: date | None, length: int | None) -> tuple[da
             length if length is not None else read["Length"])
 
 
+def _hazard_column(name: str, index: dict[str, int], renamed: dict[str, str]
+                   ) -> tuple[str | None, str]:
+    """The location a hazard column names, and how it was matched ("" when exactly)."""
+    if name in renamed:
+        return renamed[name], ""
+    if name in index:
+        return name, ""
+    folded = [n for n in index if n.casefold() == name.casefold()]
+    if len(folded) == 1:
+        return folded[0], f"read as location {folded[0]!r} (the names differ in case)"
+    return None, "names no location in locations.csv: dropped"
+
+
 def _read_hazard(path: Path, kind: Literal["conflict", "flood"],
-                 locations: tuple[FleeLocation, ...], n_days: int) -> FleeHazard:
+                 locations: tuple[FleeLocation, ...], n_days: int, renamed: dict[str, str],
+                 notes: list[str]) -> FleeHazard:
     lines = list(rows(path))
     if not lines:
         raise InputError(path, "empty file (expected a header '#Day,<location>,...' and rows)")
     line, header = lines[0]
     index = {loc.name: j for j, loc in enumerate(locations)}
     columns: dict[str, int] = {}  # location name -> cell index
-    for i, name in enumerate(header[1:], start=1):
-        if name and name not in index:
-            raise InputError(path, f"line {line}: column '{name}': not a location in "
-                                   "locations.csv")
+    for i, label in enumerate(header[1:], start=1):
+        if not label:
+            continue
+        name, how = _hazard_column(label, index, renamed)
+        if how:
+            notes.append(f"{path.name} line {line}: column {label!r} {how}")
+        if name is None:
+            continue
         if name in columns:
-            raise InputError(path, f"line {line}: column '{name}': listed twice")
-        if name:
-            columns[name] = i
+            raise InputError(path, f"line {line}: column '{label}': listed twice")
+        columns[name] = i
     days, values = [], []
     for line, cells in lines[1:]:
         if cells[0].startswith("#"):
@@ -307,7 +394,7 @@ def _read_hazard(path: Path, kind: Literal["conflict", "flood"],
             raise bad(path, line, header[0], f"a day after {days[-1]}", cells[0])
         row = np.zeros(len(locations))
         for name, i in columns.items():
-            row[index[name]] = cell(path, line, name, cells[i] if i < len(cells) else "",
+            row[index[name]] = cell(path, line, header[i], cells[i] if i < len(cells) else "",
                                     nonnegative, "a number >= 0")
         days.append(day)
         values.append(row)
@@ -316,7 +403,6 @@ def _read_hazard(path: Path, kind: Literal["conflict", "flood"],
         raise InputError(path, f"rows cover {span} but the run has {n_days} days "
                                f"(days 0 to {n_days - 1})")
     return FleeHazard(kind, np.array(days), np.array(values), path.name)
-
 
 
 # --- helpers for conversion --------------------------------------------------------------------

@@ -13,6 +13,7 @@ can say what it read but did not apply; docs/flee.md says why each is left out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -36,14 +37,17 @@ class FleeSettings:
     """The settings of simsetting.yml that the conversion uses, with Flee's defaults.
 
     Field names are the YAML keys of spawn_rules, its conflict_driven_spawning or
-    flood_driven_spawning block (``*_spawn_mode`` stands for their ``spawn_mode``) and move_rules
-    (flee/SimulationSettings.py, ReadFromYML). ``max_move_speed`` is in km per day.
+    flood_driven_spawning block (``*_spawn_mode`` stands for their ``spawn_mode``, or
+    ``flood_spawn_mode`` in the newest Flee's flood_driven_spawn_mode block), move_rules and
+    optimisations (flee/SimulationSettings.py, ReadFromYML). ``max_move_speed`` is in km per
+    day; ``hasten`` is Flee's population scale-down factor.
     ``*_driven_spawning`` says whether that block is in the file and read; ``displaced_per_*_day``
     is None unless that spawning is on. ``take_from_population`` and
     ``conflict_zone_spawning_only`` are only checked (Flee refuses some combinations), not
     applied. ``not_applied`` holds (key, value) in file order for every setting in the file that
     Flee reads and the conversion does not apply (those two included, and ``log_levels``);
-    ``unused_keys`` lists the keys that Flee ignores too.
+    ``unused_keys`` lists the keys that Flee ignores too; ``notes`` says what was tolerated or
+    assumed (no file, a flag where a block belongs, a whole number written with decimals).
     """
 
     insert_day0: bool = _setting("spawn_rules", True)
@@ -66,8 +70,10 @@ class FleeSettings:
     capacity_buffer: float = _setting("move_rules", 0.9)
     distance_power: float = _setting("move_rules", 1.0)
     use_v1_rules: bool = _setting("move_rules", False)  #: sets max_move_speed to 200
+    hasten: int = _setting("optimisations", 1)  #: Flee divides populations and counts by it
     not_applied: tuple[tuple[str, Any], ...] = ()
     unused_keys: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  #: what was tolerated or assumed, one line each
 
 
 # The other settings Flee reads (with its defaults, for docs/flee-format.md), by type. They shape
@@ -89,13 +95,20 @@ _NOT_APPLIED: dict[str, type] = {
     "move_rules.flood_rules.max_flood_level": int,  # -1
     "move_rules.flood_rules.flood_movechances": tuple,  # none
     "move_rules.flood_rules.flood_loc_weights": tuple,  # none
+    "move_rules.flood_rules.flood_link_weights": tuple,  # none
+    "move_rules.flood_rules.flood_forecaster": bool,  # false
+    "move_rules.flood_rules.flood_forecaster_timescale": int,  # 0
+    "move_rules.flood_rules.flood_forecaster_end_time": int,  # 0
+    "move_rules.flood_rules.flood_forecaster_weights": tuple,  # none
+    "move_rules.flood_rules.flood_awareness_weights": tuple,  # none
     "log_levels.idp_totals": int,  # 0; any other log_levels key is read untyped
-    "optimisations.hasten": int,  # 1
 }
 
-# The newest Flee names the flood spawning block flood_driven_spawn_mode; its docs and FabFlee's
-# dflee_test use flood_driven_spawning. Both are read.
+# The newest Flee names the flood spawning block flood_driven_spawn_mode (its mode key
+# flood_spawn_mode); its docs and FabFlee's dflee_test use flood_driven_spawning. Both are read.
+# FabFlee's DFlee cases also write ``flood_driven_spawning: True`` as an on/off flag beside it.
 _BLOCK_ALIASES = {"spawn_rules.flood_driven_spawning": "spawn_rules.flood_driven_spawn_mode"}
+_FLAGS = ("spawn_rules.flood_driven_spawning",)  #: blocks FabFlee also writes as true/false
 _SECTIONS = ("log_levels", "spawn_rules", "move_rules", "optimisations", "move_rules.flood_rules",
              "spawn_rules.conflict_driven_spawning", "spawn_rules.flood_driven_spawning",
              "spawn_rules.flood_driven_spawn_mode")
@@ -145,7 +158,12 @@ def _load_yaml(path: Path) -> tuple[dict[str, Any], set[str], dict[str, int]]:
 
 
 def _typed(value: Any, kind: type) -> Any:
-    """``value`` as ``kind``, or ValueError; YAML booleans are never numbers here."""
+    """``value`` as ``kind``, or ValueError; YAML booleans are never numbers here.
+
+    A whole-number setting written with decimals becomes ``int(value)``, as Flee reads it.
+    """
+    if kind is int and isinstance(value, float) and math.isfinite(value):
+        return int(value)
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if kind is tuple and isinstance(value, list) and all(
@@ -159,15 +177,25 @@ def _typed(value: Any, kind: type) -> Any:
 def read_settings(path: Path) -> FleeSettings:
     """Read simsetting.yml like Flee's ReadFromYML; without the file, Flee's defaults.
 
+    What Flee tolerates is read as Flee reads it and reported in ``notes``: no file (Flee's
+    defaults), ``flood_driven_spawning: True`` written as an on/off flag, a whole number written
+    with decimals (``int()``, as in Flee).
+
     Raises:
         InputError: for malformed YAML, a value of the wrong type, an unknown spawn mode, or
             spawning settings Flee refuses.
     """
     if not path.is_file():
-        return FleeSettings()
+        return FleeSettings(notes=(f"{path.name} not found: Flee's defaults used",))
     flat, mappings, lines = _load_yaml(path)
+    notes: list[str] = []
     for section in _SECTIONS:
-        if flat.get(section) is not None:
+        if section in _FLAGS and isinstance(flat.get(section), bool):
+            notes.append(f"{path.name} line {lines[section]}: {section}: {flat[section]} read "
+                         "as an on/off flag; flood-driven spawning follows "
+                         "flood_zone_spawning_only and the flood_driven_spawn_mode block, as "
+                         "in Flee")
+        elif flat.get(section) is not None:
             raise InputError(path, f"line {lines[section]}: {section}: expected a mapping of "
                                    f"settings, got {flat[section]!r}")
 
@@ -177,10 +205,14 @@ def read_settings(path: Path) -> FleeSettings:
 
     def typed(key: str, kind: type) -> Any:
         try:
-            return _typed(flat[key], kind)
+            value = _typed(flat[key], kind)
         except ValueError:
             raise InputError(path, f"line {lines[key]}: {key}: expected {_EXPECTED[kind]}, got "
                                    f"{flat[key]!r}") from None
+        if kind is int and value != flat[key]:
+            notes.append(f"{path.name} line {lines[key]}: {key}: {flat[key]!r} read as "
+                         f"{value} (Flee reads it with int())")
+        return value
 
     used = {k for k in flat if k.startswith("log_levels.") or k in _SECTIONS}
     reported = {k for k in flat if k.startswith("log_levels.")}
@@ -197,8 +229,12 @@ def read_settings(path: Path) -> FleeSettings:
         return values
 
     plain = [f.name for f in fields(FleeSettings)
-             if f.metadata.get("section") in ("spawn_rules", "move_rules")]
+             if f.metadata.get("section") in ("spawn_rules", "move_rules", "optimisations")]
     settings = replace(FleeSettings(), **read(plain))
+    if settings.hasten < 1:
+        key = "optimisations.hasten"
+        raise InputError(path, f"line {lines[key]}: {key}: expected a whole number >= 1 (Flee "
+                               f"divides populations by it), got {flat[key]!r}")
     for key in [k for k in flat if k in _NOT_APPLIED]:
         typed(key, _NOT_APPLIED[key])
         used.add(key)
@@ -209,12 +245,18 @@ def read_settings(path: Path) -> FleeSettings:
                                "or flood zones only; set conflict_zone_spawning_only: false too")
     kind = "flood" if settings.flood_zone_spawning_only else "conflict"
     section = block(f"spawn_rules.{kind}_driven_spawning")
-    if section in mappings:
+    flag = flat.get(section) is True and kind == "flood"  # on, by flag alone: Flee's defaults
+    if section in mappings or flag:
         values = read([f"{kind}_spawn_mode", f"displaced_per_{kind}_day"])
+        key = f"{section}.spawn_mode"
+        if section != f"spawn_rules.{kind}_driven_spawning" and f"{section}.flood_spawn_mode" \
+                in flat:  # the newest Flee's mode key in its flood_driven_spawn_mode block
+            key = f"{section}.flood_spawn_mode"
+            used.add(key)
+            values[f"{kind}_spawn_mode"] = typed(key, str)
         mode = values.get(f"{kind}_spawn_mode", getattr(settings, f"{kind}_spawn_mode"))
         mode = "poisson" if mode.lower() == "poisson" else mode
         if mode not in SPAWN_MODES:
-            key = f"{section}.spawn_mode"
             raise InputError(path, f"line {lines[key]}: {key}: expected one of "
                                    f"{', '.join(SPAWN_MODES)}, got {mode!r}")
         if kind == "flood" and not settings.take_from_population:
@@ -228,4 +270,4 @@ def read_settings(path: Path) -> FleeSettings:
     if settings.use_v1_rules:  # Flee's ruleset 1 sets this whatever the file says
         settings = replace(settings, max_move_speed=200.0)
     return replace(settings, not_applied=tuple((k, v) for k, v in flat.items() if k in reported),
-                   unused_keys=tuple(sorted(k for k in flat if k not in used)))
+                   unused_keys=tuple(sorted(k for k in flat if k not in used)), notes=tuple(notes))

@@ -46,8 +46,9 @@ def _header_key(cell: str) -> str:
     return cell.lstrip("#").strip().strip('"').strip().lower()
 
 
-def table(path: Path, columns: dict[str, tuple[str, ...]],
-          optional: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, str]]]:
+def table(path: Path, columns: dict[str, tuple[str, ...]], optional: tuple[str, ...] = (),
+          positional: tuple[str, ...] = (), notes: list[str] | None = None
+          ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line, {column: cell}) per data row; columns by header name, else in Flee's order.
 
     The first row is the header when it starts with '#' or names the first column; later rows
@@ -58,6 +59,10 @@ def table(path: Path, columns: dict[str, tuple[str, ...]],
         columns: canonical column name -> header spellings accepted (lower case, without '#'
             and quotes), in Flee's column order.
         optional: columns that may be missing from the header (their cells read as "").
+        positional: columns that Flee reads by position: when the header does not name them,
+            the header cell at their place in Flee's order is read as them (if no other column
+            claims it), and a note saying so is added to ``notes``.
+        notes: where the notes go.
 
     Raises:
         InputError: for a header without a required column.
@@ -72,6 +77,13 @@ def table(path: Path, columns: dict[str, tuple[str, ...]],
         keys = [_header_key(c) for c in cells]
         index = {n: keys.index(k) for n in names for k in columns[n] if k in keys}
         for n in names:
+            at = names.index(n)
+            if n not in index and n in positional and at < len(cells) \
+                    and at not in index.values():
+                index[n] = at
+                if notes is not None:
+                    notes.append(f"{path.name} line {line}: column {keys[at]!r} read as '{n}' "
+                                 "(Flee reads this column by position)")
             if n not in index and n not in optional:
                 raise InputError(path, f"line {line}: missing column '{n}' (accepted names: "
                                        f"{', '.join(columns[n])})")

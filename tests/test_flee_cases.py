@@ -1,0 +1,98 @@
+"""Every Flee/DFlee case FabFlee ships imports whole and runs, and its notes name its quirks.
+
+The cases (BSD-3, /work/shared/data/fabflee, README there) live outside the repository; set
+CLIMDISP_FABFLEE to another copy, and without one these tests are skipped. Each case is
+imported once, whole, and run for a few days: persons are conserved, households stay bounded
+by Flee's ``hasten`` (a 71-million-person case must not become 71 million households), and the
+import's notes (also in the folder's README.md) name each quirk of the case.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+from simulator.interop.flee.convert import household_persons, import_flee
+from simulator.interop.flee.reader import read_flee
+from simulator.ui.cli import main
+
+FABFLEE = Path(os.environ.get("CLIMDISP_FABFLEE",
+                              Path(__file__).resolve().parents[2] / "shared/data/fabflee"))
+FLAG = "spawn_rules.flood_driven_spawning: True read as an on/off flag"
+
+# case -> fragments of the notes its quirks must produce
+CASES = {
+    "flood/Ethiopia_dflee": (
+        FLAG, "a camp and a flood_zone are both named 'Mustahil'",
+        "column 'Shabelle_zone' read as location 'Shabelle_Zone' (the names differ in case)",
+        "first row 'Abobo' read as the total", "'Refugees' names no location in locations.csv",
+        "displaced_per_flood_day[0] = 0.1 not used", "optimisations.hasten = 100"),
+    "flood/Mozambique_dflee": (
+        FLAG, "column 'Pebane' names no location in locations.csv: dropped",
+        "first row '1_de_Maio' read as the total and as 1_de_Maio's series",
+        "'Mutuluma' names no location", "files not read: conflicts.csv"),
+    "flood/Nigeria_dflee": (FLAG, "column 'flood_time' read as 'conflict_date'"),
+    "flood/bangladesh": (FLAG, "optimisations.hasten = 1000"),
+    "flood/clustered_ethiopia_dflee": (
+        FLAG, "camp 'Adakuwa' has capacity 0: unlimited, as in Flee",
+        "camps of capacity 0 (unlimited in Flee) get capacity 2782679",
+        "first row 'Refugees' read as the total"),
+    "flood/clustered_mozambique_dflee": (
+        FLAG, "camp 'Alto_Mutola' has capacity 0: unlimited", "column 'Pebane' names no location"),
+    "flood/dflee_bangladesh_khulna_dist": (
+        FLAG, "column 'conflict_period' read as 'conflict_date'",
+        "a camp and a flood_zone are both named 'Mongla'", "self-loop Mongla–Mongla dropped",
+        "column 'Sharankholamuria' names no location"),
+    "flood/dflee_example": (FLAG, "files not read: demographics_age.csv"),
+    "flood/dflee_weather_example": (FLAG, "move_rules.flood_rules.flood_forecaster = True"),
+    "flood/dflee_test_coastal_flooding": (
+        FLAG, "source_data/: no camp is observed", "is 0 at every level"),
+    "flood/dflee_test_coastal_river_flooding": (FLAG, "source_data/: no camp is observed"),
+    "flood/dflee_test_large_flooding_revised": (
+        FLAG, "move_rules.awareness_level: 1.5 read as 1", "source_data/: no camp is observed"),
+    "flood/dflee_test_small_flooding_revised": (FLAG, "source_data/: no camp is observed"),
+    "conflict/mali2012": (
+        "registration_corrections.csv: 5 registration correction(s) not applied",
+        "2 closure(s) in closures.csv are not applied", "move_rules.capacity_scaling = 1.25",
+        "spawn_rules.conflict_spawn_decay = [1.0, 1.0, 1.0, 0.5, 0.1]",
+        "move_rules.avoid_short_stints = True", "move_rules.max_walk_speed = 35.0"),
+}
+STEPS = 2  # days run per case: enough to displace, place and record
+
+
+def test_every_shipped_case_is_listed():
+    if not FABFLEE.is_dir():
+        pytest.skip(f"no FabFlee cases at {FABFLEE}")
+    shipped = {f"{kind.name}/{case.name}" for kind in FABFLEE.iterdir() if kind.is_dir()
+               for case in kind.iterdir() if case.is_dir()}
+    assert shipped == set(CASES)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_shipped_case_imports_whole_and_runs(tmp_path, name):
+    if not (FABFLEE / name).is_dir():
+        pytest.skip(f"no FabFlee case at {FABFLEE / name}")
+    case = read_flee(FABFLEE / name)
+    path, notes = import_flee(FABFLEE / name, tmp_path / "scen")
+    text = "\n".join(notes)
+    for quirk in CASES[name]:
+        assert quirk in text
+    readme = (tmp_path / "scen" / "README.md").read_text()
+    assert all(f"- {note}\n" in readme for note in notes)
+    assert main(["run", str(path), "--set", f"n_steps={STEPS}", "--out",
+                 str(tmp_path / "run"), "--quiet"]) == 0
+    ds = xr.open_dataset(tmp_path / "run" / "results.nc")
+    persons = ds["persons"].sum(("region", "state")).values
+    assert (persons == ds.attrs["total_persons"]).all()  # conserved, day by day
+    residents = sum(loc.population for loc in case.locations if not loc.is_camp)
+    size = household_persons(case.settings.hasten)
+    if size == 1:  # Flee's one person per agent: exactly the case's residents
+        assert ds.attrs["total_persons"] == residents == ds.attrs["households"]
+    else:  # households of about `size` persons: the total within sampling noise
+        assert abs(ds.attrs["total_persons"] / residents - 1) < 0.01
+        assert ds.attrs["households"] <= 1.05 * residents / size
+    occupancy = ds["occupancy"].sel(place="camp")
+    assert (occupancy <= ds["capacity"].sel(place="camp")).all()
