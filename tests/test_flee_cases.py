@@ -19,8 +19,12 @@ from simulator.interop.flee.convert import household_persons, import_flee
 from simulator.interop.flee.reader import read_flee
 from simulator.ui.cli import main
 
-FABFLEE = Path(os.environ.get("CLIMDISP_FABFLEE",
-                              Path(__file__).resolve().parents[2] / "shared/data/fabflee"))
+#: where the cases are: $CLIMDISP_FABFLEE, else beside the repository, else the workplace copy
+#: (a fresh clone elsewhere, as CI makes, still finds them)
+FABFLEE = next((p for p in (Path(os.environ.get("CLIMDISP_FABFLEE", "/nonexistent")),
+                            Path(__file__).resolve().parents[2] / "shared/data/fabflee",
+                            Path("/work/shared/data/fabflee")) if p.is_dir()),
+               Path("/nonexistent"))
 FLAG = "spawn_rules.flood_driven_spawning: True read as an on/off flag"
 
 # case -> fragments of the notes its quirks must produce
