@@ -50,10 +50,8 @@ def small(tmp_path_factory) -> SimpleNamespace:
     scenario = MAKE_CASE.write_inputs(root / "case", n=8, n_steps=80)
     observed = MAKE_CASE.write_observed(scenario)
     out = root / "clean"
-    started = time.perf_counter()
     assert calibrate(scenario, observed, out, *TRIALS) == 0
-    return SimpleNamespace(scenario=scenario, observed=observed, out=out, root=root,
-                           seconds=time.perf_counter() - started)
+    return SimpleNamespace(scenario=scenario, observed=observed, out=out, root=root)
 
 
 def calibrate(scenario: Path, observed: Path, out: Path, *extra: str,
@@ -83,7 +81,6 @@ def test_recovers_the_parameters_that_made_the_observations(small):
     assert fit["best"]["train_score"] < 0.5 * fit["baseline"]["train_score"]
     assert fit["trials"] == 48 and len(read_trials(small.out)) == 48
     assert (small.out / "fit.png").read_bytes()[:4] == b"\x89PNG"
-    assert small.seconds < 60
 
 
 def test_killed_calibration_resumes_to_the_same_result_without_rerunning(small, capsys):

@@ -40,7 +40,7 @@ from simulator.errors import InputError
 from simulator.inputs.config import apply_overrides, dump_toml
 from simulator.interop.validation import ard, poisson_deviance
 from simulator.runs.calibspec import Plan
-from simulator.runs.sweep import execute
+from simulator.runs.sweep import claim_folder, execute
 from simulator.runs.sweepspec import RunTask, Sweep, run_key
 
 STATES = ("displaced", "evacuated")
@@ -105,22 +105,12 @@ def claim(plan: Plan, out: Path) -> None:
     ``out/calibration.json`` records the calibration's identity; the same calibration may reuse
     the folder (to resume, or to extend with more trials).
     """
-    stamp = out / "calibration.json"
     ident = identity(plan)
-    if stamp.is_file():
-        if json.loads(stamp.read_text(encoding="utf-8")) != ident:
-            raise InputError(out, "--out: folder holds a different calibration; choose another "
-                                  "folder (nothing is ever overwritten)")
+    if claim_folder(out, "calibration.json", ident, "calibration", lambda old: old == ident):
         for name in OUTPUTS:  # a write cut short by a kill leaves its temporary sibling
             for stale in out.glob(f".{name}.tmp-*"):
                 if stale.is_file() and not stale.is_symlink():
                     stale.unlink()
-        return
-    if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
-        raise InputError(out, "--out: folder already holds files that are not this "
-                              "calibration; choose another folder (nothing is ever overwritten)")
-    out.mkdir(parents=True, exist_ok=True)
-    write_file(stamp, lambda p: p.write_text(json.dumps(ident, indent=2), encoding="utf-8"))
 
 
 def run_task(plan: Plan, number: int, params: dict[str, float | int]) -> RunTask:

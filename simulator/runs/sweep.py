@@ -109,29 +109,47 @@ def run_task(task: RunTask, runs_dir: str, cache: dict[str, Inputs] | None = Non
         return {"run_id": task.run_id, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
+def claim_folder(out: Path, stamp: str, ident: dict, what: str,
+                 same: Callable[[dict], bool]) -> bool:
+    """Make ``out`` the folder of one piece of work, identified by ``ident`` in ``out/stamp``.
+
+    The same work (``same(recorded identity)``) may reuse the folder; another, or a folder of
+    other files, may not: nothing is ever overwritten.
+
+    Returns:
+        True when the folder was already this work's (a resume), False when claimed now.
+
+    Raises:
+        InputError: naming the folder and ``what`` it holds instead.
+    """
+    from simulator.errors import InputError
+
+    path = out / stamp
+    if path.is_file():
+        if not same(json.loads(path.read_text(encoding="utf-8"))):
+            raise InputError(out, f"--out: folder holds a different {what}; choose another "
+                                  "folder (nothing is ever overwritten)")
+        return True
+    if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
+        raise InputError(out, f"--out: folder already holds files that are not this {what}; "
+                              "choose another folder (nothing is ever overwritten)")
+    out.mkdir(parents=True, exist_ok=True)
+    write_file(path, lambda p: p.write_text(json.dumps(ident, indent=2), encoding="utf-8"))
+    return False
+
+
 def claim(sweep: Sweep, out: Path) -> None:
     """Make ``out`` this sweep's folder, refusing a folder that holds anything else.
 
     ``out/sweep.json`` records the sweep's run ids; the same sweep (same runs) may reuse the
     folder to resume, a different sweep or a folder of other files may not.
     """
-    from simulator.errors import InputError
     from simulator.runs.sweepspec import run_key
 
-    stamp = out / "sweep.json"
     ident = {"sweep": sweep.name, "runs_sha256": run_key("\n".join(
         t.run_id for t in sweep.tasks)), "runs": len(sweep.tasks)}
-    if stamp.is_file():
-        if json.loads(stamp.read_text(encoding="utf-8")).get("runs_sha256") != \
-                ident["runs_sha256"]:
-            raise InputError(out, "--out: folder holds a different sweep; choose another "
-                                  "folder (nothing is ever overwritten)")
-        return
-    if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
-        raise InputError(out, "--out: folder already holds files that are not this sweep; "
-                              "choose another folder (nothing is ever overwritten)")
-    out.mkdir(parents=True, exist_ok=True)
-    write_file(stamp, lambda p: p.write_text(json.dumps(ident, indent=2), encoding="utf-8"))
+    claim_folder(out, "sweep.json", ident, "sweep",
+                 lambda old: old.get("runs_sha256") == ident["runs_sha256"])
 
 
 def prepare(sweep: Sweep, out: Path) -> list[RunTask]:

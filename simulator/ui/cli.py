@@ -207,6 +207,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _failed_runs(failed: list[str], total: int, out: Path) -> None:
+    """Say on stderr which runs of a sweep or ensemble failed, and how to retry them."""
+    print(f"error: {len(failed)} of {total} runs failed or are missing: "
+          + ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
+          + f" (see {out}/runs/<run-id>/error.txt; rerun the same command to retry)",
+          file=sys.stderr)
+
+
 def _uncertainty(args: argparse.Namespace) -> int:
     from simulator.inputs.config import load_scenario
     from simulator.outputs.uncertainty import open_ensemble, summary_text
@@ -228,10 +236,7 @@ def _uncertainty(args: argparse.Namespace) -> int:
         engine=args.engine, scheduler=args.scheduler,
         progress=None if args.quiet else SweepProgress())
     if failed:
-        print(f"error: {len(failed)} of {len(sweep.tasks)} runs failed or are missing: "
-              + ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
-              + f" (see {out}/runs/<run-id>/error.txt; rerun the same command to retry)",
-              file=sys.stderr)
+        _failed_runs(failed, len(sweep.tasks), out)
         return 1
     if args.quiet:
         print(out)
@@ -325,10 +330,7 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"Combined into {out}/sweep.nc and {out}/summary.csv"
           + (" (and sensitivity.csv)" if (out / "sensitivity.csv").exists() else ""))
     if failed:
-        print(f"error: {len(failed)} of {len(sweep.tasks)} runs failed or are missing: "
-              + ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
-              + f" (see {out}/runs/<run-id>/error.txt; rerun the same command to retry)",
-              file=sys.stderr)
+        _failed_runs(failed, len(sweep.tasks), out)
         return 1
     return 0
 
