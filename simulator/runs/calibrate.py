@@ -40,7 +40,7 @@ from simulator.errors import InputError
 from simulator.inputs.config import apply_overrides, dump_toml
 from simulator.interop.validation import ard, poisson_deviance
 from simulator.runs.calibspec import Plan
-from simulator.runs.sweep import execute
+from simulator.runs.sweep import execute, worker_pool
 from simulator.runs.sweepspec import RunTask, Sweep, run_key
 
 STATES = ("displaced", "evacuated")
@@ -199,7 +199,8 @@ def search(plan: Plan, out: Path, workers: int = 1, engine: str = "local",
 
     trials: list[Trial] = []
     baseline = run_task(plan, -1, {})
-    with _quiet_optuna():
+    local_pool = engine == "local" and workers > 1  # one pool for every batch: warm workers
+    with _quiet_optuna(), worker_pool(workers) if local_pool else contextlib.nullcontext() as pool:
         study, dists = _study(plan), _distributions(plan)
         for start in range(0, plan.trials, plan.batch):
             asked = [study.ask(dists) for _ in range(min(plan.batch, plan.trials - start))]
@@ -207,7 +208,7 @@ def search(plan: Plan, out: Path, workers: int = 1, engine: str = "local",
             extra = [baseline] if start == 0 else []
             execute(Sweep(path=plan.scenario_path, name="calibration", method="calibration",
                           parameters=[b.name for b in plan.bounds], tasks=tasks + extra),
-                    out, workers=workers, engine=engine, scheduler=scheduler)
+                    out, workers=workers, engine=engine, scheduler=scheduler, pool=pool)
             for trial, task in zip(asked, tasks, strict=True):
                 train, hold = _evaluate(plan, task, out)
                 if np.isfinite(train):
