@@ -3,7 +3,8 @@
 Method: a seeded Optuna sampler (Akiba et al. 2019) driven by its ask/tell interface: the
 tree-structured Parzen estimator (TPE; Bergstra et al. 2011), or CMA-ES (Hansen 2016) with one
 generation per batch. Trials are asked in batches of a fixed size; each batch runs as sweep
-tasks (:func:`simulator.runs.sweep.execute`: a local process pool or Dask), every run in
+tasks (:func:`simulator.runs.sweep.execute`: a local process pool, one for all batches, or
+Dask), every run in
 ``DIR/runs/<run-id>/`` keyed by the hash of its resolved scenario, seed included. Every trial
 runs with the scenario's own seed (common random numbers), so two trials differ only where their
 parameters act. A batch's scores are told in trial order before the next batch is asked, so the
