@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(VPY) benchmarks/bench_sweep.py
 	$(VPY) benchmarks/bench_sweep.py --households 1e5 --steps 365 --runs 8
 	$(VPY) benchmarks/bench_plain_mesa.py
+	$(VPY) benchmarks/bench_calibrate.py
 	$(VPY) benchmarks/bench_flee.py --flee
 
 clean-venv:

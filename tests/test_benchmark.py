@@ -44,3 +44,13 @@ def test_quick_flee_benchmark_runs_our_side_and_leaves_flee_out_unless_asked(tmp
     assert ours["run_s"] > 0 and ours["peak_rss_bytes"] > 0 and ours["days"] == case["days"]
     assert row["flee"] is None and "--flee" in row["flee_skipped"]
     assert not venv.exists()  # Flee is installed only when asked for
+
+
+def test_quick_calibration_benchmark_fits_the_case_it_made(tmp_path):
+    (row,) = run_quick("bench_calibrate.py", tmp_path / "calibrate.json")
+    assert row["trials"] == 4 and row["runs"] == 5 and row["failed_trials"] == 0  # + as given
+    assert row["seconds"] > 0 and row["evaluations_per_minute"] > 0
+    assert row["peak_rss_total_mb"] >= row["peak_rss_process_mb"] > 0
+    assert set(row["best"]) == set(row["true"])
+    # the trials are scored against observations the model made: the best beats the defaults
+    assert row["train_score"] < row["baseline_train_score"]

@@ -243,6 +243,30 @@ def test_dask_engine_and_process_pool_give_the_same_calibration(small):
         assert (outs["w1"] / name).read_bytes() == (outs["dask"] / name).read_bytes(), name
 
 
+def test_one_pool_of_workers_serves_every_batch_and_the_result_is_unchanged(small, monkeypatch):
+    """Workers started once (libraries imported, caches filled) run all batches' trials."""
+    import simulator.runs.calibrate as calibrate_module
+    import simulator.runs.sweep as sweep_module
+
+    made, original = [], sweep_module.worker_pool
+
+    def counted(workers):
+        made.append(workers)
+        return original(workers)
+
+    monkeypatch.setattr(calibrate_module, "worker_pool", counted)
+    monkeypatch.setattr(sweep_module, "worker_pool", counted)
+    extra = ("--trials", "6", "--batch", "3")  # two batches
+    outs = {"w1": small.root / "pool-w1", "w2": small.root / "pool-w2"}
+    assert calibrate(small.scenario, small.observed, outs["w1"], *extra) == 0
+    assert made == []  # one worker: runs in this process
+    assert main(["calibrate", str(small.scenario), "--observed", str(small.observed),
+                 "--params", *PARAMS, "--out", str(outs["w2"]), "--workers", "2", *extra]) == 0
+    assert made == [2]
+    for name in ("trials.csv", "fit.json", "series.csv"):
+        assert (outs["w1"] / name).read_bytes() == (outs["w2"] / name).read_bytes(), name
+
+
 def test_a_place_measure_counts_arrivals_only():
     import xarray as xr
 

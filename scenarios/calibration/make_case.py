@@ -93,13 +93,18 @@ def write_inputs(folder: Path, n: int = 12, persons_per_cell: float = 94.0,
 
 
 def write_observed(scenario_path: Path, truth: dict[str, float] = TRUE,
-                   seed: int = OBSERVED_SEED) -> Path:
-    """Run the scenario with ``truth`` and ``seed``; write displaced persons per region and day."""
+                   seed: int = OBSERVED_SEED, overrides: tuple[str, ...] = ()) -> Path:
+    """Run the scenario with ``truth`` and ``seed``; write displaced persons per region and day.
+
+    ``overrides`` (``--set`` style, e.g. ``population.households=100000``) change the case
+    itself, for a calibration run with the same overrides (``benchmarks/bench_calibrate.py``).
+    """
     from simulator.inputs.config import load_scenario
     from simulator.inputs.load import load_inputs
     from simulator.model import DisplacementModel
 
-    scenario = load_scenario(scenario_path, [f"{k}={v!r}" for k, v in truth.items()])
+    values = [f"{k}={v!r}" for k, v in truth.items()]
+    scenario = load_scenario(scenario_path, [*overrides, *values])
     ds = DisplacementModel(scenario, inputs=load_inputs(scenario), seed=seed).run()
     displaced = ds["persons"].sel(state="displaced").transpose("time", "region")
     lines = ["date," + ",".join(str(r) for r in displaced["region"].values)]

@@ -3,7 +3,8 @@
 Method: a seeded Optuna sampler (Akiba et al. 2019) driven by its ask/tell interface: the
 tree-structured Parzen estimator (TPE; Bergstra et al. 2011), or CMA-ES (Hansen 2016) with one
 generation per batch. Trials are asked in batches of a fixed size; each batch runs as sweep
-tasks (:func:`simulator.runs.sweep.execute`: a local process pool or Dask), every run in
+tasks (:func:`simulator.runs.sweep.execute`: a local process pool, one for all batches, or
+Dask), every run in
 ``DIR/runs/<run-id>/`` keyed by the hash of its resolved scenario, seed included. Every trial
 runs with the scenario's own seed (common random numbers), so two trials differ only where their
 parameters act. A batch's scores are told in trial order before the next batch is asked, so the
@@ -40,7 +41,7 @@ from simulator.errors import InputError
 from simulator.inputs.config import apply_overrides, dump_toml
 from simulator.interop.validation import ard, poisson_deviance
 from simulator.runs.calibspec import Plan
-from simulator.runs.sweep import claim_folder, execute
+from simulator.runs.sweep import claim_folder, execute, worker_pool
 from simulator.runs.sweepspec import RunTask, Sweep, run_key
 
 STATES = ("displaced", "evacuated")
@@ -189,7 +190,8 @@ def search(plan: Plan, out: Path, workers: int = 1, engine: str = "local",
 
     trials: list[Trial] = []
     baseline = run_task(plan, -1, {})
-    with _quiet_optuna():
+    local_pool = engine == "local" and workers > 1  # one pool for every batch: warm workers
+    with _quiet_optuna(), worker_pool(workers) if local_pool else contextlib.nullcontext() as pool:
         study, dists = _study(plan), _distributions(plan)
         for start in range(0, plan.trials, plan.batch):
             asked = [study.ask(dists) for _ in range(min(plan.batch, plan.trials - start))]
@@ -197,7 +199,7 @@ def search(plan: Plan, out: Path, workers: int = 1, engine: str = "local",
             extra = [baseline] if start == 0 else []
             execute(Sweep(path=plan.scenario_path, name="calibration", method="calibration",
                           parameters=[b.name for b in plan.bounds], tasks=tasks + extra),
-                    out, workers=workers, engine=engine, scheduler=scheduler)
+                    out, workers=workers, engine=engine, scheduler=scheduler, pool=pool)
             for trial, task in zip(asked, tasks, strict=True):
                 train, hold = _evaluate(plan, task, out)
                 if np.isfinite(train):

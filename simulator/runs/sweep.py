@@ -17,6 +17,7 @@ batching: each run's randomness comes only from its own seed, and inputs are rea
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -186,16 +187,27 @@ def _batch_size(n_tasks: int, workers: int) -> int:
     return max(1, -(-n_tasks // (4 * workers)))
 
 
-def _local(tasks: list[RunTask], runs_dir: str, workers: int) -> Iterator[dict]:
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """The local engine's pool: workers forked from a server that has imported the simulator.
+
+    :func:`execute` makes one per call; a caller that executes many small sweeps in turn (a
+    calibration, batch by batch) can make one and pass it to every call, so its workers, with
+    their libraries imported and first-use caches filled, serve every batch.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["simulator.runs.sweep", "simulator.runs.run"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def _local(tasks: list[RunTask], runs_dir: str, workers: int,
+           pool: ProcessPoolExecutor | None = None) -> Iterator[dict]:
     if workers == 1:  # in this process: one batch per set of inputs, a status per run
         for batch in batches(tasks, len(tasks)):
             cache: dict[str, Inputs] = {}
             for task in batch:
                 yield run_task(task, runs_dir, cache)
         return
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["simulator.runs.sweep", "simulator.runs.run"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with contextlib.nullcontext(pool) if pool is not None else worker_pool(workers) as pool:
         futures = [pool.submit(run_batch, batch, runs_dir)
                    for batch in batches(tasks, _batch_size(len(tasks), workers))]
         for fut in as_completed(futures):
@@ -252,13 +264,18 @@ def lock(out: Path):
 
 def execute(sweep: Sweep, out: Path, workers: int = 1, engine: str = "local",
             scheduler: str | None = None,
-            progress: Callable[[int, int, int], None] | None = None) -> list[dict]:
-    """Run every missing task; return one status dict per task run now."""
+            progress: Callable[[int, int, int], None] | None = None,
+            pool: ProcessPoolExecutor | None = None) -> list[dict]:
+    """Run every missing task; return one status dict per task run now.
+
+    ``pool`` (local engine, more than one worker): a :func:`worker_pool` of ``workers`` to run
+    in, left open for the caller's next call; by default a pool is made and closed here.
+    """
     todo = prepare(sweep, out)
     failed, statuses = 0, []
     if progress and todo:
         progress(0, 0, len(todo))
-    runner = (_local(todo, str(out / "runs"), workers) if engine == "local"
+    runner = (_local(todo, str(out / "runs"), workers, pool) if engine == "local"
               else _dask(todo, str(out / "runs"), workers, scheduler, out))
     for done, status in enumerate(runner, start=1):
         statuses.append(status)
