@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from simulator import __version__
+from simulator.errors import InputError
 from simulator.inputs.config import dump_toml
 from simulator.inputs.load import Inputs, load_inputs
 from simulator.inputs.schema import Scenario
@@ -25,8 +26,15 @@ from simulator.steps.place import place_unsheltered
 from simulator.steps.record import open_durations, record
 from simulator.steps.recover import return_home
 from simulator.steps.warn import Forecasts, warn_and_evacuate
-from simulator.world.households import Households, class_names, from_inputs
+from simulator.world.households import (
+    PEAK_BYTES_PER_HOUSEHOLD,
+    Households,
+    class_names,
+    expected_households,
+    from_inputs,
+)
 from simulator.world.ledger import Places, World
+from simulator.world.recorder import recorder_bytes
 
 
 def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: Households,
@@ -56,6 +64,51 @@ def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: House
     edges = np.quantile(hh.income, [0.2, 0.4, 0.6, 0.8]) if len(hh) else np.zeros(4)
     return world, Context(config, inputs, levers, for_scenario(config), streams, curves, edges,
                           profiler or Profiler(False))
+
+
+def memory_estimate(config: Scenario, inputs: Inputs) -> dict[str, int]:
+    """Bytes a run will need, by part, before anything is allocated.
+
+    Households: :func:`expected_households` × :data:`PEAK_BYTES_PER_HOUSEHOLD`; results:
+    :func:`recorder_bytes` (time × regions, and time × regions² for flows and relocations).
+    The fixed cost of the libraries and the inputs already loaded is not counted.
+    """
+    n = expected_households(config, inputs)
+    return {"households": n, "household_bytes": n * PEAK_BYTES_PER_HOUSEHOLD,
+            "result_bytes": recorder_bytes(config.n_steps, len(inputs.region_names))}
+
+
+def available_memory() -> int | None:
+    """Bytes the system can still give (``MemAvailable`` of /proc/meminfo); None elsewhere."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def check_memory(config: Scenario, inputs: Inputs, available: int | None = None) -> None:
+    """Refuse a run that cannot fit in memory, with the estimate, before allocating it.
+
+    Raises:
+        InputError: one line with the estimate by part and the memory available.
+    """
+    free = available_memory() if available is None else available
+    est = memory_estimate(config, inputs)
+    need = est["household_bytes"] + est["result_bytes"]
+    if free is None or need <= free:
+        return
+    gb = 1e9
+    raise InputError("population", f"the run needs about {need / gb:.1f} GB ({est['households']:,} "
+                     f"households x {PEAK_BYTES_PER_HOUSEHOLD} B = "
+                     f"{est['household_bytes'] / gb:.1f} GB; results "
+                     f"{est['result_bytes'] / gb:.1f} GB for {config.n_steps} steps x "
+                     f"{len(inputs.region_names)} regions) and {free / gb:.1f} GB are available: "
+                     "use fewer households (population.households or a larger "
+                     "persons_per_household), fewer steps or fewer regions")
 
 
 class Region(mesa.Agent):
@@ -141,6 +194,7 @@ class DisplacementModel(mesa.Model):
         self.regions = [Region(self, i, name) for i, name in enumerate(names)]
         streams = Streams(self.seed_value)
         self.class_names = class_names(config, inp)
+        check_memory(config, inp)  # before the households and results are allocated
         hh = from_inputs(config, inp, streams, self.class_names,
                          levers.cash_assistance_per_household)
         self.world, self.ctx = assemble(config, inp, levers, hh, streams, self.class_names,

@@ -327,3 +327,33 @@ def test_an_empty_zarr_folder_is_one_line_in_a_fresh_process(case):
     assert proc.stderr.splitlines() == [
         f"error: {path.parent / 'empty.zarr'}: hazard.file: cannot read as zarr "
         f"(GroupNotFoundError)"], proc.stderr
+
+
+def test_a_run_that_cannot_fit_in_memory_is_refused_with_its_estimate(case, capsys, monkeypatch):
+    """Checked before the households and results are allocated; the estimate is exact for the
+    results and names each part."""
+    import simulator.model as model
+    from simulator.inputs.config import load_scenario
+    from simulator.inputs.load import load_inputs
+    from simulator.world.households import PEAK_BYTES_PER_HOUSEHOLD
+
+    scenario = case()
+    cfg = load_scenario(scenario)
+    inputs = load_inputs(cfg, scenario)
+    est = model.memory_estimate(cfg, inputs)
+    ran = model.DisplacementModel(cfg, inputs=inputs)
+    assert est["households"] == len(ran.households)
+    assert est["result_bytes"] == sum(a.nbytes for a in vars(ran.world.recorder).values())
+    need = est["household_bytes"] + est["result_bytes"]
+    assert need == est["households"] * PEAK_BYTES_PER_HOUSEHOLD + est["result_bytes"]
+    model.check_memory(cfg, inputs, available=need)  # just fits
+    monkeypatch.setattr(model, "available_memory", lambda: need - 1)
+    regions = len(inputs.region_names)
+    assert_rejected(scenario, capsys,
+                    f"population: the run needs about {need / 1e9:.1f} GB "
+                    f"({est['households']:,} households x {PEAK_BYTES_PER_HOUSEHOLD} B = "
+                    f"{est['household_bytes'] / 1e9:.1f} GB; results "
+                    f"{est['result_bytes'] / 1e9:.1f} GB for {cfg.n_steps} steps x {regions} "
+                    f"regions) and {(need - 1) / 1e9:.1f} GB are available: use fewer households "
+                    "(population.households or a larger persons_per_household), fewer steps or "
+                    "fewer regions")

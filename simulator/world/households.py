@@ -265,6 +265,26 @@ def class_names(config: Scenario, inputs: Inputs) -> list[str]:
         c for c in (table.class_names if table else []) if c not in pop.building_class_shares]
 
 
+#: Peak memory per household while a run holds its households (bytes): the state (48 B) and
+#: the temporaries of synthesis and of a step. Measured by benchmarks/bench_core.py above the
+#: fixed cost: 89 B at 10^6 households, 61 B at 10^7 (benchmarks/README.md); rounded up.
+PEAK_BYTES_PER_HOUSEHOLD = 100
+
+
+def expected_households(config: Scenario, inputs: Inputs) -> int:
+    """Households a run will synthesise, counted before it does.
+
+    ``population.households`` when given, a household table's rows, else persons /
+    ``persons_per_household``.
+    """
+    pop = config.population
+    if pop.households is not None:
+        return int(pop.households)
+    if inputs.table is not None and inputs.table.kind == "households":
+        return int(inputs.table.persons.size)
+    return int(round(float(inputs.cell_persons.sum()) / pop.persons_per_household))
+
+
 def from_inputs(config: Scenario, inputs: Inputs, streams: Streams, classes: list[str],
                 cash: np.ndarray) -> Households:
     """Synthesise a scenario's households from its inputs; the cash lever is added to savings.

@@ -23,6 +23,17 @@ from simulator.states import (
 )
 
 
+def recorder_bytes(n_steps: int, n_regions: int) -> int:
+    """Bytes the result arrays of a run of ``n_steps`` over ``n_regions`` will take.
+
+    Every array is a constant plus a multiple of ``n_steps``; two recorders of 1 and 2 steps
+    (``np.zeros``: pages the system only commits when written) give both, without allocating the
+    real one. Flows and relocations grow with the square of the regions.
+    """
+    one, two = (sum(a.nbytes for a in vars(Recorder(k, n_regions)).values()) for k in (1, 2))
+    return one + (two - one) * (n_steps - 1)
+
+
 class Recorder:
     """Per-step results for ``n_steps`` steps over ``n_regions`` regions."""
 
