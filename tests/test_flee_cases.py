@@ -59,7 +59,8 @@ CASES = {
         FLAG, "move_rules.awareness_level: 1.5 read as 1", "source_data/: no camp is observed"),
     "flood/dflee_test_small_flooding_revised": (FLAG, "source_data/: no camp is observed"),
     "conflict/mali2012": (
-        "registration_corrections.csv: 5 registration correction(s) not applied",
+        "registration_corrections.csv line 1: Fassala-Mbera's counts before 2012-12-31 "
+        "multiplied by 0.5208 (Flee's registration correction): its step of -49703 persons",
         "2 closure(s) in closures.csv are not applied", "move_rules.capacity_scaling = 1.25",
         "spawn_rules.conflict_spawn_decay = [1.0, 1.0, 1.0, 0.5, 0.1]",
         "move_rules.avoid_short_stints = True", "move_rules.max_walk_speed = 35.0"),

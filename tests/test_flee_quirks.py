@@ -6,6 +6,7 @@ tiny case so the note's text and what the import did with the quirk can be check
 
 from __future__ import annotations
 
+import re
 import textwrap
 import tomllib
 from pathlib import Path
@@ -16,6 +17,7 @@ import xarray as xr
 
 from simulator.errors import InputError
 from simulator.interop.flee.convert import household_persons, import_flee
+from simulator.interop.flee.observed import corrected_registrations, daily_new_displaced
 from simulator.interop.flee.reader import FleeRoute, read_flee
 from simulator.ui.cli import main
 
@@ -263,13 +265,58 @@ def test_rates_at_level_zero_and_all_zero_rates_are_noted(tmp_path):
         "displaced_per_flood_day is 0 at every level: the hazard displaces nobody"]
 
 
-def test_registration_corrections_and_unread_files_are_listed(tmp_path):
+def test_corrections_without_observations_and_unread_files_are_listed(tmp_path):
     flee = case_with(tmp_path, **{
         "input_csv/registration_corrections.csv": "\n\nC,2023-08-02,5\n#comment\n",
         "input_csv/demographics_age.csv": "age,Default\n1,1\n"})
     assert read_flee(flee).notes == (
-        "registration_corrections.csv: 1 registration correction(s) not applied",
+        "registration_corrections.csv: 1 registration correction(s) not applied: no "
+        "source_data/ to correct",
         "input_csv/ files not read: demographics_age.csv")
+
+
+def test_registration_correction_is_flees_rescaling_of_the_earlier_counts():
+    # Flee's correctLevel1Registrations: counts before the day times c_i / c_(i-1) = 50 / 200
+    days, counts = np.array([0, 10, 20]), np.array([100.0, 200.0, 50.0])
+    np.testing.assert_array_equal(corrected_registrations(days, counts, 20), [25, 50, 50])
+    np.testing.assert_array_equal(counts, [100, 200, 50])  # the input is left as it was
+    for day, why in ((0, "not an observation day after the first"),
+                     (5, "not an observation day after the first")):
+        with pytest.raises(ValueError, match=why):
+            corrected_registrations(days, counts, day)
+    with pytest.raises(ValueError, match="the count before day 10 is 0"):
+        corrected_registrations(days, np.array([0.0, 7.0, 3.0]), 10)
+
+
+CORRECTED = {"source_data/data_layout.csv": "total,c.csv\nC,c.csv\n",
+             "source_data/c.csv": "2023-08-01,100\n2023-08-11,200\n2023-08-21,50\n",
+             "input_csv/registration_corrections.csv": "C,2023-08-21,normalize\n",
+             "input_csv/flood_level.csv": "#Day,F\n0,1\n24,1\n"}
+
+
+def test_corrected_observations_and_spawning_have_no_drop(tmp_path):
+    case = read_flee(case_with(tmp_path, **CORRECTED), length_days=25)
+    t = np.arange(25)  # Flee interpolates the corrected counts 25, 50, 50 on days 0, 10, 20
+    np.testing.assert_array_equal(case.observations.of("C"),
+                                  np.where(t < 10, np.trunc(25 + 2.5 * t), 50))
+    assert ("registration_corrections.csv line 1: C's counts before 2023-08-21 multiplied by "
+            "0.25 (Flee's registration correction): its step of -150 persons that day (200 to "
+            "50) is not counted as people leaving or arriving") in case.notes
+    spawns = daily_new_displaced(case.observations, case.settings)
+    assert not spawns.debt.any()  # uncorrected, the drop of 150 would be a debt
+    np.testing.assert_array_equal(spawns.new[1:], np.diff(case.observations.of("C")))
+
+
+@pytest.mark.parametrize("row, error", [
+    ("C,2023-08-15,normalize", "line 1: C on 2023-08-15: day 14 is not an observation day "
+                               "after the first (observed on days 0..20) in its source_data "
+                               "series (Flee stops at it)"),
+    ("Nowhere,2023-08-21,normalize", "line 1: 'Nowhere' names no row of data_layout.csv"),
+    ("C,21/08/2023,normalize", "line 1: column 'date': expected a date YYYY-MM-DD")])
+def test_a_correction_flee_cannot_apply_is_an_error(tmp_path, row, error):
+    files = {**CORRECTED, "input_csv/registration_corrections.csv": row + "\n"}
+    with pytest.raises(InputError, match=re.escape(error)):
+        read_flee(case_with(tmp_path, **files), length_days=25)
 
 
 def test_a_number_that_is_not_a_number_stays_an_error(tmp_path, capsys):

@@ -3,6 +3,8 @@
 Both halves reproduce Flee's DataTable (flee/datamanager/DataTable.py): the interpolated daily
 series of ``get_interpolated_data``, and the day-on-day change of ``get_daily_difference`` that
 flee/spawning.py's ``spawn_daily_displaced`` turns into new agents in validation runs. The
+registration corrections of ``input_csv/registration_corrections.csv`` are applied to the
+observed counts first, as Flee's run.py does before it spawns or scores anything. The
 conversion (:mod:`simulator.interop.flee.convert`) makes the latter a prescribed displacement
 series and the former the observations a run is scored against.
 """
@@ -35,11 +37,14 @@ class FleeObservations:
 
 
 def read_source_data(source: Path, start: date, n_days: int, names: Collection[str],
-                     camps: Sequence[str], notes: list[str]) -> FleeObservations | None:
+                     camps: Sequence[str], notes: list[str], corrections: Path | None = None
+                     ) -> FleeObservations | None:
     """Read ``source/data_layout.csv`` and the series it names, on days 0..n_days-1.
 
     As in Flee (DataTable), the first row is the total whatever its name; a later row naming
-    no location is not read. Both are reported in ``notes``.
+    no location is not read. Both are reported in ``notes``. The registration corrections in
+    ``corrections`` (if the file exists) are applied to the observed counts before they are
+    interpolated, each reported in ``notes`` (:func:`corrected_registrations`).
 
     Args:
         source: the case's source_data/ folder.
@@ -48,17 +53,23 @@ def read_source_data(source: Path, start: date, n_days: int, names: Collection[s
         names: every location name of locations.csv.
         camps: the camp names, each of which needs a data series (as in Flee).
         notes: where notes on what was tolerated go.
+        corrections: the case's registration_corrections.csv, if any.
 
     Returns:
         The observations, or None without data_layout.csv.
 
     Raises:
-        InputError: for a malformed layout, a missing or malformed series file.
+        InputError: for a malformed layout, a missing or malformed series file, or a
+            correction Flee cannot apply.
     """
     layout = source / "data_layout.csv"
     if not layout.is_file():
+        if corrections is not None and _correction_rows(corrections):
+            notes.append(f"{corrections.name}: {len(_correction_rows(corrections))} "
+                         "registration correction(s) not applied: no source_data/ to correct")
         return None
     listed: dict[str, tuple[int, str]] = {}
+    first, unread = "", set()
     for line, cells in rows(layout):
         if cells[0].startswith("#"):
             continue
@@ -67,6 +78,7 @@ def read_source_data(source: Path, start: date, n_days: int, names: Collection[s
             raise InputError(layout, f"line {line}: expected '<name>,<file>.csv' (one file per "
                                      f"row), got {','.join(cells)!r}")
         name = cells[0] if listed else "total"
+        first = first or cells[0]
         if name != cells[0]:
             also = f" and as {cells[0]}'s series" if cells[0] in names else ""
             notes.append(f"{layout.name} line {line}: first row {cells[0]!r} read as the "
@@ -81,21 +93,26 @@ def read_source_data(source: Path, start: date, n_days: int, names: Collection[s
         if listed and name not in names:
             notes.append(f"{layout.name} line {line}: {name!r} names no location in "
                          "locations.csv: its series is not read")
+            unread.add(name)
             continue
         listed[name] = (line, files[0])
     for camp in camps:
         if camp not in listed:
             raise InputError(layout, f"no row for camp {camp!r} (Flee compares every camp "
                                      "with a data series)")
-    series = [_read_series(source / file, start, n_days, layout, line)
-              for line, file in listed.values()]
+    raw = {name: _read_series(source / file, start, layout, line)
+           for name, (line, file) in listed.items()}
+    if corrections is not None:
+        _correct(corrections, start, raw, first, unread, notes)
+    series = [_interpolate(days, counts, n_days) for days, counts in raw.values()]
     return FleeObservations(tuple(listed)[1:], series[0],
                             np.stack(series[1:], axis=1) if len(series) > 1
                             else np.zeros((n_days, 0), np.int64))
 
 
-def _read_series(path: Path, start: date, n_days: int, layout: Path, layout_line: int
-                 ) -> np.ndarray:
+def _read_series(path: Path, start: date, layout: Path, layout_line: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The observation days (since ``start``) and counts (persons, as floats) of one file."""
     days: list[int] = []
     counts: list[int] = []
     for line, cells in rows(required(path, f"named on line {layout_line} of {layout}")):
@@ -110,7 +127,84 @@ def _read_series(path: Path, start: date, n_days: int, layout: Path, layout_line
                            "a whole number of persons >= 0"))
     if not days:
         raise InputError(path, "no data rows (expected lines 'YYYY-MM-DD,<count>')")
-    return _interpolate(np.array(days), np.array(counts, dtype=float), n_days)
+    return np.array(days), np.array(counts, dtype=float)
+
+
+def corrected_registrations(days: np.ndarray, counts: np.ndarray, day: int) -> np.ndarray:
+    """Counts of one observed series corrected for a change of registration at ``day``.
+
+    Flee's level-1 registration correction (flee/datamanager/handle_refugee_data.py,
+    ``RefugeeTable.correctLevel1Registrations``, called by ``ReadL1Corrections`` for each row
+    ``camp,date,...`` of registration_corrections.csv before any spawning or scoring): when
+    ``day`` is the i-th observation day (i > 0), every count observed before it is multiplied
+    by ``counts[i] / counts[i - 1]``, so the series no longer steps at ``day`` (the last count
+    before it becomes ``counts[i]``) and the earlier counts keep their proportions. The counts
+    are floats, as in Flee, and truncated only when interpolated. The third column of the file
+    (``normalize``) is not read by Flee.
+
+    Args:
+        days: observation days (since day 0), increasing.
+        counts: counts observed on those days (persons).
+        day: the day of the first count under the new registration.
+
+    Returns:
+        The corrected counts (a new array).
+
+    Raises:
+        ValueError: when ``day`` is not an observation day after the first, or the count
+            before it is 0 (Flee stops with an error or divides by 0).
+    """
+    found = np.flatnonzero(days == day)
+    at = int(found[0]) if len(found) else 0
+    if at < 1:
+        raise ValueError(f"day {day} is not an observation day after the first "
+                         f"(observed on days {days.min()}..{days.max()})")
+    if counts[at - 1] == 0:
+        raise ValueError(f"the count before day {day} is 0: nothing to rescale by")
+    out = counts.copy()
+    out[:at] *= counts[at] / counts[at - 1]
+    return out
+
+
+def _correction_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The rows of registration_corrections.csv that Flee applies (two cells or more)."""
+    if not path.is_file():
+        return []
+    return [(line, cells) for line, cells in rows(path)
+            if len(cells) > 1 and not cells[0].startswith("#")]
+
+
+def _correct(path: Path, start: date, raw: dict[str, tuple[np.ndarray, np.ndarray]],
+             first: str, unread: set[str], notes: list[str]) -> None:
+    """Apply each correction of ``path`` to the series it names in ``raw``, noting its effect.
+
+    The layout's first row is the total whatever its name, so a correction naming it corrects
+    the total (and that location's series, read from the same file).
+    """
+    for line, cells in _correction_rows(path):
+        name = cells[0]
+        when = cell(path, line, "date", cells[1], parse_date, "a date YYYY-MM-DD")
+        keys = [k for k in dict.fromkeys((name, "total" if name == first else name)) if k in raw]
+        if not keys:
+            if name in unread:
+                notes.append(f"{path.name} line {line}: {name!r} not corrected: its series is "
+                             "not read")
+                continue
+            raise InputError(path, f"line {line}: {name!r} names no row of data_layout.csv "
+                                   "(Flee stops at it)")
+        for key in keys:
+            days, counts = raw[key]
+            try:
+                raw[key] = days, corrected_registrations(days, counts, (when - start).days)
+            except ValueError as e:
+                raise InputError(path, f"line {line}: {name} on {when}: {e} in its "
+                                       "source_data series (Flee stops at it)") from None
+        at = int(np.flatnonzero(days == (when - start).days)[0])
+        notes.append(f"{path.name} line {line}: {name}'s counts before {when} multiplied by "
+                     f"{counts[at] / counts[at - 1]:.4g} (Flee's registration correction): its "
+                     f"step of {int(counts[at] - counts[at - 1]):+d} persons that day "
+                     f"({int(counts[at - 1])} to {int(counts[at])}) is not counted as people "
+                     "leaving or arriving")
 
 
 def _interpolate(days: np.ndarray, counts: np.ndarray, n_days: int) -> np.ndarray:

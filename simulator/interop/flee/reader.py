@@ -187,25 +187,21 @@ def read_flee(folder: Path, *, start_date: date | None = None,
                             "locations.csv conflict_date")
     observations = read_source_data(folder / "source_data", start, n_days,
                                     {loc.name for loc in locations},
-                                    [loc.name for loc in locations if loc.is_camp], notes)
+                                    [loc.name for loc in locations if loc.is_camp], notes,
+                                    inputs / _CORRECTIONS)
     notes += _unread(inputs, hazard.source)
     return FleeCase(folder, start, n_days, locations, routes, closures, hazard, observations,
                     settings, tuple(notes))
 
 
-_READ = ("locations.csv", "routes.csv", "closures.csv", "sim_period.csv")
+_CORRECTIONS = "registration_corrections.csv"  # read with the observations (observed.py)
+_READ = ("locations.csv", "routes.csv", "closures.csv", "sim_period.csv", _CORRECTIONS)
 
 
 def _unread(inputs: Path, hazard_file: str) -> list[str]:
-    """Notes on the input files the conversion does not read (registration corrections etc.)."""
+    """Notes on the input files the conversion does not read (demographics etc.)."""
     notes = []
-    corrections = inputs / "registration_corrections.csv"
-    if corrections.is_file():
-        n = sum(1 for _, cells in rows(corrections) if not cells[0].startswith("#"))
-        if n:
-            notes.append(f"{corrections.name}: {n} registration correction(s) not applied")
-    other = sorted(p.name for p in inputs.glob("*.csv") if p.name not in
-                   (*_READ, hazard_file, corrections.name))
+    other = sorted(p.name for p in inputs.glob("*.csv") if p.name not in (*_READ, hazard_file))
     if other:
         notes.append(f"{inputs.name}/ files not read: {', '.join(other)}")
     return notes
