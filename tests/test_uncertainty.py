@@ -104,8 +104,10 @@ def test_report_shows_bands_variance_split_and_drivers(case, capsys):
                  "peak_displaced")
     assert float(total["p05"]) < float(total["median"]) < float(total["p95"])
     assert float(total["parameter_share"]) + float(total["seed_share"]) == pytest.approx(1.0)
-    drivers = [r for r in csv.DictReader((out / "report" / "drivers.csv").open())
-               if r["region"] == "TOTAL" and r["indicator"] == "peak_displaced"]
+    every = list(csv.DictReader((out / "report" / "drivers.csv").open()))
+    ds = xr.open_dataset(out / "uncertainty.nc")
+    assert {r["region"] for r in every} == {*map(str, ds["region"].values), "TOTAL"}
+    drivers = [r for r in every if r["region"] == "TOTAL" and r["indicator"] == "peak_displaced"]
     assert drivers[0]["parameter"] == "impact.damage_threshold"  # the one that acts leads
     assert float(drivers[0]["spearman_rho"]) < -0.9
     assert abs(float(drivers[1]["S1"])) < float(drivers[0]["S1"])

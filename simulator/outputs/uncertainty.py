@@ -225,7 +225,7 @@ def write_uncertainty_report(path: str | Path, out: str | Path | None = None) ->
     bands = band_rows(values)
     first = ds.isel(sample=0, replicate=0)
     busiest = busiest_region(first)
-    drivers = driver_rows(ds, values, [busiest, "TOTAL"])
+    drivers = driver_rows(ds, values, [*map(str, ds["region"].values), "TOTAL"])
     keys = ["indicator", "median", "p05", "p95", "parameter_share", "seed_share",
             "parameter_sd", "seed_sd"]
     sections = []
