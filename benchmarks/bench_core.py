@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE.parent / "scenarios" / "demo.toml"
 
@@ -42,7 +44,8 @@ def measure(households: int, n_steps: int) -> dict:
     fixed_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # libraries + inputs
     model = DisplacementModel(cfg, inputs=inputs, profile=True)
     t2 = time.perf_counter()
-    ds = model.run()
+    marks = [time.perf_counter()]  # the end of every step
+    ds = model.run(progress=lambda done, total: marks.append(time.perf_counter()))
     t3 = time.perf_counter()
     n = len(model.households)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -53,8 +56,28 @@ def measure(households: int, n_steps: int) -> dict:
             "peak_rss_mb": peak_mb, "fixed_rss_mb": fixed_mb,
             "peak_bytes_per_household": (peak_mb - fixed_mb) * 2**20 / n,
             "phase_seconds": model.phase_seconds,
+            "step_seconds": step_kinds(model, np.diff(marks)),
             "peak_displaced_persons": int(ds["persons"].sel(state="displaced")
                                           .sum("region").max())}
+
+
+def step_kinds(model, seconds: np.ndarray) -> dict[str, float]:
+    """Median seconds of a step by kind: an event (hazard somewhere), a decision, or quiet.
+
+    Quiet steps have no hazard and no decision due; households may still be away (returns,
+    the unsheltered looking again), which is what issue 21's sparse steps would make cheap.
+    """
+    from simulator.steps.decide import decision_step
+
+    n = seconds.size
+    event = model.inputs.hazard.step_max[:n] > 0
+    decision = np.array([decision_step(model.ctx, t) for t in range(n)]) & ~event
+    quiet = ~event & ~decision
+    out = {}
+    for name, mask in (("event", event), ("decision", decision), ("quiet", quiet)):
+        out[name] = float(np.median(seconds[mask])) if mask.any() else float("nan")
+        out[f"{name}_steps"] = int(mask.sum())
+    return out
 
 
 def child(households: int, n_steps: int) -> dict:
@@ -94,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
               f"peak RSS {row['peak_rss_mb']:.0f} MB ({row['peak_bytes_per_household']:.0f} B/"
               f"household above the fixed {row['fixed_rss_mb']:.0f} MB), state "
               f"{row['bytes_per_household']:.0f} B/household")
+        kinds = row["step_seconds"]
+        print("           median step (ms): " + ", ".join(
+            f"{k} {1e3 * kinds[k]:.1f} ({kinds[k + '_steps']} steps)"
+            for k in ("event", "decision", "quiet")))
         phases = row["phase_seconds"]
         print("           time per phase (s): " + ", ".join(
             f"{k} {v:.2f}" for k, v in sorted(phases.items(), key=lambda kv: -kv[1])))
