@@ -383,6 +383,13 @@ TITLES = {"exposed_person_days": "at home in dangerous water (person days)",
 CURRENCY = ("home_losses", "contents_saved", "income_forgone_away")
 
 
+def _label_indicator(ax, key: str) -> None:
+    """Title a comparison panel by its indicator and label the axis with its unit."""
+    ax.set_title(TITLES.get(key, key.replace("_", " ")), fontsize=10)
+    ax.set_ylabel("currency" if key in CURRENCY else
+                  "persons" + (" x days" if "days" in key else ""))
+
+
 def comparison_bars(table: list[dict], indicators: list[str], fig=None):
     """Bars per run of TOTAL indicators, with 5-95 % error bars when runs have replicates.
 
@@ -402,9 +409,7 @@ def comparison_bars(table: list[dict], indicators: list[str], fig=None):
         ax.bar(range(len(runs)), med, color="tab:blue",
                yerr=np.vstack([med - lo, hi - med]), capsize=4)
         ax.set_xticks(range(len(runs)), runs, rotation=25, ha="right", fontsize=8)
-        ax.set_title(TITLES.get(key, key.replace("_", " ")), fontsize=10)
-        ax.set_ylabel("currency" if key in CURRENCY else
-                      "persons" + (" x days" if "days" in key else ""))
+        _label_indicator(ax, key)
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Scenario comparison (all regions; bars: median, whiskers: 5-95 %)")
     return fig
@@ -439,9 +444,7 @@ def comparison_by_region(table: list[dict], indicators: list[str], fig=None):
             ax.bar(x + (k - (len(runs) - 1) / 2) * width, med, width, label=run,
                    yerr=np.vstack([med - lo, hi - med]), capsize=3)
         ax.set_xticks(x, regions, rotation=25, ha="right", fontsize=8)
-        ax.set_title(TITLES.get(key, key.replace("_", " ")), fontsize=10)
-        ax.set_ylabel("currency" if key in CURRENCY else
-                      "persons" + (" x days" if "days" in key else ""))
+        _label_indicator(ax, key)
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(frameon=False, fontsize=8, ncols=min(len(runs), 4))
     fig.suptitle("Shelter gap by region (persons by the region where they sought shelter)")

@@ -42,7 +42,7 @@ from simulator.inputs.config import apply_overrides, dump_toml
 from simulator.interop.validation import ard, poisson_deviance
 from simulator.runs.calibspec import Plan
 from simulator.runs.sweep import claim_folder, execute, worker_pool
-from simulator.runs.sweepspec import RunTask, Sweep, run_key
+from simulator.runs.sweepspec import RunTask, Sweep, run_key, task_for
 
 STATES = ("displaced", "evacuated")
 #: The files a calibration writes into its folder (besides ``runs/``), each atomically.
@@ -117,9 +117,7 @@ def claim(plan: Plan, out: Path) -> None:
 def run_task(plan: Plan, number: int, params: dict[str, float | int]) -> RunTask:
     """The sweep task of trial ``number`` (-1: the scenario as given, for a baseline score)."""
     cfg = apply_overrides(plan.scenario, [f"{k}={v!r}" for k, v in params.items()])
-    text = dump_toml(cfg)
-    return RunTask(index=number, point=number, replicate=0, seed=cfg.seed, params=dict(params),
-                   config_toml=text, run_id=run_key(text))
+    return task_for(cfg, number, number, 0, params)
 
 
 @contextlib.contextmanager

@@ -42,6 +42,7 @@ from simulator.inputs.config import (
     split_path,
 )
 from simulator.inputs.load import region_names
+from simulator.inputs.schema import Scenario
 from simulator.levers import check_region_names
 from simulator.rng import replicate_seeds
 
@@ -101,6 +102,14 @@ MAX_RUNS = 1_000_000
 def section_of(method: str) -> str:
     """The sweep file section that holds the parameters of a sweep ``method``."""
     return "grid" if method == "grid" else "sample.ranges"
+
+
+def task_for(cfg: Scenario, index: int, point: int, replicate: int,
+             params: dict[str, Any]) -> RunTask:
+    """The run of ``cfg`` (seed included): its resolved TOML and the id hashed from it."""
+    text = dump_toml(cfg)
+    return RunTask(index=index, point=point, replicate=replicate, seed=cfg.seed,
+                   params=dict(params), config_toml=text, run_id=run_key(text))
 
 
 def run_key(config_toml: str) -> str:
@@ -189,7 +198,7 @@ def load_sweep(path: str | Path) -> Sweep:
     fixed = [_anchored(text, path.parent) for text in spec.set]
     base_cfg = load_scenario(base, fixed)
     regions = region_names(base_cfg)
-    tasks, cache = [], {}
+    tasks = []
     for p, point in enumerate(points):
         overrides = [*fixed, *(_anchored(f"{k}={_toml_value(v)}", path.parent)
                                for k, v in point.items())]
@@ -206,10 +215,8 @@ def load_sweep(path: str | Path) -> Sweep:
         except InputError as exc:
             raise InputError(path, f"{section_of(method)}: {exc.message}") from None
         for r, seed in enumerate(replicate_seeds(cfg.seed, spec.replicates)):
-            run_cfg = cfg.model_copy(update={"seed": seed})
-            text = cache.setdefault((p, r), dump_toml(run_cfg))
-            tasks.append(RunTask(index=len(tasks), point=p, replicate=r, seed=seed,
-                                 params=dict(point), config_toml=text, run_id=run_key(text)))
+            tasks.append(task_for(cfg.model_copy(update={"seed": seed}), len(tasks), p, r,
+                                  point))
     return Sweep(path=path, name=spec.name or path.stem, method=method, parameters=names,
                  tasks=tasks, problem=problem, samples=x)
 

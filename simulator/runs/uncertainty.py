@@ -32,7 +32,7 @@ from simulator.inputs.config import apply_overrides, dump_toml
 from simulator.inputs.parameters import Parameter, from_unit, parameter_table
 from simulator.inputs.schema import Scenario
 from simulator.rng import replicate_seeds
-from simulator.runs.sweepspec import RunTask, Sweep, run_key
+from simulator.runs.sweepspec import Sweep, task_for
 
 #: The dataset an uncertainty folder holds.
 DATASET = "uncertainty.nc"
@@ -82,9 +82,8 @@ def plan(scenario: Scenario, table: dict[str, Parameter], n: int, replicates: in
         cfg = apply_overrides(scenario, [f"{k}={v!r}" for k, v in point.items()])
         for r in range(replicates):
             seed = seeds[s * replicates + r]
-            text = dump_toml(cfg.model_copy(update={"seed": seed}))
-            tasks.append(RunTask(index=len(tasks), point=s, replicate=r, seed=seed,
-                                 params=point, config_toml=text, run_id=run_key(text)))
+            tasks.append(task_for(cfg.model_copy(update={"seed": seed}), len(tasks), s, r,
+                                  point))
     return Sweep(path=Path(where), name=f"{scenario.name}-uncertainty", method="uncertainty",
                  parameters=list(table), tasks=tasks)
 

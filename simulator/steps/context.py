@@ -69,6 +69,7 @@ class Context:
             open cell; None without one. Never the scenario's own hazard (causality).
         official_fraction: the map's flooded fraction per cell, if it gives one.
         region_has_homes: regions with populated cells, where a mover can find a dwelling.
+        adaptation_options: (kind, protection_m, damage_reduction) of each adaptation option.
     """
 
     config: Scenario
@@ -83,9 +84,14 @@ class Context:
     official_depth: np.ndarray | None = field(init=False)  #: official map per open cell, if any
     official_fraction: np.ndarray | None = field(init=False)  #: its flooded fraction per cell
     region_has_homes: np.ndarray = field(init=False)  #: regions with populated cells
+    #: (kind, protection_m, damage_reduction) of each adaptation option, in order
+    adaptation_options: list[tuple[str, float, float]] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "design", self._design_levels())
+        object.__setattr__(self, "adaptation_options", [  # read at every damaged home
+            (o.kind, o.protection_m, o.damage_reduction)
+            for _, o in self.config.behaviour.options()])
         object.__setattr__(self, "region_has_homes", np.bincount(
             self.inputs.cell_region, minlength=len(self.inputs.region_names)) > 0)
         info = self.inputs.information
@@ -174,9 +180,3 @@ class Context:
         if share <= 0:
             return np.zeros(ids.shape, dtype=bool)
         return self.streams.uniform("tenure", 0, ids) < share
-
-    @property
-    def adaptation_options(self) -> list[tuple[str, float, float]]:
-        """(kind, protection_m, damage_reduction) of each adaptation option, in order."""
-        return [(o.kind, o.protection_m, o.damage_reduction)
-                for _, o in self.config.behaviour.options()]

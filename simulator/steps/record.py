@@ -48,6 +48,19 @@ def record(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
         count(rec.in_transit[t], hh.stay_region[going], hh.place[going], hh.size[going], +1)
 
 
+def count_episodes(by_region: np.ndarray, by_tenure: np.ndarray, world: World, ctx: Context,
+                   ids: np.ndarray, t: int) -> None:
+    """Add the persons of ``ids``' displacement episodes, by their length at step ``t``.
+
+    To ``by_region`` (as ``durations``: home region x steps) and ``by_tenure`` (as
+    ``durations_by_tenure``: owner or renter x steps).
+    """
+    hh = world.households
+    steps, size = t - hh.since_step[ids], hh.size[ids]
+    np.add.at(by_region, (hh.region[ids], steps), size)
+    np.add.at(by_tenure, (ctx.renters(ids).astype(np.int64), steps), size)
+
+
 def open_durations(world: World, ctx: Context, t: int) -> tuple[np.ndarray, np.ndarray]:
     """Persons by length so far (steps) of displacement episodes still open at ``t``.
 
@@ -55,9 +68,6 @@ def open_durations(world: World, ctx: Context, t: int) -> tuple[np.ndarray, np.n
         By region (as ``durations``) and by tenure (as ``durations_by_tenure``).
     """
     hh, ids, rec = world.households, world.away_ids, world.recorder
-    still = ids[hh.state[ids] == State.DISPLACED]
-    steps, size = t - hh.since_step[still], hh.size[still]
     by_region, by_tenure = np.zeros_like(rec.durations), np.zeros_like(rec.durations_by_tenure)
-    np.add.at(by_region, (hh.region[still], steps), size)
-    np.add.at(by_tenure, (ctx.renters(still).astype(np.int64), steps), size)
+    count_episodes(by_region, by_tenure, world, ctx, ids[hh.state[ids] == State.DISPLACED], t)
     return by_region, by_tenure

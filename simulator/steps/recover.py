@@ -22,6 +22,7 @@ from simulator.rules.utility import repair_wait_years
 from simulator.states import WAITING, Move, State
 from simulator.steps.context import Context
 from simulator.steps.displace import book_damage, force_out
+from simulator.steps.record import count_episodes
 from simulator.steps.relocate import DAYS_PER_YEAR, move
 from simulator.world.ledger import World
 
@@ -52,9 +53,7 @@ def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     np.add.at(rec.returns[t], hh.region[due[~settle]], hh.size[due[~settle]])
     np.add.at(rec.settled[t], hh.region[stay], hh.size[stay])
     # displacement episodes ending now, by return or by settling
-    np.add.at(rec.durations, (hh.region[due], t - hh.since_step[due]), hh.size[due])
-    np.add.at(rec.durations_by_tenure, (ctx.renters(due).astype(np.int64),
-                                        t - hh.since_step[due]), hh.size[due])
+    count_episodes(rec.durations, rec.durations_by_tenure, world, ctx, due, t)
     world.come_home(evac_back, world.home_state(evac_back))
     world.come_home(due[~settle], State.RETURNED)
     world.end_away(np.concatenate([back, stay]))
