@@ -21,6 +21,7 @@ from simulator.inputs.geo import (
     WGS84,
     cell_area_km2,
     crs_of,
+    polygon_countries,
     polygon_index,
     read_polygons,
     reproject,
@@ -37,12 +38,15 @@ from simulator.inputs.observations import Observed, read_observations, read_seri
 from simulator.inputs.regions import (
     centroids,
     distance_matrix_km,
+    read_countries,
     read_names,
     route_distances_km,
 )
 from simulator.inputs.schema import Scenario
 from simulator.inputs.sites import Sites, read_sites
 from simulator.inputs.tables import TableRows, read_table
+
+ONE_COUNTRY = "all"  #: the country of every region when the regions table names none
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,23 @@ class Inputs:
     observed: Observed | None = None  #: observed persons per region and day, to validate against
     file_hashes: dict[str, str] = field(default_factory=dict)
     source: str = "scenario"  #: the scenario file they were loaded for, named in errors
+    #: country of each region (``regions.names``' country column); None: one country, ``all``
+    region_country: tuple[str, ...] | None = None
+
+    @property
+    def country_names(self) -> list[str]:
+        """The countries, in order of first appearance in the regions table."""
+        if self.region_country is None:
+            return [ONE_COUNTRY]
+        return list(dict.fromkeys(self.region_country))
+
+    @property
+    def country_of_region(self) -> np.ndarray:
+        """Country index (into :attr:`country_names`) of each region."""
+        if self.region_country is None:
+            return np.zeros(len(self.region_names), dtype=np.int64)
+        index = {c: i for i, c in enumerate(self.country_names)}
+        return np.array([index[c] for c in self.region_country], dtype=np.int64)
 
     def on_grid(self, values: np.ndarray, attrs: dict[str, str],
                 combine: str = "sum") -> xr.DataArray:
@@ -184,9 +205,13 @@ class _Regions:
         if cfg.polygons is not None:
             self.names, self.geoms = read_polygons(cfg.polygons, cfg.name_property)
             self.raster, self.files = None, [cfg.polygons]
+            found = polygon_countries(cfg.polygons, cfg.name_property, cfg.country_property)
+            self.countries = None if found is None else tuple(found[n] for n in self.names)
             return
         by_id = read_names(cfg.names)
         self.names = [by_id[k] for k in sorted(by_id)]
+        found = read_countries(cfg.names)
+        self.countries = None if found is None else tuple(found[k] for k in sorted(by_id))
         self.files = [cfg.names]
         self.raster, self.names_file = None, cfg.names
         if cfg.file is not None:
@@ -229,6 +254,11 @@ class _Regions:
                                     f"the population grid {grid.values.shape} (same cells "
                                     f"needed)")
         return self.index
+
+
+def region_countries(scenario: Scenario) -> tuple[str, ...] | None:
+    """The country of each region (None when the regions table has no country column)."""
+    return _Regions(scenario).countries
 
 
 def region_names(scenario: Scenario) -> list[str]:
@@ -366,7 +396,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         geographic=loc["geographic"], distance_km=distance, hazard=hazard, stress=stress,
         information=information, design_maps=design_maps, sites=sites,
         table=loc["table"], prescribed=prescribed, observed=observed,
-        file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where))
+        file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where),
+        region_country=regions.countries)
 
 
 def region_map(scenario: Scenario) -> xr.DataArray:

@@ -14,6 +14,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.inputs.parameters import shipped_table
+from simulator.inputs.schema_borders import (
+    BorderConfig,
+    IrregularConfig,
+    PathwayConfig,
+    PledgeConfig,
+)
 from simulator.states import AGE_BANDS
 
 #: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
@@ -235,6 +241,7 @@ class RegionsConfig(Strict):
     names: Path | None = None
     polygons: Path | None = None
     name_property: str = Field(default="name", min_length=1)
+    country_property: str = Field(default="country", min_length=1)
     routes: Path | None = None
 
     @model_validator(mode="after")
@@ -537,6 +544,19 @@ class Scenario(Strict):
     levers: LeversConfig = LeversConfig()
     observations: ObservationsConfig | None = None
     uncertainty: UncertaintyConfig | None = None
+    borders: tuple[BorderConfig, ...] = ()
+    pathways: dict[str, PathwayConfig] = Field(default_factory=dict)
+    irregular: IrregularConfig = IrregularConfig()
+    pledges: tuple[PledgeConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_border_per_pair(self) -> Scenario:
+        pairs = [frozenset(b.countries) for b in self.borders]
+        for k, pair in enumerate(pairs):
+            if pair in pairs[:k]:
+                raise ValueError(f"borders: the border between {' and '.join(sorted(pair))} "
+                                 "is listed twice")
+        return self
 
     @model_validator(mode="after")
     def _observations_daily(self) -> Scenario:

@@ -18,6 +18,7 @@ from simulator.rules.behaviour import income_quintile, seeks_public_shelter
 from simulator.rules.placement import admit, choose_destination, gravity_weights
 from simulator.states import CAPACITY_PLACES, RAMPED, Place, State
 from simulator.steps.context import Context
+from simulator.steps.cross import permit_displaced, settle_displaced
 from simulator.world.ledger import World
 
 
@@ -95,7 +96,7 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
         eligible = pending.copy()
         if p == Place.RENTAL:
             eligible &= hh.income[ids] >= cfg.rental_min_income_per_year
-        _admit_place(world, ctx, ids, t, k, p, eligible, home, region, place, pending)
+        _admit_place(world, ctx, ids, t, k, p, eligible, home, region, place, pending, newly)
     moved = newly | (place != Place.UNSHELTERED)
     tail = (place == Place.UNSHELTERED) | (place == Place.SELF_ARRANGED)
     world.occupy(region[tail], place[tail], size[tail])
@@ -105,11 +106,13 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
 
 def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p: int,
                  eligible: np.ndarray, home: np.ndarray, region: np.ndarray, place: np.ndarray,
-                 pending: np.ndarray) -> None:
+                 pending: np.ndarray, newly: bool = False) -> None:
     """Admit ``eligible`` households still ``pending`` to place ``p`` (cascade position ``k``).
 
     Host places are sought in the tie region only; other places in the home region, then in
-    another region chosen by gravity weights over free places.
+    another region chosen by gravity weights over free places. A region in another country is
+    open to them only by a route across the border
+    (:func:`~simulator.steps.cross.permit_displaced`).
     """
     hh, cfg = world.households, ctx.config.placement
     size = hh.size[ids]
@@ -135,9 +138,14 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
             if not (cap > occ).any():
                 return
             sel, dest = sel[room], dest[room]
+        if attempt != "home":
+            permitted, route = permit_displaced(world, ctx, t, ids[sel], home[sel], dest, newly)
+            sel, dest, route = sel[permitted], dest[permitted], route[permitted]
         ok = admit(dest, size[sel], ctx.streams.uniform("placement", key, ids[sel]),
                    ctx.streams.uniform("admission", key, ids[sel]), occ, cap,
                    cfg.soft_cap_start)
+        if attempt != "home":
+            settle_displaced(world, ctx, t, ids[sel], home[sel], dest, route, ok)
         world.turn_away(dest[~ok], p, size[sel[~ok]])
         got = sel[ok]
         region[got], place[got], pending[got] = dest[ok], p, False

@@ -261,7 +261,8 @@ def _validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.overrides)
     inputs = load_inputs(scenario, args.scenario)
-    resolve(scenario, inputs.region_names, args.scenario)  # every lever names known regions
+    resolve(scenario, inputs.region_names, args.scenario,  # every lever names known regions
+            inputs.region_country)
     persons = round(float(inputs.cell_persons.sum()))
     unit = "" if cf_units(scenario.hazard.kind) == "1" else cf_units(scenario.hazard.kind)
     print(f"{args.scenario}: OK - scenario '{scenario.name}', {len(inputs.region_names)} regions, "

@@ -25,6 +25,7 @@ from simulator.states import (
     Place,
     State,
 )
+from simulator.world.crossings import Crossings
 from simulator.world.households import Households, cell_slices, households_in_cells
 from simulator.world.recorder import Recorder
 
@@ -144,6 +145,8 @@ class World:
         self.event_start = np.full(n_cells, NO_STEP, dtype=np.int64)
         self._any_wet = False
         self._all_groups: np.ndarray | None = None  # everyone's group persons, for verify()
+        #: quotas, waiting applications and border counts (None: one country, no borders)
+        self.crossings: Crossings | None = None
 
     def track_events(self, t: int, intensity: np.ndarray | None) -> None:
         """Start an event where a cell turns wet at ``t``, end it where it is dry (None: all dry).
