@@ -76,7 +76,8 @@ class Borders:
 
 def _index(names: list[str], name: str, where: Path | str, field: str, what: str) -> int:
     if name not in names:
-        raise InputError(where, f"{field}: unknown {what} {name!r} ({what}s: "
+        plural = {"country": "countries"}.get(what, what + "s")
+        raise InputError(where, f"{field}: unknown {what} {name!r} ({plural}: "
                                 f"{', '.join(names)})")
     return names.index(name)
 

@@ -549,14 +549,15 @@ class Scenario(Strict):
     irregular: IrregularConfig = IrregularConfig()
     pledges: tuple[PledgeConfig, ...] = ()
 
-    @model_validator(mode="after")
-    def _one_border_per_pair(self) -> Scenario:
-        pairs = [frozenset(b.countries) for b in self.borders]
+    @field_validator("borders")
+    @classmethod
+    def _one_border_per_pair(cls, v: tuple[BorderConfig, ...]) -> tuple[BorderConfig, ...]:
+        pairs = [frozenset(b.countries) for b in v]
         for k, pair in enumerate(pairs):
             if pair in pairs[:k]:
-                raise ValueError(f"borders: the border between {' and '.join(sorted(pair))} "
-                                 "is listed twice")
-        return self
+                raise ValueError(f"the border between {' and '.join(sorted(pair))} is listed "
+                                 "twice")
+        return v
 
     @model_validator(mode="after")
     def _observations_daily(self) -> Scenario:

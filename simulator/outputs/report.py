@@ -32,13 +32,15 @@ from simulator.outputs.analysis import (
     region_summary,
     replicates,
 )
+from simulator.outputs.borders import country_table, crossings_table, has_borders, protection_table
 from simulator.outputs.folders import open_run
 from simulator.outputs.plots import new_figure, png_bytes
 
 INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
               "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",
               "adapted_at_end", "returned", "displaced_at_end", "exposed_person_days",
-              "internal_displacements", "home_losses", "contents_saved", "income_forgone_away")
+              "internal_displacements", "home_losses", "contents_saved", "income_forgone_away",
+              "regular_crossings", "irregular_crossings", "stranded_at_border", "sent_back")
 
 
 def read_needs(path: Path | None) -> tuple[dict, dict]:
@@ -99,9 +101,23 @@ LABELS = {
     "home_losses": "damage to homes, structure and contents (currency)",
     "contents_saved": "contents evacuees saved (currency)",
     "income_forgone_away": "income of the days away from home (currency, upper bound)",
+    "regular_crossings": "persons crossing a border regularly (open border or a pathway)",
+    "irregular_crossings": "persons crossing a border irregularly",
+    "stranded_at_border": "persons who wanted to cross a border and could not",
+    "sent_back": "persons whose irregular crossing failed (sent back)",
     **{f"share_over_{m}_months": f"share displaced over {m} months (Kaplan-Meier)"
        for m in (1, 3, 6, 12)},
 }
+
+
+_BORDER_NOTE = (
+    "<p>Countries: residents at the start and end, peak displaced, and persons making a new "
+    "home within the country, leaving it, or coming from abroad. Crossings: persons by the "
+    "route they took (an open border, a regular pathway, or irregularly), for a new home or "
+    "for a place while displaced; <i>approved</i> counts applications to a pathway, which "
+    "move after its processing time (those not at home then lapse: "
+    "<code>pathway_lapsed</code>). Per step: results variables <code>cross_border</code>, "
+    "<code>irregular_by_group</code>, <code>stranded_at_border</code>.</p>")
 
 
 def _fmt(v: object) -> str:
@@ -262,6 +278,14 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
                  "displacement threshold; the damage was below the threshold anyway; or the "
                  "displacement draw. Per region: the results variable "
                  "<code>stayed_home</code>.</p>" + _html_table(tables["depth_audit"], stat))]
+    if has_borders(ds):
+        tables |= {"countries": country_table(ds), "crossings": crossings_table(ds),
+                   "protection": protection_table(ds)}
+        sections.append(("Across borders: by country, country pair and route", _BORDER_NOTE
+                         + _html_table(tables["countries"]) + _html_table(tables["crossings"])
+                         + "<p>Protection: persons crossing irregularly and persons who wanted "
+                         "to cross and could not, by group (children, women, older persons, "
+                         "persons with disabilities).</p>" + _html_table(tables["protection"])))
     files = {f"{name}.csv": csv_text(rows).encode() for name, rows in tables.items()}
     files.update(images)
     files["index.html"] = _page(f"Displacement report: {ds.attrs.get('scenario')}", intro,
@@ -374,6 +398,8 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path,
         shown.insert(3, "exposed_person_days")
     if any(r["indicator"] == "home_losses" for r in rows):  # and what they cost in money
         shown.append("home_losses")
+    if any(r["indicator"] == "irregular_crossings" for r in rows):  # across borders
+        shown += ["irregular_crossings", "stranded_at_border"]
     per_region = ["peak_unmet_shelter", "unmet_shelter_person_days"]
     images = {"comparison.png": png_bytes(plots.comparison_bars(
         rows, shown, new_figure(4 * len(shown), 3.6))),

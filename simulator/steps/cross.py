@@ -301,6 +301,10 @@ def settle_displaced(world: World, ctx: Context, t: int, ids: np.ndarray, home: 
     hh = world.households
     irr = admitted & (route == len(bd.routes()) - 1)
     hh.savings[ids[irr]] -= (bd.irregular_cost * hh.size[ids[irr]]).astype(np.float32)
+    pw = admitted & (route > 0) & ~irr  # a humanitarian pathway: approved on admission
+    a = bd.country_of_region[home[pw]]
+    np.add.at(world.crossings.approved[t], (a, bd.country_of_region[dest[pw]], route[pw] - 1),
+              hh.size[ids[pw]])
     record_crossings(world, ctx, t, ids[admitted], home[admitted], dest[admitted],
                      route[admitted], DISPLACEMENT)
     refund(world, ctx, ids[~admitted], home[~admitted], dest[~admitted], route[~admitted])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.rules.behaviour import livelihood_loss, migration_cost, risk_perception
-from simulator.rules.pathways import irregular_utility
+from simulator.rules.pathways import OPEN, irregular_utility
 from simulator.rules.utility import (
     annuity,
     can_finance,
@@ -183,7 +183,9 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     if ctx.levers.borders.international:  # who wanted to cross and could not, and where to
         country = ctx.levers.borders.country_of_region
         abroad = np.where(shut_out, blocked_to, -1)
-        unable = wants & ~able & (country[np.maximum(dest, 0)] != country[home])
+        to = country[np.maximum(dest, 0)]  # cannot pay: stranded unless the border is open
+        unable = wants & ~able & (to != country[home]) & (
+            policy_now(ctx, t)[country[home], to] != OPEN)
         abroad[unable] = dest[unable]
     return (~wants & (eu_a > eu_s), (wants & ~able) | shut_out, wants & able,
             dest.astype(np.int16), cost_m.astype(np.float32),

@@ -186,7 +186,9 @@ def _run(args: argparse.Namespace) -> int:
              f"only, for parameter uncertainty use --uncertainty N)" if args.replicates > 1
              else "")
           + f", {elapsed:.1f} s\n")
-    print(format_table(summary_rows(ds)))
+    rows = summary_rows(ds)
+    print(format_table(rows))
+    _print_borders(rows)
     owed = float(ds.attrs.get("prescribed_not_displaced_persons", 0))
     if owed > 0:
         print(f"\nnote: {owed:,.0f} prescribed persons could not be displaced: nobody was left "
@@ -283,8 +285,20 @@ def _summary(args: argparse.Namespace) -> int:
     print(f"Run {args.run_dir}: scenario '{ds.attrs.get('scenario')}', "
           f"seed {ds.attrs.get('seed')}, {ds.sizes['time']} steps from "
           f"{str(ds['time'].values[0])[:10]}\n")
-    print(format_table(summary_rows(ds)))
+    rows = summary_rows(ds)
+    print(format_table(rows))
+    _print_borders(rows)
     return 0
+
+
+def _print_borders(rows: list[dict]) -> None:
+    """One line on moves across borders (runs with countries and borders only)."""
+    total = rows[-1]
+    if "irregular_crossings" in total:
+        print(f"\nAcross borders: {total['regular_crossings']:,} persons crossed regularly, "
+              f"{total['irregular_crossings']:,} irregularly ({total['sent_back']:,} more were "
+              f"sent back); {total['stranded_at_border']:,} wanted to cross and could not. By "
+              f"country pair, route and group: climdisp report RUN_DIR")
 
 
 class SweepProgress:
