@@ -222,3 +222,33 @@ def test_pledge_region_outside_the_pledging_country(tmp_path, capsys):
     assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err == (
         f"error: {path}: pledges[0].region: 'Port Delta' is not a region of Haven\n")
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_failure_share_extremes(share):
+    ds = run("borders.toml", f"irregular.failure_share={share}")
+    tried = total(ds, route="irregular") + total(ds, "sent_back")
+    assert tried > 0
+    assert total(ds, "sent_back") == (tried if share == 1.0 else 0)
+
+
+def test_set_picks_an_item_of_an_array_of_tables_and_names_a_bad_index(tmp_path, capsys):
+    cfg = load_scenario(SCEN / "borders.toml", ["borders.2.policy=closed"])
+    assert [b.policy for b in cfg.borders] == ["open", "quota", "closed"]
+    code = main(["run", str(SCEN / "borders.toml"), "--set", "borders.7.policy=open",
+                 "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: --set: borders.7.policy: '7' is not an item of a list of 3 (0 to 2)\n")
+
+
+def test_a_region_without_a_country(tmp_path, capsys):
+    names = tmp_path / "regions.csv"
+    rows = (ROOT / "climate_inputs/borders/regions.csv").read_text().splitlines()
+    names.write_text("\n".join([*rows[:3], rows[3].rsplit(",", 1)[0] + ",", *rows[4:]]) + "\n")
+    path = borders_case(tmp_path, f'names = "{ROOT}/climate_inputs/borders/regions.csv"',
+                        f'names = "{names}"')
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {names}: regions.names: line 4: empty country (with a country column every "
+        "region needs one)\n")
