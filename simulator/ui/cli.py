@@ -408,12 +408,16 @@ def _compare(args: argparse.Namespace) -> int:
     if len(args.run_dirs) < 2:
         raise InputError("compare", "give at least two run folders (the first is the baseline)")
     out, rows = compare_runs(args.run_dirs, args.out, args.allow_mismatch)
-    print(f"{'run':<30} {'peak displaced':>15} {'diff':>10} {'unmet person-days':>18} {'diff':>12}")
     total = {(r["run"], r["indicator"]): r for r in rows if r["region"] == "TOTAL"}
+    shown = [("peak_displaced", "peak displaced"),
+             ("unmet_shelter_person_days", "unmet person-days")]
+    if all((run, "irregular_crossings") in total for run, _ in total):  # runs with borders
+        shown += [("irregular_crossings", "irregular"), ("stranded_at_border", "stranded")]
+    print(f"{'run':<30}" + "".join(f" {label:>18} {'diff':>10}" for _, label in shown))
     for run in dict.fromkeys(r["run"] for r in rows):
-        a, b = total[(run, "peak_displaced")], total[(run, "unmet_shelter_person_days")]
-        print(f"{run:<30} {a['value']:>15,.0f} {a['diff_to_baseline']:>+10,.0f} "
-              f"{b['value']:>18,.0f} {b['diff_to_baseline']:>+12,.0f}")
+        cells = [total[(run, key)] for key, _ in shown]
+        print(f"{run:<30}" + "".join(f" {c['value']:>18,.0f} {c['diff_to_baseline']:>+10,.0f}"
+                                     for c in cells))
     print(f"Comparison written to {out}/ (index.html, comparison.csv, regions.csv, figures)")
     return 0
 
