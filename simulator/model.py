@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ import xarray as xr
 from simulator import __version__
 from simulator.errors import InputError
 from simulator.inputs.config import dump_toml
+from simulator.inputs.futures import sample_events
 from simulator.inputs.load import Inputs, load_inputs
 from simulator.inputs.schema import Scenario
 from simulator.kinds import for_scenario
@@ -190,7 +192,11 @@ class DisplacementModel(mesa.Model):
         self.seed_value = config.seed if seed is None else int(seed)
         super().__init__(rng=self.seed_value)
         self.config = config
-        self.inputs = inp = inputs if inputs is not None else load_inputs(config)
+        inp = inputs if inputs is not None else load_inputs(config)
+        if inp.futures is not None and self.seed_value != config.seed:  # this seed's events
+            inp = dataclasses.replace(inp, hazard=sample_events(inp.futures, config,
+                                                                self.seed_value))
+        self.inputs = inp
         self.check_invariants = check_invariants
         self.step_index = 0
         names = inp.region_names

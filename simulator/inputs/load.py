@@ -17,6 +17,7 @@ import xarray as xr
 from pyproj import CRS
 
 from simulator.errors import InputError
+from simulator.inputs.futures import FutureMaps, read_future_maps, sample_events
 from simulator.inputs.geo import (
     WGS84,
     cell_area_km2,
@@ -80,6 +81,8 @@ class Inputs:
     source: str = "scenario"  #: the scenario file they were loaded for, named in errors
     #: country of each region (``regions.names``' country column); None: one country, ``all``
     region_country: tuple[str, ...] | None = None
+    #: return-period maps per period ([futures]); the hazard is drawn from them per seed
+    futures: FutureMaps | None = None
 
     @property
     def country_names(self) -> list[str]:
@@ -364,7 +367,12 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     cy, cx = centroids(cell_y, cell_x, cell_region, loc["cell_persons"], len(names))
     distance = distance_matrix_km(cy, cx, loc["geographic"]) if scenario.regions.routes is None \
         else route_distances_km(scenario.regions.routes, names)
-    hazard = load_hazard(scenario, cell_y, cell_x, loc["crs"])
+    futures = None
+    if scenario.futures is not None:  # yearly events drawn from return-period maps per period
+        futures = read_future_maps(scenario, cell_y, cell_x, loc["crs"])
+        hazard = sample_events(futures, scenario, scenario.seed)
+    else:
+        hazard = load_hazard(scenario, cell_y, cell_x, loc["crs"])
     stress = load_hazard(scenario, cell_y, cell_x, loc["crs"], "stress") if scenario.stress \
         else None
     information = load_hazard(scenario, cell_y, cell_x, loc["crs"], "information") \
@@ -397,7 +405,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         information=information, design_maps=design_maps, sites=sites,
         table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where),
-        region_country=regions.countries)
+        region_country=regions.countries, futures=futures)
 
 
 def region_map(scenario: Scenario) -> xr.DataArray:

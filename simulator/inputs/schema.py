@@ -20,6 +20,7 @@ from simulator.inputs.schema_borders import (
     PathwayConfig,
     PledgeConfig,
 )
+from simulator.inputs.schema_futures import FuturesConfig
 from simulator.states import AGE_BANDS
 
 #: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
@@ -544,6 +545,7 @@ class Scenario(Strict):
     levers: LeversConfig = LeversConfig()
     observations: ObservationsConfig | None = None
     uncertainty: UncertaintyConfig | None = None
+    futures: FuturesConfig | None = None
     borders: tuple[BorderConfig, ...] = ()
     pathways: dict[str, PathwayConfig] = Field(default_factory=dict)
     irregular: IrregularConfig = IrregularConfig()
@@ -564,6 +566,13 @@ class Scenario(Strict):
         if self.observations is not None and self.step_days != 1:
             raise ValueError("observations: validating against observations needs daily steps "
                              "(step_days = 1), as Flee's out.csv and ARD are daily")
+        return self
+
+    @model_validator(mode="after")
+    def _futures_flood(self) -> Scenario:
+        if self.futures is not None and self.hazard.kind != "flood_depth":
+            raise ValueError("futures: yearly events from return-period maps need "
+                             "hazard.kind = \"flood_depth\"")
         return self
 
     @model_validator(mode="after")

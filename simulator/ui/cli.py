@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     rk.add_argument("--years", type=int, default=10_000, help="stochastic years sampled")
     rk.add_argument("--set", dest="overrides", action="append", default=[],
                     metavar="dotted.key=value")
+    fu = sub.add_parser("futures", help="climate futures: each scenario and its counterfactual "
+                        "without climate change (same seeds), climate migrants by year")
+    fu.add_argument("scenarios", type=Path, nargs="+", help="scenario files with [futures]")
+    fu.add_argument("--out", type=Path, required=True, help="folder for the runs and report")
+    fu.add_argument("--seed", type=int, default=None)
+    fu.add_argument("--replicates", type=int, default=1)
+    fu.add_argument("--set", dest="overrides", action="append", default=[],
+                    metavar="dotted.key=value")
     fl = sub.add_parser("import-flee", help="convert a Flee or DFlee case folder into a "
                         "scenario folder (docs/flee.md)")
     fl.add_argument("flee_dir", type=Path, help="Flee case folder (input_csv/, source_data/, "
@@ -443,6 +451,24 @@ def _risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _futures(args: argparse.Namespace) -> int:
+    from simulator.runs.futures import run_futures
+
+    if args.replicates < 1:
+        raise InputError("--replicates", f"expected an integer >= 1, got {args.replicates}")
+    report, marks = run_futures(args.scenarios, args.out, tuple(args.overrides), args.seed,
+                                args.replicates, lambda name: print(f"running {name} ..."))
+    print(f"\n{'scenario':<14} {'by end of':>9} {'climate migrants':>17} "
+          f"{'climate displaced':>18} {'moved':>10} {'displaced':>10}")
+    for r in marks:
+        print(f"{r['scenario']:<14} {r['by_end_of']:>9} {r['climate_migrants']:>17,} "
+              f"{r['climate_displaced']:>18,} {r['moved']:>10,} {r['displaced']:>10,}")
+    print(f"\nClimate migrants: persons who made a new home elsewhere, scenario minus its "
+          f"counterfactual without climate change (same seeds).\nReport written to {report}/ "
+          f"(index.html, yearly.csv, milestones.csv, futures.png); runs in {args.out}/runs/")
+    return 0
+
+
 def _import_flee(args: argparse.Namespace) -> int:
     from simulator.interop.flee.convert import import_flee
 
@@ -458,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``climdisp`` console script."""
     args = _parser().parse_args(argv)
     handler = {"run": _run, "validate": _validate, "summary": _summary, "sweep": _sweep,
-               "report": _report, "compare": _compare, "risk": _risk,
+               "report": _report, "compare": _compare, "risk": _risk, "futures": _futures,
                "import-flee": _import_flee, "dashboard": _dashboard,
                "calibrate": _calibrate}[args.command]
     try:
