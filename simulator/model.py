@@ -24,6 +24,7 @@ from simulator.states import CAPACITY_PLACES, PLACES, STATE_NAMES
 from simulator.steps.context import Context, Profiler
 from simulator.steps.decide import decide, decision_step
 from simulator.steps.displace import displace
+from simulator.steps.people import background_moves, grow_incomes
 from simulator.steps.place import place_unsheltered
 from simulator.steps.record import open_durations, record
 from simulator.steps.recover import return_home
@@ -242,9 +243,13 @@ class DisplacementModel(mesa.Model):
         if world.crossings is not None:
             with phase("decide"):
                 arrive(world, ctx, t)  # approved cross-border moves that are due
+        if self.inputs.income_growth is not None:
+            with phase("decide"):
+                grow_incomes(world, ctx, t)  # at the first step of each new calendar year
         if decision_step(ctx, t):
             with phase("decide"):
                 decide(world, ctx, t)
+                background_moves(world, ctx, t)
         if ctx.levers.warns:
             with phase("warn"):
                 warn_and_evacuate(world, ctx, t, depth, self.forecasts)

@@ -24,7 +24,7 @@ _TO_UNIT = 1.0 / (1 << 53)
 STREAMS = ("synthesis", "displace", "placement", "admission", "destination", "return",
            "evacuate", "decide", "forecast", "warn", "shelter_seeking", "relocate", "composition",
            "flood_position", "settle", "dwelling", "evict", "tenure", "pathway", "crossing",
-           "futures")
+           "futures", "background", "background_destination")
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

@@ -27,7 +27,8 @@ PATH_FIELDS = (("hazard", "file"), ("hazard", "fraction_file"), ("stress", "file
                ("population", "file"), ("population", "table", "file"), ("regions", "file"),
                ("regions", "names"), ("regions", "polygons"), ("regions", "routes"),
                ("impact", "prescribed_file"), ("observations", "file"), ("information", "file"),
-               ("defences", "file"), ("capacity", "sites_file"))
+               ("defences", "file"), ("capacity", "sites_file"),
+               ("people", "income_growth_file"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -216,3 +216,59 @@ def sample_events(futures: FutureMaps, scenario: Scenario, seed: int) -> EventSe
         step_max[a:b] = np.maximum(step_max[a:b], m.max(initial=0.0))
     return EventSeries(maps_a, start_a, end_a, step_max, futures.kind, futures.cell_site)
 
+
+
+def read_income_growth(scenario: Scenario, region_names: list[str],
+                       region_country: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
+    """The income growth table: (years, (years, regions) growth shares per year).
+
+    CSV columns ``region`` or ``country``, ``year`` and ``income_growth`` (a share per year,
+    e.g. 0.02; SSP GDP-per-capita projections by country fit it). Every region (or country)
+    needs a row for every year a step of the run starts in, after the first: incomes grow at
+    the first step of each new calendar year.
+
+    Raises:
+        InputError: for a missing column, an unknown region or country, a growth below -1, or
+            a region or year without a row (naming the first missing).
+    """
+    import csv
+
+    path = scenario.people.income_growth_file
+    field = "people.income_growth_file"
+    if not path.is_file():
+        raise InputError(path, f"{field}: file not found")
+    first = scenario.start_date.year
+    last = (scenario.start_date + dt.timedelta(  # the year the last step starts in
+        days=(scenario.n_steps - 1) * scenario.step_days)).year
+    years = np.arange(first + 1, last + 1)
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        cols = set(reader.fieldnames or ())
+        key = "region" if "region" in cols else "country"
+        if not {key, "year", "income_growth"} <= cols:
+            raise InputError(path, f"{field}: expected columns region (or country), year, "
+                                   f"income_growth; got {sorted(cols)}")
+        names = region_names if key == "region" else list(dict.fromkeys(region_country or ()))
+        table = np.full((years.size, len(names)), np.nan)
+        for line, row in enumerate(reader, start=2):
+            name = (row[key] or "").strip()
+            try:
+                year, g = int(row["year"]), float(row["income_growth"])
+            except (TypeError, ValueError):
+                raise InputError(path, f"{field}: line {line}: year and income_growth must be "
+                                       f"numbers") from None
+            if name not in names:
+                raise InputError(path, f"{field}: line {line}: unknown {key} {name!r}")
+            if not g > -1:
+                raise InputError(path, f"{field}: line {line}: income_growth {g} is below -1")
+            if first < year <= last:
+                table[year - first - 1, names.index(name)] = g
+    gaps = np.argwhere(np.isnan(table))
+    if gaps.size:
+        y, r = gaps[0]
+        raise InputError(path, f"{field}: no row for {key} {names[r]!r} in {years[y]} (every "
+                               f"{key} needs every year {years[0]}-{years[-1]})")
+    if key == "country":
+        index = {c: i for i, c in enumerate(names)}
+        table = table[:, [index[c] for c in region_country]]
+    return years, table

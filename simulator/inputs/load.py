@@ -17,7 +17,12 @@ import xarray as xr
 from pyproj import CRS
 
 from simulator.errors import InputError
-from simulator.inputs.futures import FutureMaps, read_future_maps, sample_events
+from simulator.inputs.futures import (
+    FutureMaps,
+    read_future_maps,
+    read_income_growth,
+    sample_events,
+)
 from simulator.inputs.geo import (
     WGS84,
     cell_area_km2,
@@ -83,6 +88,8 @@ class Inputs:
     region_country: tuple[str, ...] | None = None
     #: return-period maps per period ([futures]); the hazard is drawn from them per seed
     futures: FutureMaps | None = None
+    #: (years, (years, regions) income growth per year) from people.income_growth_file
+    income_growth: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def country_names(self) -> list[str]:
@@ -387,6 +394,9 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     observed = None
     if scenario.observations is not None:
         observed = read_observations(scenario.observations.file, scenario, names)
+    growth = None
+    if scenario.people.income_growth_file is not None:
+        growth = read_income_growth(scenario, names, regions.countries)
     files = {scenario.hazard.file, *regions.files, *loc["files"]}
     for extra in (scenario.hazard.fraction_file, scenario.regions.routes,
                   scenario.impact.prescribed_file,
@@ -394,7 +404,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
                   scenario.stress.file if scenario.stress else None,
                   scenario.information.file if scenario.information else None,
                   scenario.defences.file if scenario.defences else None,
-                  scenario.capacity.sites_file):
+                  scenario.capacity.sites_file, scenario.people.income_growth_file):
         if extra is not None:
             files.add(extra)
     return Inputs(
@@ -405,7 +415,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         information=information, design_maps=design_maps, sites=sites,
         table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where),
-        region_country=regions.countries, futures=futures)
+        region_country=regions.countries, futures=futures, income_growth=growth)
 
 
 def region_map(scenario: Scenario) -> xr.DataArray:

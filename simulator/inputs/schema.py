@@ -20,7 +20,7 @@ from simulator.inputs.schema_borders import (
     PathwayConfig,
     PledgeConfig,
 )
-from simulator.inputs.schema_futures import FuturesConfig
+from simulator.inputs.schema_futures import FuturesConfig, PeopleConfig
 from simulator.states import AGE_BANDS
 
 #: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
@@ -546,6 +546,7 @@ class Scenario(Strict):
     observations: ObservationsConfig | None = None
     uncertainty: UncertaintyConfig | None = None
     futures: FuturesConfig | None = None
+    people: PeopleConfig = PeopleConfig()
     borders: tuple[BorderConfig, ...] = ()
     pathways: dict[str, PathwayConfig] = Field(default_factory=dict)
     irregular: IrregularConfig = IrregularConfig()

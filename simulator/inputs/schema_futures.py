@@ -8,6 +8,8 @@ field.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -35,3 +37,21 @@ class FuturesConfig(BaseModel):
             raise ValueError(f"event_days: {self.event_days} days do not fit in a season of "
                              f"season_days = {self.season_days}")
         return self
+
+
+class PeopleConfig(BaseModel):
+    """How people change over the decades: income growth, and moves for other reasons.
+
+    ``income_growth_file``: CSV ``region`` (or ``country``), ``year``, ``income_growth`` (share
+    per year) for every region (or country) and every year of the run after the first.
+    ``background_migration_per_year``: share of households at home moving each year for reasons
+    other than the hazard, to a region of their country chosen by a gravity model with
+    ``background_population_exponent`` and ``background_distance_exponent``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    income_growth_file: Path | None = None
+    background_migration_per_year: float = Field(default=0.0, ge=0, le=0.5)
+    background_population_exponent: float = Field(default=1.0, ge=0, le=3)
+    background_distance_exponent: float = Field(default=2.0, ge=0, le=4)

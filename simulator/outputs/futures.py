@@ -17,7 +17,7 @@ import xarray as xr
 from simulator.outputs.analysis import replicates
 
 CAUSES = {"proactive": "climate_proactive", "planned": "planned_relocation",
-          "settled": "settled_after_displacement"}
+          "settled": "settled_after_displacement", "background": "background"}
 
 
 def yearly(ds: xr.Dataset) -> xr.Dataset:
@@ -25,7 +25,7 @@ def yearly(ds: xr.Dataset) -> xr.Dataset:
 
     Variables (persons, by calendar year): ``residents`` (at the year's end), ``displaced``
     (newly displaced during the year), ``moved`` (new homes in another region or cell, all
-    causes), and one per cause of :data:`CAUSES`.
+    causes), and one per cause of :data:`CAUSES`. Older results without a cause get zeros.
     """
     reps = replicates(ds)
     years = reps[0]["time"].dt.year
@@ -36,7 +36,8 @@ def yearly(ds: xr.Dataset) -> xr.Dataset:
             "residents": r["residents"].sum("region").groupby(years).last(),
             "displaced": r["newly_displaced"].sum("region").groupby(years).sum(),
             "moved": moves.sum("cause"),
-            **{name: moves.sel(cause=cause, drop=True) for cause, name in CAUSES.items()}})
+            **{name: (moves.sel(cause=cause, drop=True) if cause in moves["cause"]
+                      else 0 * moves.sum("cause")) for cause, name in CAUSES.items()}})
         per.append(out.drop_vars("cause", errors="ignore"))
     out = xr.concat(per, "replicate").median("replicate") if len(per) > 1 else per[0]
     return out.rename(year="year")
