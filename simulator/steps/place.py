@@ -15,9 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.rules.behaviour import income_quintile, seeks_public_shelter
-from simulator.rules.placement import admit, choose_destination, gravity_weights
+from simulator.rules.placement import gravity_weights
 from simulator.states import CAPACITY_PLACES, RAMPED, Place, State
 from simulator.steps.context import Context
+from simulator.steps.screen import admit_drawn, destinations
 from simulator.world.ledger import World
 
 
@@ -76,10 +77,15 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
     if ids.size == 0:
         return
     home, size = hh.region[ids].astype(np.int64), hh.size[ids]
+    # the unsheltered at home who stay so are left where they are counted (their vacating and
+    # occupying would cancel; no admission reads the unsheltered's occupancy)
+    out = np.zeros(ids.size, dtype=bool)
     if newly:
         world.places.start_response(t)  # the response starts at the first departure anywhere
     else:
-        world.vacate(ids)
+        if not ctx.plain_placement:
+            out = (hh.place[ids] == Place.UNSHELTERED) & (hh.stay_region[ids] == home)
+        world.vacate(ids[~out])
     region = home.copy()
     place = np.full(ids.size, Place.UNSHELTERED, dtype=np.uint8)
     pending = np.ones(ids.size, dtype=bool)
@@ -97,10 +103,12 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
             eligible &= hh.income[ids] >= cfg.rental_min_income_per_year
         _admit_place(world, ctx, ids, t, k, p, eligible, home, region, place, pending)
     moved = newly | (place != Place.UNSHELTERED)
-    tail = (place == Place.UNSHELTERED) | (place == Place.SELF_ARRANGED)
+    world.vacate(ids[out & moved])
+    tail = ((place == Place.UNSHELTERED) & ~out) | (place == Place.SELF_ARRANGED)
     world.occupy(region[tail], place[tail], size[tail])
     world.flow(home[moved], region[moved], size[moved])
-    world.stay(ids, region, place)
+    change = ~out | moved
+    world.stay(ids[change], region[change], place[change])
 
 
 def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p: int,
@@ -125,8 +133,8 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
                 return
             w = gravity_weights(ctx.inputs.distance_km, (cap - occ).astype(float),
                                 cfg.distance_exponent, cfg.max_distance_km)
-            dest = choose_destination(home[sel], w,
-                                      ctx.streams.uniform("destination", key, ids[sel]))
+            dest = destinations(ctx, home[sel], w,
+                                ctx.streams.uniform("destination", key, ids[sel]))
             sel, dest = sel[dest >= 0], dest[dest >= 0]
         else:
             dest = (hh.tie_region[ids[sel]] if attempt == "ties" else home[sel]).astype(int)
@@ -135,9 +143,7 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
             if not (cap > occ).any():
                 return
             sel, dest = sel[room], dest[room]
-        ok = admit(dest, size[sel], ctx.streams.uniform("placement", key, ids[sel]),
-                   ctx.streams.uniform("admission", key, ids[sel]), occ, cap,
-                   cfg.soft_cap_start)
+        ok = admit_drawn(ctx, key, ids[sel], dest, size[sel], occ, cap)
         world.turn_away(dest[~ok], p, size[sel[~ok]])
         got = sel[ok]
         region[got], place[got], pending[got] = dest[ok], p, False
