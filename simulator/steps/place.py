@@ -89,9 +89,12 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
     region = home.copy()
     place = np.full(ids.size, Place.UNSHELTERED, dtype=np.uint8)
     pending = np.ones(ids.size, dtype=bool)
-    seeker = seeks_public_shelter(  # one draw per household and displacement episode
-        income_quintile(hh.income[ids], ctx.quintile_edges),
-        ctx.streams.uniform("shelter_seeking", hh.since_step[ids], ids),
+    # one draw per household and displacement episode; the unsheltered drew it already and
+    # seek (or the cascade has no public shelter, where it is not used)
+    seeker = out.copy()
+    seeker[~out] = seeks_public_shelter(
+        income_quintile(hh.income[ids[~out]], ctx.quintile_edges),
+        ctx.streams.uniform("shelter_seeking", hh.since_step[ids[~out]], ids[~out]),
         cfg.shelter_seeking_by_income_quintile)
     for k, name in enumerate(cfg.cascade):
         p = Place[name.upper()]

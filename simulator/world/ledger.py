@@ -307,7 +307,8 @@ class World:
 
     def end_away(self, ids: np.ndarray) -> None:
         """Drop ``ids`` (back home or settled) from the active set."""
-        self.away_ids = np.setdiff1d(self.away_ids, ids, assume_unique=True)
+        if ids.size:
+            self.away_ids = self.away_ids[~np.isin(self.away_ids, ids, kind="table")]
 
     def flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
         """Record persons moving from ``origin`` to ``dest`` regions this step."""
