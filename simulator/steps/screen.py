@@ -57,15 +57,15 @@ def admit_drawn(ctx: Context, key: int, ids: np.ndarray, dest: np.ndarray,
                      streams.uniform("admission", key, ids), occupancy, capacity, soft)
     q = _candidate_bound(occupancy, capacity, soft)
     ok = np.zeros(ids.size, dtype=bool)
-    banded = ~np.isnan(q)[dest]
-    rest = np.arange(ids.size)
-    if not banded.all():  # below the soft-cap level: screen everyone
-        whole = np.flatnonzero(~banded)
+    rest = None  # the applicants still in question (None: all)
+    banded = ~np.isnan(q)
+    if not banded.all() and not banded[dest].all():  # below the soft-cap level: screen all
+        whole = np.flatnonzero(~banded[dest])
         ok[whole] = admit(dest[whole], persons[whole],
                           streams.uniform("placement", key, ids[whole]),
                           streams.uniform("admission", key, ids[whole]), occupancy, capacity,
                           soft)
-        rest = np.flatnonzero(banded)
+        rest = np.flatnonzero(banded[dest])
         ids, dest, persons = ids[rest], dest[rest], persons[rest]
     fits = np.flatnonzero(persons <= (capacity - occupancy)[dest])
     u_accept = None
@@ -76,18 +76,21 @@ def admit_drawn(ctx: Context, key: int, ids: np.ndarray, dest: np.ndarray,
         hopeful = streams.uniform("admission", key, ids[fits]) < q[dest[fits]]
     live = np.zeros(capacity.size, dtype=bool)
     live[dest[fits[hopeful]]] = True
-    alive = live[dest]
-    if not alive.any():  # nobody can be admitted: all are turned away
+    if not live.any():  # nobody can be admitted: all are turned away
         return ok
+    alive = live[dest]
     if not alive.all():
         keep = np.flatnonzero(alive)
-        rest, ids, dest, persons = rest[keep], ids[keep], dest[keep], persons[keep]
+        rest = keep if rest is None else rest[keep]
+        ids, dest, persons = ids[keep], dest[keep], persons[keep]
         u_accept = None if u_accept is None else u_accept[keep]
     if u_accept is None:
         u_accept = streams.uniform("admission", key, ids)
-    ok[rest] = _admit_head(dest, persons.astype(np.int64),
-                           streams.uniform("placement", key, ids), u_accept, occupancy,
-                           capacity, soft, q)
+    got = _admit_head(dest, persons.astype(np.int64), streams.uniform("placement", key, ids),
+                      u_accept, occupancy, capacity, soft, q)
+    if rest is None:
+        return got
+    ok[rest] = got
     return ok
 
 
