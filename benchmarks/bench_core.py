@@ -65,7 +65,8 @@ def step_kinds(model, seconds: np.ndarray) -> dict[str, float]:
     """Median seconds of a step by kind: an event (hazard somewhere), a decision, or quiet.
 
     Quiet steps have no hazard and no decision due; households may still be away (returns,
-    the unsheltered looking again), which is what issue 21's sparse steps would make cheap.
+    the unsheltered looking again). ``quiet_over_event`` is the median quiet step as a share of
+    the median event step (issue 21's sparse steps).
     """
     from simulator.steps.decide import decision_step
 
@@ -77,6 +78,7 @@ def step_kinds(model, seconds: np.ndarray) -> dict[str, float]:
     for name, mask in (("event", event), ("decision", decision), ("quiet", quiet)):
         out[name] = float(np.median(seconds[mask])) if mask.any() else float("nan")
         out[f"{name}_steps"] = int(mask.sum())
+    out["quiet_over_event"] = out["quiet"] / out["event"]
     return out
 
 
@@ -120,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         kinds = row["step_seconds"]
         print("           median step (ms): " + ", ".join(
             f"{k} {1e3 * kinds[k]:.1f} ({kinds[k + '_steps']} steps)"
-            for k in ("event", "decision", "quiet")))
+            for k in ("event", "decision", "quiet"))
+              + f"; a quiet step costs {kinds['quiet_over_event']:.0%} of an event step")
         phases = row["phase_seconds"]
         print("           time per phase (s): " + ", ".join(
             f"{k} {v:.2f}" for k, v in sorted(phases.items(), key=lambda kv: -kv[1])))

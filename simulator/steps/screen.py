@@ -37,6 +37,8 @@ Q_MARGIN = 1e-9
 #: Slices of a destination's priority order that bound the persons ahead of an applicant
 #: (speed only: exact at any number).
 SLICES = 64
+#: Up to this many regions destinations are counted column by column, else searched per origin.
+FEW_DESTINATIONS = 16
 #: Relative margin on a bound through ``exp`` (which may be off by an ulp or two).
 TAIL_MARGIN = 1e-6
 
@@ -150,18 +152,26 @@ def destinations(ctx: Context, origin: np.ndarray, weights: np.ndarray,
     """A destination per applicant from its origin's row of ``weights`` (-1 if none).
 
     The same as :func:`~simulator.rules.placement.choose_destination` (the first destination
-    whose cumulative weight exceeds ``u`` x the row's total), found by a binary search in each
-    origin's row instead of comparing every applicant with every destination.
+    whose cumulative weight exceeds ``u`` x the row's total) without its applicants x
+    destinations temporaries: for a few destinations the count of cumulative weights at or
+    below the target is added up one destination at a time; for many, each origin's row is
+    searched (binary search) by its applicants.
     """
     if ctx.plain_placement:
         return choose_destination(origin, weights, u)
     cum = np.cumsum(weights, axis=1)  # non-decreasing: the weights are not negative
     total = cum[:, -1]
     target = u * total[origin]
+    n_dest = weights.shape[1]
+    if n_dest <= FEW_DESTINATIONS:  # count the destinations at or below, one column at a time
+        dest = np.zeros(origin.size, dtype=np.int64)
+        for j in range(n_dest):
+            dest += cum[origin, j] <= target
+        return np.where(total[origin] > 0, np.minimum(dest, n_dest - 1), -1)
     order = np.argsort(origin, kind="stable")
     bounds = np.searchsorted(origin[order], np.arange(weights.shape[0] + 1))
     dest = np.full(origin.size, -1, dtype=np.int64)
     for i in np.flatnonzero((np.diff(bounds) > 0) & (total > 0)):
         rows = order[bounds[i]:bounds[i + 1]]
         dest[rows] = np.searchsorted(cum[i], target[rows], side="right")
-    return np.where(dest >= 0, np.minimum(dest, weights.shape[1] - 1), -1)
+    return np.where(dest >= 0, np.minimum(dest, n_dest - 1), -1)
