@@ -164,10 +164,10 @@ def destinations(ctx: Context, origin: np.ndarray, weights: np.ndarray,
     target = u * total[origin]
     n_dest = weights.shape[1]
     if n_dest <= FEW_DESTINATIONS:  # count the destinations at or below, one column at a time
-        dest = np.zeros(origin.size, dtype=np.int64)
-        for j in range(n_dest):
-            dest += cum[origin, j] <= target
-        return np.where(total[origin] > 0, np.minimum(dest, n_dest - 1), -1)
+        dest = np.zeros(origin.size, dtype=np.int8)
+        for column in cum.T:
+            dest += column[origin] <= target
+        return np.where(total[origin] > 0, np.minimum(dest, n_dest - 1), -1).astype(np.int64)
     order = np.argsort(origin, kind="stable")
     bounds = np.searchsorted(origin[order], np.arange(weights.shape[0] + 1))
     dest = np.full(origin.size, -1, dtype=np.int64)
