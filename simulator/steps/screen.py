@@ -12,17 +12,18 @@ for draw, at a cost that follows the few who can get in:
   ``q = (capacity - occupancy) / band`` (its value for the first applicant in the band), and
   only if its persons fit the room. The admission draws of the applicants that fit are made
   first; if none is below ``q``, nobody gets in there and no other draw is needed.
-* **Lumps**: otherwise the applicants that cannot be candidates (``u_accept >= q``) matter
-  only through the persons they put ahead of the potential candidates in the priority order.
-  Those between two potential candidates are passed to ``admit`` as one applicant with their
-  persons, the priority of one of them and ``u_accept = 1`` (never a candidate), so ``admit``
-  sees every potential candidate with the same persons before it and decides it exactly as
-  when screening everyone.
+* **The head of the queue**: otherwise an applicant with ``m`` persons ranked ahead of it has a
+  soft-cap probability of at most ``q exp(-m / band)``. Cutting each destination's priority
+  order into slices bounds ``m`` from below for every applicant, so only the few whose
+  admission draw is below their bound can be candidates, nearly all near the front. ``admit``
+  is given the head of the order up to the last of them: each applicant's fate depends only on
+  those ranked before it, so ``admit`` decides the head exactly as when screening everyone, and
+  nobody after the head is a candidate.
 
-Destinations below their soft-cap level, and any case where two priorities tie, are screened
-in full. :func:`destinations` draws gravity destinations per origin, as
-:func:`~simulator.rules.placement.choose_destination` does for all at once. ``Context``'s
-``plain_placement`` switches both off (the tests compare the two paths).
+Destinations below their soft-cap level are screened in full. :func:`destinations` draws
+gravity destinations as :func:`~simulator.rules.placement.choose_destination` does, without
+its applicants x destinations temporaries. ``Context``'s ``plain_placement`` switches both off
+(the tests compare the two paths).
 """
 
 from __future__ import annotations
@@ -131,11 +132,11 @@ def _admit_head(dest: np.ndarray, persons: np.ndarray, u_priority: np.ndarray,
     # key - 2 dest is exact (Sterbenz) and orders like key: a lower slice is ranked before
     part = np.minimum((key - twice) * SLICES, SLICES - 1).astype(np.int64)
     part += dest * SLICES
-    ahead = np.bincount(part, persons, n_dest * SLICES).reshape(n_dest, SLICES)
-    ahead -= np.cumsum(ahead, axis=1)  # minus the persons of the lower slices
+    per_slice = np.bincount(part, persons, n_dest * SLICES).reshape(n_dest, SLICES)
+    ahead = np.cumsum(per_slice, axis=1) - per_slice  # persons of the lower slices
     band = (1.0 - soft) * capacity.astype(float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        bound = q[:, None] * np.exp(ahead / band[:, None]) * (1.0 + TAIL_MARGIN)
+        bound = q[:, None] * np.exp(-ahead / band[:, None]) * (1.0 + TAIL_MARGIN)
     bound = bound.ravel()[part]
     hopeful = np.flatnonzero(u_accept < bound)
     last = np.full(n_dest, -np.inf)
