@@ -29,11 +29,39 @@ from simulator.world.ledger import World
 
 def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     """Bring evacuees and repaired displaced households home at step ``t`` (or settle them)."""
+    if world.away_ids.size == 0:
+        return
+    quiet = ctx.inputs.hazard.step_max[t] < ctx.kind.clear_below and ctx.inputs.prescribed is None
+    if quiet and t < world.idle_until and not ctx.plain_placement:
+        return  # nobody is due before idle_until, and nobody left home since it was set
+    world.idle_until = -1
+    _return_home(world, ctx, t, depth, quiet)
+    if quiet:
+        world.idle_until = _idle_until(world)
+
+
+def _idle_until(world: World) -> int:
+    """The first step anyone away could come home if only time passes (-1: any step).
+
+    Evacuees, and displaced households without a repair date (not yet dry, or waiting for a
+    builder), may come home or be scheduled at any dry step; otherwise the earliest repair date.
+    Leaving home clears it (:meth:`World.leave_home`); it is set only on dry steps, so damage
+    at a wet step cannot change a date it relied on.
+    """
     hh = world.households
     ids = world.away_ids
     if ids.size == 0:
-        return
-    if ctx.inputs.hazard.step_max[t] < ctx.kind.clear_below:  # nowhere wet: all homes dry
+        return -1
+    due = hh.due_step[ids]
+    if (due < 0).any() or (hh.state[ids] == State.EVACUATED).any():
+        return -1
+    return int(due.min())
+
+
+def _return_home(world: World, ctx: Context, t: int, depth: np.ndarray, quiet: bool) -> None:
+    hh = world.households
+    ids = world.away_ids
+    if quiet:  # nowhere wet: all homes dry
         dry = np.ones(ids.size, dtype=bool)
     else:
         dry = ctx.home_depth(world, ids, depth, ctx.inputs.hazard.fraction_at(t)) \

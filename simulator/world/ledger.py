@@ -134,6 +134,9 @@ class World:
         self._count_all_groups(self.persons_by_group)
         self.occupancy = np.zeros((n_regions, len(PLACES)), dtype=np.int64)
         self.away_ids = np.empty(0, dtype=np.int64)  #: displaced or evacuated households
+        #: no one away can come home before this step while nothing else happens (-1: unknown;
+        #: set by the return step on dry steps, cleared whenever anyone leaves home)
+        self.idle_until = -1
         #: persons unsheltered by the region where they stay and group
         self.unsheltered_by_group = np.zeros((n_regions, len(GROUPS)), dtype=np.int64)
         #: persons displaced by home region and the step their displacement began
@@ -248,6 +251,7 @@ class World:
         """``ids`` leave home as ``state`` (evacuated or displaced) and join the active set."""
         self.set_state(ids, state)
         self.away_ids = np.concatenate([self.away_ids, ids])
+        self.idle_until = -1
 
     def stay(self, ids: np.ndarray, region: np.ndarray, place: np.ndarray) -> None:
         """``ids`` (away) now stay at ``place`` in ``region``.
