@@ -125,6 +125,7 @@ class World:
         self.cell_start = cell_slices(hh.cell, n_cells)  #: households by their first home cell
         #: households that made a new home during the run (no longer in their cell_start slice)
         self.moved = np.empty(0, dtype=np.int64)
+        self._is_moved: np.ndarray | None = None  # mask of moved, made at the first move
         #: persons whose home is in each cell (dwellings a newcomer can find there)
         self.cell_persons = np.bincount(hh.cell, hh.size, n_cells).astype(np.int64)
         self.persons = np.zeros((n_regions, len(STATE_NAMES)), dtype=np.int64)
@@ -302,7 +303,23 @@ class World:
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
         self._count_groups(self.persons_by_group, ids, +1)
         self._track(ids, +1)
-        self.moved = np.union1d(self.moved, ids)
+        self._add_moved(ids)
+
+    def _add_moved(self, ids: np.ndarray) -> None:
+        """Add ``ids`` to :attr:`moved`, kept sorted and unique (as ``np.union1d`` would).
+
+        A mask finds the new ones and a stable sort merges two sorted runs in linear time,
+        instead of re-sorting every household that ever moved at each move.
+        """
+        if self._is_moved is None:
+            self._is_moved = np.zeros(len(self.households), dtype=bool)
+        new = np.unique(ids[~self._is_moved[ids]])
+        if new.size == 0:
+            return
+        self._is_moved[new] = True
+        merged = np.concatenate([self.moved, new.astype(np.int64)])
+        merged.sort(kind="stable")
+        self.moved = merged
 
     def households_in(self, cells: np.ndarray) -> np.ndarray:
         """Ids of the households whose home is in ``cells`` now (a sorted, unique ``cells``)."""
