@@ -10,7 +10,7 @@ axes that neither overlap nor leave a gap (a missing year) between one file and 
 
 from __future__ import annotations
 
-import warnings
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,23 +76,17 @@ class _Joined(BackendArray):
         return np.flip(joined, axis=out_axis) if step < 0 else joined
 
 
-def _days(ds: xr.Dataset) -> np.ndarray:
-    """Time stamps of ``ds`` in days since 1970 (cftime calendars mapped onto real dates)."""
-    index = ds.indexes["time"]
-    if hasattr(index, "to_datetimeindex"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            index = index.to_datetimeindex(time_unit="ns")
-    values = np.asarray(index.values, dtype="datetime64[ns]")
-    return (values - np.datetime64("1970-01-01", "ns")) / np.timedelta64(1, "D")
+def _days(ds: xr.Dataset, ref) -> np.ndarray:
+    """Time stamps of ``ds`` in days since ``ref`` (a date of the same calendar)."""
+    return np.asarray((ds.indexes["time"] - ref) / dt.timedelta(days=1), dtype=float)
 
 
-def _date(days: float) -> str:
-    seconds = np.timedelta64(int(round(days * 86400)), "s")
-    return str(np.datetime64("1970-01-01", "s") + seconds)[:10]
+def _date(ref, days: float) -> str:
+    return str(ref + dt.timedelta(days=float(days)))[:10]
 
 
-def _check_fit(paths: list[Path], sets: list[xr.Dataset], pattern: Path, field: str) -> None:
+def _check_fit(paths: list[Path], sets: list[xr.Dataset], ref, pattern: Path,
+               field: str) -> None:
     """Same variables and grid as the first file (in time order); no overlap and no gap."""
     first = sets[0]
     for path, ds in zip(paths[1:], sets[1:], strict=True):
@@ -107,21 +101,22 @@ def _check_fit(paths: list[Path], sets: list[xr.Dataset], pattern: Path, field: 
                 raise InputError(path, f"{field}: dimension {dim!r} differs from "
                                        f"{paths[0].name}'s; every file of {pattern.name!r} needs "
                                        f"the same grid or points")
-    days = [_days(ds) for ds in sets]
+    days = [_days(ds, ref) for ds in sets]
     within = [float(np.diff(d).max()) for d in days if d.size > 1]
     between = np.array([b[0] - a[-1] for a, b in zip(days, days[1:])])
     spacing = max(within) if within else float(np.median(between))
     for i in range(1, len(sets)):
         gap, prev = float(between[i - 1]), paths[i - 1].name
+        starts, ends = _date(ref, days[i][0]), _date(ref, days[i - 1][-1])
         if gap <= 0:
-            raise InputError(paths[i], f"{field}: starts on {_date(days[i][0])}, before the "
-                                       f"previous file ({prev}) ends on {_date(days[i - 1][-1])}; "
-                                       f"the files of {pattern.name!r} must not overlap in time")
+            raise InputError(paths[i], f"{field}: starts on {starts}, before the previous file "
+                                       f"({prev}) ends on {ends}; the files of "
+                                       f"{pattern.name!r} must not overlap in time")
         if gap > 1.5 * spacing:
-            raise InputError(paths[i], f"{field}: starts on {_date(days[i][0])}, {gap:g} days "
-                                       f"after the previous file ({prev}) ends on "
-                                       f"{_date(days[i - 1][-1])} (samples are {spacing:g} "
-                                       f"days apart); a file of {pattern.name!r} is missing")
+            raise InputError(paths[i], f"{field}: starts on {starts}, {gap:g} days after the "
+                                       f"previous file ({prev}) ends on {ends} (samples are "
+                                       f"{spacing:g} days apart); a file of {pattern.name!r} "
+                                       f"is missing")
 
 
 def open_many(pattern: Path, open_one: Callable[[Path], xr.Dataset],
@@ -147,9 +142,10 @@ def open_many(pattern: Path, open_one: Callable[[Path], xr.Dataset],
         if "time" not in ds.dims:
             raise InputError(path, f"{field}: no 'time' dimension; the files a pattern matches "
                                    f"are joined along time")
-    order = np.argsort([_days(ds)[0] for ds in sets], kind="stable")
+    ref = sets[0].indexes["time"][0]
+    order = np.argsort([_days(ds, ref)[0] for ds in sets], kind="stable")
     paths, sets = [paths[i] for i in order], [sets[i] for i in order]
-    _check_fit(paths, sets, pattern, field)
+    _check_fit(paths, sets, ref, pattern, field)
     first = sets[0]
     joined = {}
     for name, var in first.variables.items():
