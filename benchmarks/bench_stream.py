@@ -31,18 +31,34 @@ FIRST_YEAR = 2001
 
 
 def write_case(folder: Path, years: int, side: int) -> Path:
-    """Yearly hazard files, population, regions and a scenario; returns the scenario path."""
+    """Yearly hazard files, population, regions and a scenario matching the first ``years``.
+
+    The hazard files are written once to ``folder/files``; each length of run gets its own
+    folder linking to its years only, so an in-memory run reads no more than it simulates.
+    """
+    files = write_files(folder / "files", years, side)
+    case = folder / f"years_{years}"
+    case.mkdir(exist_ok=True)
+    for path in [*files[:years], *(folder / "files").glob("[pr]*.*")]:
+        link = case / path.name
+        if not link.exists():
+            link.symlink_to(path)
+    return write_scenario(case)
+
+
+def write_files(folder: Path, years: int, side: int) -> list[Path]:
+    """Yearly hazard files (at least ``years``), population and regions; the hazard files."""
     import pandas as pd
     import xarray as xr
 
     folder.mkdir(parents=True, exist_ok=True)
     lat = 10.0 + 0.01 * np.arange(side)
     lon = 20.0 + 0.01 * np.arange(side)
-    rng = np.random.default_rng(1)
     for year in range(FIRST_YEAR, FIRST_YEAR + years):
         path = folder / f"flddph_{year}.nc"
         if path.exists():
             continue
+        rng = np.random.default_rng(year)
         time = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
         depth = np.zeros((time.size, side, side), np.float32)
         wet = rng.uniform(size=(side, side)) < 0.1  # a tenth of the cells flood each season
@@ -59,6 +75,11 @@ def write_case(folder: Path, years: int, side: int) -> Path:
     xr.Dataset({"region_id": (("lat", "lon"), region.astype(np.int16))},
                coords=grid).to_netcdf(folder / "regions.nc")
     (folder / "regions.csv").write_text("id,name\n0,NW\n1,NE\n2,SW\n3,SE\n")
+    return sorted(folder.glob("flddph_*.nc"))[:years]
+
+
+def write_scenario(folder: Path) -> Path:
+    """The scenario reading ``folder``'s files (one step a day; the runs set ``n_steps``)."""
     scenario = folder / "stream.toml"
     scenario.write_text(f"""name = "stream"
 seed = 1
@@ -140,9 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.years, args.households, args.side = [1, 2], 2000, 20
     with tempfile.TemporaryDirectory() as tmp:
-        scenario = write_case(args.folder or Path(tmp), max(args.years), args.side)
         rows = []
         for years in args.years:
+            scenario = write_case(args.folder or Path(tmp), years, args.side)
             for stream in (False, True):
                 row = child(scenario, years, int(args.households), stream)
                 rows.append(row)

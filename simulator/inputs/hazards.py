@@ -1,8 +1,10 @@
 """Hazards: open them (NetCDF, Zarr, GeoTIFF, CLIMADA HDF5), check units, map time onto steps.
 
-A hazard reaches the model as a ``(n_steps, n_sites)`` float32 array in SI units at the hazard
+A hazard reaches the model as ``(n_steps, n_sites)`` float32 values in SI units at the hazard
 locations (*sites*) that hold people, an index from each populated cell to its site, and each
-step's maximum so that quiet steps cost nothing (DESIGN.md §4.1).
+step's maximum so that quiet steps cost nothing (DESIGN.md §4.1): held in memory, or streamed
+from disk a block of steps at a time for long runs (``hazard.stream``; :mod:`.streamed`). A
+``hazard.file`` pattern joins yearly files along time (:mod:`.timefiles`).
 
 Space: a hazard is a regular grid (axes lat/lon, latitude/longitude, or y/x with a CF
 ``grid_mapping`` or a GeoTIFF's CRS; either direction) or an irregular set of points (CLIMADA
@@ -38,10 +40,11 @@ from simulator.errors import InputError
 from simulator.inputs.geo import crs_of, nearest, reproject
 from simulator.inputs.hazard_checks import check_coordinates, check_values
 from simulator.inputs.schema import HazardSource, Scenario, file_format
-from simulator.inputs.series import (  # noqa: F401 - HazardSeries, step_windows: re-exported
+from simulator.inputs.series import (
     HazardSeries,
     StepSource,
     dense_rows,
+    sample_days,
     step_windows,
     take_sites,
 )
@@ -112,21 +115,6 @@ def spatial_dims(da: xr.DataArray, path: Path, field: str) -> tuple[str, str]:
         raise InputError(path, f"{field}: expected dimensions lat/lon, latitude/longitude or y/x, "
                                f"found {list(da.dims)}")
     return ydim, xdim
-
-
-def _days_since(times: xr.DataArray, start: np.datetime64, where: Path) -> np.ndarray:
-    index = times.to_index()
-    if hasattr(index, "to_datetimeindex"):  # cftime calendars: map onto real dates, on purpose
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                index = index.to_datetimeindex(time_unit="ns")
-        except ValueError:
-            raise InputError(where, f"hazard: time axis uses the {index.calendar!r} calendar, "
-                                    f"whose dates cannot all be mapped to real dates (e.g. "
-                                    f"30 February); convert it to a standard calendar") from None
-    values = np.asarray(index.values, dtype="datetime64[ns]")
-    return (values - start) / np.timedelta64(1, "D")
 
 
 def axis_nearest(axis: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -353,7 +341,7 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
         raise InputError(where, f"{field}.variable: unexpected dimensions {extra} (expected "
                                 f"time and {', '.join(indexers)})")
     factor = si_factor(da.attrs.get("units"), cfg.units, cfg.kind, where, f"{field}.units")
-    days, order, valid = _sample_days(da, cfg, scenario, event_date, where)
+    days, order, valid = sample_days(da, cfg, scenario, event_date, where)
     lo, hi = step_windows(days, valid, scenario.step_days, scenario.n_steps)
     n_sites = next(iter(indexers.values())).size
     pad = bool((cell_site < 0).any())  # cells beyond every point: one all-zero site at the end
@@ -381,21 +369,3 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
             fraction = np.concatenate([fraction, np.zeros((fraction.shape[0], 1), np.float32)], 1)
     return HazardSeries(values=values, step_max=values.max(axis=1, initial=0.0), kind=cfg.kind,
                         cell_site=cell_site, fraction=fraction)
-
-
-def _sample_days(da: xr.DataArray, cfg: HazardSource, scenario: Scenario,
-                 event_date: np.datetime64 | None, where: Path
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sample start days since the model start (sorted), their file order, and validity (days)."""
-    start = np.datetime64(scenario.start_date, "ns")
-    if "time" in da.dims:
-        days = _days_since(da["time"], start, where)
-        order = np.argsort(days, kind="stable")
-        days = days[order]
-        spacing = float(np.median(np.diff(days))) if days.size > 1 else float(
-            cfg.duration_days or scenario.step_days)
-        return days, order, np.append(np.diff(days), spacing)
-    if cfg.event_date is not None or event_date is None:
-        event_date = np.datetime64(cfg.event_date or scenario.start_date, "ns")
-    days = np.array([(np.datetime64(event_date, "ns") - start) / np.timedelta64(1, "D")])
-    return days, np.array([0]), np.array([float(cfg.duration_days or scenario.step_days)])

@@ -14,16 +14,21 @@ does not grow with the number of steps.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+from simulator.errors import InputError
+from simulator.inputs.schema import HazardSource, Scenario
 
 #: Bytes of per-step values (float32 at the sites, with the flooded fraction) in one block of a
 #: streamed series; it holds two blocks.
 BLOCK_BYTES = 16 * 2**20
 #: Bytes of raw samples (the bounding box of the sites, float64) read from disk at once.
-READ_BYTES = 32 * 2**20
+READ_BYTES = 8 * 2**20
 
 
 def step_windows(sample_days: np.ndarray, valid_days: np.ndarray, step_days: int,
@@ -44,6 +49,40 @@ def step_windows(sample_days: np.ndarray, valid_days: np.ndarray, step_days: int
     lo = np.searchsorted(ends, edges[:-1], side="right")
     hi = np.searchsorted(sample_days, edges[1:], side="left")
     return lo, np.maximum(hi, lo)
+
+
+def days_since(times: xr.DataArray, start: np.datetime64, where: Path) -> np.ndarray:
+    """Time stamps in days since ``start`` (cftime calendars mapped onto real dates)."""
+    index = times.to_index()
+    if hasattr(index, "to_datetimeindex"):  # cftime calendars: map onto real dates, on purpose
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                index = index.to_datetimeindex(time_unit="ns")
+        except ValueError:
+            raise InputError(where, f"hazard: time axis uses the {index.calendar!r} calendar, "
+                                    f"whose dates cannot all be mapped to real dates (e.g. "
+                                    f"30 February); convert it to a standard calendar") from None
+    values = np.asarray(index.values, dtype="datetime64[ns]")
+    return (values - start) / np.timedelta64(1, "D")
+
+
+def sample_days(da: xr.DataArray, cfg: HazardSource, scenario: Scenario,
+                 event_date: np.datetime64 | None, where: Path
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample start days since the model start (sorted), their file order, and validity (days)."""
+    start = np.datetime64(scenario.start_date, "ns")
+    if "time" in da.dims:
+        days = days_since(da["time"], start, where)
+        order = np.argsort(days, kind="stable")
+        days = days[order]
+        spacing = float(np.median(np.diff(days))) if days.size > 1 else float(
+            cfg.duration_days or scenario.step_days)
+        return days, order, np.append(np.diff(days), spacing)
+    if cfg.event_date is not None or event_date is None:
+        event_date = np.datetime64(cfg.event_date or scenario.start_date, "ns")
+    days = np.array([(np.datetime64(event_date, "ns") - start) / np.timedelta64(1, "D")])
+    return days, np.array([0]), np.array([float(cfg.duration_days or scenario.step_days)])
 
 
 def take_sites(da: xr.DataArray, indexers: dict) -> xr.DataArray:
@@ -78,7 +117,7 @@ def step_rows(out: np.ndarray, seen: np.ndarray, chunk: np.ndarray, c0: int, lo:
 
 
 def dense_rows(sites: xr.DataArray, order: np.ndarray, lo: np.ndarray,
-                hi: np.ndarray) -> np.ndarray:
+               hi: np.ndarray) -> np.ndarray:
     """Step maximum of the samples valid during each step: ``(n_steps, n_sites)`` float32."""
     dims = ("time", "site") if "time" in sites.dims else ("site",)
     data = np.asarray(sites.transpose(*dims).values, dtype=np.float32).reshape(
