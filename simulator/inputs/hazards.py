@@ -53,6 +53,8 @@ from simulator.inputs.timefiles import is_pattern, open_many
 from simulator.inputs.units import si_factor
 from simulator.inputs.zarrmeta import check_zarr_store
 
+_take = take_sites  # its name before it moved to series.py (main's futures.py imports it)
+
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
 SITE_DIMS = ("site", "centroid", "station", "location")
