@@ -45,18 +45,21 @@ def measure(households: int, n_steps: int) -> dict:
     model = DisplacementModel(cfg, inputs=inputs, profile=True)
     t2 = time.perf_counter()
     marks = [time.perf_counter()]  # the end of every step
-    ds = model.run(progress=lambda done, total: marks.append(time.perf_counter()))
+    cpu = [time.process_time()]  # the same in CPU time: steadier on a shared machine
+    ds = model.run(progress=lambda done, total: (marks.append(time.perf_counter()),
+                                                 cpu.append(time.process_time())))
     t3 = time.perf_counter()
     n = len(model.households)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"households": n, "n_steps": n_steps, "load_inputs_s": t1 - t0,
-            "synthesis_s": t2 - t1, "run_s": t3 - t2,
+            "synthesis_s": t2 - t1, "run_s": t3 - t2, "run_cpu_s": cpu[-1] - cpu[0],
             "household_steps_per_s": n * n_steps / (t3 - t2),
             "bytes_per_household": model.households.nbytes_per_household(),
             "peak_rss_mb": peak_mb, "fixed_rss_mb": fixed_mb,
             "peak_bytes_per_household": (peak_mb - fixed_mb) * 2**20 / n,
             "phase_seconds": model.phase_seconds,
             "step_seconds": step_kinds(model, np.diff(marks)),
+            "step_cpu_seconds": step_kinds(model, np.diff(cpu)),
             "peak_displaced_persons": int(ds["persons"].sel(state="displaced")
                                           .sum("region").max())}
 
@@ -65,7 +68,8 @@ def step_kinds(model, seconds: np.ndarray) -> dict[str, float]:
     """Median seconds of a step by kind: an event (hazard somewhere), a decision, or quiet.
 
     Quiet steps have no hazard and no decision due; households may still be away (returns,
-    the unsheltered looking again), which is what issue 21's sparse steps would make cheap.
+    the unsheltered looking again). ``quiet_over_event`` is the median quiet step as a share of
+    the median event step (issue 21's sparse steps).
     """
     from simulator.steps.decide import decision_step
 
@@ -77,6 +81,7 @@ def step_kinds(model, seconds: np.ndarray) -> dict[str, float]:
     for name, mask in (("event", event), ("decision", decision), ("quiet", quiet)):
         out[name] = float(np.median(seconds[mask])) if mask.any() else float("nan")
         out[f"{name}_steps"] = int(mask.sum())
+    out["quiet_over_event"] = out["quiet"] / out["event"]
     return out
 
 
@@ -105,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         row = {**runs[0], "repeats": len(runs), "household_steps_per_s": statistics.median(rate),
                "household_steps_per_s_range": [min(rate), max(rate)],
                "run_s": statistics.median(r["run_s"] for r in runs),
+               "run_cpu_s": statistics.median(r["run_cpu_s"] for r in runs),
                "synthesis_s": statistics.median(r["synthesis_s"] for r in runs),
                "load_inputs_s": statistics.median(r["load_inputs_s"] for r in runs),
                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
@@ -112,15 +118,17 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(f"{row['households']:>10,} households x {args.steps} steps: "
               f"{row['household_steps_per_s']:.3g} household-steps/s "
-              f"(range {min(rate):.3g}-{max(rate):.3g}), run {row['run_s']:.2f} s, "
+              f"(range {min(rate):.3g}-{max(rate):.3g}), run {row['run_s']:.2f} s "
+              f"({row['run_cpu_s']:.2f} s CPU), "
               f"start-up {row['load_inputs_s'] + row['synthesis_s']:.2f} s, "
               f"peak RSS {row['peak_rss_mb']:.0f} MB ({row['peak_bytes_per_household']:.0f} B/"
               f"household above the fixed {row['fixed_rss_mb']:.0f} MB), state "
               f"{row['bytes_per_household']:.0f} B/household")
-        kinds = row["step_seconds"]
-        print("           median step (ms): " + ", ".join(
-            f"{k} {1e3 * kinds[k]:.1f} ({kinds[k + '_steps']} steps)"
-            for k in ("event", "decision", "quiet")))
+        for label, kinds in (("", row["step_seconds"]), (" CPU", row["step_cpu_seconds"])):
+            print(f"           median step{label} (ms): " + ", ".join(
+                f"{k} {1e3 * kinds[k]:.1f} ({kinds[k + '_steps']} steps)"
+                for k in ("event", "decision", "quiet"))
+                  + f"; a quiet step costs {kinds['quiet_over_event']:.0%} of an event step")
         phases = row["phase_seconds"]
         print("           time per phase (s): " + ", ".join(
             f"{k} {v:.2f}" for k, v in sorted(phases.items(), key=lambda kv: -kv[1])))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simulator.borders import Borders, resolve_borders
 from simulator.errors import InputError
 from simulator.inputs.schema import RegionLevers, Scenario
 from simulator.states import CAPACITY_PLACES, PLACES
@@ -42,6 +43,8 @@ class Levers:
         protection_return_period_years: flood defence standard (0 = none).
         income_index: relative income level of the region (drives migration destinations).
         planned_relocation_households_per_year: a national programme's size (households/year).
+        borders: countries, borders, pathways and pledges (:mod:`simulator.borders`); pledged
+            places are already in ``capacity_persons``.
     """
 
     capacity_persons: np.ndarray
@@ -55,6 +58,7 @@ class Levers:
     protection_return_period_years: np.ndarray
     income_index: np.ndarray
     planned_relocation_households_per_year: int
+    borders: Borders
 
     @property
     def warns(self) -> bool:
@@ -99,17 +103,21 @@ def capacity_table(scenario: Scenario, names: list[str]) -> np.ndarray:
     return table
 
 
-def resolve(scenario: Scenario, names: list[str], where: Path | str = "scenario") -> Levers:
+def resolve(scenario: Scenario, names: list[str], where: Path | str = "scenario",
+            countries: tuple[str, ...] | None = None) -> Levers:
     """Resolve every lever of ``scenario`` for regions ``names`` (checked once, here).
 
+    ``countries``: the country of each region (None: one country).
+
     Raises:
-        InputError: for a region name that is not one of ``names``.
+        InputError: for a region, country or pathway name that is not known.
     """
     check_region_names(scenario, names, where)
+    borders = resolve_borders(scenario, names, countries, where)
     return Levers(
-        capacity_persons=capacity_table(scenario, names),
+        capacity_persons=capacity_table(scenario, names) + borders.pledged,
         activation_ramp=tuple(scenario.capacity.activation_ramp),
         ramp_days=scenario.capacity.ramp_days,
         **{name: _per_region(scenario, names, name) for name in PER_REGION},
         planned_relocation_households_per_year=
-        scenario.levers.planned_relocation_households_per_year)
+        scenario.levers.planned_relocation_households_per_year, borders=borders)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 
@@ -13,6 +14,7 @@ import xarray as xr
 from simulator import __version__
 from simulator.errors import InputError
 from simulator.inputs.config import dump_toml
+from simulator.inputs.futures import sample_events
 from simulator.inputs.load import Inputs, load_inputs
 from simulator.inputs.schema import Scenario
 from simulator.kinds import for_scenario
@@ -22,10 +24,13 @@ from simulator.states import CAPACITY_PLACES, PLACES, STATE_NAMES
 from simulator.steps.context import Context, Profiler
 from simulator.steps.decide import decide, decision_step
 from simulator.steps.displace import displace
+from simulator.steps.people import background_moves, grow_incomes
 from simulator.steps.place import place_unsheltered
 from simulator.steps.record import open_durations, record
 from simulator.steps.recover import return_home
+from simulator.steps.relocate import arrive
 from simulator.steps.warn import Forecasts, warn_and_evacuate
+from simulator.world.crossings import PURPOSES, Crossings
 from simulator.world.households import (
     PEAK_BYTES_PER_HOUSEHOLD,
     Households,
@@ -58,6 +63,8 @@ def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: House
                     config.capacity.host_loss_per_displaced_share)
     world = World(households, len(inputs.region_names), inputs.cell_region.size, places,
                   config.n_steps)
+    if levers.borders.international:
+        world.crossings = Crossings(levers.borders, config.n_steps)
     curves = [(np.asarray(config.impact.curves[c].depths_m),
                np.asarray(config.impact.curves[c].damage_ratio)) for c in classes]
     hh = households
@@ -186,11 +193,15 @@ class DisplacementModel(mesa.Model):
         self.seed_value = config.seed if seed is None else int(seed)
         super().__init__(rng=self.seed_value)
         self.config = config
-        self.inputs = inp = inputs if inputs is not None else load_inputs(config)
+        inp = inputs if inputs is not None else load_inputs(config)
+        if inp.futures is not None and self.seed_value != config.seed:  # this seed's events
+            inp = dataclasses.replace(inp, hazard=sample_events(inp.futures, config,
+                                                                self.seed_value))
+        self.inputs = inp
         self.check_invariants = check_invariants
         self.step_index = 0
         names = inp.region_names
-        levers = resolve(config, names, inp.source)
+        levers = resolve(config, names, inp.source, inp.region_country)
         self.regions = [Region(self, i, name) for i, name in enumerate(names)]
         streams = Streams(self.seed_value)
         self.class_names = class_names(config, inp)
@@ -229,9 +240,16 @@ class DisplacementModel(mesa.Model):
             world.track_events(t, depth if wet else None)
             if wet:
                 world.remember(depth, self.inputs.hazard.fraction_at(t))
+        if world.crossings is not None:
+            with phase("decide"):
+                arrive(world, ctx, t)  # approved cross-border moves that are due
+        if self.inputs.income_growth is not None:
+            with phase("decide"):
+                grow_incomes(world, ctx, t)  # at the first step of each new calendar year
         if decision_step(ctx, t):
             with phase("decide"):
                 decide(world, ctx, t)
+                background_moves(world, ctx, t)
         if ctx.levers.warns:
             with phase("warn"):
                 warn_and_evacuate(world, ctx, t, depth, self.forecasts)
@@ -291,4 +309,19 @@ class DisplacementModel(mesa.Model):
         ds["displaced_map"] = self.inputs.on_grid(world.displaced_by_cell, {
             "units": "persons", "long_name": "persons forcibly displaced from each grid cell "
                                              "(displacement events, by home location)"})
+        ds = self._by_country(ds)
         return ds.isel(time=slice(0, self.step_index))
+
+    def _by_country(self, ds: xr.Dataset) -> xr.Dataset:
+        """Label regions with their countries; add the border results when there are any."""
+        bd = self.ctx.levers.borders
+        country = [bd.countries[c] for c in bd.country_of_region]
+        ds = ds.assign_coords(country=("region", country), country_of_origin=("origin", country),
+                              country_of_destination=("destination", country))
+        if self.world.crossings is None:
+            return ds
+        arrays = self.world.crossings.dataset(self.config.n_steps)
+        ds = ds.assign(arrays).assign_coords(
+            origin_country=bd.countries, destination_country=bd.countries,
+            route=bd.routes(), purpose=list(PURPOSES), pathway=bd.pathways)
+        return ds

@@ -23,7 +23,8 @@ _TO_UNIT = 1.0 / (1 << 53)
 #: The named decisions that draw random numbers. Adding a stream never changes existing ones.
 STREAMS = ("synthesis", "displace", "placement", "admission", "destination", "return",
            "evacuate", "decide", "forecast", "warn", "shelter_seeking", "relocate", "composition",
-           "flood_position", "settle", "dwelling", "evict", "tenure")
+           "flood_position", "settle", "dwelling", "evict", "tenure", "pathway", "crossing",
+           "futures", "background", "background_destination")
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

@@ -42,8 +42,9 @@ GROUPS = ("children", "adults", "older_persons", "women", "persons_with_disabili
 HEAD_TYPES = ("male_headed", "female_headed", "older_person_headed")
 
 #: Why a household made a new home: a proactive move it chose, a planned-relocation programme,
-#: or settling where it stayed after repeated displacement (``relocations``' ``cause``).
-MOVE_CAUSES = ("proactive", "planned", "settled")
+#: settling where it stayed after repeated displacement, or moving for reasons other than the
+#: hazard (``people.background_migration_per_year``) (``relocations``' ``cause``).
+MOVE_CAUSES = ("proactive", "planned", "settled", "background")
 Move = IntEnum("Move", [c.upper() for c in MOVE_CAUSES], start=0)
 #: What a damaged home loses, in ``home_losses``: the building and what is in it.
 ASSETS = ("structure", "contents")

@@ -106,7 +106,7 @@ def test_short_reconstruction_capacity_makes_the_displaced_wait_in_turn():
     w.hh.since_step[:] = 0
     order = np.array([3, 7, 1, 9, 0, 5, 2, 8, 4, 6])
     _run_until(w, 2)
-    w.hh.since_step[order] = np.arange(10)  # the order they were displaced in
+    w.world.set_state(order, State.DISPLACED, since=np.arange(10))  # the order they left in
     came_back = []
     for t in range(2, 40):
         away = w.hh.state == State.DISPLACED

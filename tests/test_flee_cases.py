@@ -61,7 +61,9 @@ CASES = {
     "conflict/mali2012": (
         "registration_corrections.csv line 1: Fassala-Mbera's counts before 2012-12-31 "
         "multiplied by 0.5208 (Flee's registration correction): its step of -49703 persons",
-        "2 closure(s) in closures.csv are not applied", "move_rules.capacity_scaling = 1.25",
+        "border Mali–Burkina_Faso closed on days [0, 22) (closures.csv line 2",
+        "border Mali–Niger closed on days [0, 33) (closures.csv line 3",
+        "move_rules.capacity_scaling = 1.25",
         "spawn_rules.conflict_spawn_decay = [1.0, 1.0, 1.0, 0.5, 0.1]",
         "move_rules.avoid_short_stints = True", "move_rules.max_walk_speed = 35.0"),
 }

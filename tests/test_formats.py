@@ -404,7 +404,7 @@ def test_table_home_values_set_the_damage_households_weigh(case):
     ids = np.arange(4)
     model.world.remember(model.ctx.intensity(0), None)  # their cell floods on day 0
     expected_damage = _evaluate(model.world, model.ctx, 0, ids, np.zeros(4),
-                                destination_risk(model.world, model.ctx))[-2]
+                                destination_risk(model.world, model.ctx))[5]  # exposure
     assets = 3000.0 * (4.14 + 4.19) / 2  # the median income: DYNAMO-M's ratio at percentile 50
     assert expected_damage[0] > 0
     assert expected_damage[1:].tolist() == pytest.approx(

@@ -12,11 +12,11 @@ from .conftest import REPO
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
-def test_the_five_notebooks_are_there_and_listed():
+def test_the_six_notebooks_are_there_and_listed():
     names = [p.name for p in NOTEBOOKS]
     assert names == ["01-quickstart.ipynb", "02-capacity-scenarios.ipynb",
                      "03-sensitivity.ipynb", "04-bring-your-own-hazard.ipynb",
-                     "05-calibrate-and-uncertainty.ipynb"]
+                     "05-calibrate-and-uncertainty.ipynb", "06-climate-futures.ipynb"]
     readme = (REPO / "notebooks" / "README.md").read_text()
     assert all(name in readme for name in names)
 

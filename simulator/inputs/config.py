@@ -27,7 +27,8 @@ PATH_FIELDS = (("hazard", "file"), ("hazard", "fraction_file"), ("stress", "file
                ("population", "file"), ("population", "table", "file"), ("regions", "file"),
                ("regions", "names"), ("regions", "polygons"), ("regions", "routes"),
                ("impact", "prescribed_file"), ("observations", "file"), ("information", "file"),
-               ("defences", "file"), ("capacity", "sites_file"))
+               ("defences", "file"), ("capacity", "sites_file"),
+               ("people", "income_growth_file"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -182,12 +183,27 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
 
 
 def _apply_override(data: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
-    table = data
+    """Set ``value`` at ``keys``; a number picks an item of an array of tables (``borders.0``)."""
+    table: Any = data
     for k in keys[:-1]:
-        table = table.setdefault(k, {})
-        if not isinstance(table, dict):
+        table = _item(table, k, keys) if isinstance(table, list) else table.setdefault(k, {})
+        if not isinstance(table, (dict, list)):
             raise InputError("--set", f"{'.'.join(keys)}: {k} is not a table")
-    table[keys[-1]] = value
+    if isinstance(table, list):
+        table[_index(table, keys[-1], keys)] = value
+    else:
+        table[keys[-1]] = value
+
+
+def _index(items: list, key: str, keys: tuple[str, ...]) -> int:
+    if not (key.isdigit() and int(key) < len(items)):
+        raise InputError("--set", f"{'.'.join(keys)}: {key!r} is not an item of a list of "
+                                  f"{len(items)} (0 to {len(items) - 1})")
+    return int(key)
+
+
+def _item(items: list, key: str, keys: tuple[str, ...]) -> Any:
+    return items[_index(items, key, keys)]
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
@@ -221,7 +237,8 @@ def _describe(error: dict[str, Any], sources: dict[tuple, str], top: str) -> Inp
         return InputError(where, f"{path}: required field is missing")
     msg = error["msg"].removeprefix("Value error, ")
     got = error.get("input")
-    shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
+    tables = isinstance(got, list) and any(isinstance(g, dict) for g in got)
+    shown = "" if isinstance(got, dict) or got is None or tables else f" (got {got!r})"
     return InputError(where, f"{path}: {msg}{shown}")
 
 

@@ -171,3 +171,26 @@ def polygon_index(geoms: list, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         inside = shapely.intersects_xy(geom, lon[free], lat[free])
         out[np.flatnonzero(free)[inside]] = i
     return out
+
+
+def polygon_countries(path: Path, name_property: str, country_property: str
+                      ) -> dict[str, str] | None:
+    """``{region name: country}`` from each feature's ``country_property``.
+
+    None when no feature has the property.
+
+    Raises:
+        InputError: when some features have the property and others do not.
+    """
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    found = {str(f["properties"][name_property]).strip():
+             str((f.get("properties") or {}).get(country_property, "")).strip()
+             for f in features}
+    if not any(found.values()):
+        return None
+    missing = [n for n, c in found.items() if not c]
+    if missing:
+        raise InputError(path, f"regions.country_property: feature {missing[0]!r} has no "
+                               f"{country_property!r} (with countries every region needs one)")
+    return found
+

@@ -17,10 +17,17 @@ import xarray as xr
 from pyproj import CRS
 
 from simulator.errors import InputError
+from simulator.inputs.futures import (
+    FutureMaps,
+    read_future_maps,
+    read_income_growth,
+    sample_events,
+)
 from simulator.inputs.geo import (
     WGS84,
     cell_area_km2,
     crs_of,
+    polygon_countries,
     polygon_index,
     read_polygons,
     reproject,
@@ -37,6 +44,7 @@ from simulator.inputs.observations import Observed, read_observations, read_seri
 from simulator.inputs.regions import (
     centroids,
     distance_matrix_km,
+    read_countries,
     read_names,
     route_distances_km,
 )
@@ -45,6 +53,8 @@ from simulator.inputs.sites import Sites, read_sites
 from simulator.inputs.streamed import StreamedHazard
 from simulator.inputs.tables import TableRows, read_table
 from simulator.inputs.timefiles import expand
+
+ONE_COUNTRY = "all"  #: the country of every region when the regions table names none
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,27 @@ class Inputs:
     observed: Observed | None = None  #: observed persons per region and day, to validate against
     file_hashes: dict[str, str] = field(default_factory=dict)
     source: str = "scenario"  #: the scenario file they were loaded for, named in errors
+    #: country of each region (``regions.names``' country column); None: one country, ``all``
+    region_country: tuple[str, ...] | None = None
+    #: return-period maps per period ([futures]); the hazard is drawn from them per seed
+    futures: FutureMaps | None = None
+    #: (years, (years, regions) income growth per year) from people.income_growth_file
+    income_growth: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def country_names(self) -> list[str]:
+        """The countries, in order of first appearance in the regions table."""
+        if self.region_country is None:
+            return [ONE_COUNTRY]
+        return list(dict.fromkeys(self.region_country))
+
+    @property
+    def country_of_region(self) -> np.ndarray:
+        """Country index (into :attr:`country_names`) of each region."""
+        if self.region_country is None:
+            return np.zeros(len(self.region_names), dtype=np.int64)
+        index = {c: i for i, c in enumerate(self.country_names)}
+        return np.array([index[c] for c in self.region_country], dtype=np.int64)
 
     def on_grid(self, values: np.ndarray, attrs: dict[str, str],
                 combine: str = "sum") -> xr.DataArray:
@@ -186,9 +217,13 @@ class _Regions:
         if cfg.polygons is not None:
             self.names, self.geoms = read_polygons(cfg.polygons, cfg.name_property)
             self.raster, self.files = None, [cfg.polygons]
+            found = polygon_countries(cfg.polygons, cfg.name_property, cfg.country_property)
+            self.countries = None if found is None else tuple(found[n] for n in self.names)
             return
         by_id = read_names(cfg.names)
         self.names = [by_id[k] for k in sorted(by_id)]
+        found = read_countries(cfg.names)
+        self.countries = None if found is None else tuple(found[k] for k in sorted(by_id))
         self.files = [cfg.names]
         self.raster, self.names_file = None, cfg.names
         if cfg.file is not None:
@@ -231,6 +266,11 @@ class _Regions:
                                     f"the population grid {grid.values.shape} (same cells "
                                     f"needed)")
         return self.index
+
+
+def region_countries(scenario: Scenario) -> tuple[str, ...] | None:
+    """The country of each region (None when the regions table has no country column)."""
+    return _Regions(scenario).countries
 
 
 def region_names(scenario: Scenario) -> list[str]:
@@ -336,7 +376,12 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     cy, cx = centroids(cell_y, cell_x, cell_region, loc["cell_persons"], len(names))
     distance = distance_matrix_km(cy, cx, loc["geographic"]) if scenario.regions.routes is None \
         else route_distances_km(scenario.regions.routes, names)
-    hazard = load_hazard(scenario, cell_y, cell_x, loc["crs"])
+    futures = None
+    if scenario.futures is not None:  # yearly events drawn from return-period maps per period
+        futures = read_future_maps(scenario, cell_y, cell_x, loc["crs"])
+        hazard = sample_events(futures, scenario, scenario.seed)
+    else:
+        hazard = load_hazard(scenario, cell_y, cell_x, loc["crs"])
     stress = load_hazard(scenario, cell_y, cell_x, loc["crs"], "stress") if scenario.stress \
         else None
     information = load_hazard(scenario, cell_y, cell_x, loc["crs"], "information") \
@@ -351,6 +396,9 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     observed = None
     if scenario.observations is not None:
         observed = read_observations(scenario.observations.file, scenario, names)
+    growth = None
+    if scenario.people.income_growth_file is not None:
+        growth = read_income_growth(scenario, names, regions.countries)
     files = {scenario.hazard.file, *regions.files, *loc["files"]}
     for extra in (scenario.hazard.fraction_file, scenario.regions.routes,
                   scenario.impact.prescribed_file,
@@ -358,7 +406,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
                   scenario.stress.file if scenario.stress else None,
                   scenario.information.file if scenario.information else None,
                   scenario.defences.file if scenario.defences else None,
-                  scenario.capacity.sites_file):
+                  scenario.capacity.sites_file, scenario.people.income_growth_file):
         if extra is not None:
             files.add(extra)
     return Inputs(
@@ -369,7 +417,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         information=information, design_maps=design_maps, sites=sites,
         table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for f in sorted(files, key=str) for p in expand(f)},
-        source=str(where))
+        source=str(where), region_country=regions.countries, futures=futures,
+        income_growth=growth)
 
 
 def region_map(scenario: Scenario) -> xr.DataArray:

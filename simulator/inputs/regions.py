@@ -44,6 +44,26 @@ def read_names(path: Path) -> dict[int, str]:
     return names
 
 
+def read_countries(path: Path) -> dict[int, str] | None:
+    """The ``country`` column of the regions table as ``{id: country}`` (None without one).
+
+    Raises:
+        InputError: for a row with an empty country (every region then needs one).
+    """
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if "country" not in (reader.fieldnames or ()):
+            return None
+        out: dict[int, str] = {}
+        for line, row in enumerate(reader, start=2):
+            country = (row["country"] or "").strip()
+            if not country:
+                raise InputError(path, f"regions.names: line {line}: empty country (with a "
+                                       f"country column every region needs one)")
+            out[int(row["id"])] = country
+    return out
+
+
 def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
                  lon2: np.ndarray) -> np.ndarray:
     """Great-circle distance in km between points given in degrees (haversine formula)."""

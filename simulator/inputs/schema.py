@@ -14,6 +14,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.inputs.parameters import shipped_table
+from simulator.inputs.schema_borders import (
+    BorderConfig,
+    IrregularConfig,
+    PathwayConfig,
+    PledgeConfig,
+)
+from simulator.inputs.schema_futures import FuturesConfig, PeopleConfig
 from simulator.states import AGE_BANDS
 
 #: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
@@ -238,6 +245,7 @@ class RegionsConfig(Strict):
     names: Path | None = None
     polygons: Path | None = None
     name_property: str = Field(default="name", min_length=1)
+    country_property: str = Field(default="country", min_length=1)
     routes: Path | None = None
 
     @model_validator(mode="after")
@@ -540,12 +548,35 @@ class Scenario(Strict):
     levers: LeversConfig = LeversConfig()
     observations: ObservationsConfig | None = None
     uncertainty: UncertaintyConfig | None = None
+    futures: FuturesConfig | None = None
+    people: PeopleConfig = PeopleConfig()
+    borders: tuple[BorderConfig, ...] = ()
+    pathways: dict[str, PathwayConfig] = Field(default_factory=dict)
+    irregular: IrregularConfig = IrregularConfig()
+    pledges: tuple[PledgeConfig, ...] = ()
+
+    @field_validator("borders")
+    @classmethod
+    def _one_border_per_pair(cls, v: tuple[BorderConfig, ...]) -> tuple[BorderConfig, ...]:
+        pairs = [frozenset(b.countries) for b in v]
+        for k, pair in enumerate(pairs):
+            if pair in pairs[:k]:
+                raise ValueError(f"the border between {' and '.join(sorted(pair))} is listed "
+                                 "twice")
+        return v
 
     @model_validator(mode="after")
     def _observations_daily(self) -> Scenario:
         if self.observations is not None and self.step_days != 1:
             raise ValueError("observations: validating against observations needs daily steps "
                              "(step_days = 1), as Flee's out.csv and ARD are daily")
+        return self
+
+    @model_validator(mode="after")
+    def _futures_flood(self) -> Scenario:
+        if self.futures is not None and self.hazard.kind != "flood_depth":
+            raise ValueError("futures: yearly events from return-period maps need "
+                             "hazard.kind = \"flood_depth\"")
         return self
 
     @model_validator(mode="after")

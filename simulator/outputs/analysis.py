@@ -7,6 +7,8 @@ from functools import partial
 import numpy as np
 import xarray as xr
 
+from simulator.outputs.borders import border_totals
+
 
 def region_or_total(da: xr.DataArray, name: str) -> xr.DataArray:
     """``da`` for one region, or summed over regions for ``"TOTAL"``."""
@@ -53,7 +55,8 @@ def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
     and adapted persons at the end; persons at home in dangerous water (peak and person-days,
     what warnings save) and internal displacements (evacuations and forced displacements from
     home, as IDMC's GIDD counts them); damage to homes (structure and contents), contents
-    evacuees saved, and the income of the days away (currency).
+    evacuees saved, and the income of the days away (currency). With borders, the total row
+    adds persons crossing regularly and irregularly, stranded at a border and sent back.
     """
     step_days = float(ds.attrs.get("step_days", 1))
     displaced = ds["persons"].sel(state="displaced")
@@ -89,6 +92,7 @@ def region_summary(ds: xr.Dataset) -> list[dict[str, object]]:
             "relocated_at_end": int(pick(state.sel(state="relocated")).values[-1]),
             "adapted_at_end": int(pick(state.sel(state="adapted")).values[-1]),
             **_warning_indicators(ds, pick, step_days),
+            **(border_totals(ds) if name == "TOTAL" else {}),
         })
     return rows
 

@@ -32,13 +32,15 @@ from simulator.outputs.analysis import (
     region_summary,
     replicates,
 )
+from simulator.outputs.borders import country_table, crossings_table, has_borders, protection_table
 from simulator.outputs.folders import open_run
 from simulator.outputs.plots import new_figure, png_bytes
 
 INDICATORS = ("peak_displaced", "displaced_person_days", "peak_unmet_shelter",
               "unmet_shelter_person_days", "peak_evacuated", "peak_trapped", "relocated_at_end",
               "adapted_at_end", "returned", "displaced_at_end", "exposed_person_days",
-              "internal_displacements", "home_losses", "contents_saved", "income_forgone_away")
+              "internal_displacements", "home_losses", "contents_saved", "income_forgone_away",
+              "regular_crossings", "irregular_crossings", "stranded_at_border", "sent_back")
 
 
 def read_needs(path: Path | None) -> tuple[dict, dict]:
@@ -99,9 +101,23 @@ LABELS = {
     "home_losses": "damage to homes, structure and contents (currency)",
     "contents_saved": "contents evacuees saved (currency)",
     "income_forgone_away": "income of the days away from home (currency, upper bound)",
+    "regular_crossings": "persons crossing a border regularly (open border or a pathway)",
+    "irregular_crossings": "persons crossing a border irregularly",
+    "stranded_at_border": "persons who wanted to cross a border and could not",
+    "sent_back": "persons whose irregular crossing failed (sent back)",
     **{f"share_over_{m}_months": f"share displaced over {m} months (Kaplan-Meier)"
        for m in (1, 3, 6, 12)},
 }
+
+
+_BORDER_NOTE = (
+    "<p>Countries: residents at the start and end, peak displaced, and persons making a new "
+    "home within the country, leaving it, or coming from abroad. Crossings: persons by the "
+    "route they took (an open border, a regular pathway, or irregularly), for a new home or "
+    "for a place while displaced; <i>approved</i> counts applications to a pathway, which "
+    "move after its processing time (those not at home then lapse: "
+    "<code>pathway_lapsed</code>). Per step: results variables <code>cross_border</code>, "
+    "<code>irregular_by_group</code>, <code>stranded_at_border</code>.</p>")
 
 
 def _fmt(v: object) -> str:
@@ -114,7 +130,8 @@ def _fmt(v: object) -> str:
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
-def _html_table(rows: list[dict], stat: str | None = None) -> str:
+def html_table(rows: list[dict], stat: str | None = None) -> str:
+    """An HTML table of ``rows`` (for ensembles, only the ``stat`` rows)."""
     rows = [r for r in rows if stat is None or r.get("statistic") in (stat, "value")]
     if not rows:
         return "<p>(none)</p>"
@@ -170,7 +187,8 @@ def _figures(ds: xr.Dataset) -> dict[str, object]:
     return figs
 
 
-def _page(title: str, intro: str, sections: list[tuple[str, str]], images: dict[str, bytes]) -> str:
+def page(title: str, intro: str, sections: list[tuple[str, str]], images: dict[str, bytes]) -> str:
+    """A self-contained HTML page: title, intro, sections and the figures embedded."""
     style = ("body{font-family:sans-serif;max-width:1300px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}"
              "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
@@ -243,28 +261,36 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
         + (f": admission is throttled from {soft:.0%} of open capacity, so a place can run "
            "out before it is full" if soft is not None and soft < 1 else "")
         + ". Capacity is what was open that day, after the activation ramp.</p>")
-    sections = [("Summary by region", runs_out_note + _html_table(tables["summary"], stat)),
-                ("Places against capacity", _html_table(tables["places"], stat)),
+    sections = [("Summary by region", runs_out_note + html_table(tables["summary"], stat)),
+                ("Places against capacity", html_table(tables["places"], stat)),
                 ("Open shelter and camp capacity by date (activation ramp)",
                  "<p>Capacity open on each date it changes, by region where people stay, with "
                  "the occupancy and the persons turned away that day; every day in the figure "
-                 "open_capacity.png.</p>" + _html_table(tables["open_capacity"], stat)),
-                ("Displacement duration", _DURATION_NOTE + _html_table(tables["durations"],
+                 "open_capacity.png.</p>" + html_table(tables["open_capacity"], stat)),
+                ("Displacement duration", _DURATION_NOTE + html_table(tables["durations"],
                                                                        stat)),
                 ("Who is affected: peaks by group (children + adults + older persons = all)",
-                 _html_table([r for r in tables["groups"] if r["region"] == "TOTAL"], stat)
+                 html_table([r for r in tables["groups"] if r["region"] == "TOTAL"], stat)
                  + "<p>Per region: groups.csv.</p>"),
-                ("Needs at peak (Sphere) and shortfalls", _html_table(tables["needs"], stat)),
+                ("Needs at peak (Sphere) and shortfalls", html_table(tables["needs"], stat)),
                 ("Who stayed home in the water, and why",
                  "<p>Person-days at home (not displaced) while the flood at the home's cell, "
                  "before defences, was in each depth band: the defences held; the home was "
                  "outside the flooded part of its cell; its adaptation kept it below the "
                  "displacement threshold; the damage was below the threshold anyway; or the "
                  "displacement draw. Per region: the results variable "
-                 "<code>stayed_home</code>.</p>" + _html_table(tables["depth_audit"], stat))]
+                 "<code>stayed_home</code>.</p>" + html_table(tables["depth_audit"], stat))]
+    if has_borders(ds):
+        tables |= {"countries": country_table(ds), "crossings": crossings_table(ds),
+                   "protection": protection_table(ds)}
+        sections.append(("Across borders: by country, country pair and route", _BORDER_NOTE
+                         + html_table(tables["countries"]) + html_table(tables["crossings"])
+                         + "<p>Protection: persons crossing irregularly and persons who wanted "
+                         "to cross and could not, by group (children, women, older persons, "
+                         "persons with disabilities).</p>" + html_table(tables["protection"])))
     files = {f"{name}.csv": csv_text(rows).encode() for name, rows in tables.items()}
     files.update(images)
-    files["index.html"] = _page(f"Displacement report: {ds.attrs.get('scenario')}", intro,
+    files["index.html"] = page(f"Displacement report: {ds.attrs.get('scenario')}", intro,
                                 sections, images).encode()
     return write_folder(out, files)
 
@@ -374,6 +400,8 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path,
         shown.insert(3, "exposed_person_days")
     if any(r["indicator"] == "home_losses" for r in rows):  # and what they cost in money
         shown.append("home_losses")
+    if any(r["indicator"] == "irregular_crossings" for r in rows):  # across borders
+        shown += ["irregular_crossings", "stranded_at_border"]
     per_region = ["peak_unmet_shelter", "unmet_shelter_person_days"]
     images = {"comparison.png": png_bytes(plots.comparison_bars(
         rows, shown, new_figure(4 * len(shown), 3.6))),
@@ -388,8 +416,8 @@ def compare_runs(run_dirs: list[str | Path], out: str | Path,
              "replicates).</p>")
     files = {"comparison.csv": csv_text(rows).encode(), "regions.csv": csv_text(by_region).encode(),
              **images,
-             "index.html": _page("Scenario comparison", intro,
-                                 [("All regions", _html_table(total)),
-                                  ("Shelter gap by region", _html_table(by_region))],
+             "index.html": page("Scenario comparison", intro,
+                                 [("All regions", html_table(total)),
+                                  ("Shelter gap by region", html_table(by_region))],
                                  images).encode()}
     return write_folder(Path(out), files), rows

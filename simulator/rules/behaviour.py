@@ -133,3 +133,28 @@ def livelihood_loss(stress: np.ndarray, threshold: float, loss_per_unit: float,
     drive both the wish to move and trapping (Cattaneo & Peri 2016, J. Dev. Econ. 122:127).
     """
     return np.minimum(max_loss, loss_per_unit * np.maximum(0.0, stress - threshold))
+
+
+def background_weights(residents: np.ndarray, distance_km: np.ndarray, country: np.ndarray,
+                       population_exponent: float, distance_exponent: float,
+                       max_km: float) -> np.ndarray:
+    """Destination weights of background (non-climate) migration: w_ij = P_j^a / d_ij^b.
+
+    The gravity model of migration (Zipf 1946, Am. Sociol. Rev. 11:677; Ravenstein 1885, J.
+    Stat. Soc. London 48:167): flows grow with the destination's population P_j (persons) and
+    fall with distance d_ij (km; at least 1). Only regions of the origin's own country within
+    ``max_km``, other than the origin, with residents; a = 1 and b = 2 are Zipf's P/D form
+    with Flee's squared distance (assumptions to calibrate against observed internal flows).
+
+    Returns:
+        (origin, destination) weight matrix.
+    """
+    with np.errstate(divide="ignore"):
+        w = residents[None, :] ** population_exponent / np.maximum(
+            distance_km, 1.0) ** distance_exponent
+    ok = ((distance_km <= max_km) & (residents[None, :] > 0)
+          & (country[:, None] == country[None, :]))
+    w = np.where(ok, w, 0.0)
+    np.fill_diagonal(w, 0.0)
+    return w
+

@@ -62,6 +62,8 @@ class Context:
         curves: depth-damage curve (depths m, ratios) per building class index.
         quintile_edges: income quintile edges of the population (currency per year).
         profiler: phase timing (disabled unless profiling).
+        plain_placement: screen every applicant for a place every step, without the exact
+            shortcuts of :mod:`simulator.steps.screen` (slower, same results; for the tests).
         design: per cell, the intensity its flood defences hold (``[defences]`` maps at the
             region's protection standard; without maps, everything when the standard reaches
             the hazard's return period, else nothing; 0 where defences do not apply).
@@ -80,6 +82,7 @@ class Context:
     curves: list[tuple[np.ndarray, np.ndarray]]
     quintile_edges: np.ndarray
     profiler: Profiler = field(default_factory=lambda: Profiler(False))
+    plain_placement: bool = False
     design: np.ndarray = field(init=False)  #: per cell, the hazard its defences hold (0: none)
     official_depth: np.ndarray | None = field(init=False)  #: official map per open cell, if any
     official_fraction: np.ndarray | None = field(init=False)  #: its flooded fraction per cell

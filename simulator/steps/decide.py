@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.rules.behaviour import livelihood_loss, migration_cost, risk_perception
+from simulator.rules.pathways import OPEN, irregular_utility
 from simulator.rules.utility import (
     annuity,
     can_finance,
@@ -23,6 +24,13 @@ from simulator.rules.utility import (
 )
 from simulator.states import HOME, NO_STEP, Move, State
 from simulator.steps.context import Context
+from simulator.steps.cross import (
+    destination_terms,
+    policy_now,
+    route_movers,
+    settle_moves,
+    stranded,
+)
 from simulator.steps.relocate import (
     DAYS_PER_YEAR,
     destination_risk,
@@ -65,6 +73,8 @@ def decide(world: World, ctx: Context, t: int) -> None:
     kind = np.int32 if len(hh) < 2**31 else np.int64  # no full-length int64 temporary
     ids = np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(kind)
                           for s in range(0, len(hh), CHUNK)] or [np.empty(0, kind)])
+    if world.crossings is not None and world.crossings.wait_ids.size:
+        ids = ids[~np.isin(ids, world.crossings.wait_ids)]  # approved, waiting to move
     if ids.size == 0:
         return
     years = b.decision_interval_days / DAYS_PER_YEAR
@@ -77,8 +87,12 @@ def decide(world: World, ctx: Context, t: int) -> None:
     for i in range(0, ids.size, CHUNK):
         part = ids[i:i + CHUNK]
         loss = _stress_loss(world, ctx, t, part, worst)
-        adapt, trapped, wants_able, dest, cost_m, exposure, option = _evaluate(
+        adapt, trapped, wants_able, dest, cost_m, exposure, option, abroad = _evaluate(
             world, ctx, t, part, loss, risk)
+        if abroad is not None:  # wanted to cross a border and could not (newly so)
+            bd, want = ctx.levers.borders, (abroad >= 0) & (hh.state[part] != State.TRAPPED)
+            stranded(world, ctx, t, part[want], bd.country_of_region[hh.region[part[want]]],
+                     bd.country_of_region[abroad[want]])
         go = _draw(ctx, t, part, wants_able, share)
         hh.adapted[part[adapt]] = option[adapt]
         new_state = hh.state[part].copy()
@@ -96,8 +110,12 @@ def decide(world: World, ctx: Context, t: int) -> None:
                 ok &= exposure >= np.partition(exposure[ok], ok.sum() - k)[ok.sum() - k]
             pool.append((part[ok], dest[ok], exposure[ok]))
     inflow = np.zeros(world.persons.shape[0])  # persons admitted per destination this decision
-    moved = relocate(world, ctx, t, *(np.concatenate(x) for x in zip(*movers)), inflow,
-                     Move.PROACTIVE)
+    ids_m, dest_m, cost_m = (np.concatenate(x) for x in zip(*movers))
+    ids_m, dest_m, cost_m, route = route_movers(world, ctx, t, ids_m, dest_m, cost_m,
+                                                Move.PROACTIVE)
+    origin = hh.region[ids_m].copy()
+    moved = relocate(world, ctx, t, ids_m, dest_m, cost_m, inflow, Move.PROACTIVE)
+    settle_moves(world, ctx, t, ids_m, origin, dest_m, route, moved)
     if programme:
         planned_relocation(world, ctx, t, *(np.concatenate(x) for x in zip(*pool)), inflow,
                            moved)
@@ -112,8 +130,9 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     adaptation options (each paid by a loan within the expenditure cap) and migrating to the
     best reachable region (paid from savings, the rest borrowed within the cap). Returns
     compact arrays: adapt now, trapped, wants to and can migrate, best destination, migration
-    cost there, expected yearly damage (for the planned-relocation programme) and the best
-    adaptation option (1 + its index).
+    cost there, expected yearly damage (for the planned-relocation programme), the best
+    adaptation option (1 + its index) and, with borders, the region abroad each household
+    wanted and could not reach (-1: none; None with one country).
     """
     hh, b = world.households, ctx.config.behaviour
     home = hh.region[ids].astype(np.int64)
@@ -144,21 +163,33 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
             log_utility(npv(wealth, income, 0.0, pay, h, r, loan_n), floor)), -np.inf)
         better = eu_k > eu_a
         eu_a[better], option[better] = eu_k[better], k
-    dest, eu_m, cost_m = _best_destination(world, ctx, ids, home, wealth, base_income, house,
-                                           assets, beta, floor, risk)
+    dest, eu_m, cost_m, fee, blocked_eu, blocked_to = _best_destination(
+        world, ctx, t, ids, home, wealth, base_income, house, assets, beta, floor, risk)
     wants = eu_m > np.maximum(eu_s, eu_a)  # flood risk or lost livelihood at home
+    # the best place is across a border they cannot cross (closed, or no pathway and no
+    # irregular fee they can pay), and nowhere they can reach beats staying
+    shut_out = ~wants & (blocked_eu > np.maximum(eu_s, eu_a))
     # a capability gate, not a preference: older members or members with disabilities make
     # moving dearer (trapped populations, Foresight 2011; Black et al. 2013, Nature Clim.
     # Change 3:448; the factor is an assumption), so the household may want to but cannot
     groups = hh.group_persons(ids)
     cost_m = cost_m * np.where((groups[:, 2] > 0) | (groups[:, 4] > 0),
                                b.mobility_cost_factor_older_or_disabled, 1.0)
-    able = can_finance(cost_m, hh.savings[ids], income, b.adaptation_max_income_share,
+    able = can_finance(cost_m + fee, hh.savings[ids], income, b.adaptation_max_income_share,
                        loan_r, loan_n)
     if b.max_household_size_to_migrate is not None:
         able &= hh.size[ids] <= b.max_household_size_to_migrate
-    return (~wants & (eu_a > eu_s), wants & ~able, wants & able, dest.astype(np.int16),
-            cost_m.astype(np.float32), (p_obj * dmg_now).astype(np.float32), option)
+    abroad = None
+    if ctx.levers.borders.international:  # who wanted to cross and could not, and where to
+        country = ctx.levers.borders.country_of_region
+        abroad = np.where(shut_out, blocked_to, -1)
+        to = country[np.maximum(dest, 0)]  # cannot pay: stranded unless the border is open
+        unable = wants & ~able & (to != country[home]) & (
+            policy_now(ctx, t)[country[home], to] != OPEN)
+        abroad[unable] = dest[unable]
+    return (~wants & (eu_a > eu_s), (wants & ~able) | shut_out, wants & able,
+            dest.astype(np.int16), cost_m.astype(np.float32),
+            (p_obj * dmg_now).astype(np.float32), option, abroad)
 
 
 def known_depth(world: World, ctx: Context, ids: np.ndarray, t: int) -> np.ndarray:
@@ -209,11 +240,11 @@ def _draw(ctx: Context, t: int, ids: np.ndarray, mask: np.ndarray,
     return out
 
 
-def _best_destination(world: World, ctx: Context, ids: np.ndarray, home: np.ndarray,
+def _best_destination(world: World, ctx: Context, t: int, ids: np.ndarray, home: np.ndarray,
                       wealth: np.ndarray, income: np.ndarray, house: np.ndarray,
                       assets: np.ndarray, beta: np.ndarray, floor: np.ndarray,
                       risk: tuple[np.ndarray, np.ndarray],
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      ) -> tuple[np.ndarray, ...]:
     """Best destination region per household by expected utility of migrating there.
 
     EU_j = q_j EU(flood at j) + (1 - q_j) U(no flood), with the NPV at the destination's income
@@ -222,6 +253,15 @@ def _best_destination(world: World, ctx: Context, ids: np.ndarray, home: np.ndar
     dwellings in j a known flood reaches and the flooded dwellings' mean damage ratio for the
     household's building class (:func:`destination_risk`; DYNAMO-M takes destinations as
     flood-safe). Only populated regions within ``placement.max_distance_km`` are reachable.
+
+    Across a border (:func:`~simulator.steps.cross.destination_terms`) a region is reachable
+    only by a route open to the household; an irregular route adds its fee to the cost and is
+    a lottery: EU = (1 - p) EU_j + p U(home, less the fee) (:func:`irregular_utility`).
+    Regions it would prefer but cannot reach across a border are tracked apart.
+
+    Returns the best region (-1: none), its EU, the migration cost, the irregular fee (0
+    unless irregular), and the best EU and region among those across a border it cannot
+    cross (-inf, -1: none).
     """
     flooded, ratio = risk
     b = ctx.config.behaviour
@@ -235,19 +275,34 @@ def _best_destination(world: World, ctx: Context, ids: np.ndarray, home: np.ndar
     best = np.full(home.size, -1)
     best_eu = np.full(home.size, -np.inf)
     best_cost = np.full(home.size, np.inf)
+    best_fee = np.zeros(home.size)
+    blocked_eu, blocked_to = np.full(home.size, -np.inf), np.full(home.size, -1)
+    policy = policy_now(ctx, t) if ctx.levers.borders.international else None
+    fee = np.zeros(home.size)
     for j in range(dist.shape[0]):  # a loop over regions, never over households
         ok = reach[home, j]
         if not ok.any():
             continue
+        if policy is not None:
+            passable, fee, irregular = destination_terms(world, ctx, t, ids, home, j, policy)
+            blocked, ok = ok & ~passable, ok & passable
         cost = migration_cost(dist[home, j], b.migration_cost_max)
         y = income * index[j] / index[home]
-        u_dry = log_utility(npv(wealth, y, 0.0, 0.0, h, r, 0) - cost - selling, floor)
+        u_dry = log_utility(npv(wealth, y, 0.0, 0.0, h, r, 0) - cost - selling - fee, floor)
         eu = u_dry
         if flooded[j] > 0:
             u_hit = log_utility(npv(wealth, y, ratio[j, cls] * house, 0.0, h, r, 0) - cost
                                 - selling, floor)
             eu = flooded[j] * expected_utility(u_hit, p, u_dry) + (1.0 - flooded[j]) * u_dry
+        if policy is not None:
+            wish = blocked & (eu > blocked_eu)
+            blocked_eu[wish], blocked_to[wish] = eu[wish], j
+            if irregular.any():
+                u_back = log_utility(npv(wealth, income, 0.0, 0.0, h, r, 0) - fee, floor)
+                eu = np.where(irregular, irregular_utility(
+                    eu, u_back, ctx.levers.borders.failure_share), eu)
         eu = np.where(ok, eu, -np.inf)
         better = eu > best_eu
         best[better], best_eu[better], best_cost[better] = j, eu[better], cost[better]
-    return best, best_eu, best_cost
+        best_fee[better] = fee[better]
+    return best, best_eu, best_cost, best_fee, blocked_eu, blocked_to

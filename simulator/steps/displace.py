@@ -152,10 +152,9 @@ def force_out(world: World, ctx: Context, t: int, leave: np.ndarray) -> None:
     left_home = hh.since_step[leave].copy()
     fresh = leave[~was_evacuated]  # evacuees keep the place they already have
     np.add.at(rec.internal_displacements[t], hh.region[fresh], hh.size[fresh])
-    world.set_state(leave[was_evacuated], State.DISPLACED)
-    world.leave_home(fresh, State.DISPLACED)
     # an evacuee's episode began when it left home: keeps its shelter-seeking draw and length
-    hh.since_step[leave[was_evacuated]] = left_home[was_evacuated]
+    world.set_state(leave[was_evacuated], State.DISPLACED, since=left_home[was_evacuated])
+    world.leave_home(fresh, State.DISPLACED)
     hh.due_step[leave] = NO_STEP
     hh.shocks[leave] = np.minimum(hh.shocks[leave].astype(np.int64) + 1, 255)
     seek(world, ctx, fresh, t, newly=True)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.rules.behaviour import income_quintile, seeks_public_shelter
-from simulator.rules.placement import admit, choose_destination, gravity_weights
+from simulator.rules.placement import gravity_weights
 from simulator.states import CAPACITY_PLACES, RAMPED, Place, State
 from simulator.steps.context import Context
+from simulator.steps.cross import permit_displaced, settle_displaced
+from simulator.steps.screen import admit_drawn, destinations
 from simulator.world.ledger import World
 
 
@@ -76,16 +78,24 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
     if ids.size == 0:
         return
     home, size = hh.region[ids].astype(np.int64), hh.size[ids]
+    # the unsheltered at home who stay so are left where they are counted (their vacating and
+    # occupying would cancel; no admission reads the unsheltered's occupancy)
+    out = np.zeros(ids.size, dtype=bool)
     if newly:
         world.places.start_response(t)  # the response starts at the first departure anywhere
     else:
-        world.vacate(ids)
+        if not ctx.plain_placement:
+            out = (hh.place[ids] == Place.UNSHELTERED) & (hh.stay_region[ids] == home)
+        world.vacate(ids[~out])
     region = home.copy()
     place = np.full(ids.size, Place.UNSHELTERED, dtype=np.uint8)
     pending = np.ones(ids.size, dtype=bool)
-    seeker = seeks_public_shelter(  # one draw per household and displacement episode
-        income_quintile(hh.income[ids], ctx.quintile_edges),
-        ctx.streams.uniform("shelter_seeking", hh.since_step[ids], ids),
+    # one draw per household and displacement episode; the unsheltered drew it already and
+    # seek (or the cascade has no public shelter, where it is not used)
+    seeker = out.copy()
+    seeker[~out] = seeks_public_shelter(
+        income_quintile(hh.income[ids[~out]], ctx.quintile_edges),
+        ctx.streams.uniform("shelter_seeking", hh.since_step[ids[~out]], ids[~out]),
         cfg.shelter_seeking_by_income_quintile)
     for k, name in enumerate(cfg.cascade):
         p = Place[name.upper()]
@@ -95,21 +105,25 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
         eligible = pending.copy()
         if p == Place.RENTAL:
             eligible &= hh.income[ids] >= cfg.rental_min_income_per_year
-        _admit_place(world, ctx, ids, t, k, p, eligible, home, region, place, pending)
+        _admit_place(world, ctx, ids, t, k, p, eligible, home, region, place, pending, newly)
     moved = newly | (place != Place.UNSHELTERED)
-    tail = (place == Place.UNSHELTERED) | (place == Place.SELF_ARRANGED)
+    world.vacate(ids[out & moved])
+    tail = ((place == Place.UNSHELTERED) & ~out) | (place == Place.SELF_ARRANGED)
     world.occupy(region[tail], place[tail], size[tail])
     world.flow(home[moved], region[moved], size[moved])
-    world.stay(ids, region, place)
+    change = ~out | moved
+    world.stay(ids[change], region[change], place[change])
 
 
 def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p: int,
                  eligible: np.ndarray, home: np.ndarray, region: np.ndarray, place: np.ndarray,
-                 pending: np.ndarray) -> None:
+                 pending: np.ndarray, newly: bool = False) -> None:
     """Admit ``eligible`` households still ``pending`` to place ``p`` (cascade position ``k``).
 
     Host places are sought in the tie region only; other places in the home region, then in
-    another region chosen by gravity weights over free places.
+    another region chosen by gravity weights over free places. A region in another country is
+    open to them only by a route across the border
+    (:func:`~simulator.steps.cross.permit_displaced`).
     """
     hh, cfg = world.households, ctx.config.placement
     size = hh.size[ids]
@@ -125,8 +139,8 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
                 return
             w = gravity_weights(ctx.inputs.distance_km, (cap - occ).astype(float),
                                 cfg.distance_exponent, cfg.max_distance_km)
-            dest = choose_destination(home[sel], w,
-                                      ctx.streams.uniform("destination", key, ids[sel]))
+            dest = destinations(ctx, home[sel], w,
+                                ctx.streams.uniform("destination", key, ids[sel]))
             sel, dest = sel[dest >= 0], dest[dest >= 0]
         else:
             dest = (hh.tie_region[ids[sel]] if attempt == "ties" else home[sel]).astype(int)
@@ -135,9 +149,12 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
             if not (cap > occ).any():
                 return
             sel, dest = sel[room], dest[room]
-        ok = admit(dest, size[sel], ctx.streams.uniform("placement", key, ids[sel]),
-                   ctx.streams.uniform("admission", key, ids[sel]), occ, cap,
-                   cfg.soft_cap_start)
+        if attempt != "home":
+            permitted, route = permit_displaced(world, ctx, t, ids[sel], home[sel], dest, newly)
+            sel, dest, route = sel[permitted], dest[permitted], route[permitted]
+        ok = admit_drawn(ctx, key, ids[sel], dest, size[sel], occ, cap)
+        if attempt != "home":
+            settle_displaced(world, ctx, t, ids[sel], home[sel], dest, route, ok)
         world.turn_away(dest[~ok], p, size[sel[~ok]])
         got = sel[ok]
         region[got], place[got], pending[got] = dest[ok], p, False

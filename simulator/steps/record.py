@@ -25,22 +25,13 @@ def record(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     unmet = world.occupancy[:, Place.UNSHELTERED] if seeks_places else 0
     rec.record(t, world.persons, world.occupancy, world.capacity, unmet)
     rec.persons_by_group[t] = world.persons_by_group
-    rough = world.away_ids[hh.place[world.away_ids] == Place.UNSHELTERED]
-    if rough.size:
-        groups = hh.group_persons(rough)
-        for g in range(groups.shape[1]):
-            rec.unsheltered_by_group[t, :, g] = np.bincount(hh.stay_region[rough], groups[:, g],
-                                                            n_regions)
+    rec.unsheltered_by_group[t] = world.unsheltered_by_group
     away = world.away_ids
     years = ctx.config.step_days / DAYS_PER_YEAR
     rec.income_forgone_away[t] = np.bincount(
         hh.region[away], hh.income[away].astype(np.float64) * years, n_regions)
-    disp = away[hh.state[away] == State.DISPLACED]
-    days_away = (t - hh.since_step[disp]) * ctx.config.step_days
-    region, size = hh.region[disp], hh.size[disp]
     for j, limit in enumerate(PROTRACTED_DAYS):
-        long = days_away > limit
-        rec.protracted[t, :, j] = np.bincount(region[long], size[long], n_regions)
+        rec.protracted[t, :, j] = world.protracted(t, limit, ctx.config.step_days)
     if ctx.inputs.hazard.step_max[t] > 0:
         np.maximum.at(rec.hazard_max[t], ctx.inputs.cell_region, depth)
     if hh.arrive_step is not None:

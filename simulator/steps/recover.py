@@ -33,14 +33,21 @@ def return_home(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     ids = world.away_ids
     if ids.size == 0:
         return
-    dry = ctx.home_depth(world, ids, depth, ctx.inputs.hazard.fraction_at(t)) \
-        < ctx.kind.clear_below
+    if ctx.inputs.hazard.step_max[t] < ctx.kind.clear_below:  # nowhere wet: all homes dry
+        dry = np.ones(ids.size, dtype=bool)
+    else:
+        dry = ctx.home_depth(world, ids, depth, ctx.inputs.hazard.fraction_at(t)) \
+            < ctx.kind.clear_below
     _lose_wet_homes(world, ctx, t, ids[~dry])
     evac = hh.state[ids] == State.EVACUATED
-    evac_back = ids[evac & dry & (t > hh.warned_step[ids] + ctx.lead_steps)]
-    disp, disp_dry = ids[~evac], dry[~evac]
-    _queue_repairs(world, ctx, t, disp[disp_dry & (hh.due_step[disp] < 0)])
-    due = disp[disp_dry & (hh.due_step[disp] >= 0) & (hh.due_step[disp] <= t)]
+    evac_back = ids[evac & dry & (t > hh.warned_step[ids] + ctx.lead_steps)] if evac.any() \
+        else ids[:0]
+    disp_dry = dry & ~evac
+    due_step = hh.due_step[ids]
+    ready = disp_dry & (due_step < 0)
+    _queue_repairs(world, ctx, t, ids[ready])
+    due_step[ready] = hh.due_step[ids[ready]]  # as scheduled now
+    due = ids[disp_dry & (due_step >= 0) & (due_step <= t)]
     settle = ctx.streams.uniform("settle", t, due) >= return_probability(
         hh.shocks[due], ctx.config.return_.repeated_shock_penalty)
     settle &= ctx.region_has_homes[hh.stay_region[due]]  # a dwelling to settle in

@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.rules.pathways import OPEN
 from simulator.rules.placement import admit
 from simulator.states import HOME, Move
 from simulator.steps.context import Context
+from simulator.steps.cross import (
+    PLANNED,
+    RELOCATION,
+    due_moves,
+    policy_now,
+    record_crossings,
+    route_movers,
+    settle_moves,
+)
 from simulator.world.ledger import World
 
 DAYS_PER_YEAR = 365.25
@@ -129,6 +139,37 @@ def planned_relocation(world: World, ctx: Context, t: int, ids: np.ndarray, dest
     years = ctx.config.behaviour.decision_interval_days / DAYS_PER_YEAR
     still = (np.isin(world.households.state[ids], HOME) & ~np.isin(ids, moved)
              & (expected_damage > 0) & (dest >= 0))
+    bd = ctx.levers.borders
+    if bd.international:  # abroad only across an open border or a planned-relocation pathway
+        a = bd.country_of_region[world.households.region[ids]]
+        c = bd.country_of_region[np.maximum(dest, 0)]
+        agreed = (bd.quota[bd.kind == PLANNED].sum(axis=0) > 0)[a, c]
+        still &= (a == c) | (policy_now(ctx, t)[a, c] == OPEN) | agreed
     cand = np.flatnonzero(still)
     top = cand[np.argsort(-expected_damage[cand], kind="stable")[:int(round(n * years))]]
-    relocate(world, ctx, t, ids[top], dest[top], np.zeros(top.size), inflow, Move.PLANNED)
+    go, to, cost, route = route_movers(world, ctx, t, ids[top], dest[top], np.zeros(top.size),
+                                       Move.PLANNED)
+    origin = world.households.region[go].copy()
+    done = relocate(world, ctx, t, go, to, cost, inflow, Move.PLANNED)
+    settle_moves(world, ctx, t, go, origin, to, route, done)
+
+
+def arrive(world: World, ctx: Context, t: int) -> None:
+    """Households whose approved application is due move now, across the border.
+
+    They pay their migration cost then (a programme pays for its households), are not held to
+    the destination's inflow cap (the quota was the cap), and are counted in ``cross_border``
+    by their pathway; those not at home then (displaced meanwhile) lapse.
+    """
+    ids, dest, cost, route, cause = due_moves(world, ctx, t)
+    if ids.size == 0:
+        return
+    hh = world.households
+    origin = hh.region[ids].astype(np.int64)
+    own = cause != Move.PLANNED
+    hh.savings[ids[own]] = np.maximum(hh.savings[ids[own]] - cost[own], 0.0).astype(np.float32)
+    world.flow(origin, dest, hh.size[ids])
+    for c in np.unique(cause):  # a loop over causes
+        mine = cause == c
+        move(world, ctx, t, ids[mine], dest[mine], Move(int(c)))
+    record_crossings(world, ctx, t, ids, origin, dest, route, RELOCATION)

@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     rk.add_argument("--years", type=int, default=10_000, help="stochastic years sampled")
     rk.add_argument("--set", dest="overrides", action="append", default=[],
                     metavar="dotted.key=value")
+    fu = sub.add_parser("futures", help="climate futures: each scenario and its counterfactual "
+                        "without climate change (same seeds), climate migrants by year")
+    fu.add_argument("scenarios", type=Path, nargs="+", help="scenario files with [futures]")
+    fu.add_argument("--out", type=Path, required=True, help="folder for the runs and report")
+    fu.add_argument("--seed", type=int, default=None)
+    fu.add_argument("--replicates", type=int, default=1)
+    fu.add_argument("--set", dest="overrides", action="append", default=[],
+                    metavar="dotted.key=value")
     fl = sub.add_parser("import-flee", help="convert a Flee or DFlee case folder into a "
                         "scenario folder (docs/flee.md)")
     fl.add_argument("flee_dir", type=Path, help="Flee case folder (input_csv/, source_data/, "
@@ -186,7 +194,9 @@ def _run(args: argparse.Namespace) -> int:
              f"only, for parameter uncertainty use --uncertainty N)" if args.replicates > 1
              else "")
           + f", {elapsed:.1f} s\n")
-    print(format_table(summary_rows(ds)))
+    rows = summary_rows(ds)
+    print(format_table(rows))
+    _print_borders(rows)
     owed = float(ds.attrs.get("prescribed_not_displaced_persons", 0))
     if owed > 0:
         print(f"\nnote: {owed:,.0f} prescribed persons could not be displaced: nobody was left "
@@ -261,7 +271,8 @@ def _validate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.overrides)
     inputs = load_inputs(scenario, args.scenario)
-    resolve(scenario, inputs.region_names, args.scenario)  # every lever names known regions
+    resolve(scenario, inputs.region_names, args.scenario,  # every lever names known regions
+            inputs.region_country)
     persons = round(float(inputs.cell_persons.sum()))
     unit = "" if cf_units(scenario.hazard.kind) == "1" else cf_units(scenario.hazard.kind)
     print(f"{args.scenario}: OK - scenario '{scenario.name}', {len(inputs.region_names)} regions, "
@@ -282,8 +293,20 @@ def _summary(args: argparse.Namespace) -> int:
     print(f"Run {args.run_dir}: scenario '{ds.attrs.get('scenario')}', "
           f"seed {ds.attrs.get('seed')}, {ds.sizes['time']} steps from "
           f"{str(ds['time'].values[0])[:10]}\n")
-    print(format_table(summary_rows(ds)))
+    rows = summary_rows(ds)
+    print(format_table(rows))
+    _print_borders(rows)
     return 0
+
+
+def _print_borders(rows: list[dict]) -> None:
+    """One line on moves across borders (runs with countries and borders only)."""
+    total = rows[-1]
+    if "irregular_crossings" in total:
+        print(f"\nAcross borders: {total['regular_crossings']:,} persons crossed regularly, "
+              f"{total['irregular_crossings']:,} irregularly ({total['sent_back']:,} more were "
+              f"sent back); {total['stranded_at_border']:,} wanted to cross and could not. By "
+              f"country pair, route and group: climdisp report RUN_DIR")
 
 
 class SweepProgress:
@@ -393,12 +416,16 @@ def _compare(args: argparse.Namespace) -> int:
     if len(args.run_dirs) < 2:
         raise InputError("compare", "give at least two run folders (the first is the baseline)")
     out, rows = compare_runs(args.run_dirs, args.out, args.allow_mismatch)
-    print(f"{'run':<30} {'peak displaced':>15} {'diff':>10} {'unmet person-days':>18} {'diff':>12}")
     total = {(r["run"], r["indicator"]): r for r in rows if r["region"] == "TOTAL"}
+    shown = [("peak_displaced", "peak displaced"),
+             ("unmet_shelter_person_days", "unmet person-days")]
+    if all((run, "irregular_crossings") in total for run, _ in total):  # runs with borders
+        shown += [("irregular_crossings", "irregular"), ("stranded_at_border", "stranded")]
+    print(f"{'run':<30}" + "".join(f" {label:>18} {'diff':>10}" for _, label in shown))
     for run in dict.fromkeys(r["run"] for r in rows):
-        a, b = total[(run, "peak_displaced")], total[(run, "unmet_shelter_person_days")]
-        print(f"{run:<30} {a['value']:>15,.0f} {a['diff_to_baseline']:>+10,.0f} "
-              f"{b['value']:>18,.0f} {b['diff_to_baseline']:>+12,.0f}")
+        cells = [total[(run, key)] for key, _ in shown]
+        print(f"{run:<30}" + "".join(f" {c['value']:>18,.0f} {c['diff_to_baseline']:>+10,.0f}"
+                                     for c in cells))
     print(f"Comparison written to {out}/ (index.html, comparison.csv, regions.csv, figures)")
     return 0
 
@@ -424,6 +451,24 @@ def _risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _futures(args: argparse.Namespace) -> int:
+    from simulator.runs.futures import run_futures
+
+    if args.replicates < 1:
+        raise InputError("--replicates", f"expected an integer >= 1, got {args.replicates}")
+    report, marks = run_futures(args.scenarios, args.out, tuple(args.overrides), args.seed,
+                                args.replicates, lambda name: print(f"running {name} ..."))
+    print(f"\n{'scenario':<14} {'by end of':>9} {'climate migrants':>17} "
+          f"{'climate displaced':>18} {'moved':>10} {'displaced':>10}")
+    for r in marks:
+        print(f"{r['scenario']:<14} {r['by_end_of']:>9} {r['climate_migrants']:>17,} "
+              f"{r['climate_displaced']:>18,} {r['moved']:>10,} {r['displaced']:>10,}")
+    print(f"\nClimate migrants: persons who made a new home elsewhere, scenario minus its "
+          f"counterfactual without climate change (same seeds).\nReport written to {report}/ "
+          f"(index.html, yearly.csv, milestones.csv, futures.png); runs in {args.out}/runs/")
+    return 0
+
+
 def _import_flee(args: argparse.Namespace) -> int:
     from simulator.interop.flee.convert import import_flee
 
@@ -439,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``climdisp`` console script."""
     args = _parser().parse_args(argv)
     handler = {"run": _run, "validate": _validate, "summary": _summary, "sweep": _sweep,
-               "report": _report, "compare": _compare, "risk": _risk,
+               "report": _report, "compare": _compare, "risk": _risk, "futures": _futures,
                "import-flee": _import_flee, "dashboard": _dashboard,
                "calibrate": _calibrate}[args.command]
     try:

@@ -25,6 +25,7 @@ from simulator.states import (
     Place,
     State,
 )
+from simulator.world.crossings import Crossings
 from simulator.world.households import Households, cell_slices, households_in_cells
 from simulator.world.recorder import Recorder
 
@@ -133,6 +134,10 @@ class World:
         self._count_all_groups(self.persons_by_group)
         self.occupancy = np.zeros((n_regions, len(PLACES)), dtype=np.int64)
         self.away_ids = np.empty(0, dtype=np.int64)  #: displaced or evacuated households
+        #: persons unsheltered by the region where they stay and group
+        self.unsheltered_by_group = np.zeros((n_regions, len(GROUPS)), dtype=np.int64)
+        #: persons displaced by home region and the step their displacement began
+        self.displaced_since = np.zeros((n_regions, n_steps + 1), dtype=np.int64)
         self.recorder = Recorder(n_steps, n_regions)
         self.displaced_by_cell = np.zeros(n_cells, dtype=np.int64)
         #: homes each region's builders can still start this step (a limited reconstruction)
@@ -144,6 +149,8 @@ class World:
         self.event_start = np.full(n_cells, NO_STEP, dtype=np.int64)
         self._any_wet = False
         self._all_groups: np.ndarray | None = None  # everyone's group persons, for verify()
+        #: quotas, waiting applications and border counts (None: one country, no borders)
+        self.crossings: Crossings | None = None
 
     def track_events(self, t: int, intensity: np.ndarray | None) -> None:
         """Start an event where a cell turns wet at ``t``, end it where it is dry (None: all dry).
@@ -186,14 +193,50 @@ class World:
         for start in range(0, n, GROUP_BLOCK):
             self._count_groups(table, np.arange(start, min(n, start + GROUP_BLOCK)), +1)
 
+    def _track(self, ids: np.ndarray, sign: int,
+               tables: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Add ``sign`` times ``ids`` as they are now to the unsheltered and displaced counters.
+
+        Or to ``tables`` (as ``unsheltered_by_group`` and ``displaced_since``), for a recount.
+        """
+        hh = self.households
+        unsheltered, displaced = tables or (self.unsheltered_by_group, self.displaced_since)
+        rough = ids[hh.place[ids] == Place.UNSHELTERED]
+        if rough.size:
+            groups = hh.group_persons(rough)
+            for g in range(groups.shape[1]):
+                count(unsheltered[:, g:g + 1], hh.stay_region[rough], 0, groups[:, g], sign)
+        gone = ids[hh.state[ids] == State.DISPLACED]
+        if gone.size:
+            count(displaced, hh.region[gone], hh.since_step[gone].astype(np.int64),
+                  hh.size[gone], sign)
+
+    def protracted(self, t: int, days: int, step_days: int) -> np.ndarray:
+        """Persons displaced for more than ``days`` at step ``t``, by home region.
+
+        Those displaced at steps ``s`` with ``(t - s) * step_days > days``: ``s < t - days //
+        step_days``.
+        """
+        return self.displaced_since[:, :max(t - days // step_days, 0)].sum(axis=1)
+
     # -- transitions -------------------------------------------------------------------------
-    def set_state(self, ids: np.ndarray, new: State | np.ndarray) -> None:
-        """Move ``ids`` to state ``new`` (scalar or per household), keeping counters exact."""
+    def set_state(self, ids: np.ndarray, new: State | np.ndarray,
+                  since: np.ndarray | None = None) -> None:
+        """Move ``ids`` to state ``new`` (scalar or per household), keeping counters exact.
+
+        The state began at this step, or at ``since`` (per household) when given.
+        """
+        self._track(ids, -1)
+        self._set_state(ids, new, since)
+        self._track(ids, +1)
+
+    def _set_state(self, ids: np.ndarray, new: State | np.ndarray,
+                   since: np.ndarray | None = None) -> None:
         hh = self.households
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
         self._count_groups(self.persons_by_group, ids, -1)
         hh.state[ids] = new
-        hh.since_step[ids] = self.step
+        hh.since_step[ids] = self.step if since is None else since
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
         self._count_groups(self.persons_by_group, ids, +1)
 
@@ -212,7 +255,9 @@ class World:
         Their persons are counted there already, by :meth:`occupy` as each was admitted.
         """
         hh = self.households
+        self._track(ids, -1)
         hh.stay_region[ids], hh.place[ids] = region, place
+        self._track(ids, +1)
 
     def occupy(self, region: np.ndarray, place: int | np.ndarray, persons: np.ndarray) -> None:
         """Count ``persons`` into ``place`` of ``region`` before their households are moved."""
@@ -226,9 +271,11 @@ class World:
     def come_home(self, ids: np.ndarray, state: State | np.ndarray) -> None:
         """``ids`` (vacated) are home again in ``state``: no place, home region, no damage."""
         hh = self.households
-        self.set_state(ids, state)
+        self._track(ids, -1)
+        self._set_state(ids, state)
         hh.place[ids], hh.stay_region[ids] = NO_PLACE, hh.region[ids]
         hh.damage[ids], hh.due_step[ids] = 0.0, NO_STEP
+        self._track(ids, +1)
 
     def move_home(self, ids: np.ndarray, region: np.ndarray, cell: np.ndarray) -> None:
         """``ids`` (at home, or vacated) make a new home in ``cell`` of ``region``.
@@ -238,6 +285,7 @@ class World:
         decide again. Their own flood memory goes with them.
         """
         hh = self.households
+        self._track(ids, -1)
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
         self._count_groups(self.persons_by_group, ids, -1)
         self.cell_persons -= np.bincount(hh.cell[ids], hh.size[ids],
@@ -249,6 +297,7 @@ class World:
             np.int64)
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
         self._count_groups(self.persons_by_group, ids, +1)
+        self._track(ids, +1)
         self.moved = np.union1d(self.moved, ids)
 
     def households_in(self, cells: np.ndarray) -> np.ndarray:
@@ -261,7 +310,8 @@ class World:
 
     def end_away(self, ids: np.ndarray) -> None:
         """Drop ``ids`` (back home or settled) from the active set."""
-        self.away_ids = np.setdiff1d(self.away_ids, ids, assume_unique=True)
+        if ids.size:
+            self.away_ids = self.away_ids[~np.isin(self.away_ids, ids, kind="table")]
 
     def flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
         """Record persons moving from ``origin`` to ``dest`` regions this step."""
@@ -306,6 +356,11 @@ class World:
             problems.append("persons by home cell differ from a recount")
         if not np.array_equal(occupancy, self.occupancy):
             problems.append("occupancy counters differ from a recount")
+        recount = (np.zeros_like(self.unsheltered_by_group), np.zeros_like(self.displaced_since))
+        self._track(np.flatnonzero(away), +1, recount)
+        if not (np.array_equal(recount[0], self.unsheltered_by_group)
+                and np.array_equal(recount[1], self.displaced_since)):
+            problems.append("unsheltered or displaced counters differ from a recount")
         n_cap = len(CAPACITY_PLACES)
         if (occupancy[:, :n_cap] > self.capacity[:, :n_cap]).any():
             problems.append("occupancy exceeds capacity")

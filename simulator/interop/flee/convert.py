@@ -12,7 +12,10 @@ The mapping (docs/flee.md says why and where the models differ):
   day in Flee's pop_ratio mode, else persons per day);
 - displaced persons all seek camps, by distance (Flee's ``distance_power``) with the soft cap
   starting at Flee's ``capacity_buffer``; they do not go home during the run, as in Flee;
-- observed camp counts become ``[observations]``, so every run writes Flee's out.csv and ARD.
+- observed camp counts become ``[observations]``, so every run writes Flee's out.csv and ARD;
+- each location's country is its region's country; each pair of countries a route joins has an
+  open border, closed on the days closures.csv's country closures close it in Flee
+  (:mod:`simulator.interop.flee.borders`); other closures are not applied.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import xarray as xr
 
 from simulator.atomic import csv_text, write_folder
 from simulator.errors import InputError
+from simulator.interop.flee.borders import FleeBorder, borders_toml, country_borders
 from simulator.interop.flee.observed import daily_new_displaced
 from simulator.interop.flee.reader import FleeCase, read_flee, route_distances_km
 
@@ -125,13 +129,28 @@ def _capacities(case: FleeCase, notes: list[str]) -> dict[str, int]:
     return {c: cap or everyone for c, cap in case.camp_capacity.items()}
 
 
-def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str]]:
-    """The scenario dictionary for ``case``; adds its input files to ``files``."""
+def _closures_not_applied(case: FleeCase) -> list[str]:
+    """The note counting the closures of each type other than ``country`` (not applied)."""
+    kinds = [c.closure_type for c in case.closures if c.closure_type != "country"]
+    if not kinds:
+        return []
+    counts = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+    return [f"{len(kinds)} closure(s) in closures.csv are not applied ({counts}): only "
+            "country closures are (docs/flee.md)"]
+
+
+def scenario_for(case: FleeCase, name: str, files: dict
+                 ) -> tuple[dict, list[str], list[FleeBorder]]:
+    """The scenario dictionary for ``case`` and its borders; adds its input files to ``files``.
+
+    The borders (:func:`~simulator.interop.flee.borders.country_borders`) are returned apart,
+    so that the scenario file can say where each closed period comes from.
+    """
     notes = [*case.settings.notes, *case.notes]
     keep = _residents(case)
     lat, lon = _coordinates(case, keep)
-    names = list(case.names)
-    files["regions.csv"] = csv_text([{"id": i, "name": n} for i, n in enumerate(names)]).encode()
+    files["regions.csv"] = csv_text([{"id": i, "name": loc.name, "country": loc.country}
+                                     for i, loc in enumerate(case.locations)]).encode()
     files["routes.csv"] = csv_text([{"name1": r.name1, "name2": r.name2,
                                      "distance_km": r.distance_km} for r in case.routes]).encode()
     files["locations.csv"] = csv_text([
@@ -180,14 +199,14 @@ def scenario_for(case: FleeCase, name: str, files: dict) -> tuple[dict, list[str
     observations = _observations(case, files, notes)
     if observations is not None:
         scenario["observations"] = observations
-    if case.closures:
-        notes.append(f"{len(case.closures)} closure(s) in closures.csv are not applied")
+    borders, border_notes = country_borders(case)
+    notes += border_notes + _closures_not_applied(case)
     if s.not_applied:  # docs/flee.md lists the settings applied and why the others are not
         notes.append("simsetting.yml settings read but not applied: "
                      + ", ".join(f"{key} = {value}" for key, value in s.not_applied))
     if s.unused_keys:
         notes.append(f"simsetting.yml keys Flee ignores too: {', '.join(s.unused_keys)}")
-    return scenario, notes
+    return scenario, notes, borders
 
 
 def readme(folder: Path, name: str, notes: list[str]) -> str:
@@ -212,10 +231,10 @@ def import_flee(flee_dir: Path, out: Path) -> tuple[Path, list[str]]:
     case = read_flee(Path(flee_dir))
     name = re.sub(r"[^A-Za-z0-9_.-]", "-", Path(out).name or case.folder.name).strip("-.")
     files: dict = {}
-    scenario, notes = scenario_for(case, name or "flee-case", files)
+    scenario, notes, borders = scenario_for(case, name or "flee-case", files)
     header = "".join(f"# {line}\n" for line in [
         f"Imported from {case.folder} by 'climdisp import-flee'.", *notes])
-    files["scenario.toml"] = (header + tomli_w.dumps(scenario)).encode()
+    files["scenario.toml"] = (header + tomli_w.dumps(scenario) + borders_toml(borders)).encode()
     files["README.md"] = readme(case.folder, name, notes).encode()
     write_folder(Path(out), files)
     return Path(out) / "scenario.toml", notes

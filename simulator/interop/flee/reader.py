@@ -94,6 +94,7 @@ class FleeClosure:
     name2: str
     start_day: int
     end_day: int  #: -1: never reopens
+    line: int = 0  #: line of closures.csv (0: not read from a file)
 
 
 @dataclass(frozen=True, eq=False)
@@ -321,7 +322,7 @@ def _read_closures(path: Path, locations: tuple[FleeLocation, ...]) -> tuple[Fle
                      "a day >= 0")
         end = cell(path, line, "closure_end", row["closure_end"], integer(-1),
                    "a day >= 0, or -1 to keep it closed")
-        closures.append(FleeClosure(kind, row["name1"], row["name2"], start, end))
+        closures.append(FleeClosure(kind, row["name1"], row["name2"], start, end, line))
     return tuple(closures)
 
 

@@ -1,0 +1,310 @@
+"""Moves across borders: which route a household can take, quotas, waiting, and the record.
+
+A household whose destination region lies in another country crosses the border between the
+two countries by its policy on that day (:mod:`simulator.rules.pathways`): an open border, a
+regular pathway it is eligible for while the pathway's yearly quota lasts (approved moves wait
+``processing_days``), or, where the policy is ``quota``, an irregular route whose fee its
+savings must pay and which fails with ``irregular.failure_share`` (sent back, fee lost).
+Whoever wanted to cross and could not is counted ``stranded_at_border``. Used by the decision
+step (proactive moves and planned relocation) and the place step (the displaced seeking a
+place abroad); with one country nothing here runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.rules.pathways import KINDS, OPEN, QUOTA, eligible, year_of
+from simulator.states import HOME, Move, State
+from simulator.steps.context import Context
+from simulator.world.ledger import World
+
+LABOUR, FAMILY, HUMANITARIAN, PLANNED = range(len(KINDS))
+INTERNAL = -1  #: route of a move within a country
+RELOCATION, DISPLACEMENT = 0, 1  #: purposes of a crossing (world.crossings.PURPOSES)
+
+
+def policy_now(ctx: Context, t: int) -> np.ndarray:
+    """(country, country) border policy at step ``t`` (closures applied)."""
+    return ctx.levers.borders.policy_at(t * ctx.config.step_days)
+
+
+def _eligibility(world: World, ctx: Context, ids: np.ndarray, p: int, dest_country: np.ndarray,
+                 displaced: bool) -> np.ndarray:
+    hh, b = world.households, ctx.levers.borders
+    adults = hh.group_persons(ids)[:, 1] if hh.members is not None else hh.size[ids]
+    kin = b.country_of_region[hh.tie_region[ids].astype(np.int64)] == dest_country
+    return eligible(int(b.kind[p]), adults, hh.income[ids], hh.size[ids], kin,
+                    float(b.min_income[p]), float(b.max_size[p]),
+                    np.full(ids.size, displaced))
+
+
+def regular_pathway(world: World, ctx: Context, ids: np.ndarray, a: np.ndarray, b: np.ndarray,
+                    kinds: tuple[int, ...], with_room: bool) -> np.ndarray:
+    """The first listed pathway of ``kinds`` each household may use from country ``a`` to ``b``.
+
+    ``with_room``: only pathways whose quota is not used up this year (at execution); else any
+    pathway with a quota on the pair (what households know when they decide). -1: none.
+    """
+    bd, cr = ctx.levers.borders, world.crossings
+    out = np.full(ids.size, -1, np.int64)
+    for p in range(len(bd.pathways)):  # a loop over pathways, never over households
+        if int(bd.kind[p]) not in kinds:
+            continue
+        room = cr.left(p, a, b) if with_room else bd.quota[p, a, b]
+        free = (out < 0) & (room > 0)
+        if free.any():
+            ok = _eligibility(world, ctx, ids[free], p, b[free], kinds == (HUMANITARIAN,))
+            out[np.flatnonzero(free)[ok]] = p
+    return out
+
+
+def destination_terms(world: World, ctx: Context, t: int, ids: np.ndarray, home: np.ndarray,
+                      j: int, policy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How households ``ids`` (home regions ``home``) could reach region ``j`` when deciding.
+
+    Returns ``passable`` (a route exists: internal, open border, a pathway with a quota they
+    are eligible for, or an irregular route whose fee their savings cover), ``fee`` (currency,
+    the irregular fee for the whole household, else 0) and ``irregular`` (the route is the
+    irregular one, so its risk applies).
+    """
+    bd, hh = ctx.levers.borders, world.households
+    a = bd.country_of_region[home]
+    c = int(bd.country_of_region[j])
+    pol = policy[a, c]
+    cross = a != c
+    fee = np.zeros(ids.size)
+    irregular = np.zeros(ids.size, dtype=bool)
+    passable = ~cross | (pol == OPEN)
+    quota = cross & (pol == QUOTA)
+    if quota.any():
+        q = np.flatnonzero(quota)
+        cj = np.full(q.size, c)
+        regular = regular_pathway(world, ctx, ids[q], a[q], cj, (LABOUR, FAMILY), False) >= 0
+        passable[q[regular]] = True
+        if bd.irregular:
+            rest = q[~regular]
+            price = bd.irregular_cost * hh.size[ids[rest]]
+            pays = hh.savings[ids[rest]] >= price
+            passable[rest[pays]], irregular[rest[pays]] = True, True
+            fee[rest[pays]] = price[pays]
+    return passable, fee, irregular
+
+
+def route_movers(world: World, ctx: Context, t: int, ids: np.ndarray, dest: np.ndarray,
+                 cost: np.ndarray, cause: int) -> tuple[np.ndarray, ...]:
+    """Send movers across borders by the route open to them now; return those who move now.
+
+    Cross-border movers take, in order: an open border; the first regular pathway of their
+    cause (labour mobility and family reunification for proactive moves, planned relocation
+    for the programme) they are eligible for with quota left this year, admitted in random
+    order (stream ``pathway``) until it is used up, and waiting ``processing_days`` when that
+    is more than a step; an irregular route if the policy allows it and their savings pay the
+    fee, failing with ``irregular.failure_share`` (stream ``crossing``). The rest are
+    ``stranded_at_border`` and, wanting to move and unable to, ``trapped``. A programme's
+    households never go irregularly and are not counted stranded.
+
+    Returns ids, destinations, costs and routes (-1 internal) of the movers who go now.
+    """
+    bd = ctx.levers.borders
+    if not bd.international or ids.size == 0:
+        return ids, dest, cost, np.full(ids.size, INTERNAL)
+    hh, cr, step_days = world.households, world.crossings, ctx.config.step_days
+    cr.new_year(year_of(t, step_days))
+    policy = policy_now(ctx, t)
+    a = bd.country_of_region[hh.region[ids].astype(np.int64)]
+    c = bd.country_of_region[dest.astype(np.int64)]
+    route = np.where(a == c, INTERNAL, -2)  # -2: not yet routed
+    route[(route == -2) & (policy[a, c] == OPEN)] = 0
+    kinds = (PLANNED,) if cause == Move.PLANNED else (LABOUR, FAMILY)
+    todo = np.flatnonzero((route == -2) & (policy[a, c] == QUOTA))
+    order = todo[np.argsort(ctx.streams.uniform("pathway", t, ids[todo]), kind="stable")]
+    size = hh.size[ids].astype(float)
+    for p in range(len(bd.pathways)):  # quota used in random order, pathway by pathway
+        if int(bd.kind[p]) not in kinds or order.size == 0:
+            continue
+        cand = order[route[order] == -2]
+        ok = _eligibility(world, ctx, ids[cand], p, c[cand], False)
+        cand = cand[ok]
+        key = a[cand] * len(bd.countries) + c[cand]
+        for k in np.unique(key):  # a loop over country pairs
+            mine = cand[key == k]
+            room = cr.left(p, a[mine[:1]], c[mine[:1]])[0]
+            took = mine[np.cumsum(size[mine]) <= room]
+            route[took] = 1 + p
+            cr.used[p, a[mine[0]], c[mine[0]]] += size[took].sum()
+            np.add.at(cr.approved[t], (a[took], c[took], np.full(took.size, p)),
+                      hh.size[ids[took]])
+    wait = np.flatnonzero(route > 0)
+    wait = wait[bd.processing_days[route[wait] - 1] >= step_days]
+    if wait.size:
+        due = t + bd.processing_days[route[wait] - 1] // step_days
+        cr.wait(ids[wait], dest[wait], route[wait], due, cause, cost[wait])
+    rest = np.flatnonzero(route == -2)
+    cost = cost.astype(float)
+    if rest.size and cause != Move.PLANNED and bd.irregular:
+        fee = bd.irregular_cost * size
+        go = rest[(policy[a[rest], c[rest]] == QUOTA) & (hh.savings[ids[rest]] >= fee[rest])]
+        fail = ctx.streams.uniform("crossing", t, ids[go]) < bd.failure_share
+        lost = go[fail]
+        hh.savings[ids[lost]] -= fee[lost].astype(np.float32)
+        np.add.at(cr.sent_back[t], (a[lost], c[lost]), hh.size[ids[lost]])
+        route[go[~fail]] = len(bd.routes()) - 1
+        cost[go[~fail]] += fee[go[~fail]]  # paid with the move (relocate takes the cost)
+        route[lost] = -3  # sent back: stays home, fee lost
+    stuck = np.flatnonzero(route == -2)
+    if stuck.size and cause != Move.PLANNED:
+        stranded(world, ctx, t, ids[stuck], a[stuck], c[stuck])
+        world.set_state(ids[stuck], State.TRAPPED)
+    now = route >= INTERNAL  # internal, open border, a pathway, or irregular and arrived
+    now[wait] = False
+    return ids[now], dest[now], cost[now], route[now]
+
+
+def stranded(world: World, ctx: Context, t: int, ids: np.ndarray, a: np.ndarray,
+             c: np.ndarray) -> None:
+    """Count households ``ids`` who wanted to cross from ``a`` to ``c`` and could not."""
+    if ids.size:
+        groups = world.households.group_persons(ids)
+        for g in range(groups.shape[1]):
+            np.add.at(world.crossings.stranded_by_group[t], (a, c, np.full(ids.size, g)),
+                      groups[:, g])
+
+
+def settle_moves(world: World, ctx: Context, t: int, ids: np.ndarray, origin: np.ndarray,
+                 dest: np.ndarray, route: np.ndarray, moved: np.ndarray) -> None:
+    """After the inflow caps: count the crossings of ``moved``, give back unused quota.
+
+    ``moved`` made their new homes (``cross_border`` purpose ``relocation``); routed households
+    the destination's inflow cap kept out give their pathway quota back.
+    """
+    if not ctx.levers.borders.international or ids.size == 0:
+        return
+    went = np.isin(ids, moved)
+    record_crossings(world, ctx, t, ids[went], origin[went], dest[went], route[went],
+                     RELOCATION)
+    refund(world, ctx, ids[~went], origin[~went], dest[~went], route[~went])
+
+
+def record_crossings(world: World, ctx: Context, t: int, ids: np.ndarray, origin: np.ndarray,
+                     dest: np.ndarray, route: np.ndarray, purpose: int) -> None:
+    """Count households ``ids`` crossing from region ``origin`` to ``dest`` by ``route``."""
+    bd, cr, hh = ctx.levers.borders, world.crossings, world.households
+    cross = route >= 0
+    if not cross.any():
+        return
+    ids, route = ids[cross], route[cross]
+    a = bd.country_of_region[origin[cross].astype(np.int64)]
+    c = bd.country_of_region[dest[cross].astype(np.int64)]
+    np.add.at(cr.crossed[t], (a, c, route, np.full(ids.size, purpose)), hh.size[ids])
+    irr = route == len(bd.routes()) - 1
+    if irr.any():
+        groups = hh.group_persons(ids[irr])
+        for g in range(groups.shape[1]):
+            np.add.at(cr.irregular_by_group[t], (a[irr], c[irr], np.full(irr.sum(), g)),
+                      groups[:, g])
+
+
+def refund(world: World, ctx: Context, ids: np.ndarray, origin: np.ndarray, dest: np.ndarray,
+           route: np.ndarray) -> None:
+    """Give back the quota of pathway-routed households that did not move after all."""
+    bd = ctx.levers.borders
+    pw = (route > 0) & (route < len(bd.routes()) - 1)
+    if pw.any():
+        a = bd.country_of_region[origin[pw].astype(np.int64)]
+        c = bd.country_of_region[dest[pw].astype(np.int64)]
+        np.add.at(world.crossings.used, (route[pw] - 1, a, c),
+                  -world.households.size[ids[pw]].astype(float))
+
+
+def due_moves(world: World, ctx: Context, t: int) -> tuple[np.ndarray, ...]:
+    """Approved applications due now whose households are at home (the rest lapse).
+
+    Returns ids, destinations, costs, routes and causes of those who move now.
+    """
+    cr = world.crossings
+    if cr is None or cr.wait_ids.size == 0:
+        return (np.empty(0, np.int64),) * 5
+    ids, dest, route, cause, cost = cr.take_due(t)
+    hh, bd = world.households, ctx.levers.borders
+    home = np.isin(hh.state[ids], HOME)
+    a = bd.country_of_region[hh.region[ids[~home]].astype(np.int64)]
+    c = bd.country_of_region[dest[~home]]
+    np.add.at(cr.lapsed[t], (a, c), hh.size[ids[~home]])
+    return ids[home], dest[home], cost[home], route[home], cause[home]
+
+
+def permit_displaced(world: World, ctx: Context, t: int, ids: np.ndarray, home: np.ndarray,
+                     dest: np.ndarray, newly: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Which displaced households may seek a place in region ``dest``, and by which route.
+
+    Within their country, and across an open border: yes. Across a ``quota`` border: through
+    a humanitarian pathway they are eligible for with quota left this year (used up in random
+    order, stream ``pathway``; :func:`settle_displaced` gives back what admission does not
+    take), else irregularly if their savings pay the fee, failing with ``failure_share``
+    (stream ``crossing``; sent back, the fee lost, once per step). Across a closed border, or
+    with neither: no, and they are counted ``stranded_at_border`` once per step when they have
+    just been displaced (``newly``). Returns the mask of permitted households and their
+    routes (-1 internal).
+    """
+    bd = ctx.levers.borders
+    route = np.full(ids.size, INTERNAL)
+    if not bd.international or ids.size == 0:
+        return np.ones(ids.size, dtype=bool), route
+    hh, cr = world.households, world.crossings
+    cr.new_year(year_of(t, ctx.config.step_days))
+    policy = policy_now(ctx, t)
+    a, c = bd.country_of_region[home], bd.country_of_region[dest]
+    cross = a != c
+    route[cross] = -2
+    route[cross & (policy[a, c] == OPEN)] = 0
+    todo = np.flatnonzero((route == -2) & (policy[a, c] == QUOTA))
+    todo = todo[np.argsort(ctx.streams.uniform("pathway", t, ids[todo]), kind="stable")]
+    size = hh.size[ids].astype(float)
+    for p in np.flatnonzero(bd.kind == HUMANITARIAN):  # a loop over pathways
+        cand = todo[route[todo] == -2]
+        cand = cand[_eligibility(world, ctx, ids[cand], p, c[cand], True)]
+        key = a[cand] * len(bd.countries) + c[cand]
+        for k in np.unique(key):  # a loop over country pairs
+            mine = cand[key == k]
+            room = cr.left(p, a[mine[:1]], c[mine[:1]])[0]
+            took = mine[np.cumsum(size[mine]) <= room]
+            route[took] = 1 + p
+            cr.used[p, a[mine[0]], c[mine[0]]] += size[took].sum()
+    rest = todo[route[todo] == -2]
+    if rest.size and bd.irregular:
+        go = rest[hh.savings[ids[rest]] >= bd.irregular_cost * size[rest]]
+        fail = ctx.streams.uniform("crossing", t, ids[go]) < bd.failure_share
+        route[go[~fail]] = len(bd.routes()) - 1
+        lost = go[fail][cr.first_time("sent_back", t, ids[go[fail]])]
+        hh.savings[ids[lost]] -= (bd.irregular_cost * size[lost]).astype(np.float32)
+        np.add.at(cr.sent_back[t], (a[lost], c[lost]), hh.size[ids[lost]])
+        route[go[fail]] = -3
+    if newly:
+        stuck = np.flatnonzero(route == -2)
+        stuck = stuck[cr.first_time("stranded", t, ids[stuck])]
+        stranded(world, ctx, t, ids[stuck], a[stuck], c[stuck])
+    return route >= INTERNAL, route
+
+
+def settle_displaced(world: World, ctx: Context, t: int, ids: np.ndarray, home: np.ndarray,
+                     dest: np.ndarray, route: np.ndarray, admitted: np.ndarray) -> None:
+    """After admission: count and charge the crossings, give back unused quota.
+
+    The admitted are counted in ``cross_border`` (and irregular crossers by group) and pay
+    the irregular fee on arrival at their place; the pathway quota of those not admitted goes
+    back.
+    """
+    bd = ctx.levers.borders
+    if not bd.international or ids.size == 0:
+        return
+    hh = world.households
+    irr = admitted & (route == len(bd.routes()) - 1)
+    hh.savings[ids[irr]] -= (bd.irregular_cost * hh.size[ids[irr]]).astype(np.float32)
+    pw = admitted & (route > 0) & ~irr  # a humanitarian pathway: approved on admission
+    a = bd.country_of_region[home[pw]]
+    np.add.at(world.crossings.approved[t], (a, bd.country_of_region[dest[pw]], route[pw] - 1),
+              hh.size[ids[pw]])
+    record_crossings(world, ctx, t, ids[admitted], home[admitted], dest[admitted],
+                     route[admitted], DISPLACEMENT)
+    refund(world, ctx, ids[~admitted], home[~admitted], dest[~admitted], route[~admitted])
