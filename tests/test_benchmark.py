@@ -54,3 +54,12 @@ def test_quick_calibration_benchmark_fits_the_case_it_made(tmp_path):
     assert set(row["best"]) == set(row["true"])
     # the trials are scored against observations the model made: the best beats the defaults
     assert row["train_score"] < row["baseline_train_score"]
+
+
+def test_quick_stream_benchmark_runs_dense_and_streamed_alike(tmp_path):
+    rows = run_quick("bench_stream.py", tmp_path / "stream.json")
+    assert [(r["years"], r["stream"]) for r in rows] == [(1, False), (1, True), (2, False),
+                                                          (2, True)]
+    for dense, streamed in (rows[0:2], rows[2:4]):
+        assert dense["newly_displaced_persons"] == streamed["newly_displaced_persons"] > 0
+        assert streamed["peak_rss_mb"] > 0 and dense["hazard_held_mb"] > 0

@@ -1,8 +1,10 @@
 """Hazards: open them (NetCDF, Zarr, GeoTIFF, CLIMADA HDF5), check units, map time onto steps.
 
-A hazard reaches the model as a ``(n_steps, n_sites)`` float32 array in SI units at the hazard
+A hazard reaches the model as ``(n_steps, n_sites)`` float32 values in SI units at the hazard
 locations (*sites*) that hold people, an index from each populated cell to its site, and each
-step's maximum so that quiet steps cost nothing (DESIGN.md §4.1).
+step's maximum so that quiet steps cost nothing (DESIGN.md §4.1): held in memory, or streamed
+from disk a block of steps at a time for long runs (``hazard.stream``; :mod:`.streamed`). A
+``hazard.file`` pattern joins yearly files along time (:mod:`.timefiles`).
 
 Space: a hazard is a regular grid (axes lat/lon, latitude/longitude, or y/x with a CF
 ``grid_mapping`` or a GeoTIFF's CRS; either direction) or an irregular set of points (CLIMADA
@@ -28,7 +30,6 @@ are converted with pint using cf-xarray's CF/UDUNITS registry. A flooded-fractio
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +40,20 @@ from simulator.errors import InputError
 from simulator.inputs.geo import crs_of, nearest, reproject
 from simulator.inputs.hazard_checks import check_coordinates, check_values
 from simulator.inputs.schema import HazardSource, Scenario, file_format
+from simulator.inputs.series import (
+    HazardSeries,
+    StepSource,
+    dense_rows,
+    sample_days,
+    step_windows,
+    take_sites,
+)
+from simulator.inputs.streamed import StreamedHazard, check_overlap, stream_hazard, streams
+from simulator.inputs.timefiles import is_pattern, open_many
 from simulator.inputs.units import si_factor
 from simulator.inputs.zarrmeta import check_zarr_store
+
+_take = take_sites  # its name before it moved to series.py (main's futures.py imports it)
 
 Y_NAMES = ("lat", "latitude", "y")
 X_NAMES = ("lon", "longitude", "x")
@@ -49,6 +62,8 @@ SITE_DIMS = ("site", "centroid", "station", "location")
 
 def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
     """Open a hazard file of format ``fmt`` as a dataset (GeoTIFF: one variable ``band_data``)."""
+    if is_pattern(path):
+        return open_many(path, lambda one: open_dataset(one, fmt, section), f"{section}.file")
     if not path.exists():
         raise InputError(path, f"{section}.file: file not found")
     try:
@@ -68,7 +83,7 @@ def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
                                        f"install the extra: pip install 'climdisp[formats]'"
                                  ) from None
             return rioxarray.open_rasterio(path, masked=True).to_dataset(name="band_data")
-        return xr.open_dataset(path)
+        return xr.open_dataset(path, cache=False)  # a streamed read keeps no copy of the file
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is bad input here
@@ -94,8 +109,6 @@ def open_variable(path: Path, variable: str | None, section: str,
     return ds[variable], ds
 
 
-
-
 def spatial_dims(da: xr.DataArray, path: Path, field: str) -> tuple[str, str]:
     """Names of the (y, x) dimensions of ``da``, from the CF-ish names it may use."""
     ydim = next((d for d in Y_NAMES if d in da.dims), None)
@@ -104,68 +117,6 @@ def spatial_dims(da: xr.DataArray, path: Path, field: str) -> tuple[str, str]:
         raise InputError(path, f"{field}: expected dimensions lat/lon, latitude/longitude or y/x, "
                                f"found {list(da.dims)}")
     return ydim, xdim
-
-
-def _days_since(times: xr.DataArray, start: np.datetime64, where: Path) -> np.ndarray:
-    index = times.to_index()
-    if hasattr(index, "to_datetimeindex"):  # cftime calendars: map onto real dates, on purpose
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                index = index.to_datetimeindex(time_unit="ns")
-        except ValueError:
-            raise InputError(where, f"hazard: time axis uses the {index.calendar!r} calendar, "
-                                    f"whose dates cannot all be mapped to real dates (e.g. "
-                                    f"30 February); convert it to a standard calendar") from None
-    values = np.asarray(index.values, dtype="datetime64[ns]")
-    return (values - start) / np.timedelta64(1, "D")
-
-
-def step_windows(sample_days: np.ndarray, valid_days: np.ndarray, step_days: int,
-                 n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each model step, the range ``[lo, hi)`` of hazard samples valid during it.
-
-    Args:
-        sample_days: sample start times in days since the model start, increasing.
-        valid_days: how long each sample is valid, in days.
-        step_days: model step length in days.
-        n_steps: number of model steps.
-
-    Returns:
-        ``lo, hi`` integer arrays of length ``n_steps``; ``lo == hi`` means no hazard that step.
-    """
-    edges = np.arange(n_steps + 1, dtype=float) * step_days
-    ends = sample_days + valid_days
-    lo = np.searchsorted(ends, edges[:-1], side="right")
-    hi = np.searchsorted(sample_days, edges[1:], side="left")
-    return lo, np.maximum(hi, lo)
-
-
-@dataclass(frozen=True)
-class HazardSeries:
-    """Hazard intensity per model step at each hazard site holding people, in SI units."""
-
-    values: np.ndarray  #: (n_steps, n_sites) float32
-    step_max: np.ndarray  #: (n_steps,) maximum over sites, for skipping quiet steps
-    kind: str
-    cell_site: np.ndarray  #: (n_cells,) site of each populated cell
-    fraction: np.ndarray | None = None  #: (n_steps, n_sites) share of a site's homes hit, or None
-
-    def at(self, step: int) -> np.ndarray:
-        """Intensity at every populated cell during ``step``."""
-        return self.values[step][self.cell_site]
-
-    def fraction_at(self, step: int) -> np.ndarray | None:
-        """Share of each populated cell's homes hit during ``step`` (None: all of them)."""
-        return None if self.fraction is None else self.fraction[step][self.cell_site]
-
-    def peak(self) -> np.ndarray:
-        """The worst intensity over the run at every populated cell (the design event)."""
-        return self.values.max(axis=0)[self.cell_site]
-
-    def peak_fraction(self) -> np.ndarray | None:
-        """The largest share hit over the run at every populated cell (None: all)."""
-        return None if self.fraction is None else self.fraction.max(axis=0)[self.cell_site]
 
 
 def axis_nearest(axis: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -335,16 +286,17 @@ def _squeeze_band(da: xr.DataArray, cfg: HazardSource, where: Path, field: str) 
 
 
 def _fraction(cfg: HazardSource, da: xr.DataArray, ds: xr.Dataset, where: Path,
-              field: str) -> xr.DataArray | None:
+              field: str) -> tuple[xr.DataArray | None, float | None]:
     """The flooded fraction (0-1) on ``da``'s grid: ISIMIP ``fldfrc``, or CLIMADA ``fraction``.
 
-    A CLIMADA file's own ``fraction`` is used unless another variable is named.
+    A CLIMADA file's own ``fraction`` is used unless another variable is named. Returns it
+    (lazily opened) and the factor to a share (e.g. 0.01 for percent; None: already a share).
     """
     name = getattr(cfg, "fraction_variable", None)
     if name is None and file_format(cfg.file, cfg.format) == "climada" and "fraction" in ds:
         name = "fraction"
     if name is None:
-        return None
+        return None, None
     path = getattr(cfg, "fraction_file", None) or cfg.file
     frac, _ = open_variable(path, name, field, cfg.format)
     frac = _squeeze_band(_select_event(frac, cfg, path, field)[0], cfg, path, field)
@@ -354,45 +306,14 @@ def _fraction(cfg: HazardSource, da: xr.DataArray, ds: xr.Dataset, where: Path,
                                f"{dict(frac.sizes)} but the hazard has {dict(da.sizes)} (same "
                                f"grid and times needed)")
     if frac.attrs.get("units") not in (None, "", "1", "-", "fraction", "dimensionless"):
-        frac = frac * si_factor(frac.attrs["units"], None, "fraction", path,
-                                f"{field}.fraction_variable")  # e.g. percent
-    return frac
-
-
-def _take(da: xr.DataArray, indexers: dict) -> xr.DataArray:
-    """The values at the sites: ``da`` with its spatial dimensions replaced by ``site``.
-
-    A grid is read as the bounding box of the sites (one contiguous read, so a lazily opened
-    file never loads more than that box) and then indexed in memory.
-    """
-    if len(indexers) == 1:
-        return da.isel(indexers)
-    (ydim, iy), (xdim, ix) = ((d, np.asarray(v.values)) for d, v in indexers.items())
-    box = da.isel({ydim: slice(iy.min(), iy.max() + 1), xdim: slice(ix.min(), ix.max() + 1)})
-    rest = [d for d in da.dims if d not in (ydim, xdim)]
-    values = np.asarray(box.transpose(*rest, ydim, xdim).values)
-    return xr.DataArray(values[..., iy - iy.min(), ix - ix.min()], dims=(*rest, "site"),
-                        coords={d: da[d] for d in rest if d in da.coords}, attrs=da.attrs)
-
-
-def _per_step(sites: xr.DataArray, days: np.ndarray, valid: np.ndarray, order: np.ndarray,
-              scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step maximum of the samples valid during each step: ``(n_steps, n_sites)`` float32."""
-    dims = ("time", "site") if "time" in sites.dims else ("site",)
-    data = np.asarray(sites.transpose(*dims).values, dtype=np.float32).reshape(-1, sites.sizes[
-        "site"])[order]
-    lo, hi = step_windows(days, valid, scenario.step_days, scenario.n_steps)
-    values = np.zeros((scenario.n_steps, data.shape[1]), dtype=np.float32)
-    for k in np.flatnonzero(hi > lo):
-        values[k] = np.nan_to_num(data[lo[k]:hi[k]], nan=0.0).max(axis=0)
-    return values, lo, hi
-
-
+        return frac, si_factor(frac.attrs["units"], None, "fraction", path,
+                               f"{field}.fraction_variable")  # e.g. percent
+    return frac, None
 
 
 def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
                 cell_crs: CRS | None, section: str = "hazard",
-                return_period: float | None = None) -> HazardSeries:
+                return_period: float | None = None) -> HazardSeries | StreamedHazard:
     """Read the scenario's hazard and return it per model step at the populated cells.
 
     Args:
@@ -415,45 +336,38 @@ def load_hazard(scenario: Scenario, cell_y: np.ndarray, cell_x: np.ndarray,
     da, ds = open_variable(cfg.file, cfg.variable, field, cfg.format)
     da, event_date = _select_event(da, cfg, where, field, return_period)
     da = _squeeze_band(da, cfg, where, field)
-    frac = _fraction(cfg, da, ds, where, field)
+    frac, frac_factor = _fraction(cfg, da, ds, where, field)
     indexers, cell_site = _locate(da, ds, cell_y, cell_x, cell_crs, cfg, where, field)
     extra = [d for d in da.dims if d != "time" and d not in indexers]
     if extra:
         raise InputError(where, f"{field}.variable: unexpected dimensions {extra} (expected "
                                 f"time and {', '.join(indexers)})")
     factor = si_factor(da.attrs.get("units"), cfg.units, cfg.kind, where, f"{field}.units")
-    start = np.datetime64(scenario.start_date, "ns")
-    if "time" in da.dims:
-        days = _days_since(da["time"], start, where)
-        order = np.argsort(days, kind="stable")
-        days = days[order]
-        spacing = float(np.median(np.diff(days))) if days.size > 1 else float(
-            cfg.duration_days or scenario.step_days)
-        valid = np.append(np.diff(days), spacing)
-    else:
-        if cfg.event_date is not None or event_date is None:
-            event_date = np.datetime64(cfg.event_date or scenario.start_date, "ns")
-        days = np.array([(np.datetime64(event_date, "ns") - start) / np.timedelta64(1, "D")])
-        order = np.array([0])
-        valid = np.array([float(cfg.duration_days or scenario.step_days)])
-    sites = _take(da, indexers)
+    days, order, valid = sample_days(da, cfg, scenario, event_date, where)
+    lo, hi = step_windows(days, valid, scenario.step_days, scenario.n_steps)
+    n_sites = next(iter(indexers.values())).size
+    pad = bool((cell_site < 0).any())  # cells beyond every point: one all-zero site at the end
+    cell_site = np.where(cell_site < 0, n_sites, cell_site).astype(np.int32)
+    source = StepSource(da, indexers, order, lo, hi, factor, pad, frac, frac_factor)
+    if streams(cfg, scenario.n_steps, n_sites + pad, frac is not None):
+        return stream_hazard(source, cfg, cell_site, scenario, where, field)
+    sites = take_sites(da, indexers)
     check_values(sites.values, factor, cfg, where, field)
     if not np.isfinite(sites.values).any():
         raise InputError(where, f"{field}.variable: {cfg.variable or 'intensity'!r} holds only "
                                 f"missing values (NaN) at the populated cells")
-    values, lo, hi = _per_step(sites, days, valid, order, scenario)
-    if not (hi > lo).any():
-        raise InputError(where, f"{field}: the hazard's time axis does not overlap the simulated "
-                                f"period from {scenario.start_date} ({scenario.n_steps} steps of "
-                                f"{scenario.step_days} days)")
+    values = dense_rows(sites, order, lo, hi)
+    check_overlap(lo, hi, scenario, where, field)
     values *= np.float32(factor)
     fraction = None
     if frac is not None:
-        fraction = np.clip(_per_step(_take(frac, indexers), days, valid, order, scenario)[0], 0, 1)
-    if (cell_site < 0).any():  # cells beyond every point: one all-zero site at the end
+        frac_sites = take_sites(frac, indexers)
+        if frac_factor is not None:
+            frac_sites = frac_sites * frac_factor
+        fraction = np.clip(dense_rows(frac_sites, order, lo, hi), 0, 1)
+    if pad:
         values = np.concatenate([values, np.zeros((values.shape[0], 1), np.float32)], axis=1)
         if fraction is not None:
             fraction = np.concatenate([fraction, np.zeros((fraction.shape[0], 1), np.float32)], 1)
-        cell_site = np.where(cell_site < 0, values.shape[1] - 1, cell_site)
     return HazardSeries(values=values, step_max=values.max(axis=1, initial=0.0), kind=cfg.kind,
-                        cell_site=cell_site.astype(np.int32), fraction=fraction)
+                        cell_site=cell_site, fraction=fraction)

@@ -50,7 +50,9 @@ from simulator.inputs.regions import (
 )
 from simulator.inputs.schema import Scenario
 from simulator.inputs.sites import Sites, read_sites
+from simulator.inputs.streamed import StreamedHazard
 from simulator.inputs.tables import TableRows, read_table
+from simulator.inputs.timefiles import expand
 
 ONE_COUNTRY = "all"  #: the country of every region when the regions table names none
 
@@ -73,9 +75,9 @@ class Inputs:
     grid_x: np.ndarray  #: map-grid x axis (ascending)
     geographic: bool  #: True for lat/lon, False for projected x/y
     distance_km: np.ndarray  #: (region, region) centroid distances
-    hazard: HazardSeries
-    stress: HazardSeries | None = None  #: slow-onset stress per step and cell, if any
-    information: HazardSeries | None = None  #: the official hazard map residents are given
+    hazard: HazardSeries | StreamedHazard
+    stress: HazardSeries | StreamedHazard | None = None  #: slow-onset stress per step and cell
+    information: HazardSeries | StreamedHazard | None = None  #: the official hazard map given
     #: return periods and (return period, cell) depths that set defences' design levels
     design_maps: tuple[np.ndarray, np.ndarray] | None = None
     sites: Sites | None = None  #: shelter and camp sites given as points
@@ -414,8 +416,9 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         geographic=loc["geographic"], distance_km=distance, hazard=hazard, stress=stress,
         information=information, design_maps=design_maps, sites=sites,
         table=loc["table"], prescribed=prescribed, observed=observed,
-        file_hashes={str(p): sha256(p) for p in sorted(files, key=str)}, source=str(where),
-        region_country=regions.countries, futures=futures, income_growth=growth)
+        file_hashes={str(p): sha256(p) for f in sorted(files, key=str) for p in expand(f)},
+        source=str(where), region_country=regions.countries, futures=futures,
+        income_growth=growth)
 
 
 def region_map(scenario: Scenario) -> xr.DataArray:

@@ -85,6 +85,9 @@ class HazardConfig(HazardSource):
     event: str | None = Field(default=None, min_length=1)
     fraction_variable: str | None = Field(default=None, min_length=1)
     fraction_file: Path | None = None
+    #: read the hazard from disk a block of steps at a time: "auto" when the per-step array
+    #: (steps x hazard sites x 4 bytes, twice with a fraction) exceeds 256 MiB
+    stream: bool | Literal["auto"] = "auto"
 
 
 class InformationConfig(HazardSource):
