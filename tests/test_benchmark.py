@@ -63,3 +63,9 @@ def test_quick_stream_benchmark_runs_dense_and_streamed_alike(tmp_path):
     for dense, streamed in (rows[0:2], rows[2:4]):
         assert dense["newly_displaced_persons"] == streamed["newly_displaced_persons"] > 0
         assert streamed["peak_rss_mb"] > 0 and dense["hazard_held_mb"] > 0
+
+
+def test_quick_decades_benchmark_runs_a_futures_year(tmp_path):
+    (row,) = run_quick("bench_decades.py", tmp_path / "decades.json")
+    assert row["steps"] == 365 and row["households"] > 1000
+    assert row["flood_events"] >= 0 and row["run_s"] > 0
