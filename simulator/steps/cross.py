@@ -59,6 +59,28 @@ def regular_pathway(world: World, ctx: Context, ids: np.ndarray, a: np.ndarray, 
     return out
 
 
+def _use_quota(world: World, ctx: Context, p: int, ids: np.ndarray, order: np.ndarray,
+               a: np.ndarray, c: np.ndarray, route: np.ndarray, size: np.ndarray,
+               displaced: bool) -> np.ndarray:
+    """Give pathway ``p``'s quota left this year to the unrouted households in ``order``.
+
+    In that (random) order, per country pair, the eligible households whose persons still fit
+    take it (route ``1 + p``, quota used); returns their positions in ``ids``.
+    """
+    cr = world.crossings
+    cand = order[route[order] == -2]
+    cand = cand[_eligibility(world, ctx, ids[cand], p, c[cand], displaced)]
+    key = a[cand] * len(ctx.levers.borders.countries) + c[cand]
+    taken = []
+    for k in np.unique(key):  # a loop over country pairs
+        mine = cand[key == k]
+        took = mine[np.cumsum(size[mine]) <= cr.left(p, a[mine[:1]], c[mine[:1]])[0]]
+        route[took] = 1 + p
+        cr.used[p, a[mine[0]], c[mine[0]]] += size[took].sum()
+        taken.append(took)
+    return np.concatenate(taken) if taken else np.empty(0, np.int64)
+
+
 def destination_terms(world: World, ctx: Context, t: int, ids: np.ndarray, home: np.ndarray,
                       j: int, policy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How households ``ids`` (home regions ``home``) could reach region ``j`` when deciding.
@@ -121,18 +143,8 @@ def route_movers(world: World, ctx: Context, t: int, ids: np.ndarray, dest: np.n
     order = todo[np.argsort(ctx.streams.uniform("pathway", t, ids[todo]), kind="stable")]
     size = hh.size[ids].astype(float)
     for p in range(len(bd.pathways)):  # quota used in random order, pathway by pathway
-        if int(bd.kind[p]) not in kinds or order.size == 0:
-            continue
-        cand = order[route[order] == -2]
-        ok = _eligibility(world, ctx, ids[cand], p, c[cand], False)
-        cand = cand[ok]
-        key = a[cand] * len(bd.countries) + c[cand]
-        for k in np.unique(key):  # a loop over country pairs
-            mine = cand[key == k]
-            room = cr.left(p, a[mine[:1]], c[mine[:1]])[0]
-            took = mine[np.cumsum(size[mine]) <= room]
-            route[took] = 1 + p
-            cr.used[p, a[mine[0]], c[mine[0]]] += size[took].sum()
+        if int(bd.kind[p]) in kinds and order.size:
+            took = _use_quota(world, ctx, p, ids, order, a, c, route, size, False)
             np.add.at(cr.approved[t], (a[took], c[took], np.full(took.size, p)),
                       hh.size[ids[took]])
     wait = np.flatnonzero(route > 0)
@@ -262,15 +274,7 @@ def permit_displaced(world: World, ctx: Context, t: int, ids: np.ndarray, home: 
     todo = todo[np.argsort(ctx.streams.uniform("pathway", t, ids[todo]), kind="stable")]
     size = hh.size[ids].astype(float)
     for p in np.flatnonzero(bd.kind == HUMANITARIAN):  # a loop over pathways
-        cand = todo[route[todo] == -2]
-        cand = cand[_eligibility(world, ctx, ids[cand], p, c[cand], True)]
-        key = a[cand] * len(bd.countries) + c[cand]
-        for k in np.unique(key):  # a loop over country pairs
-            mine = cand[key == k]
-            room = cr.left(p, a[mine[:1]], c[mine[:1]])[0]
-            took = mine[np.cumsum(size[mine]) <= room]
-            route[took] = 1 + p
-            cr.used[p, a[mine[0]], c[mine[0]]] += size[took].sum()
+        _use_quota(world, ctx, int(p), ids, todo, a, c, route, size, True)
     rest = todo[route[todo] == -2]
     if rest.size and bd.irregular:
         go = rest[hh.savings[ids[rest]] >= bd.irregular_cost * size[rest]]
