@@ -144,8 +144,10 @@ class Recorder:
                 "relocations": (("time", "origin", "destination", "cause"), self.relocations, {
                     **person, "long_name": "persons making a new home in destination region "
                                            "(leaving their home in origin) during the step, by "
-                                           "cause: proactive migration, planned relocation, or "
-                                           "settling where they stayed after displacement"}),
+                                           "cause: proactive migration, planned relocation, "
+                                           "settling where they stayed after displacement, or "
+                                           "background migration (people.background_migration_"
+                                           "per_year)"}),
                 "residents": (("time", "region"), self.persons.sum(axis=2), {
                     **person, "long_name": "persons whose home is in region (at home or away; "
                                            "in-movers counted where they live now)"}),
