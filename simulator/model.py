@@ -12,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from simulator import __version__
+from simulator.borders import resolve_borders
 from simulator.errors import InputError
 from simulator.inputs.config import dump_toml
 from simulator.inputs.futures import sample_events
@@ -77,12 +78,21 @@ def memory_estimate(config: Scenario, inputs: Inputs) -> dict[str, int]:
     """Bytes a run will need, by part, before anything is allocated.
 
     Households: :func:`expected_households` × :data:`PEAK_BYTES_PER_HOUSEHOLD`; results:
-    :func:`recorder_bytes` (time × regions, and time × regions² for flows and relocations).
+    :func:`recorder_bytes` (time × regions, and time × regions² for flows and relocations), the
+    displaced-by-start-step counter (regions × steps) and, with borders, the border results
+    (time × countries² × routes).
     The fixed cost of the libraries and the inputs already loaded is not counted.
     """
     n = expected_households(config, inputs)
+    regions = len(inputs.region_names)
+    results = recorder_bytes(config.n_steps, regions) + regions * (config.n_steps + 1) * 8
+    borders = resolve_borders(config, inputs.region_names, inputs.region_country, inputs.source)
+    if borders.international:  # border results grow with steps x countries^2 x routes
+        one, two = (sum(a.nbytes for a in vars(Crossings(borders, k)).values()
+                        if isinstance(a, np.ndarray)) for k in (1, 2))
+        results += one + (two - one) * (config.n_steps - 1)
     return {"households": n, "household_bytes": n * PEAK_BYTES_PER_HOUSEHOLD,
-            "result_bytes": recorder_bytes(config.n_steps, len(inputs.region_names))}
+            "result_bytes": results}
 
 
 def available_memory() -> int | None:

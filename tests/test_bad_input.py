@@ -343,7 +343,8 @@ def test_a_run_that_cannot_fit_in_memory_is_refused_with_its_estimate(case, caps
     est = model.memory_estimate(cfg, inputs)
     ran = model.DisplacementModel(cfg, inputs=inputs)
     assert est["households"] == len(ran.households)
-    assert est["result_bytes"] == sum(a.nbytes for a in vars(ran.world.recorder).values())
+    assert est["result_bytes"] == sum(a.nbytes for a in vars(ran.world.recorder).values()) \
+        + ran.world.displaced_since.nbytes
     need = est["household_bytes"] + est["result_bytes"]
     assert need == est["households"] * PEAK_BYTES_PER_HOUSEHOLD + est["result_bytes"]
     model.check_memory(cfg, inputs, available=need)  # just fits

@@ -252,3 +252,16 @@ def test_a_region_without_a_country(tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"error: {names}: regions.names: line 4: empty country (with a country column every "
         "region needs one)\n")
+
+
+def test_memory_estimate_counts_the_border_results_exactly():
+    import simulator.model as model
+    from simulator.inputs.load import load_inputs
+
+    cfg = load_scenario(SCEN / "borders.toml", ["n_steps=120"])
+    inputs = load_inputs(cfg)
+    est = model.memory_estimate(cfg, inputs)
+    world = DisplacementModel(cfg, inputs=inputs).world
+    border = sum(a.nbytes for a in vars(world.crossings).values() if isinstance(a, np.ndarray))
+    assert est["result_bytes"] == sum(a.nbytes for a in vars(world.recorder).values()) \
+        + world.displaced_since.nbytes + border
