@@ -19,6 +19,8 @@ from simulator.inputs.schema import Scenario
 from simulator.rules.pathways import KINDS, NO_BORDER, POLICIES, PROCESSING_DAYS, policy_on
 from simulator.states import PLACES, Place
 
+ONE_COUNTRY = "all"  #: the country of every region when the regions table names none
+
 
 @dataclass(frozen=True)
 class Borders:
@@ -73,6 +75,11 @@ class Borders:
         """Names of the ways a household can cross: open border, each pathway, irregular."""
         return ["open_border", *self.pathways, "irregular"]
 
+    @property
+    def irregular_route(self) -> int:
+        """Index of the irregular route in :meth:`routes` (pathway ``p`` is ``1 + p``)."""
+        return 1 + len(self.pathways)
+
 
 def _index(names: list[str], name: str, where: Path | str, field: str, what: str) -> int:
     if name not in names:
@@ -92,7 +99,7 @@ def resolve_borders(scenario: Scenario, region_names: list[str],
             countries without a border, a pledge's region outside the pledging country, or a
             pledge's quota on a pathway that is not humanitarian.
     """
-    countries = ["all"] if region_country is None else list(dict.fromkeys(region_country))
+    countries = [ONE_COUNTRY] if region_country is None else list(dict.fromkeys(region_country))
     country_of_region = np.zeros(len(region_names), np.int64) if region_country is None else \
         np.array([countries.index(c) for c in region_country], np.int64)
     nc = len(countries)

@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from simulator import __version__
-from simulator.borders import resolve_borders
+from simulator.borders import Borders, resolve_borders
 from simulator.errors import InputError
 from simulator.inputs.config import dump_toml
 from simulator.inputs.futures import sample_events
@@ -74,19 +74,23 @@ def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: House
                           profiler or Profiler(False))
 
 
-def memory_estimate(config: Scenario, inputs: Inputs) -> dict[str, int]:
+def memory_estimate(config: Scenario, inputs: Inputs,
+                    borders: Borders | None = None) -> dict[str, int]:
     """Bytes a run will need, by part, before anything is allocated.
 
     Households: :func:`expected_households` × :data:`PEAK_BYTES_PER_HOUSEHOLD`; results:
     :func:`recorder_bytes` (time × regions, and time × regions² for flows and relocations), the
     displaced-by-start-step counter (regions × steps) and, with borders, the border results
     (time × countries² × routes).
-    The fixed cost of the libraries and the inputs already loaded is not counted.
+    The fixed cost of the libraries and the inputs already loaded is not counted. ``borders``:
+    the resolved borders (default: resolved here).
     """
     n = expected_households(config, inputs)
     regions = len(inputs.region_names)
     results = recorder_bytes(config.n_steps, regions) + regions * (config.n_steps + 1) * 8
-    borders = resolve_borders(config, inputs.region_names, inputs.region_country, inputs.source)
+    if borders is None:
+        borders = resolve_borders(config, inputs.region_names, inputs.region_country,
+                                  inputs.source)
     if borders.international:  # border results grow with steps x countries^2 x routes
         one, two = (sum(a.nbytes for a in vars(Crossings(borders, k)).values()
                         if isinstance(a, np.ndarray)) for k in (1, 2))
@@ -107,14 +111,15 @@ def available_memory() -> int | None:
     return None
 
 
-def check_memory(config: Scenario, inputs: Inputs, available: int | None = None) -> None:
+def check_memory(config: Scenario, inputs: Inputs, available: int | None = None,
+                 borders: Borders | None = None) -> None:
     """Refuse a run that cannot fit in memory, with the estimate, before allocating it.
 
     Raises:
         InputError: one line with the estimate by part and the memory available.
     """
     free = available_memory() if available is None else available
-    est = memory_estimate(config, inputs)
+    est = memory_estimate(config, inputs, borders)
     need = est["household_bytes"] + est["result_bytes"]
     if free is None or need <= free:
         return
@@ -215,7 +220,7 @@ class DisplacementModel(mesa.Model):
         self.regions = [Region(self, i, name) for i, name in enumerate(names)]
         streams = Streams(self.seed_value)
         self.class_names = class_names(config, inp)
-        check_memory(config, inp)  # before the households and results are allocated
+        check_memory(config, inp, borders=levers.borders)  # before anything is allocated
         hh = from_inputs(config, inp, streams, self.class_names,
                          levers.cash_assistance_per_household)
         self.world, self.ctx = assemble(config, inp, levers, hh, streams, self.class_names,

@@ -22,6 +22,7 @@ climate change that Groundswell-style "climate migrants" are measured against.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import dataclass
 
@@ -231,8 +232,6 @@ def read_income_growth(scenario: Scenario, region_names: list[str],
         InputError: for a missing column, an unknown region or country, a growth below -1, or
             a region or year without a row (naming the first missing).
     """
-    import csv
-
     path = scenario.people.income_growth_file
     field = "people.income_growth_file"
     if not path.is_file():

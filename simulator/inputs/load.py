@@ -54,8 +54,6 @@ from simulator.inputs.streamed import StreamedHazard
 from simulator.inputs.tables import TableRows, read_table
 from simulator.inputs.timefiles import expand
 
-ONE_COUNTRY = "all"  #: the country of every region when the regions table names none
-
 
 @dataclass(frozen=True)
 class Inputs:
@@ -92,21 +90,6 @@ class Inputs:
     futures: FutureMaps | None = None
     #: (years, (years, regions) income growth per year) from people.income_growth_file
     income_growth: tuple[np.ndarray, np.ndarray] | None = None
-
-    @property
-    def country_names(self) -> list[str]:
-        """The countries, in order of first appearance in the regions table."""
-        if self.region_country is None:
-            return [ONE_COUNTRY]
-        return list(dict.fromkeys(self.region_country))
-
-    @property
-    def country_of_region(self) -> np.ndarray:
-        """Country index (into :attr:`country_names`) of each region."""
-        if self.region_country is None:
-            return np.zeros(len(self.region_names), dtype=np.int64)
-        index = {c: i for i, c in enumerate(self.country_names)}
-        return np.array([index[c] for c in self.region_country], dtype=np.int64)
 
     def on_grid(self, values: np.ndarray, attrs: dict[str, str],
                 combine: str = "sum") -> xr.DataArray:

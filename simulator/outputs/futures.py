@@ -51,7 +51,11 @@ def climate_migrants(scenario: xr.Dataset, counterfactual: xr.Dataset) -> xr.Dat
     ``climate_displaced`` = the same difference of persons newly displaced. Negative values
     mean the scenario moved fewer people (e.g. floods that trapped them).
     """
-    a, b = yearly(scenario), yearly(counterfactual)
+    return _differences(yearly(scenario), yearly(counterfactual))
+
+
+def _differences(a: xr.Dataset, b: xr.Dataset) -> xr.Dataset:
+    """:func:`climate_migrants` from the two runs' :func:`yearly` totals."""
     out = xr.Dataset({"climate_migrants": a["moved"] - b["moved"],
                       "climate_displaced": a["displaced"] - b["displaced"]})
     out["cumulative_climate_migrants"] = out["climate_migrants"].cumsum("year")
@@ -61,8 +65,8 @@ def climate_migrants(scenario: xr.Dataset, counterfactual: xr.Dataset) -> xr.Dat
 
 def rows(label: str, scenario: xr.Dataset, counterfactual: xr.Dataset) -> list[dict]:
     """One row per year of a scenario: its totals, the counterfactual's, the differences."""
-    a, b, d = yearly(scenario), yearly(counterfactual), climate_migrants(scenario,
-                                                                         counterfactual)
+    a, b = yearly(scenario), yearly(counterfactual)
+    d = _differences(a, b)
     out = []
     for k, year in enumerate(a["year"].values.tolist()):
         row = {"scenario": label, "year": int(year)}

@@ -21,6 +21,8 @@ from simulator.world.ledger import World
 
 LABOUR, FAMILY, HUMANITARIAN, PLANNED = range(len(KINDS))
 INTERNAL = -1  #: route of a move within a country
+UNROUTED = -2  #: a cross-border move no route has taken (yet)
+SENT_BACK = -3  #: an irregular crossing that failed: the household stays home
 RELOCATION, DISPLACEMENT = 0, 1  #: purposes of a crossing (world.crossings.PURPOSES)
 
 
@@ -40,21 +42,20 @@ def _eligibility(world: World, ctx: Context, ids: np.ndarray, p: int, dest_count
 
 
 def regular_pathway(world: World, ctx: Context, ids: np.ndarray, a: np.ndarray, b: np.ndarray,
-                    kinds: tuple[int, ...], with_room: bool) -> np.ndarray:
+                    kinds: tuple[int, ...]) -> np.ndarray:
     """The first listed pathway of ``kinds`` each household may use from country ``a`` to ``b``.
 
-    ``with_room``: only pathways whose quota is not used up this year (at execution); else any
-    pathway with a quota on the pair (what households know when they decide). -1: none.
+    Any pathway with a quota on the pair counts, used up or not: what households know when they
+    decide. -1: none.
     """
-    bd, cr = ctx.levers.borders, world.crossings
+    bd = ctx.levers.borders
     out = np.full(ids.size, -1, np.int64)
     for p in range(len(bd.pathways)):  # a loop over pathways, never over households
         if int(bd.kind[p]) not in kinds:
             continue
-        room = cr.left(p, a, b) if with_room else bd.quota[p, a, b]
-        free = (out < 0) & (room > 0)
+        free = (out < 0) & (bd.quota[p, a, b] > 0)
         if free.any():
-            ok = _eligibility(world, ctx, ids[free], p, b[free], kinds == (HUMANITARIAN,))
+            ok = _eligibility(world, ctx, ids[free], p, b[free], False)
             out[np.flatnonzero(free)[ok]] = p
     return out
 
@@ -68,7 +69,7 @@ def _use_quota(world: World, ctx: Context, p: int, ids: np.ndarray, order: np.nd
     take it (route ``1 + p``, quota used); returns their positions in ``ids``.
     """
     cr = world.crossings
-    cand = order[route[order] == -2]
+    cand = order[route[order] == UNROUTED]
     cand = cand[_eligibility(world, ctx, ids[cand], p, c[cand], displaced)]
     key = a[cand] * len(ctx.levers.borders.countries) + c[cand]
     taken = []
@@ -81,18 +82,17 @@ def _use_quota(world: World, ctx: Context, p: int, ids: np.ndarray, order: np.nd
     return np.concatenate(taken) if taken else np.empty(0, np.int64)
 
 
-def destination_terms(world: World, ctx: Context, t: int, ids: np.ndarray, home: np.ndarray,
-                      j: int, policy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """How households ``ids`` (home regions ``home``) could reach region ``j`` when deciding.
+def destination_terms(world: World, ctx: Context, ids: np.ndarray, home: np.ndarray, c: int,
+                      policy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How households ``ids`` (home regions ``home``) could reach country ``c`` when deciding.
 
     Returns ``passable`` (a route exists: internal, open border, a pathway with a quota they
     are eligible for, or an irregular route whose fee their savings cover), ``fee`` (currency,
     the irregular fee for the whole household, else 0) and ``irregular`` (the route is the
-    irregular one, so its risk applies).
+    irregular one, so its risk applies). The same for every region of ``c``.
     """
     bd, hh = ctx.levers.borders, world.households
     a = bd.country_of_region[home]
-    c = int(bd.country_of_region[j])
     pol = policy[a, c]
     cross = a != c
     fee = np.zeros(ids.size)
@@ -102,7 +102,7 @@ def destination_terms(world: World, ctx: Context, t: int, ids: np.ndarray, home:
     if quota.any():
         q = np.flatnonzero(quota)
         cj = np.full(q.size, c)
-        regular = regular_pathway(world, ctx, ids[q], a[q], cj, (LABOUR, FAMILY), False) >= 0
+        regular = regular_pathway(world, ctx, ids[q], a[q], cj, (LABOUR, FAMILY)) >= 0
         passable[q[regular]] = True
         if bd.irregular:
             rest = q[~regular]
@@ -111,6 +111,29 @@ def destination_terms(world: World, ctx: Context, t: int, ids: np.ndarray, home:
             passable[rest[pays]], irregular[rest[pays]] = True, True
             fee[rest[pays]] = price[pays]
     return passable, fee, irregular
+
+
+def _irregular(world: World, ctx: Context, t: int, ids: np.ndarray, cand: np.ndarray,
+               a: np.ndarray, c: np.ndarray, size: np.ndarray, route: np.ndarray,
+               once: bool) -> np.ndarray:
+    """Households at positions ``cand`` (no pathway took them) try the irregular route.
+
+    Those whose savings pay the fee (``irregular_cost`` per person) go; a share
+    ``failure_share`` fails (stream ``crossing``): sent back home, the fee lost and counted in
+    ``sent_back`` (``once``: at most once per household and step). Sets their routes
+    (irregular, or :data:`SENT_BACK`) and returns the positions of those who crossed.
+    """
+    bd, hh, cr = ctx.levers.borders, world.households, world.crossings
+    go = cand[hh.savings[ids[cand]] >= bd.irregular_cost * size[cand]]
+    fail = ctx.streams.uniform("crossing", t, ids[go]) < bd.failure_share
+    lost = go[fail]
+    if once:
+        lost = lost[cr.first_time("sent_back", t, ids[lost])]
+    hh.savings[ids[lost]] -= (bd.irregular_cost * size[lost]).astype(np.float32)
+    np.add.at(cr.sent_back[t], (a[lost], c[lost]), hh.size[ids[lost]])
+    route[go[~fail]] = bd.irregular_route
+    route[go[fail]] = SENT_BACK
+    return go[~fail]
 
 
 def route_movers(world: World, ctx: Context, t: int, ids: np.ndarray, dest: np.ndarray,
@@ -136,10 +159,10 @@ def route_movers(world: World, ctx: Context, t: int, ids: np.ndarray, dest: np.n
     policy = policy_now(ctx, t)
     a = bd.country_of_region[hh.region[ids].astype(np.int64)]
     c = bd.country_of_region[dest.astype(np.int64)]
-    route = np.where(a == c, INTERNAL, -2)  # -2: not yet routed
-    route[(route == -2) & (policy[a, c] == OPEN)] = 0
+    route = np.where(a == c, INTERNAL, UNROUTED)
+    route[(route == UNROUTED) & (policy[a, c] == OPEN)] = 0
     kinds = (PLANNED,) if cause == Move.PLANNED else (LABOUR, FAMILY)
-    todo = np.flatnonzero((route == -2) & (policy[a, c] == QUOTA))
+    todo = np.flatnonzero((route == UNROUTED) & (policy[a, c] == QUOTA))
     order = todo[np.argsort(ctx.streams.uniform("pathway", t, ids[todo]), kind="stable")]
     size = hh.size[ids].astype(float)
     for p in range(len(bd.pathways)):  # quota used in random order, pathway by pathway
@@ -152,19 +175,13 @@ def route_movers(world: World, ctx: Context, t: int, ids: np.ndarray, dest: np.n
     if wait.size:
         due = t + bd.processing_days[route[wait] - 1] // step_days
         cr.wait(ids[wait], dest[wait], route[wait], due, cause, cost[wait])
-    rest = np.flatnonzero(route == -2)
+    rest = np.flatnonzero(route == UNROUTED)
     cost = cost.astype(float)
     if rest.size and cause != Move.PLANNED and bd.irregular:
-        fee = bd.irregular_cost * size
-        go = rest[(policy[a[rest], c[rest]] == QUOTA) & (hh.savings[ids[rest]] >= fee[rest])]
-        fail = ctx.streams.uniform("crossing", t, ids[go]) < bd.failure_share
-        lost = go[fail]
-        hh.savings[ids[lost]] -= fee[lost].astype(np.float32)
-        np.add.at(cr.sent_back[t], (a[lost], c[lost]), hh.size[ids[lost]])
-        route[go[~fail]] = len(bd.routes()) - 1
-        cost[go[~fail]] += fee[go[~fail]]  # paid with the move (relocate takes the cost)
-        route[lost] = -3  # sent back: stays home, fee lost
-    stuck = np.flatnonzero(route == -2)
+        rest = rest[policy[a[rest], c[rest]] == QUOTA]
+        went = _irregular(world, ctx, t, ids, rest, a, c, size, route, once=False)
+        cost[went] += bd.irregular_cost * size[went]  # paid with the move (relocate takes it)
+    stuck = np.flatnonzero(route == UNROUTED)
     if stuck.size and cause != Move.PLANNED:
         stranded(world, ctx, t, ids[stuck], a[stuck], c[stuck])
         world.set_state(ids[stuck], State.TRAPPED)
@@ -209,7 +226,7 @@ def record_crossings(world: World, ctx: Context, t: int, ids: np.ndarray, origin
     a = bd.country_of_region[origin[cross].astype(np.int64)]
     c = bd.country_of_region[dest[cross].astype(np.int64)]
     np.add.at(cr.crossed[t], (a, c, route, np.full(ids.size, purpose)), hh.size[ids])
-    irr = route == len(bd.routes()) - 1
+    irr = route == bd.irregular_route
     if irr.any():
         groups = hh.group_persons(ids[irr])
         for g in range(groups.shape[1]):
@@ -221,7 +238,7 @@ def refund(world: World, ctx: Context, ids: np.ndarray, origin: np.ndarray, dest
            route: np.ndarray) -> None:
     """Give back the quota of pathway-routed households that did not move after all."""
     bd = ctx.levers.borders
-    pw = (route > 0) & (route < len(bd.routes()) - 1)
+    pw = (route > 0) & (route < bd.irregular_route)
     if pw.any():
         a = bd.country_of_region[origin[pw].astype(np.int64)]
         c = bd.country_of_region[dest[pw].astype(np.int64)]
@@ -268,24 +285,18 @@ def permit_displaced(world: World, ctx: Context, t: int, ids: np.ndarray, home: 
     policy = policy_now(ctx, t)
     a, c = bd.country_of_region[home], bd.country_of_region[dest]
     cross = a != c
-    route[cross] = -2
+    route[cross] = UNROUTED
     route[cross & (policy[a, c] == OPEN)] = 0
-    todo = np.flatnonzero((route == -2) & (policy[a, c] == QUOTA))
+    todo = np.flatnonzero((route == UNROUTED) & (policy[a, c] == QUOTA))
     todo = todo[np.argsort(ctx.streams.uniform("pathway", t, ids[todo]), kind="stable")]
     size = hh.size[ids].astype(float)
     for p in np.flatnonzero(bd.kind == HUMANITARIAN):  # a loop over pathways
         _use_quota(world, ctx, int(p), ids, todo, a, c, route, size, True)
-    rest = todo[route[todo] == -2]
+    rest = todo[route[todo] == UNROUTED]
     if rest.size and bd.irregular:
-        go = rest[hh.savings[ids[rest]] >= bd.irregular_cost * size[rest]]
-        fail = ctx.streams.uniform("crossing", t, ids[go]) < bd.failure_share
-        route[go[~fail]] = len(bd.routes()) - 1
-        lost = go[fail][cr.first_time("sent_back", t, ids[go[fail]])]
-        hh.savings[ids[lost]] -= (bd.irregular_cost * size[lost]).astype(np.float32)
-        np.add.at(cr.sent_back[t], (a[lost], c[lost]), hh.size[ids[lost]])
-        route[go[fail]] = -3
+        _irregular(world, ctx, t, ids, rest, a, c, size, route, once=True)
     if newly:
-        stuck = np.flatnonzero(route == -2)
+        stuck = np.flatnonzero(route == UNROUTED)
         stuck = stuck[cr.first_time("stranded", t, ids[stuck])]
         stranded(world, ctx, t, ids[stuck], a[stuck], c[stuck])
     return route >= INTERNAL, route
@@ -303,7 +314,7 @@ def settle_displaced(world: World, ctx: Context, t: int, ids: np.ndarray, home: 
     if not bd.international or ids.size == 0:
         return
     hh = world.households
-    irr = admitted & (route == len(bd.routes()) - 1)
+    irr = admitted & (route == bd.irregular_route)
     hh.savings[ids[irr]] -= (bd.irregular_cost * hh.size[ids[irr]]).astype(np.float32)
     pw = admitted & (route > 0) & ~irr  # a humanitarian pathway: approved on admission
     a = bd.country_of_region[home[pw]]

@@ -62,6 +62,20 @@ def years_since_flood(world: World, ctx: Context, ids: np.ndarray, t: int,
 CHUNK = 1 << 16  #: households evaluated at once, so temporaries stay bounded at any size
 
 
+def deciding(world: World) -> np.ndarray:
+    """Ids of the households at home that may decide (not waiting to move abroad).
+
+    Built block by block in int32 below 2**31 households: no full-length int64 temporary.
+    """
+    hh = world.households
+    kind = np.int32 if len(hh) < 2**31 else np.int64
+    ids = np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(kind)
+                          for s in range(0, len(hh), CHUNK)] or [np.empty(0, kind)])
+    if world.crossings is not None and world.crossings.wait_ids.size:
+        ids = ids[~np.isin(ids, world.crossings.wait_ids)]  # approved, waiting to move
+    return ids
+
+
 def decide(world: World, ctx: Context, t: int) -> None:
     """Stay, adapt or migrate by subjective expected utility; trap, adapt and relocate.
 
@@ -70,11 +84,7 @@ def decide(world: World, ctx: Context, t: int) -> None:
     few by nature, are collected for the relocation steps that follow.
     """
     hh, b = world.households, ctx.config.behaviour
-    kind = np.int32 if len(hh) < 2**31 else np.int64  # no full-length int64 temporary
-    ids = np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(kind)
-                          for s in range(0, len(hh), CHUNK)] or [np.empty(0, kind)])
-    if world.crossings is not None and world.crossings.wait_ids.size:
-        ids = ids[~np.isin(ids, world.crossings.wait_ids)]  # approved, waiting to move
+    ids = deciding(world)
     if ids.size == 0:
         return
     years = b.decision_interval_days / DAYS_PER_YEAR
@@ -277,14 +287,20 @@ def _best_destination(world: World, ctx: Context, t: int, ids: np.ndarray, home:
     best_cost = np.full(home.size, np.inf)
     best_fee = np.zeros(home.size)
     blocked_eu, blocked_to = np.full(home.size, -np.inf), np.full(home.size, -1)
-    policy = policy_now(ctx, t) if ctx.levers.borders.international else None
+    bd = ctx.levers.borders
+    policy = policy_now(ctx, t) if bd.international else None
+    terms = {}  # by destination country: the same for all its regions
+    home_npv = None
     fee = np.zeros(home.size)
     for j in range(dist.shape[0]):  # a loop over regions, never over households
         ok = reach[home, j]
         if not ok.any():
             continue
         if policy is not None:
-            passable, fee, irregular = destination_terms(world, ctx, t, ids, home, j, policy)
+            c = int(bd.country_of_region[j])
+            if c not in terms:
+                terms[c] = destination_terms(world, ctx, ids, home, c, policy)
+            passable, fee, irregular = terms[c]
             blocked, ok = ok & ~passable, ok & passable
         cost = migration_cost(dist[home, j], b.migration_cost_max)
         y = income * index[j] / index[home]
@@ -298,9 +314,10 @@ def _best_destination(world: World, ctx: Context, t: int, ids: np.ndarray, home:
             wish = blocked & (eu > blocked_eu)
             blocked_eu[wish], blocked_to[wish] = eu[wish], j
             if irregular.any():
-                u_back = log_utility(npv(wealth, income, 0.0, 0.0, h, r, 0) - fee, floor)
-                eu = np.where(irregular, irregular_utility(
-                    eu, u_back, ctx.levers.borders.failure_share), eu)
+                if home_npv is None:  # staying home, as when sent back (fee aside)
+                    home_npv = npv(wealth, income, 0.0, 0.0, h, r, 0)
+                u_back = log_utility(home_npv - fee, floor)
+                eu = np.where(irregular, irregular_utility(eu, u_back, bd.failure_share), eu)
         eu = np.where(ok, eu, -np.inf)
         better = eu > best_eu
         best[better], best_eu[better], best_cost[better] = j, eu[better], cost[better]

@@ -15,8 +15,9 @@ import numpy as np
 
 from simulator.rules.behaviour import background_weights
 from simulator.rules.placement import choose_destination
-from simulator.states import HOME, Move
+from simulator.states import Move
 from simulator.steps.context import Context
+from simulator.steps.decide import CHUNK, deciding
 from simulator.steps.relocate import DAYS_PER_YEAR, move
 from simulator.world.ledger import World
 
@@ -58,10 +59,9 @@ def background_moves(world: World, ctx: Context, t: int) -> None:
     hh = world.households
     years = ctx.config.behaviour.decision_interval_days / DAYS_PER_YEAR
     share = 1.0 - (1.0 - p.background_migration_per_year) ** years
-    ids = np.flatnonzero(np.isin(hh.state, HOME))
-    if world.crossings is not None and world.crossings.wait_ids.size:
-        ids = ids[~np.isin(ids, world.crossings.wait_ids)]
-    ids = ids[ctx.streams.uniform("background", t, ids) < share]
+    ids = deciding(world)
+    ids = np.concatenate([part[ctx.streams.uniform("background", t, part) < share]
+                          for part in np.split(ids, range(CHUNK, ids.size, CHUNK))])
     if ids.size == 0:
         return
     country = ctx.levers.borders.country_of_region
