@@ -21,7 +21,7 @@ from simulator.inputs.schema import Scenario
 from simulator.kinds import for_scenario
 from simulator.levers import Levers, resolve
 from simulator.rng import Streams
-from simulator.states import CAPACITY_PLACES, PLACES, STATE_NAMES
+from simulator.states import CAPACITY_PLACES, PLACES, STATE_NAMES, Place
 from simulator.steps.context import Context, Profiler
 from simulator.steps.decide import decide, decision_step
 from simulator.steps.displace import displace
@@ -30,6 +30,7 @@ from simulator.steps.place import place_unsheltered
 from simulator.steps.record import open_durations, record
 from simulator.steps.recover import return_home
 from simulator.steps.relocate import arrive
+from simulator.steps.walk import plan_walk
 from simulator.steps.warn import Forecasts, warn_and_evacuate
 from simulator.world.crossings import PURPOSES, Crossings
 from simulator.world.households import (
@@ -41,6 +42,7 @@ from simulator.world.households import (
 )
 from simulator.world.ledger import Places, World
 from simulator.world.recorder import recorder_bytes
+from simulator.world.walkers import Walkers
 
 
 def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: Households,
@@ -66,12 +68,16 @@ def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: House
                   config.n_steps)
     if levers.borders.international:
         world.crossings = Crossings(levers.borders, config.n_steps)
+    walk = None
+    if config.placement.movement == "routes":
+        walk = plan_walk(config, inputs, full[:, Place.CAMP])
+        world.walkers = Walkers(len(households), len(inputs.region_names), walk.width)
     curves = [(np.asarray(config.impact.curves[c].depths_m),
                np.asarray(config.impact.curves[c].damage_ratio)) for c in classes]
     hh = households
     edges = np.quantile(hh.income, [0.2, 0.4, 0.6, 0.8]) if len(hh) else np.zeros(4)
     return world, Context(config, inputs, levers, for_scenario(config), streams, curves, edges,
-                          profiler or Profiler(False))
+                          profiler or Profiler(False), walk=walk)
 
 
 def memory_estimate(config: Scenario, inputs: Inputs,
@@ -95,7 +101,10 @@ def memory_estimate(config: Scenario, inputs: Inputs,
         one, two = (sum(a.nbytes for a in vars(Crossings(borders, k)).values()
                         if isinstance(a, np.ndarray)) for k in (1, 2))
         results += one + (two - one) * (config.n_steps - 1)
-    return {"households": n, "household_bytes": n * PEAK_BYTES_PER_HOUSEHOLD,
+    walk = 0
+    if config.placement.movement == "routes":  # where each household walks
+        walk = Walkers.nbytes_for(n, regions, plan_walk(config, inputs, None).width)
+    return {"households": n, "household_bytes": n * PEAK_BYTES_PER_HOUSEHOLD + walk,
             "result_bytes": results}
 
 

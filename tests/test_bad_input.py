@@ -45,8 +45,8 @@ def test_unknown_key_lists_allowed_keys(case, capsys):
     path = edit(case(scenario={"placement": {"soft_cap_start": 0.9}}), "soft_cap_start",
                 "soft_cap_strat")
     assert_rejected(path, capsys, f"{path}: placement.soft_cap_strat: unknown key (allowed here: "
-                                  "cascade, distance_exponent, max_distance_km, "
-                                  "rental_min_income_per_year, "
+                                  "cascade, distance_exponent, max_distance_km, movement, "
+                                  "rental_min_income_per_year, routes, "
                                   "shelter_seeking_by_income_quintile, soft_cap_start, "
                                   "travel_speed_km_per_day)")
 

@@ -217,12 +217,12 @@ def test_settings_read_but_not_applied_are_reported_and_change_nothing(tmp_path,
     from simulator.interop.flee.convert import import_flee
 
     applied = "move_rules:\n  max_move_speed: 5.0\n  distance_power: 2\n"
-    ignored = "log_levels:\n  agent: 1\n" + applied + "  camp_weight: 2\n  hasten: 1\n"
+    ignored = "log_levels:\n  agent: 1\n" + applied + "  stay_close_to_home: true\n  hasten: 1\n"
     plain = write(tmp_path / "plain" / "flee", dict(CASE, **{"simsetting.yml": applied}))
     flee = write(tmp_path / "flee", dict(CASE, **{"simsetting.yml": ignored}))
     path, notes = import_flee(flee, tmp_path / "scen")
     line = ("simsetting.yml settings read but not applied: log_levels.agent = 1, "
-            "move_rules.camp_weight = 2")
+            "move_rules.stay_close_to_home = True")
     assert line in notes
     assert not any("max_move_speed" in n or "distance_power" in n for n in notes)
     # hasten belongs to optimisations: under move_rules Flee ignores it too

@@ -111,8 +111,8 @@ def shortest_paths_km(n: int, a: np.ndarray, b: np.ndarray, d: np.ndarray) -> np
     return dijkstra(graph, directed=False)
 
 
-def route_distances_km(path: Path, names: list[str]) -> np.ndarray:
-    """Region-to-region distances (km) along a route network (CSV: name1, name2, distance_km)."""
+def read_links(path: Path, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The links of a route network (CSV: name1, name2, distance_km) as region indices and km."""
     field = "regions.routes"
     if not path.is_file():
         raise InputError(path, f"{field}: file not found")
@@ -138,5 +138,31 @@ def route_distances_km(path: Path, names: list[str]) -> np.ndarray:
             a.append(ends[0])
             b.append(ends[1])
             d.append(km)
-    return shortest_paths_km(len(names), np.array(a, dtype=np.int64),
-                             np.array(b, dtype=np.int64), np.array(d, dtype=float))
+    return np.array(a, dtype=np.int64), np.array(b, dtype=np.int64), np.array(d, dtype=float)
+
+
+def route_distances_km(path: Path, names: list[str]) -> np.ndarray:
+    """Region-to-region distances (km) along a route network (CSV: name1, name2, distance_km)."""
+    return shortest_paths_km(len(names), *read_links(path, names))
+
+
+def read_location_types(path: Path, types: tuple[str, ...]) -> dict[int, int] | None:
+    """The optional ``location_type`` column of the regions table, ``{id: index into types}``.
+
+    Returns None without the column. An empty cell is a town (``types[0]``).
+
+    Raises:
+        InputError: for a type not in ``types``.
+    """
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if "location_type" not in (reader.fieldnames or ()):
+            return None
+        out: dict[int, int] = {}
+        for line, row in enumerate(reader, start=2):
+            kind = (row["location_type"] or "").strip().lower() or types[0]
+            if kind not in types:
+                raise InputError(path, f"regions.names: line {line}: location_type {kind!r} is "
+                                       f"not one of {', '.join(types)}")
+            out[int(row["id"])] = types.index(kind)
+    return out

@@ -21,6 +21,7 @@ from simulator.inputs.schema_borders import (
     PledgeConfig,
 )
 from simulator.inputs.schema_futures import FuturesConfig, PeopleConfig
+from simulator.inputs.schema_routes import RoutesConfig
 from simulator.states import AGE_BANDS
 
 #: Depths (m) at which the JRC global residential depth-damage functions are tabulated.
@@ -370,6 +371,8 @@ class PlacementConfig(Strict):
     distance_exponent: float = Field(default=2.0, ge=0)
     max_distance_km: float = Field(default=150.0, gt=0)
     travel_speed_km_per_day: float | None = Field(default=None, gt=0)
+    movement: Literal["direct", "routes"] = "direct"
+    routes: RoutesConfig = RoutesConfig()
 
     @field_validator("cascade")
     @classmethod
@@ -570,6 +573,24 @@ class Scenario(Strict):
         if self.observations is not None and self.step_days != 1:
             raise ValueError("observations: validating against observations needs daily steps "
                              "(step_days = 1), as Flee's out.csv and ARD are daily")
+        return self
+
+    @model_validator(mode="after")
+    def _routes_walk(self) -> Scenario:
+        if self.placement.movement != "routes":
+            return self
+        if self.regions.routes is None:
+            raise ValueError("placement.movement: \"routes\" walks the route network; give "
+                             "regions.routes")
+        if self.placement.cascade != ("camp",):
+            raise ValueError("placement.cascade: with movement = \"routes\" households walk "
+                             "towards camps, as Flee's agents; set cascade = [\"camp\"]")
+        if self.step_days != 1:
+            raise ValueError("step_days: movement = \"routes\" walks a day's distance at a "
+                             "time; use step_days = 1")
+        if any(b.policy == "quota" for b in self.borders):
+            raise ValueError("borders: movement = \"routes\" crosses open borders only; a "
+                             "\"quota\" border needs movement = \"direct\"")
         return self
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from simulator.rules.impacts import behind_defences, design_level, in_flooded_pa
 from simulator.rules.utility import fixed_assets, home_value, income_percentile
 from simulator.world.households import lognormal_sigma_from_gini
 from simulator.world.ledger import World
+from simulator.world.walkers import WalkPlan
 
 
 class Profiler:
@@ -64,6 +65,8 @@ class Context:
         profiler: phase timing (disabled unless profiling).
         plain_placement: screen every applicant for a place every step, without the exact
             shortcuts of :mod:`simulator.steps.screen` (slower, same results; for the tests).
+        walk: the route network and candidate routes when ``placement.movement = "routes"``
+            (:mod:`simulator.steps.walk`); None for direct movement.
         design: per cell, the intensity its flood defences hold (``[defences]`` maps at the
             region's protection standard; without maps, everything when the standard reaches
             the hazard's return period, else nothing; 0 where defences do not apply).
@@ -83,6 +86,7 @@ class Context:
     quintile_edges: np.ndarray
     profiler: Profiler = field(default_factory=lambda: Profiler(False))
     plain_placement: bool = False
+    walk: WalkPlan | None = None
     design: np.ndarray = field(init=False)  #: per cell, the hazard its defences hold (0: none)
     official_depth: np.ndarray | None = field(init=False)  #: official map per open cell, if any
     official_fraction: np.ndarray | None = field(init=False)  #: its flooded fraction per cell

@@ -20,6 +20,7 @@ from simulator.states import CAPACITY_PLACES, RAMPED, Place, State
 from simulator.steps.context import Context
 from simulator.steps.cross import permit_displaced, settle_displaced
 from simulator.steps.screen import admit_drawn, destinations
+from simulator.steps.walk import set_off, walk
 from simulator.world.ledger import World
 
 
@@ -29,6 +30,9 @@ def place_unsheltered(world: World, ctx: Context, t: int) -> None:
     displaced = world.persons[:, State.DISPLACED] / np.maximum(residents, 1)
     world.places.open(t, displaced, world.occupancy, _closed_sites(world, ctx, t))
     _leave_closed_places(world, ctx, t)
+    if ctx.walk is not None:  # placement.movement = "routes": everyone away walks
+        walk(world, ctx, t)
+        return
     hh = world.households
     ids = world.away_ids[hh.place[world.away_ids] == Place.UNSHELTERED]
     ids = ids[hh.since_step[ids] < t]  # the newly displaced were placed this step
@@ -80,6 +84,9 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
     home, size = hh.region[ids].astype(np.int64), hh.size[ids]
     # the unsheltered at home who stay so are left where they are counted (their vacating and
     # occupying would cancel; no admission reads the unsheltered's occupancy)
+    if ctx.walk is not None:
+        _set_off(world, ctx, ids, t, newly)
+        return
     out = np.zeros(ids.size, dtype=bool)
     if newly:
         world.places.start_response(t)  # the response starts at the first departure anywhere
@@ -113,6 +120,24 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
     world.flow(home[moved], region[moved], size[moved])
     change = ~out | moved
     world.stay(ids[change], region[change], place[change])
+
+
+def _set_off(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> None:
+    """Routes movement: ``ids`` start walking from home (``newly``) or from where they stay.
+
+    Only those who seek public shelter walk (the same draw as the cascade's); the others
+    arrange their own at home.
+    """
+    hh = world.households
+    if newly:
+        world.places.start_response(t)
+    else:
+        world.vacate(ids)
+    seeker = seeks_public_shelter(
+        income_quintile(hh.income[ids], ctx.quintile_edges),
+        ctx.streams.uniform("shelter_seeking", hh.since_step[ids], ids),
+        ctx.config.placement.shelter_seeking_by_income_quintile)
+    set_off(world, ctx, ids, seeker, t, newly)
 
 
 def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p: int,

@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     fl.add_argument("flee_dir", type=Path, help="Flee case folder (input_csv/, source_data/, "
                     "simsetting.yml)")
     fl.add_argument("--out", type=Path, required=True, help="scenario folder to create")
+    fl.add_argument("--movement", choices=("direct", "routes"), default="direct",
+                    help="placement.movement: a direct trip to a camp (default) or Flee's walk "
+                         "along the routes")
     sw = sub.add_parser("sweep", help="run many scenarios (grid or sample x replicates) in "
                         "parallel, resumably, into one dataset")
     sw.add_argument("spec", type=Path, help="sweep TOML file (see scenarios/README.md)")
@@ -472,7 +475,7 @@ def _futures(args: argparse.Namespace) -> int:
 def _import_flee(args: argparse.Namespace) -> int:
     from simulator.interop.flee.convert import import_flee
 
-    path, notes = import_flee(args.flee_dir, args.out)
+    path, notes = import_flee(args.flee_dir, args.out, args.movement)
     print(f"Scenario written to {path}")
     for note in notes:
         print(f"  note: {note}")

@@ -28,6 +28,7 @@ from simulator.states import (
 from simulator.world.crossings import Crossings
 from simulator.world.households import Households, cell_slices, households_in_cells
 from simulator.world.recorder import Recorder
+from simulator.world.walkers import Walkers
 
 #: Households whose group persons are computed at once: about 100 bytes of temporaries each.
 GROUP_BLOCK = 1 << 18
@@ -155,6 +156,8 @@ class World:
         self._all_groups: np.ndarray | None = None  # everyone's group persons, for verify()
         #: quotas, waiting applications and border counts (None: one country, no borders)
         self.crossings: Crossings | None = None
+        #: where each walking household is (None unless placement.movement = "routes")
+        self.walkers: Walkers | None = None
 
     def track_events(self, t: int, intensity: np.ndarray | None) -> None:
         """Start an event where a cell turns wet at ``t``, end it where it is dry (None: all dry).

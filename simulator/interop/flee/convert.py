@@ -108,6 +108,28 @@ def _observations(case: FleeCase, files: dict, notes: list[str]) -> dict | None:
     return {"file": "observations.csv", "place": "camp"}
 
 
+#: Flee's location types (reader) as the walk's (``regions.csv`` column ``location_type``)
+WALK_TYPES = {"camp": "camp", "idpcamp": "idpcamp", "conflict": "conflict_zone",
+              "conflict_zone": "conflict_zone", "flood_zone": "flood_zone",
+              "forwarding_hub": "forward", "marker": "marker", "town": "town"}
+
+
+def _walk(case: FleeCase) -> dict:
+    """``[placement.routes]``: Flee's move rules for its walk (placement.movement = "routes")."""
+    s = case.settings
+    return {"move_chance": {"town": s.default_movechance, "conflict": s.conflict_movechance,
+                            "camp": s.camp_movechance, "idpcamp": s.idpcamp_movechance},
+            "camp_weight": s.camp_weight, "foreign_weight": s.foreign_weight,
+            "conflict_weight": s.conflict_weight, "softening_km": s.softening,
+            "weight_softening": s.weight_softening, "weight_power": s.weight_power,
+            "awareness_level": s.awareness_level, "walk_speed_km_per_day": s.max_walk_speed,
+            "start_on_foot": s.start_on_foot, "avoid_short_stints": s.avoid_short_stints,
+            "movechance_pop_base": s.movechance_pop_base,
+            "movechance_pop_scale_factor": s.movechance_pop_scale_factor,
+            "conflict_decay": list(s.conflict_spawn_decay),
+            "conflict_decay_interval_days": s.conflict_spawn_decay_interval}
+
+
 def household_persons(hasten: int) -> float:
     """Mean persons per household for Flee's ``hasten`` (its population scale-down factor).
 
@@ -139,17 +161,20 @@ def _closures_not_applied(case: FleeCase) -> list[str]:
             "country closures are (docs/flee.md)"]
 
 
-def scenario_for(case: FleeCase, name: str, files: dict
+def scenario_for(case: FleeCase, name: str, files: dict, movement: str = "direct"
                  ) -> tuple[dict, list[str], list[FleeBorder]]:
     """The scenario dictionary for ``case`` and its borders; adds its input files to ``files``.
 
     The borders (:func:`~simulator.interop.flee.borders.country_borders`) are returned apart,
-    so that the scenario file can say where each closed period comes from.
+    so that the scenario file can say where each closed period comes from. ``movement``:
+    ``placement.movement`` ("direct", or "routes": Flee's walk, whose settings are written to
+    ``[placement.routes]`` either way).
     """
     notes = [*case.settings.notes, *case.notes]
     keep = _residents(case)
     lat, lon = _coordinates(case, keep)
-    files["regions.csv"] = csv_text([{"id": i, "name": loc.name, "country": loc.country}
+    files["regions.csv"] = csv_text([{"id": i, "name": loc.name, "country": loc.country,
+                                      "location_type": WALK_TYPES[loc.location_type]}
                                      for i, loc in enumerate(case.locations)]).encode()
     files["routes.csv"] = csv_text([{"name1": r.name1, "name2": r.name2,
                                      "distance_km": r.distance_km} for r in case.routes]).encode()
@@ -192,13 +217,24 @@ def scenario_for(case: FleeCase, name: str, files: dict
                       "distance_exponent": s.distance_power,
                       "soft_cap_start": min(max(s.capacity_buffer, 0.01), 1.0),
                       "max_distance_km": reach,
-                      "travel_speed_km_per_day": s.max_move_speed},
+                      "travel_speed_km_per_day": s.max_move_speed,
+                      "movement": movement, "routes": _walk(case)},
         "return": {"min_days_away": float(case.length_days)},
         "behaviour": {"enabled": False},
     }
     observations = _observations(case, files, notes)
     if observations is not None:
         scenario["observations"] = observations
+        if s.insert_day0 and not s.flood_driven_spawning and not s.conflict_driven_spawning:
+            day0 = {c: int(case.observations.of(c)[0]) for c in case.camp_capacity
+                    if c in case.observations.locations}
+            scenario["placement"]["routes"]["day0_camps"] = {c: n for c, n in day0.items() if n}
+    notes.append(f"placement.movement = \"{movement}\": " + (
+        "Flee's walk along the routes, with its move chances, weights and speeds in "
+        "[placement.routes]" if movement == "routes" else
+        "each displaced person picks a camp at once and travels there; Flee's walk (its move "
+        "chances, location weights, softening, awareness level, walking speed, conflict decay, "
+        "day-0 camp stocks) is in [placement.routes], used with --movement routes"))
     borders, border_notes = country_borders(case)
     notes += border_notes + _closures_not_applied(case)
     if s.not_applied:  # docs/flee.md lists the settings applied and why the others are not
@@ -218,8 +254,10 @@ def readme(folder: Path, name: str, notes: list[str]) -> str:
                     "cases are mapped.\n"])
 
 
-def import_flee(flee_dir: Path, out: Path) -> tuple[Path, list[str]]:
+def import_flee(flee_dir: Path, out: Path, movement: str = "direct") -> tuple[Path, list[str]]:
     """Convert the Flee case in ``flee_dir`` into a new scenario folder ``out``.
+
+    ``movement``: the scenario's ``placement.movement`` ("direct" or "routes").
 
     Returns:
         The scenario file written, and notes on choices and on what was not mapped.
@@ -231,7 +269,7 @@ def import_flee(flee_dir: Path, out: Path) -> tuple[Path, list[str]]:
     case = read_flee(Path(flee_dir))
     name = re.sub(r"[^A-Za-z0-9_.-]", "-", Path(out).name or case.folder.name).strip("-.")
     files: dict = {}
-    scenario, notes, borders = scenario_for(case, name or "flee-case", files)
+    scenario, notes, borders = scenario_for(case, name or "flee-case", files, movement)
     header = "".join(f"# {line}\n" for line in [
         f"Imported from {case.folder} by 'climdisp import-flee'.", *notes])
     files["scenario.toml"] = (header + tomli_w.dumps(scenario) + borders_toml(borders)).encode()

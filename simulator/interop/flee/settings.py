@@ -71,6 +71,25 @@ class FleeSettings:
     distance_power: float = _setting("move_rules", 1.0)
     use_v1_rules: bool = _setting("move_rules", False)  #: sets max_move_speed to 200
     hasten: int = _setting("optimisations", 1)  #: Flee divides populations and counts by it
+    # Flee's walk: applied as [placement.routes] (placement.movement = "routes")
+    conflict_spawn_decay: tuple[float, ...] = _setting("spawn_rules", (), tuple)
+    conflict_spawn_decay_interval: int = _setting("spawn_rules", 30)
+    max_walk_speed: float = _setting("move_rules", 35.0)
+    foreign_weight: float = _setting("move_rules", 1.0)
+    camp_weight: float = _setting("move_rules", 1.0)
+    conflict_weight: float = _setting("move_rules", 10 ** -0.5)
+    conflict_movechance: float = _setting("move_rules", 1.0)
+    camp_movechance: float = _setting("move_rules", 0.001)
+    idpcamp_movechance: float = _setting("move_rules", 0.1)
+    default_movechance: float = _setting("move_rules", 0.3)
+    softening: float = _setting("move_rules", 10.0)
+    weight_softening: float = _setting("move_rules", 0.0)
+    weight_power: float = _setting("move_rules", 1.0)
+    movechance_pop_base: float = _setting("move_rules", 10000.0)
+    movechance_pop_scale_factor: float = _setting("move_rules", 0.0)
+    avoid_short_stints: bool = _setting("move_rules", False)
+    start_on_foot: bool = _setting("move_rules", False)
+    awareness_level: int = _setting("move_rules", 1)
     not_applied: tuple[tuple[str, Any], ...] = ()
     unused_keys: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  #: what was tolerated or assumed, one line each
@@ -80,18 +99,11 @@ class FleeSettings:
 # Flee's walk over the route graph, its logging and its speed-ups, none of which the conversion
 # reproduces (docs/flee.md); they are type-checked and reported, not applied.
 _NOT_APPLIED: dict[str, type] = {
-    "spawn_rules.conflict_spawn_decay": tuple,  # none
-    "spawn_rules.conflict_spawn_decay_interval": int,  # 30
     **{f"move_rules.{key}": float for key in (
-        "max_walk_speed", "max_crossing_speed",  # 35, 20 (km/day)
-        "foreign_weight", "camp_weight", "conflict_weight",  # 1, 1, 1/sqrt(10)
-        "conflict_movechance", "camp_movechance", "idpcamp_movechance",  # 1, 0.001, 0.1
-        "default_movechance", "capacity_scaling", "softening", "weight_softening",  # 0.3, 1, 10, 0
-        "weight_power", "home_distance_power", "pop_power_for_loc_weight",  # 1, 0.5, 0.1
-        "movechance_pop_base", "movechance_pop_scale_factor")},  # 10000, 0
+        "max_crossing_speed", "capacity_scaling",  # 20 km/day, 1 (newer Flee than 3.1)
+        "home_distance_power", "pop_power_for_loc_weight")},  # 0.5, 0.1
     **{f"move_rules.{key}": bool for key in (  # all false
-        "avoid_short_stints", "start_on_foot", "stay_close_to_home", "use_pop_for_loc_weight")},
-    "move_rules.awareness_level": int,  # 1
+        "stay_close_to_home", "use_pop_for_loc_weight")},
     "move_rules.flood_rules.max_flood_level": int,  # -1
     "move_rules.flood_rules.flood_movechances": tuple,  # none
     "move_rules.flood_rules.flood_loc_weights": tuple,  # none
@@ -267,7 +279,8 @@ def read_settings(path: Path) -> FleeSettings:
             f"{kind}_driven_spawning": True, f"{kind}_spawn_mode": mode,
             f"displaced_per_{kind}_day": values.get(f"displaced_per_{kind}_day",
                                                     _SPAWN_RATES[kind, mode == "pop_ratio"])})
-    if settings.use_v1_rules:  # Flee's ruleset 1 sets this whatever the file says
-        settings = replace(settings, max_move_speed=200.0)
+    if settings.use_v1_rules:  # Flee's ruleset 1 sets these whatever the file says
+        settings = replace(settings, max_move_speed=200.0, start_on_foot=False,
+                           avoid_short_stints=False, camp_weight=2.0, conflict_weight=0.25)
     return replace(settings, not_applied=tuple((k, v) for k, v in flat.items() if k in reported),
                    unused_keys=tuple(sorted(k for k in flat if k not in used)), notes=tuple(notes))

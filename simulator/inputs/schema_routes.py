@@ -1,0 +1,71 @@
+"""The ``[placement.routes]`` section: Flee's walk along the route network, as an option.
+
+With ``placement.movement = "routes"`` displaced households do not choose a camp at once: they
+walk the links of ``regions.routes`` a day's distance at a time and choose again at every
+location, as Flee's agents do (flee/moving.py, flee/flee.py; Suleimenova, Bell & Groen 2017,
+Scientific Reports 7, 13377). Every field is Flee's ``move_rules`` setting of the same meaning;
+its name in Flee's ``simsetting.yml`` is given with each.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Flee's location types (``locations.csv`` column ``location_type``), as the regions table's
+#: optional ``location_type`` column names them
+LOCATION_TYPES = ("town", "conflict_zone", "camp", "idpcamp", "forward", "marker", "flood_zone")
+
+
+class MoveChances(BaseModel):
+    """Daily chance that a person at a location of each type sets off (Flee's move chances).
+
+    ``conflict`` applies wherever the hazard is on (Flee's conflict zones, DFlee's flooded
+    zones), whatever the type; ``forward`` and ``marker`` locations are always left (1).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    town: float = Field(default=0.3, ge=0, le=1)  #: default_movechance
+    conflict: float = Field(default=1.0, ge=0, le=1)  #: conflict_movechance
+    camp: float = Field(default=0.001, ge=0, le=1)  #: camp_movechance
+    idpcamp: float = Field(default=0.1, ge=0, le=1)  #: idpcamp_movechance
+
+
+class RoutesConfig(BaseModel):
+    """Flee's walk: move chances, location and link weights, speeds (Flee 3.1 defaults).
+
+    Fields: ``move_chance`` (above); ``camp_weight``, ``foreign_weight``, ``conflict_weight``:
+    attraction multipliers of camps, of locations outside the first region's country and of
+    conflict zones (``conflict_weight`` to the power intensity × decay); ``softening_km``
+    (``softening``): km added to every route's length; ``weight_softening``, ``weight_power``;
+    ``awareness_level``: links an agent looks ahead (0: a random link); the distance power is
+    ``placement.distance_exponent`` and the capacity buffer ``placement.soft_cap_start``, as in
+    direct movement; ``max_move_speed_km_per_day`` is ``placement.travel_speed_km_per_day``
+    (Flee's default 360 when unset); ``walk_speed_km_per_day`` (``max_walk_speed``) for the
+    first link when ``start_on_foot``; ``avoid_short_stints``; ``movechance_pop_base`` and
+    ``movechance_pop_scale_factor``; ``conflict_decay`` (``conflict_spawn_decay``) with
+    ``conflict_decay_interval_days``: multipliers of a conflict's intensity by the time since
+    it began; ``day0_camps``: persons put straight into each camp on the first day
+    (``insert_day0``, Flee's validation runs).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    move_chance: MoveChances = MoveChances()
+    camp_weight: float = Field(default=1.0, ge=0)
+    foreign_weight: float = Field(default=1.0, ge=0)
+    conflict_weight: float = Field(default=10 ** -0.5, ge=0)
+    softening_km: float = Field(default=10.0, ge=0)
+    weight_softening: float = Field(default=0.0, ge=0)
+    weight_power: float = Field(default=1.0, ge=0)
+    awareness_level: int = Field(default=1, ge=0, le=3)
+    walk_speed_km_per_day: float = Field(default=35.0, gt=0)
+    start_on_foot: bool = False
+    avoid_short_stints: bool = False
+    movechance_pop_base: float = Field(default=10000.0, gt=0)
+    movechance_pop_scale_factor: float = Field(default=0.0)
+    conflict_decay: tuple[float, ...] = ()
+    conflict_decay_interval_days: int = Field(default=30, gt=0)
+    day0_camps: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)

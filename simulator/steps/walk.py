@@ -1,0 +1,312 @@
+"""Placement by walking (``placement.movement = "routes"``): Flee's daily walk on the routes.
+
+Displaced households do not pick a camp at once: they set off from home and, every day, walk
+the links of ``regions.routes`` as Flee's agents do (flee/flee.py, ``Ecosystem.evolve``):
+
+1. **Evolve**: a household at a location sets off with the location's move chance (conflict
+   zones, camps, IDP camps, towns; :class:`~simulator.inputs.schema_routes.MoveChances`). With
+   no planned route it plans one over the candidate routes from there, weighted by the
+   destination's attraction, the route's length and the destination's fill
+   (:mod:`simulator.rules.walk`). It steps onto the route's first link, unless the link is
+   closed or the route ends at a camp that is nearly full (Flee's ``take_next_step`` and
+   ``check_dest_is_full_camp``): then it forgets the route and stays.
+2. **Finish travel**: everyone on a link covers the day's speed (``walk_speed_km_per_day`` on
+   the first link when ``start_on_foot``). Who passes the link's end arrives (back at its start
+   if the link closed meanwhile); who has moved less than the day's speed evolves again there
+   (forced on from a town when ``avoid_short_stints`` finds it travelled too little) and, if it
+   sets off, travels again the same day.
+
+Arrivals at a camp are admitted while it has places (random order, stream ``walk_admit``;
+capacity is never exceeded: Flee has no hard cap, so an arrival at a full camp here waits at
+the camp unsheltered and is admitted when places free). Those in a camp leave it with the camp
+move chance, as Flee's. A household on a link is counted unsheltered at the link's start;
+crossing a border between countries is counted in ``cross_border`` (open borders only: a
+closed border closes its links, as Flee's ``close_border``). On the first day, persons listed
+in ``day0_camps`` go straight to those camps (Flee's ``insert_day0``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.errors import InputError
+from simulator.inputs.load import Inputs
+from simulator.inputs.regions import read_links, read_location_types, read_names
+from simulator.inputs.schema import Scenario
+from simulator.inputs.schema_routes import LOCATION_TYPES
+from simulator.rules.pathways import OPEN
+from simulator.rules.walk import (
+    candidate_routes,
+    capacity_multiplier,
+    conflict_decay,
+    forced_on,
+    location_score,
+    move_chance,
+    pick,
+    recent_travel,
+    route_weight,
+)
+from simulator.states import HOME, Place
+from simulator.steps.context import Context
+from simulator.steps.cross import DISPLACEMENT, policy_now, record_crossings
+from simulator.world.ledger import World
+from simulator.world.walkers import NO_LINK, WalkPlan
+
+TOWN, CONFLICT_ZONE, CAMP, IDPCAMP, FORWARD, MARKER, FLOOD_ZONE = range(len(LOCATION_TYPES))
+MAX_LEGS_A_DAY = 64  #: links one household may finish in a day (Flee: no bound; ends anyway)
+ON = 1e-6  #: hazard level above which a location is a conflict zone (Flee's threshold)
+
+
+def plan_walk(config: Scenario, inputs: Inputs, camp_places: np.ndarray | None) -> WalkPlan:
+    """The route network and every candidate route, from ``regions.routes`` and the types.
+
+    A region's ``location_type`` comes from the regions table's optional column; without it
+    a region with ``camp_places`` (persons; None: none known) is a camp, the others towns.
+    """
+    names = inputs.region_names
+    n = len(names)
+    a, b, km = read_links(config.regions.routes, names)
+    keep = a != b  # a route from a place to itself leads nowhere
+    a, b, km = a[keep], b[keep], km[keep]
+    start, end, dist = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([km, km])
+    types = None
+    if config.regions.names is not None and config.regions.polygons is None:
+        by_id = read_location_types(config.regions.names, LOCATION_TYPES)
+        if by_id is not None:
+            ids = sorted(read_names(config.regions.names))
+            types = np.array([by_id[k] for k in ids], dtype=np.int64)
+    if types is None:
+        types = np.full(n, TOWN) if camp_places is None else np.where(camp_places > 0, CAMP,
+                                                                       TOWN)
+    country = np.asarray(inputs.region_country or ("all",) * n)
+    origin, nodes, links, rdist = candidate_routes(
+        n, start, end, dist, config.placement.routes.awareness_level, types == MARKER)
+    key = start * n + end
+    order = np.argsort(key, kind="stable")
+    return WalkPlan(start=start, end=end, km=dist, link_key=key[order], link_order=order,
+                    location_type=types, foreign=country != country[0], origin=origin,
+                    nodes=nodes, links=links, dist=rdist,
+                    segment_start=np.searchsorted(origin, np.arange(n + 1)))
+
+
+def set_off(world: World, ctx: Context, ids: np.ndarray, seeker: np.ndarray, t: int,
+            newly: bool) -> None:
+    """``ids`` start walking: from home when ``newly`` displaced, else from where they stay.
+
+    On the first day the newly displaced may go straight to a day-0 camp; the others (not
+    ``newly``) were vacated by the caller (e.g. a closed site). ``seeker``: whether each seeks
+    public shelter (the others arrange their own at home).
+    """
+    hh = world.households
+    home = hh.region[ids].astype(np.int64)
+    size = hh.size[ids]
+    region = home.copy() if newly else hh.stay_region[ids].astype(np.int64)
+    region[~seeker] = home[~seeker]
+    place = np.where(seeker, Place.UNSHELTERED, Place.SELF_ARRANGED).astype(np.uint8)
+    world.walkers.set_off(ids[seeker])
+    if newly and t == 0 and ctx.config.placement.routes.day0_camps:
+        _day0(world, ctx, ids, seeker, region, place)
+    world.occupy(region, place, size)
+    if newly:
+        world.flow(home, region, size)
+    world.stay(ids, region, place)
+    if hh.arrive_step is not None:
+        hh.arrive_step[ids] = t
+
+
+def _day0(world: World, ctx: Context, ids: np.ndarray, seeker: np.ndarray, region: np.ndarray,
+          place: np.ndarray) -> None:
+    """Put the first day's displaced into the ``day0_camps``.
+
+    In random order (stream ``walk_day0``), each camp up to its persons and its places.
+    """
+    names = ctx.inputs.region_names
+    hh = world.households
+    order = np.flatnonzero(seeker)
+    order = order[np.argsort(ctx.streams.uniform("walk_day0", 0, ids[order]), kind="stable")]
+    persons = np.cumsum(hh.size[ids[order]].astype(np.int64))
+    taken = 0
+    for camp, wanted in ctx.config.placement.routes.day0_camps.items():
+        if camp not in names:
+            raise InputError(ctx.config.name, f"placement.routes.day0_camps: {camp!r} is not a "
+                                              f"region")
+        r = names.index(camp)
+        room = int(world.capacity[r, Place.CAMP] - world.occupancy[r, Place.CAMP])
+        until = int(np.searchsorted(persons, persons[taken - 1] + min(wanted, room)
+                                    if taken else min(wanted, room), side="right"))
+        sel = order[taken:until]
+        region[sel], place[sel] = r, Place.CAMP
+        taken = until
+
+
+def walk(world: World, ctx: Context, t: int) -> None:
+    """One day of everyone's walk (module docstring)."""
+    plan = ctx.walk
+    hh, walkers = world.households, world.walkers
+    level = np.zeros(len(ctx.inputs.region_names))
+    np.maximum.at(level, ctx.inputs.cell_region, ctx.intensity(t))
+    on = level > ON
+    onset = on & ~walkers.was_on
+    walkers.conflict_onset[onset], walkers.conflict_level[onset] = t, level[onset]
+    walkers.was_on = on
+    ids = world.away_ids
+    ids = ids[np.isin(hh.place[ids], (Place.UNSHELTERED, Place.CAMP))]
+    if ids.size == 0:
+        return
+    day = _Day(world, ctx, t, plan)
+    waiting = ids[(walkers.link[ids] == NO_LINK) & (hh.place[ids] == Place.UNSHELTERED)]
+    day.admit(waiting[plan.location_type[hh.stay_region[waiting]] == CAMP], arrival=False)
+    km_today = np.zeros(ids.size)  # Flee's distance_moved_this_timestep, by position in ids
+    order = np.argsort(ids)
+    at = ids[walkers.link[ids] == NO_LINK]
+    day.evolve(at, np.zeros(at.size, dtype=bool), 0)
+    going = ids[walkers.link[ids] != NO_LINK]
+    for it in range(1, MAX_LEGS_A_DAY + 1):
+        if going.size == 0:
+            break
+        going = day.travel(going, km_today, order[np.searchsorted(ids, going, sorter=order)], it)
+    walkers.recent[ids] = recent_travel(walkers.recent[ids], km_today,
+                                        day.max_speed).astype(np.float32)
+
+
+class _Day:
+    """What one day's walk reads: move chances, route weights and open links, all at ``t``."""
+
+    def __init__(self, world: World, ctx: Context, t: int, plan: WalkPlan) -> None:
+        cfg = ctx.config.placement
+        r = cfg.routes
+        self.world, self.ctx, self.t, self.plan, self.r = world, ctx, t, plan, r
+        self.max_speed = cfg.travel_speed_km_per_day or 360.0
+        w = world.walkers
+        types = plan.location_type
+        conflict = np.where(w.conflict_onset >= 0, w.conflict_level * conflict_decay(
+            t - w.conflict_onset, r.conflict_decay, r.conflict_decay_interval_days), 0.0)
+        self.conflict = w.conflict_onset >= 0
+        mc = r.move_chance
+        base = np.select([self.conflict, types == CAMP, types == IDPCAMP,
+                          (types == FORWARD) | (types == MARKER)],
+                         [mc.conflict, mc.camp, mc.idpcamp, 1.0], mc.town)
+        persons = np.maximum(world.persons[:, HOME].sum(axis=1), world.capacity[:, Place.CAMP])
+        self.chance = move_chance(base, persons, r.movechance_pop_base,
+                                  r.movechance_pop_scale_factor)
+        self.town = ~self.conflict & np.isin(types, (TOWN, FLOOD_ZONE))
+        camp = np.isin(types, (CAMP, IDPCAMP))
+        self.camp = camp
+        self.cap = world.capacity[:, Place.CAMP]
+        self.fill = capacity_multiplier(world.occupancy[:, Place.CAMP], self.cap,
+                                        cfg.soft_cap_start)
+        score = location_score(camp, plan.foreign, conflict, r.camp_weight, r.foreign_weight,
+                               r.conflict_weight)
+        end = plan.nodes[np.arange(plan.origin.size), (plan.nodes >= 0).sum(axis=1) - 1]
+        self.weight = route_weight(score[end], plan.dist, self.fill[end], r.softening_km,
+                                   r.weight_softening, cfg.distance_exponent, r.weight_power)
+        if r.awareness_level == 0:  # Flee picks a link at random
+            self.weight = np.ones(plan.origin.size)
+        self.link_open = np.ones(plan.start.size, dtype=bool)
+        bd = ctx.levers.borders
+        if len(bd.countries) > 1:
+            ca, cb = bd.country_of_region[plan.start], bd.country_of_region[plan.end]
+            self.link_open = (ca == cb) | (policy_now(ctx, t)[ca, cb] == OPEN)
+        lk = plan.links
+        self.allowed = np.where(lk >= 0, self.link_open[np.maximum(lk, 0)], True).all(axis=1)
+
+    def evolve(self, ids: np.ndarray, forced: np.ndarray, it: int) -> np.ndarray:
+        """``ids`` at a location may set off (Flee's ``Person.evolve``); returns who did."""
+        world, ctx, plan, t = self.world, self.ctx, self.plan, self.t
+        hh, w = world.households, world.walkers
+        if ids.size == 0:
+            return ids
+        node = hh.stay_region[ids].astype(np.int64)
+        chance = np.where(forced & self.town[node], 1.0, self.chance[node])
+        go = ctx.streams.uniform("walk_move", t * MAX_LEGS_A_DAY + it, ids) < chance
+        ids, node = ids[go], node[go]
+        fresh = w.next_node(ids) < 0
+        if fresh.any():
+            u = ctx.streams.uniform("walk_route", t * MAX_LEGS_A_DAY + it, ids[fresh])
+            p = pick(plan.segment_start, self.weight, self.allowed, node[fresh], u)
+            chosen = ids[fresh][p >= 0]
+            w.route[chosen] = plan.nodes[p[p >= 0]]
+        nxt = w.next_node(ids)
+        link = plan.link_between(node, nxt)
+        ok = (link != NO_LINK)
+        ok[ok] = self.link_open[link[ok]]
+        dest = w.destination(ids)
+        full = (dest >= 0) & self.camp[np.maximum(dest, 0)] & \
+            (self.fill[np.maximum(dest, 0)] < 0.5)
+        drop = ~ok | full  # the route is forgotten; they stay
+        w.route[ids[drop]] = -1
+        ids, node, link = ids[~drop], node[~drop], link[~drop]
+        w.advance(ids)
+        leaving = ids[hh.place[ids] == Place.CAMP]
+        if leaving.size:
+            world.vacate(leaving)
+            r = hh.stay_region[leaving].astype(np.int64)
+            world.occupy(r, Place.UNSHELTERED, hh.size[leaving])
+            world.stay(leaving, r, np.full(leaving.size, Place.UNSHELTERED, dtype=np.uint8))
+        w.link[ids], w.km[ids] = link, 0.0
+        return ids
+
+    def travel(self, ids: np.ndarray, km_today: np.ndarray, where: np.ndarray,
+               it: int) -> np.ndarray:
+        """``ids`` on a link cover a day's speed (Flee's ``Person.finish_travel``).
+
+        ``where``: their positions in ``km_today``. Returns who set off again today.
+        """
+        world, ctx, plan, r = self.world, self.ctx, self.plan, self.r
+        hh, w = world.households, world.walkers
+        link = w.link[ids].astype(np.int64)
+        speed = np.where(r.start_on_foot & (w.legs[ids] == 1), r.walk_speed_km_per_day,
+                         self.max_speed)
+        w.km[ids] += speed.astype(np.float32)
+        km_today[where] += speed
+        done = w.km[ids] > plan.km[link]
+        ids, link, where, speed = ids[done], link[done], where[done], speed[done]
+        w.legs[ids] += 1
+        km_today[where] += plan.km[link] - w.km[ids]
+        w.link[ids] = NO_LINK
+        shut = ~self.link_open[link]  # back where they started
+        w.route[ids[shut]] = -1
+        ids, link, where, speed = ids[~shut], link[~shut], where[~shut], speed[~shut]
+        start, end = plan.start[link], plan.end[link]
+        world.vacate(ids)
+        world.occupy(end, Place.UNSHELTERED, hh.size[ids])
+        world.flow(start, end, hh.size[ids])
+        world.stay(ids, end, np.full(ids.size, Place.UNSHELTERED, dtype=np.uint8))
+        if world.crossings is not None:
+            cross = ctx.levers.borders.country_of_region
+            k = cross[start] != cross[end]
+            record_crossings(world, ctx, self.t, ids[k], start[k], end[k],
+                             np.zeros(int(k.sum()), dtype=np.int64), DISPLACEMENT)
+        self.admit(ids[self.camp[end]], arrival=True)
+        more = km_today[where] < speed
+        ids, where = ids[more], where[more]
+        forced = np.zeros(ids.size, dtype=bool)
+        if r.avoid_short_stints:
+            forced = forced_on(w.recent[ids], km_today[where], self.max_speed)
+        return self.evolve(ids, forced, it)
+
+    def admit(self, ids: np.ndarray, arrival: bool) -> None:
+        """``ids`` at a camp location move into the camp while places last (random order)."""
+        if ids.size == 0:
+            return
+        world, ctx = self.world, self.ctx
+        hh = world.households
+        ids = ids[np.argsort(ctx.streams.uniform("walk_admit", self.t * 2 + arrival, ids),
+                             kind="stable")]
+        region = hh.stay_region[ids].astype(np.int64)
+        ids, region = ids[np.argsort(region, kind="stable")], np.sort(region, kind="stable")
+        size = hh.size[ids].astype(np.int64)
+        first = np.searchsorted(region, region)
+        cum = np.cumsum(size)
+        within = cum - (cum[first] - size[first])
+        room = world.capacity[region, Place.CAMP] - world.occupancy[region, Place.CAMP]
+        ok = within <= room
+        world.vacate(ids[ok])
+        world.occupy(region[ok], Place.CAMP, size[ok])
+        world.stay(ids[ok], region[ok], np.full(int(ok.sum()), Place.CAMP, dtype=np.uint8))
+        if arrival:
+            world.turn_away(region[~ok], Place.CAMP, size[~ok])
+        if hh.arrive_step is not None:
+            hh.arrive_step[ids[ok]] = self.t
+        self.fill = capacity_multiplier(world.occupancy[:, Place.CAMP], self.cap,
+                                        self.ctx.config.placement.soft_cap_start)
