@@ -187,6 +187,15 @@ def test_a_full_camp_is_never_overfilled_and_its_arrivals_wait_there(tmp_path):
     waiting = ds["occupancy"].sel(region="C", place="unsheltered").values
     np.testing.assert_array_equal(waiting, [0, 0, 50, 150, 250])
     assert ds["turned_away"].sel(region="C", place="camp").values.sum() > 0
+    # Flee's check_dest_is_full_camp: a route to a camp whose multiplier is below 0.5 is
+    # forgotten before setting off (the only route is still drawn when every weight is 0)
+    path = case(tmp_path / "full", "A,R,X,1.0,1.0,conflict_zone,0,100000\nC,R,X,1.2,1.0,camp,,"
+                "100\n", "A,C,10\n", 4)
+    _, ds = run(path, "placement.soft_cap_start=0.5")
+    np.testing.assert_array_equal(camp(ds, "C"), [100, 100, 100, 100])
+    assert ds["occupancy"].sel(region="C", place="unsheltered").values.sum() == 0
+    np.testing.assert_array_equal(ds["occupancy"].sel(region="A", place="unsheltered").values,
+                                  [0, 100, 200, 300])
 
 
 def test_a_full_camp_is_avoided_for_another(tmp_path):
