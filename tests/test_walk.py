@@ -191,7 +191,7 @@ def test_a_full_camp_is_never_overfilled_and_its_arrivals_wait_there(tmp_path):
     # forgotten before setting off (the only route is still drawn when every weight is 0)
     path = case(tmp_path / "full", "A,R,X,1.0,1.0,conflict_zone,0,100000\nC,R,X,1.2,1.0,camp,,"
                 "100\n", "A,C,10\n", 4)
-    _, ds = run(path, "placement.soft_cap_start=0.5")
+    _, ds = run(path, "placement.soft_cap_start=0.5", "placement.routes.move_chance.camp=0")
     np.testing.assert_array_equal(camp(ds, "C"), [100, 100, 100, 100])
     assert ds["occupancy"].sel(region="C", place="unsheltered").values.sum() == 0
     np.testing.assert_array_equal(ds["occupancy"].sel(region="A", place="unsheltered").values,
