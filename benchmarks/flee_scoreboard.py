@@ -242,6 +242,31 @@ def write_new(path: Path, text: str, force: bool) -> None:
             os.unlink(fh.name)
 
 
+def own_peak_mb() -> float:
+    """This process's peak RSS: its memory map's own (``VmHWM``), else ``ru_maxrss``.
+
+    ``ru_maxrss`` also holds the peak of whatever process exec'd this one (e.g. pytest).
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) / 1024
+    except (OSError, AttributeError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def commit() -> str:
+    """The repository's commit (with ``+`` when the tree has changes), or ``unknown``."""
+    git = ["git", "-C", str(HERE)]
+    try:
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run([*git, "status", "--porcelain"], capture_output=True,
+                               text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", type=Path, help="folder searched for Flee cases")
@@ -277,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     opts = Options(modes=args.modes or [("default", [])], sets=args.sets, days=args.days,
                    timeout_s=args.timeout, keep=args.keep)
-    t0 = time.perf_counter()
+    t0, load_before = time.perf_counter(), ", ".join(f"{x:.2f}" for x in os.getloadavg())
     rows = score_all(args.folder.resolve(), opts, jobs=args.jobs,
                      progress=lambda text: print(text, file=sys.stderr, flush=True))
     if not rows:
@@ -285,10 +310,11 @@ def main(argv: list[str] | None = None) -> int:
               f"locations.csv)", file=sys.stderr)
         return 2
     table = to_markdown(rows)
-    own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     footer = (f"\n{len(rows)} rows, {sum(r['status'] == 'ok' for r in rows)} ok; "
               f"{time.perf_counter() - t0:.0f} s in all; this script's own peak RSS "
-              f"{own_mb:.0f} MB (a floor under the peak RSS column)\n")
+              f"{own_peak_mb():.0f} MB (a floor under the peak RSS column). "
+              f"{dt.date.today().isoformat()}, commit {commit()}, load average before "
+              f"{load_before}: `{' '.join(['flee_scoreboard.py', *(argv or sys.argv[1:])])}`\n")
     write_new(paths[0], to_csv(rows), args.force)
     write_new(paths[1], table + footer, args.force)
     print(table + footer + f"wrote {paths[0]} and {paths[1]}")
