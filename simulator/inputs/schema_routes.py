@@ -60,7 +60,7 @@ class RoutesConfig(BaseModel):
     softening_km: float = Field(default=10.0, ge=0)
     weight_softening: float = Field(default=0.0, ge=0)
     weight_power: float = Field(default=1.0, ge=0)
-    awareness_level: int = Field(default=1, ge=0, le=3)
+    awareness_level: int = Field(default=1, ge=0, le=8)
     walk_speed_km_per_day: float = Field(default=35.0, gt=0)
     start_on_foot: bool = False
     avoid_short_stints: bool = False
