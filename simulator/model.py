@@ -71,7 +71,7 @@ def assemble(config: Scenario, inputs: Inputs, levers: Levers, households: House
     walk = None
     if config.placement.movement == "routes":
         walk = plan_walk(config, inputs, full[:, Place.CAMP])
-        world.walkers = Walkers(len(households), len(inputs.region_names), walk.width)
+        world.walkers = Walkers(len(households), walk.width)
     curves = [(np.asarray(config.impact.curves[c].depths_m),
                np.asarray(config.impact.curves[c].damage_ratio)) for c in classes]
     hh = households
@@ -103,7 +103,7 @@ def memory_estimate(config: Scenario, inputs: Inputs,
         results += one + (two - one) * (config.n_steps - 1)
     walk = 0
     if config.placement.movement == "routes":  # where each household walks
-        walk = Walkers.nbytes_for(n, regions, plan_walk(config, inputs, None).width)
+        walk = Walkers.nbytes_for(n, plan_walk(config, inputs, None).width)
     return {"households": n, "household_bytes": n * PEAK_BYTES_PER_HOUSEHOLD + walk,
             "result_bytes": results}
 

@@ -63,9 +63,9 @@ CASES = {
         "multiplied by 0.5208 (Flee's registration correction): its step of -49703 persons",
         "border Mali–Burkina_Faso closed on days [0, 22) (closures.csv line 2",
         "border Mali–Niger closed on days [0, 33) (closures.csv line 3",
-        "move_rules.capacity_scaling = 1.25",
-        "spawn_rules.conflict_spawn_decay = [1.0, 1.0, 1.0, 0.5, 0.1]",
-        "move_rules.avoid_short_stints = True", "move_rules.max_walk_speed = 35.0"),
+        "at conflict zones drawn by population x conflict intensity x conflict_spawn_decay",
+        "read but not applied: log_levels.agent = 0",
+        "spawn_rules.take_from_population = False"),
 }
 STEPS = 2  # days run per case: enough to displace, place and record
 
@@ -89,17 +89,20 @@ def test_shipped_case_imports_whole_and_runs(tmp_path, name):
         assert quirk in text
     readme = (tmp_path / "scen" / "README.md").read_text()
     assert all(f"- {note}\n" in readme for note in notes)
-    assert main(["run", str(path), "--set", f"n_steps={STEPS}", "--out",
-                 str(tmp_path / "run"), "--quiet"]) == 0
-    ds = xr.open_dataset(tmp_path / "run" / "results.nc")
-    persons = ds["persons"].sum(("region", "state")).values
-    assert (persons == ds.attrs["total_persons"]).all()  # conserved, day by day
+    assert "capacity_scaling = 1.25" not in text  # applied, in [placement.routes]
     residents = sum(loc.population for loc in case.locations if not loc.is_camp)
     size = household_persons(case.settings.hasten)
-    if size == 1:  # Flee's one person per agent: exactly the case's residents
-        assert ds.attrs["total_persons"] == residents == ds.attrs["households"]
-    else:  # households of about `size` persons: the total within sampling noise
-        assert abs(ds.attrs["total_persons"] / residents - 1) < 0.01
-        assert ds.attrs["households"] <= 1.05 * residents / size
-    occupancy = ds["occupancy"].sel(place="camp")
-    assert (occupancy <= ds["capacity"].sel(place="camp")).all()
+    for movement in ("routes", "direct"):  # Flee's walk, and the direct trip
+        assert main(["run", str(path), "--set", f"n_steps={STEPS}", "--set",
+                     f"placement.movement={movement}", "--out", str(tmp_path / movement),
+                     "--quiet"]) == 0
+        ds = xr.open_dataset(tmp_path / movement / "results.nc")
+        persons = ds["persons"].sum(("region", "state")).values
+        assert (persons == ds.attrs["total_persons"]).all()  # conserved, day by day
+        if size == 1:  # Flee's one person per agent: exactly the case's residents
+            assert ds.attrs["total_persons"] == residents == ds.attrs["households"]
+        else:  # households of about `size` persons: the total within sampling noise
+            assert abs(ds.attrs["total_persons"] / residents - 1) < 0.01
+            assert ds.attrs["households"] <= 1.05 * residents / size
+        occupancy = ds["occupancy"].sel(place="camp")
+        assert (occupancy <= ds["capacity"].sel(place="camp")).all()

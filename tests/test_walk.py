@@ -182,10 +182,12 @@ def test_route_choice_follows_score_over_distance(tmp_path):
 def test_a_full_camp_is_never_overfilled_and_its_arrivals_wait_there(tmp_path):
     locations = "A,R,X,1.0,1.0,conflict_zone,0,100000\nC,R,X,1.2,1.0,camp,,250\n"
     path = case(tmp_path, locations, "A,C,10\n", 5)
-    _, ds = run(path, "placement.soft_cap_start=1")
+    _, ds = run(path, "placement.soft_cap_start=1", "placement.routes.move_chance.camp=0")
     np.testing.assert_array_equal(camp(ds, "C"), [100, 200, 250, 250, 250])
     waiting = ds["occupancy"].sel(region="C", place="unsheltered").values
-    np.testing.assert_array_equal(waiting, [0, 0, 50, 150, 250])
+    # those waiting count as at the camp (Flee's numAgents): from day 3 it is over capacity,
+    # its multiplier 0, and the rest stay at A
+    np.testing.assert_array_equal(waiting, [0, 0, 50, 50, 50])
     assert ds["turned_away"].sel(region="C", place="camp").values.sum() > 0
     # Flee's check_dest_is_full_camp: a route to a camp whose multiplier is below 0.5 is
     # forgotten before setting off (the only route is still drawn when every weight is 0)
@@ -266,7 +268,8 @@ def test_the_import_writes_flees_move_rules_and_location_types(tmp_path):
     cfg = load_scenario(tmp_path / "s" / "scenario.toml")
     r = cfg.placement.routes
     assert cfg.placement.movement == "routes" and r.camp_weight == 2 and r.awareness_level == 2
-    assert r.move_chance.town == 0.4 and r.avoid_short_stints and r.conflict_decay == (1.0, 0.5)
+    assert r.move_chance.town == 0.4 and r.avoid_short_stints
+    assert cfg.impact.conflict_decay == (1.0, 0.5)
     assert (tmp_path / "s" / "regions.csv").read_text().splitlines()[1:] == [
         "0,A,X,conflict_zone", "1,B,X,town", "2,C,X,camp"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -346,6 +346,9 @@ class ImpactConfig(Strict):
     displaced_per_day_by_level: tuple[float, ...] = (0.0, 0.1, 0.2, 0.5, 0.9)
     rate_unit: Literal["share", "persons"] = "share"
     prescribed_file: Path | None = None
+    prescribed_weights: Literal["residents", "conflict"] = "residents"
+    conflict_decay: tuple[Annotated[float, Field(ge=0)], ...] = ()
+    conflict_decay_interval_days: int = Field(default=30, gt=0)
 
     @model_validator(mode="after")
     def _method_inputs(self) -> ImpactConfig:

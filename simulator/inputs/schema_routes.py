@@ -38,17 +38,17 @@ class RoutesConfig(BaseModel):
 
     Fields: ``move_chance`` (above); ``camp_weight``, ``foreign_weight``, ``conflict_weight``:
     attraction multipliers of camps, of locations outside the first region's country and of
-    conflict zones (``conflict_weight`` to the power intensity × decay); ``softening_km``
-    (``softening``): km added to every route's length; ``weight_softening``, ``weight_power``;
-    ``awareness_level``: links an agent looks ahead (0: a random link); the distance power is
-    ``placement.distance_exponent`` and the capacity buffer ``placement.soft_cap_start``, as in
-    direct movement; ``max_move_speed_km_per_day`` is ``placement.travel_speed_km_per_day``
-    (Flee's default 360 when unset); ``walk_speed_km_per_day`` (``max_walk_speed``) for the
-    first link when ``start_on_foot``; ``avoid_short_stints``; ``movechance_pop_base`` and
-    ``movechance_pop_scale_factor``; ``conflict_decay`` (``conflict_spawn_decay``) with
-    ``conflict_decay_interval_days``: multipliers of a conflict's intensity by the time since
-    it began; ``day0_camps``: persons put straight into each camp on the first day
-    (``insert_day0``, Flee's validation runs).
+    conflict zones (``conflict_weight`` to the power intensity × ``impact.conflict_decay``);
+    ``softening_km`` (``softening``): km added to every route's length; ``weight_softening``,
+    ``weight_power``; ``awareness_level``: links an agent looks ahead (0: a random link); the
+    distance power is ``placement.distance_exponent`` and the capacity buffer
+    ``placement.soft_cap_start``, as in direct movement; ``max_move_speed_km_per_day`` is
+    ``placement.travel_speed_km_per_day`` (Flee's default 360 when unset);
+    ``walk_speed_km_per_day`` (``max_walk_speed``) for the first link when ``start_on_foot``;
+    ``avoid_short_stints``; ``movechance_pop_base`` and ``movechance_pop_scale_factor``;
+    ``capacity_scaling``: a camp counts as full for route weights at capacity × it (newer
+    Flee's ``getCapMultiplier``; the places stay the capacity); ``day0_camps``: persons put
+    straight into each camp on the first day (``insert_day0``, Flee's validation runs).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -66,6 +66,5 @@ class RoutesConfig(BaseModel):
     avoid_short_stints: bool = False
     movechance_pop_base: float = Field(default=10000.0, gt=0)
     movechance_pop_scale_factor: float = Field(default=0.0)
-    conflict_decay: tuple[float, ...] = ()
-    conflict_decay_interval_days: int = Field(default=30, gt=0)
+    capacity_scaling: float = Field(default=1.0, gt=0)
     day0_camps: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)

@@ -183,3 +183,34 @@ def take_persons(group: np.ndarray, size: np.ndarray, u: np.ndarray,
     out = np.zeros(group.size, dtype=bool)
     out[order] = before + s / 2 <= np.asarray(target, dtype=float)[g]
     return out
+
+
+def conflict_spawn_keys(u: np.ndarray, size: np.ndarray, region: np.ndarray,
+                        population: np.ndarray, intensity: np.ndarray) -> np.ndarray:
+    """Queue keys that make prescribed spawning pick locations as Flee's validation runs do.
+
+    Flee spawns each new agent at a location drawn with weight w_r = P_r · c_r, the location's
+    population times its conflict intensity × decay (Flee, spawning.py
+    ``refresh_spawn_weights`` and flee.py ``pick_spawn_locations``). Household h of s_h persons
+    in region r, among the n_r candidate persons there, gets the key −ln(u_h) / (s_h · w_r /
+    n_r); taking households in increasing key order (an exponential race: Efraimidis &
+    Spirakis 2006, Information Processing Letters 97(5), 181–185) samples persons with weight
+    w_r / n_r, so locations in proportion to w_r. Households where w_r = 0 get an infinite key
+    (never taken).
+
+    Args:
+        u: uniform draw per candidate household.
+        size: its persons.
+        region: its region.
+        population: (region,) Flee's location population P_r (persons).
+        intensity: (region,) conflict intensity × decay c_r (0 outside conflict zones).
+
+    Returns:
+        Keys, smallest first in the queue.
+    """
+    n = np.bincount(region, size, population.size)
+    rate = population * intensity / np.maximum(n, 1)
+    weight = size * rate[region]
+    with np.errstate(divide="ignore"):
+        return np.where(weight > 0, -np.log(np.maximum(u, 1e-300)) / np.where(
+            weight > 0, weight, 1.0), np.inf)

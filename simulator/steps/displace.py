@@ -14,6 +14,7 @@ import numpy as np
 
 from simulator.rules.behaviour import adapted_depth
 from simulator.rules.impacts import (
+    conflict_spawn_keys,
     displaced_by_damage,
     displaced_by_flood,
     displacement_draw,
@@ -24,6 +25,7 @@ from simulator.rules.impacts import (
 from simulator.states import DEPTH_BANDS, HOME, NO_STEP, STAY_REASONS, State
 from simulator.steps.context import Context
 from simulator.steps.place import seek
+from simulator.steps.walk import track_conflicts
 from simulator.world.ledger import World
 
 #: Hazard kinds whose intensity at home endangers life (depth of water, wind speed).
@@ -174,8 +176,16 @@ def _spawn(world: World, ctx: Context, t: int, cand: np.ndarray, level: np.ndarr
     u = ctx.streams.uniform("displace", t, cand)
     if imp.method == "prescribed":  # what nobody at home could fill is owed to later steps
         target = ctx.inputs.prescribed[t] + owed
-        leave = take_persons(np.zeros(cand.size, np.int64), hh.size[cand], u,
-                             np.array([target]))
+        key = u
+        if imp.prescribed_weights == "conflict":  # Flee: locations by population x conflict
+            track_conflicts(world, ctx, t)
+            n = len(ctx.inputs.region_names)
+            key = conflict_spawn_keys(
+                u, hh.size[cand], hh.region[cand].astype(np.int64),
+                np.bincount(ctx.inputs.cell_region, world.cell_persons, n),
+                world.conflicts.intensity(t, imp.conflict_decay, imp.conflict_decay_interval_days))
+        leave = take_persons(np.zeros(cand.size, np.int64), hh.size[cand], key,
+                             np.array([target])) & np.isfinite(key)
         # the signed remainder: an overshoot of part of a household is paid back later
         return leave, target - float(hh.size[cand[leave]].sum())
     rate = level_rate(level, imp.displaced_per_day_by_level)

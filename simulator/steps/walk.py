@@ -38,7 +38,6 @@ from simulator.rules.pathways import OPEN
 from simulator.rules.walk import (
     candidate_routes,
     capacity_multiplier,
-    conflict_decay,
     forced_on,
     location_score,
     move_chance,
@@ -54,7 +53,6 @@ from simulator.world.walkers import NO_LINK, WalkPlan
 
 TOWN, CONFLICT_ZONE, CAMP, IDPCAMP, FORWARD, MARKER, FLOOD_ZONE = range(len(LOCATION_TYPES))
 MAX_LEGS_A_DAY = 64  #: links one household may finish in a day (Flee: no bound; ends anyway)
-ON = 1e-6  #: hazard level above which a location is a conflict zone (Flee's threshold)
 
 
 def plan_walk(config: Scenario, inputs: Inputs, camp_places: np.ndarray | None) -> WalkPlan:
@@ -139,16 +137,21 @@ def _day0(world: World, ctx: Context, ids: np.ndarray, seeker: np.ndarray, regio
         taken = until
 
 
+def track_conflicts(world: World, ctx: Context, t: int) -> None:
+    """Record step ``t``'s hazard level per region (its cells' highest) in ``world.conflicts``.
+
+    Flee's conflict zones, for the walk and for conflict-weighted spawning.
+    """
+    level = np.zeros(len(ctx.inputs.region_names))
+    np.maximum.at(level, ctx.inputs.cell_region, ctx.intensity(t))
+    world.conflicts.update(t, level)
+
+
 def walk(world: World, ctx: Context, t: int) -> None:
     """One day of everyone's walk (module docstring)."""
     plan = ctx.walk
     hh, walkers = world.households, world.walkers
-    level = np.zeros(len(ctx.inputs.region_names))
-    np.maximum.at(level, ctx.inputs.cell_region, ctx.intensity(t))
-    on = level > ON
-    onset = on & ~walkers.was_on
-    walkers.conflict_onset[onset], walkers.conflict_level[onset] = t, level[onset]
-    walkers.was_on = on
+    track_conflicts(world, ctx, t)
     ids = world.away_ids
     ids = ids[np.isin(hh.place[ids], (Place.UNSHELTERED, Place.CAMP))]
     if ids.size == 0:
@@ -177,11 +180,11 @@ class _Day:
         r = cfg.routes
         self.world, self.ctx, self.t, self.plan, self.r = world, ctx, t, plan, r
         self.max_speed = cfg.travel_speed_km_per_day or 360.0
-        w = world.walkers
         types = plan.location_type
-        conflict = np.where(w.conflict_onset >= 0, w.conflict_level * conflict_decay(
-            t - w.conflict_onset, r.conflict_decay, r.conflict_decay_interval_days), 0.0)
-        self.conflict = w.conflict_onset >= 0
+        imp = ctx.config.impact
+        conflict = world.conflicts.intensity(t, imp.conflict_decay,
+                                             imp.conflict_decay_interval_days)
+        self.conflict = world.conflicts.zones
         mc = r.move_chance
         base = np.select([self.conflict, types == CAMP, types == IDPCAMP,
                           (types == FORWARD) | (types == MARKER)],
@@ -192,9 +195,8 @@ class _Day:
         self.town = ~self.conflict & np.isin(types, (TOWN, FLOOD_ZONE))
         camp = np.isin(types, (CAMP, IDPCAMP))
         self.camp = camp
-        self.cap = world.capacity[:, Place.CAMP]
-        self.fill = capacity_multiplier(world.occupancy[:, Place.CAMP], self.cap,
-                                        cfg.soft_cap_start)
+        self.cap = world.capacity[:, Place.CAMP] * r.capacity_scaling
+        self.fill = self._fill()
         score = location_score(camp, plan.foreign, conflict, r.camp_weight, r.foreign_weight,
                                r.conflict_weight)
         end = plan.nodes[np.arange(plan.origin.size), (plan.nodes >= 0).sum(axis=1) - 1]
@@ -308,5 +310,14 @@ class _Day:
             world.turn_away(region[~ok], Place.CAMP, size[~ok])
         if hh.arrive_step is not None:
             hh.arrive_step[ids[ok]] = self.t
-        self.fill = capacity_multiplier(world.occupancy[:, Place.CAMP], self.cap,
-                                        self.ctx.config.placement.soft_cap_start)
+        self.fill = self._fill()
+
+    def _fill(self) -> np.ndarray:
+        """Capacity multiplier of every location from everyone there (Flee's ``numAgents``).
+
+        Everyone at a camp counts: those in it and those waiting there unsheltered (on a link
+        they count where it starts, an approximation), against capacity × ``capacity_scaling``.
+        """
+        occ = self.world.occupancy
+        here = occ[:, Place.CAMP] + np.where(self.camp, occ[:, Place.UNSHELTERED], 0)
+        return capacity_multiplier(here, self.cap, self.ctx.config.placement.soft_cap_start)

@@ -25,6 +25,7 @@ from simulator.states import (
     Place,
     State,
 )
+from simulator.world.conflicts import ConflictZones
 from simulator.world.crossings import Crossings
 from simulator.world.households import Households, cell_slices, households_in_cells
 from simulator.world.recorder import Recorder
@@ -158,6 +159,8 @@ class World:
         self.crossings: Crossings | None = None
         #: where each walking household is (None unless placement.movement = "routes")
         self.walkers: Walkers | None = None
+        #: Flee's conflict zones (kept by the walk and by conflict-weighted spawning)
+        self.conflicts = ConflictZones(n_regions)
 
     def track_events(self, t: int, intensity: np.ndarray | None) -> None:
         """Start an event where a cell turns wet at ``t``, end it where it is dry (None: all dry).

@@ -4,8 +4,7 @@ A household away from home stays at a location (its ``stay_region``) or is on a 
 Per household: the link it is on (-1: at a location), the km it has covered on it, the rest of
 its planned route, the links it has taken since it left home and its recent travel index
 (Flee's ``Person``: ``travelling``, ``distance_travelled_on_link``, ``route``,
-``places_travelled``, ``recent_travel_distance``). Per location: when its current conflict
-began and its intensity then (Flee's ``time_of_conflict`` and ``conflict``).
+``places_travelled``, ``recent_travel_distance``).
 """
 
 from __future__ import annotations
@@ -61,28 +60,22 @@ class WalkPlan:
 class Walkers:
     """Dense per-household walk state (allocated only for routes movement)."""
 
-    def __init__(self, n_households: int, n_regions: int, route_width: int) -> None:
+    def __init__(self, n_households: int, route_width: int) -> None:
         self.link = np.full(n_households, NO_LINK, dtype=np.int32)
         self.km = np.zeros(n_households, dtype=np.float32)
         self.route = np.full((n_households, route_width), -1, dtype=np.int32)
         self.legs = np.zeros(n_households, dtype=np.uint16)
         self.recent = np.zeros(n_households, dtype=np.float32)
-        #: step the conflict at each location began (-1: none yet), and its intensity then
-        self.conflict_onset = np.full(n_regions, -1, dtype=np.int64)
-        self.conflict_level = np.zeros(n_regions)
-        self.was_on = np.zeros(n_regions, dtype=bool)  #: the hazard was on there yesterday
 
     @staticmethod
-    def nbytes_for(n_households: int, n_regions: int, route_width: int) -> int:
+    def nbytes_for(n_households: int, route_width: int) -> int:
         """Bytes the state of ``n_households`` takes (for the memory estimate)."""
-        return n_households * (4 + 4 + 4 * route_width + 2 + 4) + n_regions * 17
+        return n_households * (4 + 4 + 4 * route_width + 2 + 4)
 
     @property
     def nbytes(self) -> int:
         """Bytes held."""
-        return sum(a.nbytes for a in (self.link, self.km, self.route, self.legs, self.recent,
-                                      self.conflict_onset, self.conflict_level,
-                                      self.was_on))
+        return sum(a.nbytes for a in (self.link, self.km, self.route, self.legs, self.recent))
 
     def set_off(self, ids: np.ndarray) -> None:
         """``ids`` just left home: at a location, no route, nothing travelled."""

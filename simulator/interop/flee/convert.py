@@ -86,8 +86,11 @@ def _impact(case: FleeCase, files: dict) -> tuple[dict, list[str]]:
     rows = [{"date": (case.start_date + timedelta(days=t)).isoformat(), "persons": int(n)}
             for t, n in enumerate(spawns.new)]
     files["displaced_per_day.csv"] = csv_text(rows).encode()
-    notes.append("spawning from the observed daily increase (Flee's validation runs)")
-    return {"method": "prescribed", "prescribed_file": "displaced_per_day.csv"}, notes
+    notes.append("spawning from the observed daily increase (Flee's validation runs), at "
+                 "conflict zones drawn by population x conflict intensity"
+                 + (" x conflict_spawn_decay" if s.conflict_spawn_decay else ""))
+    return {"method": "prescribed", "prescribed_file": "displaced_per_day.csv",
+            "prescribed_weights": "conflict"}, notes
 
 
 def _observations(case: FleeCase, files: dict, notes: list[str]) -> dict | None:
@@ -126,8 +129,7 @@ def _walk(case: FleeCase) -> dict:
             "start_on_foot": s.start_on_foot, "avoid_short_stints": s.avoid_short_stints,
             "movechance_pop_base": s.movechance_pop_base,
             "movechance_pop_scale_factor": s.movechance_pop_scale_factor,
-            "conflict_decay": list(s.conflict_spawn_decay),
-            "conflict_decay_interval_days": s.conflict_spawn_decay_interval}
+            "capacity_scaling": s.capacity_scaling}
 
 
 def household_persons(hasten: int) -> float:
@@ -188,6 +190,10 @@ def scenario_for(case: FleeCase, name: str, files: dict, movement: str = "direct
                         coords={"time": times, "lat": ("site", lat), "lon": ("site", lon)})
     files["hazard.nc"] = lambda path: hazard.to_netcdf(path)
     impact, spawning = _impact(case, files)
+    decay = case.settings.conflict_spawn_decay
+    if decay:  # weighs spawning and, in the walk, the conflict zones' scores
+        impact.update(conflict_decay=list(decay),
+                      conflict_decay_interval_days=case.settings.conflict_spawn_decay_interval)
     notes += spawning
     finite = route_distances_km(case)
     reach = float(finite[np.isfinite(finite)].max(initial=1.0)) + 1.0

@@ -68,6 +68,7 @@ class FleeSettings:
         "spawn_rules.flood_driven_spawning", None, tuple)
     max_move_speed: float = _setting("move_rules", 360.0)
     capacity_buffer: float = _setting("move_rules", 0.9)
+    capacity_scaling: float = _setting("move_rules", 1.0)  #: fullness judged at capacity x it
     distance_power: float = _setting("move_rules", 1.0)
     use_v1_rules: bool = _setting("move_rules", False)  #: sets max_move_speed to 200
     hasten: int = _setting("optimisations", 1)  #: Flee divides populations and counts by it
@@ -100,7 +101,7 @@ class FleeSettings:
 # reproduces (docs/flee.md); they are type-checked and reported, not applied.
 _NOT_APPLIED: dict[str, type] = {
     **{f"move_rules.{key}": float for key in (
-        "max_crossing_speed", "capacity_scaling",  # 20 km/day, 1 (newer Flee than 3.1)
+        "max_crossing_speed",  # 20 km/day
         "home_distance_power", "pop_power_for_loc_weight")},  # 0.5, 0.1
     **{f"move_rules.{key}": bool for key in (  # all false
         "stay_close_to_home", "use_pop_for_loc_weight")},
