@@ -28,7 +28,7 @@ PATH_FIELDS = (("hazard", "file"), ("hazard", "fraction_file"), ("stress", "file
                ("regions", "names"), ("regions", "polygons"), ("regions", "routes"),
                ("impact", "prescribed_file"), ("observations", "file"), ("information", "file"),
                ("defences", "file"), ("capacity", "sites_file"),
-               ("people", "income_growth_file"))
+               ("people", "income_growth_file"), ("people", "population_growth_file"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
