@@ -96,15 +96,17 @@ def test_newborns_are_children_under_5_and_girls_one_in_2_05():
 
 
 def test_losses_stop_at_one_person_and_keep_the_head():
-    # half the households alone, half of four (2 women, 2 men 18-59, a male head); a loss of
-    # 90 % asks more than the members beyond the head: every four loses exactly three
+    # half the households alone, half of four (2 women, 2 men 18-59, a male head), everyone
+    # with a disability; a loss of 90 % asks more than the members beyond the head: every
+    # four loses exactly three
     n = 1000
     size = np.r_[np.ones(n), np.full(n, 4)]
     members = np.r_[np.tile([0, 0, 0, 0, 0, 0, 1, 0], (n, 1)), np.tile([0, 0, 2, 0, 0, 0, 2, 0],
                                                                         (n, 1))]
-    w, totals = grown(2 * n, (-0.9,), 1, size=size, members=members)
+    w, totals = grown(2 * n, (-0.9,), 1, size=size, members=members, disabled=size)
     assert totals[-1, 0] == 2 * n and w.world.recorder.deaths.sum() == 3 * n
     assert (w.hh.size == 1).all() and (w.hh.members[:, 6] == 1).all()  # the head stays
+    assert (w.hh.disabled == 1).all()  # everyone had a disability: so had every leaver
 
 
 def test_a_regions_draws_do_not_depend_on_another_regions_growth():
@@ -215,3 +217,13 @@ def test_missing_population_table(tmp_path, capsys):
     assert code == 2
     assert capsys.readouterr().err == (
         f"error: {tmp_path}/no.csv: people.population_growth_file: file not found\n")
+
+
+def test_a_households_births_are_independent_from_year_to_year():
+    one, _ = grown(40_000, (0.05,), 1, seed=5)
+    two, _ = grown(40_000, (0.05,), 2, seed=5)  # the same first year: draws keyed by year
+    first = one.hh.size.astype(int) - 4
+    second = two.hh.size.astype(int) - one.hh.size
+    a, b = first > 0, second > 0
+    both, expected = (a & b).mean(), a.mean() * b.mean()  # about 0.18 each: 0.033 both
+    assert abs(both - expected) < 5 * np.sqrt(expected / a.size)
