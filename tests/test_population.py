@@ -137,11 +137,13 @@ def runs(tmp_path_factory):
     zero = growth_csv(tmp / "zero.csv", dict.fromkeys(REGIONS, 0.0))
     mixed = growth_csv(tmp / "mixed.csv", {r: 0.03 if i % 2 else -0.02
                                            for i, r in enumerate(REGIONS)})
+    base = tmp / "base.toml"  # the demo without its own population table
+    base.write_text(f'extends = "{FUT}"\nunset = ["people.population_growth_file"]\n')
     out = {}
     for name, extra in (("none", []), ("zero", [f"people.population_growth_file={zero}"]),
                         ("mixed", [f"people.population_growth_file={mixed}"]),
                         ("again", [f"people.population_growth_file={mixed}"])):
-        model = DisplacementModel(load_scenario(FUT, [*SMALL, *extra]),
+        model = DisplacementModel(load_scenario(base, [*SMALL, *extra]),
                                   check_invariants=name == "mixed")
         out[name] = model.run()
     return out
