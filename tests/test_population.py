@@ -17,6 +17,8 @@ import pytest
 from scipy.stats import binom
 
 from simulator import DisplacementModel, load_scenario
+from simulator.inputs.load import load_inputs
+from simulator.model import memory_estimate
 from simulator.rules.demography import (
     GIRL_SHARE_AT_BIRTH,
     binomial_draws,
@@ -228,3 +230,17 @@ def test_a_households_births_are_independent_from_year_to_year():
     second = (two.hh.size > one.hh.size)[none_first]
     p = 1 - (1 - 0.05) ** 4  # all at home: p_r = g, a household of four has a birth with p
     assert abs(second.mean() - p) < 5 * np.sqrt(p * (1 - p) / second.size)
+
+
+def test_memory_is_estimated_and_flat_in_years():
+    cfg = load_scenario(FUT, SMALL)
+    inputs = load_inputs(cfg)
+    est = memory_estimate(cfg, inputs)
+    model = DisplacementModel(cfg, inputs=inputs)
+    arrays = {k: v.nbytes for k, v in vars(model.households).items() if v is not None}
+    model.run()
+    rec = model.world.recorder
+    assert est["result_bytes"] == sum(a.nbytes for a in vars(rec).values()) \
+        + model.world.displaced_since.nbytes
+    assert rec.births.sum() > 0  # the demo's own table: births were recorded in rec's arrays
+    assert arrays == {k: v.nbytes for k, v in vars(model.households).items() if v is not None}
