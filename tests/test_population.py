@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 from scipy.stats import binom
 
 from simulator import DisplacementModel, load_scenario
@@ -244,3 +245,16 @@ def test_memory_is_estimated_and_flat_in_years():
         + model.world.displaced_since.nbytes
     assert rec.births.sum() > 0  # the demo's own table: births were recorded in rec's arrays
     assert arrays == {k: v.nbytes for k, v in vars(model.households).items() if v is not None}
+
+
+def test_the_cli_names_the_persons_at_the_start_and_at_the_end(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["run", str(FUT), "--set", "population.households=3000", "--set", "n_steps=157",
+                 "--out", str(out)]) == 0
+    ds = xr.open_dataset(out / "results.nc")
+    start = int(ds["persons"].isel(time=0).sum())
+    end = start + int(ds["births"].sum() - ds["deaths"].sum())
+    assert end != start and ds.attrs["total_persons"] == end
+    assert (f"households of {start:,} persons, synthesised from the population input's "
+            f"1,095,303 persons ({end:,} at the end, with births and deaths)"
+            ) in capsys.readouterr().out
