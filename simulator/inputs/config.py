@@ -72,6 +72,9 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
             table = table.get(section) if isinstance(table, dict) else None
         if isinstance(table, dict) and isinstance(table.get(key), str):
             table[key] = str((folder / table[key]).resolve())
+        elif isinstance(table, dict) and isinstance(table.get(key), list):  # hazard.file list
+            table[key] = [str((folder / v).resolve()) if isinstance(v, str) else v
+                          for v in table[key]]
 
 
 def _scan_path(text: str, where: str | Path, stop: str = "") -> tuple[tuple[str, ...], int]:
