@@ -15,8 +15,9 @@ import numpy as np
 from scipy.stats import binom
 
 #: Boys born per girl: the sex ratio at birth of about 105 boys per 100 girls in most
-#: populations (Chao et al. 2019, PNAS 116:9303, "Systematic assessment of the sex ratio at
-#: birth for all countries"); a newborn is a girl with probability 1 / (1 + 1.05).
+#: populations (Chao, Gerland, Cook & Alkema 2019, "Systematic assessment of the sex ratio at
+#: birth for all countries and estimation of national imbalances and regional reference
+#: levels", PNAS 116(19):9303-9311); a newborn is a girl with probability 1 / (1 + 1.05).
 SEX_RATIO_AT_BIRTH = 1.05
 GIRL_SHARE_AT_BIRTH = 1.0 / (1.0 + SEX_RATIO_AT_BIRTH)
 
