@@ -17,7 +17,15 @@ Output: ``flood_futures.nc``, variable ``flood_depth`` (m) with dimensions
 region, 2026-2060, in the spirit of the SSP narratives (O'Neill et al. 2017, Glob. Environ.
 Change 42:169-180: SSP1 sustainable, moderate and converging growth; SSP5 fossil-fuelled fast
 growth), falling slowly over time; the city grows faster than the hills. Illustrative numbers,
-not the SSP database's. Run: ``python climate_inputs/make_futures_demo.py`` (deterministic).
+not the SSP database's. And ``population_growth_ssp1.csv`` / ``population_growth_ssp5.csv``
+(region, year, population_growth): yearly change of the residents by region in the spirit of
+the SSP population projections for a country of South Asia with falling fertility (KC & Lutz
+2017, Glob. Environ. Change 42:181-192): SSP1 (rapid fertility decline, education) grows
+0.8 % in 2026 and peaks around 2050, shrinking after; SSP5 (the same low fertility in today's
+high-fertility countries, more migration to cities) grows 1 % in 2026 and still grows in 2059;
+the city grows faster (urbanisation, faster under SSP5), the hills slower. Illustrative numbers,
+not the Wittgenstein Centre's. Run: ``python climate_inputs/make_futures_demo.py``
+(deterministic).
 """
 
 from __future__ import annotations
@@ -60,6 +68,23 @@ def income_growth(base: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Population growth per year in 2026, its fall per year, and the city's extra growth.
+POPULATION = {"ssp1": (0.008, 0.0003, 0.005), "ssp5": (0.010, 0.00025, 0.008)}
+
+
+def population_growth(base: float, fall: float, city: float) -> str:
+    """CSV rows region,year,population_growth: ``base`` falling by ``fall`` a year.
+
+    The city grows ``city`` faster, the hills 0.4 points slower.
+    """
+    lines = ["region,year,population_growth"]
+    for region in REGIONS:
+        bump = city if region == "Harbour City" else -0.004 if "Hills" in region else 0.0
+        lines += [f"{region},{y},{base + bump - fall * (y - 2026):.5f}"
+                  for y in range(2026, 2061)]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     lon, lat, _, y, land, _, hand, _, _ = geography()
     depth = np.array([[maps(y, land, hand, d) for d in DELTA[s]] for s in DELTA],
@@ -77,6 +102,8 @@ def main() -> None:
         "zlib": True, "dtype": "int16", "scale_factor": 0.01, "_FillValue": -32768}})
     for name, base in GROWTH.items():
         (OUT / f"income_growth_{name}.csv").write_text(income_growth(base))
+    for name, shape in POPULATION.items():
+        (OUT / f"population_growth_{name}.csv").write_text(population_growth(*shape))
     print(f"wrote {OUT / 'flood_futures.nc'}: 100-year depth max "
           + ", ".join(f"{s} {depth[k, -1, -1].max():.2f} m" for k, s in enumerate(DELTA)))
 

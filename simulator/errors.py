@@ -13,7 +13,9 @@ from pathlib import Path
 class InputError(Exception):
     """Bad input: the message names where (file, field) and what was expected."""
 
-    def __init__(self, where: str | Path, message: str) -> None:
+    def __init__(self, where: str | Path | tuple[Path, ...], message: str) -> None:
+        if isinstance(where, tuple):  # a list of files (hazard.file): named by its first
+            where = where[0] if len(where) == 1 else f"{where[0]} (and {len(where) - 1} more)"
         self.where = str(where)
         self.message = message
         super().__init__(f"{where}: {message}")

@@ -27,6 +27,7 @@ from simulator.steps.decide import decide, decision_step
 from simulator.steps.displace import displace
 from simulator.steps.people import background_moves, grow_incomes
 from simulator.steps.place import place_unsheltered
+from simulator.steps.population import grow_population
 from simulator.steps.record import open_durations, record
 from simulator.steps.recover import return_home
 from simulator.steps.relocate import arrive
@@ -245,7 +246,7 @@ class DisplacementModel(mesa.Model):
 
     @property
     def total_persons(self) -> int:
-        """Persons in the model (constant)."""
+        """Persons in the model now (constant without ``people.population_growth_file``)."""
         return self.world.total_persons
 
     @property
@@ -270,6 +271,9 @@ class DisplacementModel(mesa.Model):
         if self.inputs.income_growth is not None:
             with phase("decide"):
                 grow_incomes(world, ctx, t)  # at the first step of each new calendar year
+        if self.inputs.population_growth is not None:
+            with phase("decide"):
+                grow_population(world, ctx, t)  # births and deaths, likewise once a year
         if decision_step(ctx, t):
             with phase("decide"):
                 decide(world, ctx, t)
@@ -316,7 +320,8 @@ class DisplacementModel(mesa.Model):
                  "prescribed_not_displaced_persons": round(max(self.prescribed_owed, 0.0), 1),
                  "Conventions": "CF-1.8"}
         rec = world.recorder
-        ds = rec.dataset(times, self.inputs.region_names, attrs, cfg.step_days, self.ctx.kind.units)
+        ds = rec.dataset(times, self.inputs.region_names, attrs, cfg.step_days, self.ctx.kind.units,
+                         self.inputs.population_growth is not None)
         still, still_by_tenure = open_durations(world, self.ctx, self.step_index)
         ds["displacement_duration"] = ds["displacement_duration"].copy(  # keeps attrs
             data=rec.durations + still)

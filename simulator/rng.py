@@ -24,8 +24,8 @@ _TO_UNIT = 1.0 / (1 << 53)
 STREAMS = ("synthesis", "displace", "placement", "admission", "destination", "return",
            "evacuate", "decide", "forecast", "warn", "shelter_seeking", "relocate", "composition",
            "flood_position", "settle", "dwelling", "evict", "tenure", "pathway", "crossing",
-           "futures", "background", "background_destination", "walk_move", "walk_route",
-           "walk_admit", "walk_day0")
+           "futures", "background", "background_destination", "births", "births_sex", "deaths",
+           "deaths_disability", "walk_move", "walk_route", "walk_admit", "walk_day0")
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import xarray as xr
 import simulator.inputs.series as series_module
 import simulator.inputs.streamed as streamed_module
 from simulator import load_scenario
+from simulator.inputs.config import scenario_from_toml
 from simulator.inputs.load import load_inputs
 from simulator.inputs.series import HazardSeries
 from simulator.inputs.streamed import StreamedHazard
@@ -219,3 +220,52 @@ def test_auto_streams_only_above_the_documented_size(tmp_path, monkeypatch):
     assert isinstance(load_inputs(load_scenario(path)).hazard, HazardSeries)
     monkeypatch.setattr(streamed_module, "STREAM_ABOVE_BYTES", N_DAYS * 20 * 4 * 2 - 1)
     assert isinstance(load_inputs(load_scenario(path)).hazard, StreamedHazard)
+
+
+def _listed(root, files: str):
+    """The three-year case split into yearly files, named by a list in ``hazard.file``."""
+    path = _multi_year_case(root, split=True)
+    path.write_text(path.read_text().replace('file = "hazard_*.nc"', f"file = {files}"))
+    return path
+
+
+@pytest.mark.parametrize("stream", ["false", "true"])
+def test_a_list_of_yearly_files_reads_as_the_one_file(tmp_path, small_blocks, stream):
+    one = load_inputs(load_scenario(_multi_year_case(tmp_path / "one"), ["hazard.stream=false"]))
+    path = _listed(tmp_path / "list", '["hazard_2031.nc", "hazard_2030.nc", "hazard_2032.nc"]')
+    listed = load_inputs(load_scenario(path, [f"hazard.stream={stream}"]))  # in any order
+    assert sorted(listed.file_hashes) == sorted(str(path.parent / name) for name in (
+        "hazard_2030.nc", "hazard_2031.nc", "hazard_2032.nc", "pop.nc", "regions.nc",
+        "regions.csv"))
+    if stream == "false":
+        np.testing.assert_array_equal(one.hazard.values, listed.hazard.values)
+        np.testing.assert_array_equal(one.hazard.fraction, listed.hazard.fraction)
+    else:
+        _assert_same_series(one.hazard, listed.hazard)
+
+
+def test_a_listed_run_saves_its_list_and_reruns_from_it(tmp_path):
+    path = _listed(tmp_path / "list", '["hazard_2030.nc", "hazard_2031.nc", "hazard_2032.nc"]')
+    assert main(["run", str(path), "--set", "n_steps=30", "--out", str(tmp_path / "o")]) == 0
+    saved = scenario_from_toml((tmp_path / "o" / "config.toml").read_text())
+    assert saved.hazard.file == tuple(path.parent / f"hazard_{y}.nc" for y in (2030, 2031, 2032))
+
+
+@pytest.mark.parametrize("files,expected", [
+    ('["hazard_2030.nc", "hazard_2032.nc"]',
+     "{d}/hazard_2032.nc: hazard.file: starts on 2032-01-01, 366 days after the previous file "
+     "(hazard_2030.nc) ends on 2030-12-31 (samples are 1 days apart); a file of the list is "
+     "missing"),
+    ('["hazard_2030.nc", "hazard_2031.nc", "hazard_2033.nc"]',
+     "{d}/hazard_2033.nc: hazard.file: file not found"),
+    ("[]", "{s}: hazard: file: a list of files needs at least one file"),
+    ('["hazard_2030.nc", "hazard_*.nc"]',
+     "{s}: hazard: file: a list names files, not patterns (give one pattern instead)"),
+    ('["hazard_2030.nc", "hazard_2031.nc", "hazard_2030.nc"]',
+     "{s}: hazard: file: hazard_2030.nc is listed twice"),
+])
+def test_a_bad_list_of_files_is_one_line(tmp_path, capsys, files, expected):
+    path = _listed(tmp_path / "bad", files)
+    code, err = _rejected(path, capsys)
+    assert code == 2
+    assert err == "error: " + expected.format(d=path.parent, s=path) + "\n"

@@ -28,7 +28,7 @@ PATH_FIELDS = (("hazard", "file"), ("hazard", "fraction_file"), ("stress", "file
                ("regions", "names"), ("regions", "polygons"), ("regions", "routes"),
                ("impact", "prescribed_file"), ("observations", "file"), ("information", "file"),
                ("defences", "file"), ("capacity", "sites_file"),
-               ("people", "income_growth_file"))
+               ("people", "income_growth_file"), ("people", "population_growth_file"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -72,6 +72,9 @@ def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
             table = table.get(section) if isinstance(table, dict) else None
         if isinstance(table, dict) and isinstance(table.get(key), str):
             table[key] = str((folder / table[key]).resolve())
+        elif isinstance(table, dict) and isinstance(table.get(key), list):  # hazard.file list
+            table[key] = [str((folder / v).resolve()) if isinstance(v, str) else v
+                          for v in table[key]]
 
 
 def _scan_path(text: str, where: str | Path, stop: str = "") -> tuple[tuple[str, ...], int]:

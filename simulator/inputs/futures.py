@@ -221,19 +221,36 @@ def sample_events(futures: FutureMaps, scenario: Scenario, seed: int) -> EventSe
 
 def read_income_growth(scenario: Scenario, region_names: list[str],
                        region_country: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
-    """The income growth table: (years, (years, regions) growth shares per year).
+    """The income growth table (``people.income_growth_file``): see :func:`read_growth`."""
+    return read_growth(scenario, "income_growth", region_names, region_country)
 
-    CSV columns ``region`` or ``country``, ``year`` and ``income_growth`` (a share per year,
-    e.g. 0.02; SSP GDP-per-capita projections by country fit it). Every region (or country)
-    needs a row for every year a step of the run starts in, after the first: incomes grow at
-    the first step of each new calendar year.
+
+def read_population_growth(scenario: Scenario, region_names: list[str],
+                           region_country: tuple[str, ...] | None
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """The population growth table (``people.population_growth_file``): see :func:`read_growth`.
+
+    SSP population projections by country fit it (KC & Lutz 2017, Glob. Environ. Change
+    42:181-192).
+    """
+    return read_growth(scenario, "population_growth", region_names, region_country)
+
+
+def read_growth(scenario: Scenario, column: str, region_names: list[str],
+                region_country: tuple[str, ...] | None) -> tuple[np.ndarray, np.ndarray]:
+    """A yearly growth table: (years, (years, regions) growth shares per year).
+
+    The file is ``people.<column>_file``: CSV columns ``region`` or ``country``, ``year`` and
+    ``column`` (a share per year, e.g. 0.02; SSP projections by country fit it). Every region
+    (or country) needs a row for every year a step of the run starts in, after the first: the
+    growth applies at the first step of each new calendar year.
 
     Raises:
-        InputError: for a missing column, an unknown region or country, a growth below -1, or
-            a region or year without a row (naming the first missing).
+        InputError: for a missing column, an unknown region or country, a growth of -1 or
+            below, or a region or year without a row (naming the first missing).
     """
-    path = scenario.people.income_growth_file
-    field = "people.income_growth_file"
+    field = f"people.{column}_file"
+    path = getattr(scenario.people, f"{column}_file")
     if not path.is_file():
         raise InputError(path, f"{field}: file not found")
     first = scenario.start_date.year
@@ -244,22 +261,24 @@ def read_income_growth(scenario: Scenario, region_names: list[str],
         reader = csv.DictReader(fh)
         cols = set(reader.fieldnames or ())
         key = "region" if "region" in cols else "country"
-        if not {key, "year", "income_growth"} <= cols:
+        if not {key, "year", column} <= cols:
             raise InputError(path, f"{field}: expected columns region (or country), year, "
-                                   f"income_growth; got {sorted(cols)}")
+                                   f"{column}; got {sorted(cols)}")
         names = region_names if key == "region" else list(dict.fromkeys(region_country or ()))
         table = np.full((years.size, len(names)), np.nan)
         for line, row in enumerate(reader, start=2):
             name = (row[key] or "").strip()
             try:
-                year, g = int(row["year"]), float(row["income_growth"])
+                year, g = int(row["year"]), float(row[column])
+                if not np.isfinite(g):
+                    raise ValueError(g)
             except (TypeError, ValueError):
-                raise InputError(path, f"{field}: line {line}: year and income_growth must be "
+                raise InputError(path, f"{field}: line {line}: year and {column} must be "
                                        f"numbers") from None
             if name not in names:
                 raise InputError(path, f"{field}: line {line}: unknown {key} {name!r}")
             if not g > -1:
-                raise InputError(path, f"{field}: line {line}: income_growth {g} is below -1")
+                raise InputError(path, f"{field}: line {line}: {column} {g} is not above -1")
             if first < year <= last:
                 table[year - first - 1, names.index(name)] = g
     gaps = np.argwhere(np.isnan(table))

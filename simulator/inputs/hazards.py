@@ -4,7 +4,7 @@ A hazard reaches the model as ``(n_steps, n_sites)`` float32 values in SI units 
 locations (*sites*) that hold people, an index from each populated cell to its site, and each
 step's maximum so that quiet steps cost nothing (DESIGN.md §4.1): held in memory, or streamed
 from disk a block of steps at a time for long runs (``hazard.stream``; :mod:`.streamed`). A
-``hazard.file`` pattern joins yearly files along time (:mod:`.timefiles`).
+``hazard.file`` pattern or list joins yearly files along time (:mod:`.timefiles`).
 
 Space: a hazard is a regular grid (axes lat/lon, latitude/longitude, or y/x with a CF
 ``grid_mapping`` or a GeoTIFF's CRS; either direction) or an irregular set of points (CLIMADA
@@ -49,7 +49,7 @@ from simulator.inputs.series import (
     take_sites,
 )
 from simulator.inputs.streamed import StreamedHazard, check_overlap, stream_hazard, streams
-from simulator.inputs.timefiles import is_pattern, open_many
+from simulator.inputs.timefiles import is_series, open_many
 from simulator.inputs.units import si_factor
 from simulator.inputs.zarrmeta import check_zarr_store
 
@@ -62,7 +62,7 @@ SITE_DIMS = ("site", "centroid", "station", "location")
 
 def open_dataset(path: Path, fmt: str, section: str) -> xr.Dataset:
     """Open a hazard file of format ``fmt`` as a dataset (GeoTIFF: one variable ``band_data``)."""
-    if is_pattern(path):
+    if is_series(path):
         return open_many(path, lambda one: open_dataset(one, fmt, section), f"{section}.file")
     if not path.exists():
         raise InputError(path, f"{section}.file: file not found")

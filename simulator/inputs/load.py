@@ -21,6 +21,7 @@ from simulator.inputs.futures import (
     FutureMaps,
     read_future_maps,
     read_income_growth,
+    read_population_growth,
     sample_events,
 )
 from simulator.inputs.geo import (
@@ -90,6 +91,8 @@ class Inputs:
     futures: FutureMaps | None = None
     #: (years, (years, regions) income growth per year) from people.income_growth_file
     income_growth: tuple[np.ndarray, np.ndarray] | None = None
+    #: (years, (years, regions) population growth per year) from people.population_growth_file
+    population_growth: tuple[np.ndarray, np.ndarray] | None = None
 
     def on_grid(self, values: np.ndarray, attrs: dict[str, str],
                 combine: str = "sum") -> xr.DataArray:
@@ -382,6 +385,9 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
     growth = None
     if scenario.people.income_growth_file is not None:
         growth = read_income_growth(scenario, names, regions.countries)
+    pop_growth = None
+    if scenario.people.population_growth_file is not None:
+        pop_growth = read_population_growth(scenario, names, regions.countries)
     files = {scenario.hazard.file, *regions.files, *loc["files"]}
     for extra in (scenario.hazard.fraction_file, scenario.regions.routes,
                   scenario.impact.prescribed_file,
@@ -389,7 +395,8 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
                   scenario.stress.file if scenario.stress else None,
                   scenario.information.file if scenario.information else None,
                   scenario.defences.file if scenario.defences else None,
-                  scenario.capacity.sites_file, scenario.people.income_growth_file):
+                  scenario.capacity.sites_file, scenario.people.income_growth_file,
+                  scenario.people.population_growth_file):
         if extra is not None:
             files.add(extra)
     return Inputs(
@@ -401,7 +408,7 @@ def load_inputs(scenario: Scenario, where: str | Path = "scenario") -> Inputs:
         table=loc["table"], prescribed=prescribed, observed=observed,
         file_hashes={str(p): sha256(p) for f in sorted(files, key=str) for p in expand(f)},
         source=str(where), region_country=regions.countries, futures=futures,
-        income_growth=growth)
+        income_growth=growth, population_growth=pop_growth)
 
 
 def region_map(scenario: Scenario) -> xr.DataArray:

@@ -51,15 +51,20 @@ FORMATS = {".nc": "netcdf", ".nc4": "netcdf", ".cdf": "netcdf", ".zarr": "zarr",
            ".tif": "geotiff", ".tiff": "geotiff", ".h5": "climada", ".hdf5": "climada"}
 
 
-def file_format(path: Path, declared: str) -> str:
-    """The reader for ``path``: the declared ``format``, else guessed from the suffix."""
-    return declared if declared != "auto" else FORMATS.get(path.suffix.lower(), "netcdf")
+def file_format(path: Path | tuple[Path, ...], declared: str) -> str:
+    """The reader for ``path``: the declared ``format``, else guessed from the (first) suffix."""
+    first = path[0] if isinstance(path, tuple) else path
+    return declared if declared != "auto" else FORMATS.get(first.suffix.lower(), "netcdf")
 
 
 class HazardSource(Strict):
-    """A hazard input file: grid or points, any supported format (simulator/hazards.py)."""
+    """A hazard input file: grid or points, any supported format (simulator/hazards.py).
 
-    file: Path
+    ``file``: one file, a glob pattern or a list of files joined along time
+    (:mod:`simulator.inputs.timefiles`).
+    """
+
+    file: Path | tuple[Path, ...]
     variable: str | None = Field(default=None, min_length=1)
     format: Literal["auto", "netcdf", "zarr", "geotiff", "climada"] = "auto"
     units: str | None = None
@@ -68,6 +73,20 @@ class HazardSource(Strict):
     band: int | None = Field(default=None, ge=1)
     max_distance_km: float = Field(default=10.0, gt=0)
     beyond_max_distance: Literal["error", "warn"] = "error"
+
+    @model_validator(mode="after")
+    def _files_listed(self) -> HazardSource:
+        file = self.file
+        if isinstance(file, tuple):  # checked here: a field error would echo the whole list
+            if not file:
+                raise ValueError("file: a list of files needs at least one file")
+            if any(set("*?[") & set(f.name) for f in file):  # timefiles.GLOB_CHARS
+                raise ValueError("file: a list names files, not patterns (give one pattern "
+                                 "instead)")
+            if len(set(file)) < len(file):
+                twice = next(f for f in file if file.count(f) > 1)
+                raise ValueError(f"file: {twice.name} is listed twice")
+        return self
 
     @model_validator(mode="after")
     def _variable_named(self) -> HazardSource:

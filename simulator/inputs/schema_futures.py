@@ -40,10 +40,12 @@ class FuturesConfig(BaseModel):
 
 
 class PeopleConfig(BaseModel):
-    """How people change over the decades: income growth, and moves for other reasons.
+    """How people change over the decades: income and population growth, moves for other reasons.
 
     ``income_growth_file``: CSV ``region`` (or ``country``), ``year``, ``income_growth`` (share
     per year) for every region (or country) and every year of the run after the first.
+    ``population_growth_file``: the same with ``population_growth`` (share of residents per
+    year; births, or deaths and net emigration when negative).
     ``background_migration_per_year``: share of households at home moving each year for reasons
     other than the hazard, to a region of their country chosen by a gravity model with
     ``background_population_exponent`` and ``background_distance_exponent``.
@@ -52,6 +54,7 @@ class PeopleConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     income_growth_file: Path | None = None
+    population_growth_file: Path | None = None
     background_migration_per_year: float = Field(default=0.0, ge=0, le=0.5)
     background_population_exponent: float = Field(default=1.0, ge=0, le=3)
     background_distance_exponent: float = Field(default=2.0, ge=0, le=4)

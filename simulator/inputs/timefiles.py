@@ -1,7 +1,8 @@
 """A hazard given as several files along time (ISIMIP-style yearly or decadal files).
 
-``hazard.file`` may be a glob pattern (``flddph_*.nc``): the files it matches are one time
-series, joined along ``time`` in the order of their first time stamp. The join is lazy: each
+``hazard.file`` may be a glob pattern (``flddph_*.nc``) or a list of files (``["flddph_2030.nc",
+"flddph_2031.nc"]``): the files are one time series, joined along ``time`` in the order of their
+first time stamp. The join is lazy: each
 file stays open as xarray opened it, and a read of some time steps reads only the files that
 hold them (an xarray backend array over the files, no Dask), so a streamed run never holds the
 whole series. Files must fit together: the same variables and the same grid or points, and time
@@ -25,14 +26,26 @@ from simulator.errors import InputError
 GLOB_CHARS = frozenset("*?[")
 
 
-def is_pattern(path: Path) -> bool:
-    """Whether ``path`` is a glob pattern (in its last part) rather than one file."""
-    return bool(GLOB_CHARS & set(path.name))
+def is_pattern(path: Path | tuple[Path, ...]) -> bool:
+    """Whether ``path`` is a glob pattern (in its last part) rather than one file or a list."""
+    return isinstance(path, Path) and bool(GLOB_CHARS & set(path.name))
 
 
-def expand(path: Path) -> list[Path]:
-    """The files a pattern matches, sorted by name (``[path]`` for a plain path)."""
+def is_series(file: Path | tuple[Path, ...]) -> bool:
+    """Whether ``file`` names several files joined along time: a pattern or a list."""
+    return isinstance(file, tuple) or is_pattern(file)
+
+
+def expand(path: Path | tuple[Path, ...]) -> list[Path]:
+    """The files a pattern matches, sorted by name; a list's files; ``[path]`` for one path."""
+    if isinstance(path, tuple):
+        return list(path)
     return sorted(path.parent.glob(path.name)) if is_pattern(path) else [path]
+
+
+def series_name(file: Path | tuple[Path, ...]) -> str:
+    """How errors name the series: the pattern (quoted) or ``the list``."""
+    return "the list" if isinstance(file, tuple) else repr(file.name)
 
 
 class _Joined(BackendArray):
@@ -85,7 +98,7 @@ def _date(ref, days: float) -> str:
     return str(ref + dt.timedelta(days=float(days)))[:10]
 
 
-def _check_fit(paths: list[Path], sets: list[xr.Dataset], ref, pattern: Path,
+def _check_fit(paths: list[Path], sets: list[xr.Dataset], ref, name: str,
                field: str) -> None:
     """Same variables and grid as the first file (in time order); no overlap and no gap."""
     first = sets[0]
@@ -93,13 +106,13 @@ def _check_fit(paths: list[Path], sets: list[xr.Dataset], ref, pattern: Path,
         missing = sorted(set(map(str, first.data_vars)) - set(map(str, ds.data_vars)))
         if missing:
             raise InputError(path, f"{field}: variable {missing[0]!r} is missing (it is in "
-                                   f"{paths[0].name}); every file of {pattern.name!r} needs it")
+                                   f"{paths[0].name}); every file of {name} needs it")
         for dim, size in first.sizes.items():
             same = dim == "time" or (ds.sizes.get(dim) == size and (
                 dim not in first.coords or np.array_equal(ds[dim].values, first[dim].values)))
             if not same:
                 raise InputError(path, f"{field}: dimension {dim!r} differs from "
-                                       f"{paths[0].name}'s; every file of {pattern.name!r} needs "
+                                       f"{paths[0].name}'s; every file of {name} needs "
                                        f"the same grid or points")
     days = [_days(ds, ref) for ds in sets]
     within = [float(np.diff(d).max()) for d in days if d.size > 1]
@@ -111,20 +124,20 @@ def _check_fit(paths: list[Path], sets: list[xr.Dataset], ref, pattern: Path,
         if gap <= 0:
             raise InputError(paths[i], f"{field}: starts on {starts}, before the previous file "
                                        f"({prev}) ends on {ends}; the files of "
-                                       f"{pattern.name!r} must not overlap in time")
+                                       f"{name} must not overlap in time")
         if gap > 1.5 * spacing:
             raise InputError(paths[i], f"{field}: starts on {starts}, {gap:g} days after the "
                                        f"previous file ({prev}) ends on {ends} (samples are "
-                                       f"{spacing:g} days apart); a file of {pattern.name!r} "
+                                       f"{spacing:g} days apart); a file of {name} "
                                        f"is missing")
 
 
-def open_many(pattern: Path, open_one: Callable[[Path], xr.Dataset],
+def open_many(pattern: Path | tuple[Path, ...], open_one: Callable[[Path], xr.Dataset],
               field: str) -> xr.Dataset:
-    """Open the files matching ``pattern`` as one dataset joined lazily along time.
+    """Open the files of ``pattern`` as one dataset joined lazily along time.
 
     Args:
-        pattern: a glob pattern (see :func:`is_pattern`).
+        pattern: a glob pattern (see :func:`is_pattern`) or a list of files (in any order).
         open_one: opens one file (lazily) as a dataset.
         field: the scenario field named in errors, e.g. ``hazard.file``.
 
@@ -140,12 +153,12 @@ def open_many(pattern: Path, open_one: Callable[[Path], xr.Dataset],
         return sets[0]
     for path, ds in zip(paths, sets, strict=True):
         if "time" not in ds.dims:
-            raise InputError(path, f"{field}: no 'time' dimension; the files a pattern matches "
-                                   f"are joined along time")
+            raise InputError(path, f"{field}: no 'time' dimension; the files of "
+                                   f"{series_name(pattern)} are joined along time")
     ref = sets[0].indexes["time"][0]
     order = np.argsort([_days(ds, ref)[0] for ds in sets], kind="stable")
     paths, sets = [paths[i] for i in order], [sets[i] for i in order]
-    _check_fit(paths, sets, ref, pattern, field)
+    _check_fit(paths, sets, ref, series_name(pattern), field)
     first = sets[0]
     joined = {}
     for name, var in first.variables.items():

@@ -189,9 +189,13 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     elapsed = time.perf_counter() - t0
     manifest = json.loads((out / "manifest.json").read_text())
+    grown = "births" in ds  # people.population_growth_file: total_persons is the end's
+    start = int(ds["persons"].isel(time=0).sum()) if grown else ds.attrs["total_persons"]
     print(f"\nScenario '{scenario.name}': {ds.attrs['households']:,} households of "
-          f"{ds.attrs['total_persons']:,} persons, synthesised from the population input's "
-          f"{manifest['population_input_persons']:,} persons; {scenario.n_steps} steps of "
+          f"{start:,} persons, synthesised from the population input's "
+          f"{manifest['population_input_persons']:,} persons"
+          + (f" ({ds.attrs['total_persons']:,} at the end, with births and deaths)" if grown
+             else "") + f"; {scenario.n_steps} steps of "
           f"{scenario.step_days} day(s), seed {ds.attrs['seed']}"
           + (f", {args.replicates} replicates (table: medians; their spread is seed noise "
              f"only, for parameter uncertainty use --uncertainty N)" if args.replicates > 1

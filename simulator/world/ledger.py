@@ -311,6 +311,27 @@ class World:
         self._track(ids, +1)
         self._add_moved(ids)
 
+    def resize(self, ids: np.ndarray, members: np.ndarray, disabled: np.ndarray) -> None:
+        """``ids`` (at home) now have ``members`` (births, deaths): their size and every counter.
+
+        ``members`` (len(ids), 8) and ``disabled`` replace theirs; the size is the members' sum.
+        Households at home hold no place, so occupancy and the away counters do not change.
+        """
+        hh = self.households
+        old = hh.size[ids].astype(np.int64)
+        count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
+        self._count_groups(self.persons_by_group, ids, -1)
+        hh.members[ids], hh.disabled[ids] = members, disabled
+        hh.size[ids] = members.sum(axis=1)
+        count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
+        self._count_groups(self.persons_by_group, ids, +1)
+        change = hh.size[ids].astype(np.int64) - old
+        self.cell_persons += np.bincount(hh.cell[ids], change, self.cell_persons.size).astype(
+            np.int64)
+        self.total_persons += int(change.sum())
+        if self._all_groups is not None:  # verify()'s copy of everyone's group persons
+            self._all_groups[ids] = hh.group_persons(ids)
+
     def _add_moved(self, ids: np.ndarray) -> None:
         """Add ``ids`` to :attr:`moved`, kept sorted and unique (as ``np.union1d`` would).
 

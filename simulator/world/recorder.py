@@ -64,6 +64,8 @@ class Recorder:
         self.durations_by_tenure = np.zeros((len(TENURES), n_steps + 1), dtype=np.int64)
         self.persons_by_group = np.zeros((n_steps, r, s, len(GROUPS)), dtype=np.int64)
         self.unsheltered_by_group = np.zeros((n_steps, r, len(GROUPS)), dtype=np.int64)
+        self.births = np.zeros((n_steps, r), dtype=np.int64)  # people.population_growth_file
+        self.deaths = np.zeros((n_steps, r), dtype=np.int64)
 
     def record(self, step: int, persons: np.ndarray, occupancy: np.ndarray,
                capacity: np.ndarray, unmet_shelter: np.ndarray) -> None:
@@ -81,8 +83,11 @@ class Recorder:
 
     def dataset(self, times: pd.DatetimeIndex, regions: list[str],
                 attrs: dict[str, object], step_days: int = 1,
-                hazard_units: str = "m") -> xr.Dataset:
-        """Build the results as a labelled dataset with units and descriptions on every variable."""
+                hazard_units: str = "m", population_change: bool = False) -> xr.Dataset:
+        """Build the results as a labelled dataset with units and descriptions on every variable.
+
+        ``population_change``: add ``births`` and ``deaths`` (a run with population growth).
+        """
         person = {"units": "persons"}
         ds = xr.Dataset(
             {
@@ -205,4 +210,21 @@ class Recorder:
             },
             attrs=attrs,
         )
+        if population_change:
+            ds = ds.assign(self._population_change())
         return ds
+
+    def _population_change(self) -> dict[str, tuple]:
+        """``births`` and ``deaths`` by home region.
+
+        persons(t) = persons(t - 1) + births(t) - deaths(t), summed over states.
+        """
+        person = {"units": "persons"}
+        return {
+            "births": (("time", "region"), self.births, {
+                **person, "long_name": "persons born into households at home during the step, "
+                                       "by home region (people.population_growth_file)"}),
+            "deaths": (("time", "region"), self.deaths, {
+                **person, "long_name": "persons leaving households at home during the step "
+                                       "(deaths and net emigration: a negative "
+                                       "people.population_growth_file), by home region"})}
