@@ -296,3 +296,72 @@ def test_a_bad_location_type_or_day0_camp_is_one_line(tmp_path, capsys):
     assert main(["run", str(path), "--out", str(tmp_path / "o"), "--set",
                  "placement.routes.day0_camps.Nowhere=5"]) == 2
     assert "placement.routes.day0_camps: 'Nowhere' is not a region" in capsys.readouterr().err
+
+
+# -- Flee's spawning weights and conflict zones ----------------------------------------------
+
+
+def test_conflict_spawn_keys_pick_locations_in_proportion_to_population_times_intensity():
+    from simulator.rules.impacts import conflict_spawn_keys, take_persons
+
+    rng = np.random.default_rng(3)
+    region = np.repeat([0, 1, 2], [30_000, 10_000, 20_000])  # candidates: one person each
+    size = np.ones(region.size, dtype=np.int64)
+    population = np.array([1000.0, 3000.0, 500.0])
+    intensity = np.array([1.0, 0.5, 0.0])  # w = 1000, 1500, 0
+    shares = []
+    for _ in range(20):
+        key = conflict_spawn_keys(rng.random(region.size), size, region, population, intensity)
+        taken = take_persons(np.zeros(region.size, np.int64), size, key,
+                             np.array([1000.0])) & np.isfinite(key)
+        assert taken.sum() == 1000 and not taken[region == 2].any()  # no weight, never taken
+        shares.append(np.bincount(region[taken], minlength=3)[0] / 1000)
+    # locations in proportion to w_r (0.4), not to their candidates (0.75)
+    assert abs(np.mean(shares) - 0.4) < 4 * np.sqrt(0.4 * 0.6 / 20_000)
+
+
+def test_conflict_zones_start_on_the_rise_keep_their_intensity_and_decay():
+    from simulator.world.conflicts import ConflictZones
+
+    z = ConflictZones(2)
+    for t, level in enumerate([[0, 0], [0.5, 0], [0.2, 0], [0, 1], [0.7, 1]]):
+        z.update(t, np.array(level, dtype=float))
+        z.update(t, np.array([9.0, 9.0]))  # a second call in one step changes nothing
+    assert z.onset.tolist() == [4, 3] and z.level.tolist() == [0.7, 1.0]
+    np.testing.assert_allclose(z.intensity(40, (1.0, 0.5), 30), [0.35, 0.5])
+
+
+def test_flee_example_spawns_where_population_times_conflict_says(tmp_path):
+    locations = ("A,R,X,1.0,1.0,conflict_zone,0,30000\nB,R,X,1.5,1.0,conflict_zone,0,10000\n"
+                 "C,R,X,1.2,1.0,camp,,1000000\n")
+    files = {
+        "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
+                                   "population\n" + locations,
+        "input_csv/routes.csv": "#name1,name2,distance\nA,C,10\nB,C,10\n",
+        "input_csv/sim_period.csv": "StartDate,2020-01-01\nLength,3\n",
+        "input_csv/conflicts.csv": "#Day,A,B\n0,0.2,1\n1,0.2,1\n2,0.2,1\n",
+        "source_data/data_layout.csv": "total,refugees.csv\nC,c.csv\n",
+        "source_data/refugees.csv": "2020-01-01,0\n2020-01-03,6000\n",
+        "source_data/c.csv": "2020-01-01,0\n2020-01-03,6000\n"}
+    path, notes = import_flee(write(tmp_path / "flee", files), tmp_path / "scen")
+    _, ds = run(path)
+    left = ds["internal_displacements"].sum("time")
+    # w = 30000 x 0.2 = 6000 at A and 10000 x 1 = 10000 at B: B sends 10/16 of them
+    share_b = float(left.sel(region="B") / left.sum())
+    assert abs(share_b - 10 / 16) < 4 * np.sqrt(10 / 16 * 6 / 16 / float(left.sum()))
+    _, ds = run(path, "impact.prescribed_weights=residents")  # by persons at home: 1/4
+    left = ds["internal_displacements"].sum("time")
+    assert abs(float(left.sel(region="B") / left.sum()) - 0.25) < 0.05
+
+
+def test_capacity_scaling_lets_walkers_crowd_a_camp_beyond_its_places_to_wait(tmp_path):
+    locations = "A,R,X,1.0,1.0,conflict_zone,0,100000\nC,R,X,1.2,1.0,camp,,200\n"
+    path = case(tmp_path, locations, "A,C,10\n", 5)
+    over = ("placement.soft_cap_start=1", "placement.routes.move_chance.camp=0")
+    _, ds = run(path, *over, "placement.routes.capacity_scaling=1.5")
+    waiting = ds["occupancy"].sel(region="C", place="unsheltered").values
+    # judged at 1.5 x 200 = 300 at the camp: with 300 there (200 in, 100 waiting) the
+    # multiplier is still 1 (Flee tests "at most buffer x capacity" first), so 100 more come;
+    # at 400 it is 0 and no one else does. Unscaled, the 100 of day 2 would have been the last
+    np.testing.assert_array_equal(camp(ds, "C"), [100, 200, 200, 200, 200])
+    np.testing.assert_array_equal(waiting, [0, 0, 100, 200, 200])
