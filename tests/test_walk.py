@@ -365,3 +365,89 @@ def test_capacity_scaling_lets_walkers_crowd_a_camp_beyond_its_places_to_wait(tm
     # at 400 it is 0 and no one else does. Unscaled, the 100 of day 2 would have been the last
     np.testing.assert_array_equal(camp(ds, "C"), [100, 200, 200, 200, 200])
     np.testing.assert_array_equal(waiting, [0, 0, 100, 200, 200])
+
+
+# -- DFlee's flood rules, and closures of links, locations and camps ---------------------------
+
+
+def test_flood_rules_replace_the_move_chance_and_weigh_the_score_by_level():
+    from simulator.rules.walk import flood_rules
+
+    chance, weight = flood_rules(np.array([0.3, 0.3, 0.3, 0.3]), np.array([0, 1, 2.5, 9]),
+                                 (0.3, 0.4, 0.7), (1.0, 0.5, 0.2))
+    np.testing.assert_allclose(chance, [0.3, 0.4, 0.7, 0.7])  # beyond the list: the last
+    np.testing.assert_allclose(weight, [1.0, 0.5, 0.2, 0.2])
+    chance, weight = flood_rules(np.array([0.3]), np.array([2.0]), (), ())
+    assert chance[0] == 0.3 and weight[0] == 1.0
+
+
+def test_a_flood_level_with_move_chance_zero_keeps_everyone_where_it_floods(tmp_path):
+    files = {
+        "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
+                                   "population\nF,R,X,1.0,1.0,flood_zone,,2000\n"
+                                   "C,R,X,1.2,1.0,camp,,100000\n",
+        "input_csv/routes.csv": "#name1,name2,distance\nF,C,20\n",
+        "input_csv/sim_period.csv": "StartDate,2023-08-01\nLength,3\n",
+        "input_csv/flood_level.csv": "#Day,F\n0,1\n1,1\n2,0\n",
+        "simsetting.yml": """\
+            spawn_rules:
+              take_from_population: True
+              conflict_zone_spawning_only: False
+              flood_zone_spawning_only: True
+              flood_driven_spawning:
+                spawn_mode: "pop_ratio"
+                displaced_per_flood_day: [0.0, 0.1]
+            move_rules:
+              flood_rules:
+                flood_movechances: [0.3, 0.0]
+                flood_loc_weights: [1.0, 0.5]
+            """}
+    path, _ = import_flee(write(tmp_path / "flee", files), tmp_path / "scen", movement="routes")
+    cfg = load_scenario(path)
+    assert cfg.placement.routes.flood_move_chances == (0.3, 0.0)
+    _, ds = run(path, "placement.routes.move_chance.town=1")
+    # flooded on days 0-1: nobody leaves F (chance 0 at level 1); dry on day 2: all go
+    np.testing.assert_array_equal(camp(ds, "C")[:2], [0, 0])
+    assert camp(ds, "C")[2] == ds["internal_displacements"].sum() > 0
+
+
+CLOSURES = "#closure_type,name1,name2,closure_start,closure_end\n"
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    ("link,B,C,0,3", [0, 0, 0, 400, 500]),  # closed both ways until day 3
+    ("location,B,,1,2", [100, 100, 300, 400, 500]),  # every route to and from B, on day 1
+])
+def test_link_and_location_closures_hold_walkers_back_until_they_reopen(tmp_path, row, expected):
+    path = case(tmp_path, CHAIN, "A,B,10\nB,C,10\n", 5, town=1.0,
+                extra={"input_csv/closures.csv": CLOSURES + row + "\n"})
+    _, ds = run(path, "placement.routes.move_chance.camp=0")
+    np.testing.assert_array_equal(camp(ds, "C"), expected)
+    _, direct = run(path, "placement.movement=direct")
+    np.testing.assert_array_equal(camp(direct, "C"), [100, 200, 300, 400, 500])  # ignored
+
+
+def test_a_closed_camp_is_a_town_that_admits_nobody_until_it_reopens(tmp_path):
+    locations = "A,R,X,1.0,1.0,conflict_zone,0,100000\nC,R,X,1.2,1.0,camp,,1000000\n"
+    path = case(tmp_path, locations, "A,C,10\n", 5, town=0.0,
+                extra={"input_csv/closures.csv": CLOSURES + "camp,C,,0,2\n"})
+    assert load_scenario(path).placement.routes.closures[0].closed_days == ((0, 2),)
+    _, ds = run(path)
+    # days 0-1: C is a town; arrivals stay there (town move chance 0), unsheltered; when it
+    # reopens on day 2 they move into the camp
+    np.testing.assert_array_equal(camp(ds, "C"), [0, 0, 300, 400, 500])
+    np.testing.assert_array_equal(ds["occupancy"].sel(region="C", place="unsheltered").values,
+                                  [100, 200, 0, 0, 0])
+
+
+def test_bad_closures_are_one_line(tmp_path, capsys):
+    path = case(tmp_path, CHAIN, "A,B,10\nB,C,10\n", 2)
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--set",
+                 'placement.routes.closures=[{kind="link", names=["A","C"], '
+                 'closed_days=[[0,1]]}]']) == 2
+    assert "placement.routes.closures.0.names: no route joins 'A' and 'C'" in \
+        capsys.readouterr().err
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--set",
+                 'placement.routes.closures=[{kind="camp", names=["A","C"], '
+                 'closed_days=[[0,1]]}]']) == 2
+    assert "a camp closure names one location" in capsys.readouterr().err

@@ -9,9 +9,9 @@ its name in Flee's ``simsetting.yml`` is given with each.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: Flee's location types (``locations.csv`` column ``location_type``), as the regions table's
 #: optional ``location_type`` column names them
@@ -33,6 +33,30 @@ class MoveChances(BaseModel):
     idpcamp: float = Field(default=0.1, ge=0, le=1)  #: idpcamp_movechance
 
 
+class RouteClosure(BaseModel):
+    """Days a link, a location or a camp is closed (Flee's ``closures.csv`` rows of that type).
+
+    ``link``: the route between ``names[0]`` and ``names[1]``, both ways; ``location``: every
+    route to and from ``names[0]``; ``camp``: ``names[0]`` stops being a camp (a town: Flee's
+    ``close_camp``) and admits nobody. ``closed_days``: [first, end) day pairs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["link", "location", "camp"]
+    names: tuple[str, ...] = Field(min_length=1, max_length=2)
+    closed_days: tuple[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]], ...]
+
+    @model_validator(mode="after")
+    def _names(self) -> RouteClosure:
+        if len(self.names) != (2 if self.kind == "link" else 1):
+            raise ValueError(f"names: a {self.kind} closure names "
+                             f"{'two locations' if self.kind == 'link' else 'one location'}")
+        if any(b <= a for a, b in self.closed_days):
+            raise ValueError("closed_days: each period is [first day, end day) with end > first")
+        return self
+
+
 class RoutesConfig(BaseModel):
     """Flee's walk: move chances, location and link weights, speeds (Flee 3.1 defaults).
 
@@ -47,7 +71,10 @@ class RoutesConfig(BaseModel):
     ``walk_speed_km_per_day`` (``max_walk_speed``) for the first link when ``start_on_foot``;
     ``avoid_short_stints``; ``movechance_pop_base`` and ``movechance_pop_scale_factor``;
     ``capacity_scaling``: a camp counts as full for route weights at capacity × it (newer
-    Flee's ``getCapMultiplier``; the places stay the capacity); ``day0_camps``: persons put
+    Flee's ``getCapMultiplier``; the places stay the capacity); ``flood_move_chances`` and
+    ``flood_location_weights``: by flood level (the hazard's level, an index), the move chance
+    of a flooded location and its score multiplier (DFlee's ``flood_rules``);
+    ``closures``: links, locations and camps closed on some days; ``day0_camps``: persons put
     straight into each camp on the first day (``insert_day0``, Flee's validation runs).
     """
 
@@ -67,4 +94,7 @@ class RoutesConfig(BaseModel):
     movechance_pop_base: float = Field(default=10000.0, gt=0)
     movechance_pop_scale_factor: float = Field(default=0.0)
     capacity_scaling: float = Field(default=1.0, gt=0)
+    flood_move_chances: tuple[Annotated[float, Field(ge=0, le=1)], ...] = ()
+    flood_location_weights: tuple[Annotated[float, Field(ge=0)], ...] = ()
+    closures: tuple[RouteClosure, ...] = ()
     day0_camps: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)

@@ -81,6 +81,31 @@ def move_chance(base: np.ndarray, persons: np.ndarray, pop_base: float,
     return base * (np.maximum(persons, 1e-9) / pop_base) ** scale_factor
 
 
+def flood_rules(chance: np.ndarray, level: np.ndarray, move_chances: tuple[float, ...],
+                location_weights: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """DFlee's flood rules: move chance and score multiplier of a flooded location by level.
+
+    Where the flood level k = ⌊level⌋ is above 0 the move chance becomes ``move_chances[k]``
+    (it replaces the location's) and the score is multiplied by ``location_weights[k]``; levels
+    beyond the lists take their last value; unflooded locations keep their chance and a
+    multiplier of 1 (Flee master, moving.py, ``calculateMoveChance`` and ``getEndPointScore``,
+    ``FloodMovechances`` and ``FloodLocWeights``).
+
+    Returns:
+        (move chance, score multiplier) per location.
+    """
+    k = np.floor(np.maximum(level, 0)).astype(np.int64)
+    flooded = k > 0
+    weight = np.ones(level.shape)
+    if move_chances:
+        table = np.asarray(move_chances, dtype=float)
+        chance = np.where(flooded, table[np.minimum(k, table.size - 1)], chance)
+    if location_weights:
+        table = np.asarray(location_weights, dtype=float)
+        weight = np.where(flooded, table[np.minimum(k, table.size - 1)], 1.0)
+    return chance, weight
+
+
 def forced_on(recent: np.ndarray, moved_km: np.ndarray, max_speed: float) -> np.ndarray:
     """Whether a person who arrived at a town today must go on (``avoid_short_stints``).
 

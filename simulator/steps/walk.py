@@ -38,6 +38,7 @@ from simulator.rules.pathways import OPEN
 from simulator.rules.walk import (
     candidate_routes,
     capacity_multiplier,
+    flood_rules,
     forced_on,
     location_score,
     move_chance,
@@ -84,7 +85,43 @@ def plan_walk(config: Scenario, inputs: Inputs, camp_places: np.ndarray | None) 
     return WalkPlan(start=start, end=end, km=dist, link_key=key[order], link_order=order,
                     location_type=types, foreign=country != country[0], origin=origin,
                     nodes=nodes, links=links, dist=rdist,
-                    segment_start=np.searchsorted(origin, np.arange(n + 1)))
+                    segment_start=np.searchsorted(origin, np.arange(n + 1)),
+                    **_closures(config, names, start, end))
+
+
+def _closures(config: Scenario, names: list[str], start: np.ndarray,
+              end: np.ndarray) -> dict[str, np.ndarray]:
+    """``placement.routes.closures`` as (link or region, from, to) rows for the plan.
+
+    Raises:
+        InputError: for a name that is not a region, or a link closure between two regions no
+            route joins.
+    """
+    links, camps = [], []
+    for k, c in enumerate(config.placement.routes.closures):
+        field = f"placement.routes.closures.{k}.names"
+        where = []
+        for name in c.names:
+            if name not in names:
+                raise InputError(config.name, f"{field}: {name!r} is not a region")
+            where.append(names.index(name))
+        if c.kind == "link":
+            hit = np.flatnonzero(((start == where[0]) & (end == where[1]))
+                                 | ((start == where[1]) & (end == where[0])))
+            if hit.size == 0:
+                raise InputError(config.name, f"{field}: no route joins {c.names[0]!r} and "
+                                              f"{c.names[1]!r}")
+        elif c.kind == "location":  # every link to and from it (Flee's close_location)
+            hit = np.flatnonzero((start == where[0]) | (end == where[0]))
+        else:
+            hit = np.array(where)
+        rows = links if c.kind != "camp" else camps
+        rows += [(int(h), a, b) for a, b in c.closed_days for h in hit]
+    out = {}
+    for name, rows in (("link", links), ("camp", camps)):
+        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        out[f"closed_{name}"], out[f"closed_{name}_from"], out[f"closed_{name}_to"] = table.T
+    return out
 
 
 def set_off(world: World, ctx: Context, ids: np.ndarray, seeker: np.ndarray, t: int,
@@ -158,7 +195,7 @@ def walk(world: World, ctx: Context, t: int) -> None:
         return
     day = _Day(world, ctx, t, plan)
     waiting = ids[(walkers.link[ids] == NO_LINK) & (hh.place[ids] == Place.UNSHELTERED)]
-    day.admit(waiting[plan.location_type[hh.stay_region[waiting]] == CAMP], arrival=False)
+    day.admit(waiting[day.camp[hh.stay_region[waiting]]], arrival=False)
     km_today = np.zeros(ids.size)  # Flee's distance_moved_this_timestep, by position in ids
     order = np.argsort(ids)
     at = ids[walkers.link[ids] == NO_LINK]
@@ -180,11 +217,15 @@ class _Day:
         r = cfg.routes
         self.world, self.ctx, self.t, self.plan, self.r = world, ctx, t, plan, r
         self.max_speed = cfg.travel_speed_km_per_day or 360.0
-        types = plan.location_type
+        types = plan.location_type.copy()
+        types[plan.camps_closed(t)] = TOWN  # Flee's close_camp: a town until it reopens
         imp = ctx.config.impact
-        conflict = world.conflicts.intensity(t, imp.conflict_decay,
-                                             imp.conflict_decay_interval_days)
-        self.conflict = world.conflicts.zones
+        zones = world.conflicts
+        conflict = np.zeros(types.size)
+        self.conflict = np.zeros(types.size, dtype=bool)
+        if ctx.config.hazard.kind == "conflict_intensity":  # floods make no conflict zones
+            conflict = zones.intensity(t, imp.conflict_decay, imp.conflict_decay_interval_days)
+            self.conflict = zones.zones
         mc = r.move_chance
         base = np.select([self.conflict, types == CAMP, types == IDPCAMP,
                           (types == FORWARD) | (types == MARKER)],
@@ -192,13 +233,17 @@ class _Day:
         persons = np.maximum(world.persons[:, HOME].sum(axis=1), world.capacity[:, Place.CAMP])
         self.chance = move_chance(base, persons, r.movechance_pop_base,
                                   r.movechance_pop_scale_factor)
+        flood = np.ones(types.size)  # DFlee's flood rules by the level where it floods
+        if ctx.config.hazard.kind != "conflict_intensity":
+            self.chance, flood = flood_rules(self.chance, zones.now, r.flood_move_chances,
+                                             r.flood_location_weights)
         self.town = ~self.conflict & np.isin(types, (TOWN, FLOOD_ZONE))
         camp = np.isin(types, (CAMP, IDPCAMP))
         self.camp = camp
         self.cap = world.capacity[:, Place.CAMP] * r.capacity_scaling
         self.fill = self._fill()
-        score = location_score(camp, plan.foreign, conflict, r.camp_weight, r.foreign_weight,
-                               r.conflict_weight)
+        score = flood * location_score(camp, plan.foreign, conflict, r.camp_weight,
+                                       r.foreign_weight, r.conflict_weight)
         end = plan.nodes[np.arange(plan.origin.size), (plan.nodes >= 0).sum(axis=1) - 1]
         self.weight = route_weight(score[end], plan.dist, self.fill[end], r.softening_km,
                                    r.weight_softening, cfg.distance_exponent, r.weight_power)
@@ -209,6 +254,7 @@ class _Day:
         if len(bd.countries) > 1:
             ca, cb = bd.country_of_region[plan.start], bd.country_of_region[plan.end]
             self.link_open = (ca == cb) | (policy_now(ctx, t)[ca, cb] == OPEN)
+        self.link_open[plan.links_closed(t)] = False
         lk = plan.links
         self.allowed = np.where(lk >= 0, self.link_open[np.maximum(lk, 0)], True).all(axis=1)
 

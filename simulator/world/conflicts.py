@@ -23,11 +23,13 @@ class ConflictZones:
         self.level = np.zeros(n_regions)
         self.was_on = np.zeros(n_regions, dtype=bool)  #: the level was above ON last step
         self.step = -1  #: last step recorded
+        self.now = np.zeros(n_regions)  #: the level at the last step recorded
 
     def update(self, t: int, level: np.ndarray) -> None:
         """Record step ``t``'s hazard level per region (once per step)."""
         if t == self.step:
             return
+        self.now = level
         on = level > ON
         new = on & ~self.was_on
         self.onset[new], self.level[new] = t, level[new]

@@ -9,7 +9,7 @@ its planned route, the links it has taken since it left home and its recent trav
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,6 +28,9 @@ class WalkPlan:
         origin, nodes, links, dist: the candidate routes from every location (sorted by
             origin; nodes and links padded with -1) and their lengths in km.
         segment_start: (region + 1,) first route of each origin.
+        closed_link, closed_link_from, closed_link_to: a directed link and the [from, to) days
+            it is closed, one row per link and period (link and location closures).
+        closed_camp, closed_camp_from, closed_camp_to: a region and the days it is no camp.
     """
 
     start: np.ndarray
@@ -42,6 +45,22 @@ class WalkPlan:
     links: np.ndarray
     dist: np.ndarray
     segment_start: np.ndarray
+    closed_link: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    closed_link_from: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    closed_link_to: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    closed_camp: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    closed_camp_from: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    closed_camp_to: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+    def links_closed(self, t: int) -> np.ndarray:
+        """Links closed on day ``t`` by link and location closures."""
+        on = (self.closed_link_from <= t) & (t < self.closed_link_to)
+        return self.closed_link[on]
+
+    def camps_closed(self, t: int) -> np.ndarray:
+        """Regions that are no camp on day ``t`` (camp closures)."""
+        on = (self.closed_camp_from <= t) & (t < self.closed_camp_to)
+        return self.closed_camp[on]
 
     @property
     def width(self) -> int:

@@ -30,7 +30,12 @@ import xarray as xr
 
 from simulator.atomic import csv_text, write_folder
 from simulator.errors import InputError
-from simulator.interop.flee.borders import FleeBorder, borders_toml, country_borders
+from simulator.interop.flee.borders import (
+    FleeBorder,
+    borders_toml,
+    closed_periods,
+    country_borders,
+)
 from simulator.interop.flee.observed import daily_new_displaced
 from simulator.interop.flee.reader import FleeCase, read_flee, route_distances_km
 
@@ -129,7 +134,9 @@ def _walk(case: FleeCase) -> dict:
             "start_on_foot": s.start_on_foot, "avoid_short_stints": s.avoid_short_stints,
             "movechance_pop_base": s.movechance_pop_base,
             "movechance_pop_scale_factor": s.movechance_pop_scale_factor,
-            "capacity_scaling": s.capacity_scaling}
+            "capacity_scaling": s.capacity_scaling,
+            "flood_move_chances": list(s.flood_movechances),
+            "flood_location_weights": list(s.flood_loc_weights)}
 
 
 def household_persons(hasten: int) -> float:
@@ -153,14 +160,36 @@ def _capacities(case: FleeCase, notes: list[str]) -> dict[str, int]:
     return {c: cap or everyone for c, cap in case.camp_capacity.items()}
 
 
-def _closures_not_applied(case: FleeCase) -> list[str]:
-    """The note counting the closures of each type other than ``country`` (not applied)."""
-    kinds = [c.closure_type for c in case.closures if c.closure_type != "country"]
-    if not kinds:
-        return []
-    counts = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
-    return [f"{len(kinds)} closure(s) in closures.csv are not applied ({counts}): only "
-            "country closures are (docs/flee.md)"]
+def _route_closures(case: FleeCase) -> tuple[list[dict], list[str]]:
+    """Link, location and camp closures as ``[placement.routes]`` closures, and notes.
+
+    Each (type, names) is replayed as Flee's ``enact_border_closures`` does
+    (:func:`~simulator.interop.flee.borders.closed_periods`); idpcamp closures close a camp
+    too. ``remove_forced_redirection`` rows are notes: Flee 3.1's route choice never reads
+    ``forced_redirection`` (moving.py).
+    """
+    rows: dict[tuple, list] = {}
+    notes = []
+    for c in case.closures:
+        if c.closure_type == "remove_forced_redirection":
+            notes.append(f"closures.csv line {c.line}: remove_forced_redirection "
+                         f"{c.name1}–{c.name2} has no effect: Flee's route choice does not read "
+                         "forced_redirection (moving.py, Flee 3.1)")
+        elif c.closure_type != "country":
+            kind = {"idpcamp": "camp"}.get(c.closure_type, c.closure_type)
+            names = (c.name1, c.name2) if kind == "link" else (c.name1,)
+            rows.setdefault((kind, names), []).append(c)
+    out = []
+    for (kind, names), group in rows.items():
+        periods = closed_periods(group, case.length_days)
+        if periods:
+            out.append({"kind": kind, "names": list(names),
+                        "closed_days": [[p.first_day, p.end_day] for p in periods]})
+            notes.append(f"{kind} closure {'–'.join(names)}: closed on days "
+                         + ", ".join(f"[{p.first_day}, {p.end_day})" for p in periods)
+                         + " in Flee's walk (placement.routes.closures; the direct trip "
+                         "ignores it)")
+    return out, notes
 
 
 def scenario_for(case: FleeCase, name: str, files: dict, movement: str = "direct"
@@ -242,7 +271,10 @@ def scenario_for(case: FleeCase, name: str, files: dict, movement: str = "direct
         "chances, location weights, softening, awareness level, walking speed, conflict decay, "
         "day-0 camp stocks) is in [placement.routes], used with --movement routes"))
     borders, border_notes = country_borders(case)
-    notes += border_notes + _closures_not_applied(case)
+    closures, closure_notes = _route_closures(case)
+    if closures:
+        scenario["placement"]["routes"]["closures"] = closures
+    notes += border_notes + closure_notes
     if s.not_applied:  # docs/flee.md lists the settings applied and why the others are not
         notes.append("simsetting.yml settings read but not applied: "
                      + ", ".join(f"{key} = {value}" for key, value in s.not_applied))

@@ -69,6 +69,8 @@ class FleeSettings:
     max_move_speed: float = _setting("move_rules", 360.0)
     capacity_buffer: float = _setting("move_rules", 0.9)
     capacity_scaling: float = _setting("move_rules", 1.0)  #: fullness judged at capacity x it
+    flood_movechances: tuple[float, ...] = _setting("move_rules.flood_rules", (), tuple)
+    flood_loc_weights: tuple[float, ...] = _setting("move_rules.flood_rules", (), tuple)
     distance_power: float = _setting("move_rules", 1.0)
     use_v1_rules: bool = _setting("move_rules", False)  #: sets max_move_speed to 200
     hasten: int = _setting("optimisations", 1)  #: Flee divides populations and counts by it
@@ -106,8 +108,6 @@ _NOT_APPLIED: dict[str, type] = {
     **{f"move_rules.{key}": bool for key in (  # all false
         "stay_close_to_home", "use_pop_for_loc_weight")},
     "move_rules.flood_rules.max_flood_level": int,  # -1
-    "move_rules.flood_rules.flood_movechances": tuple,  # none
-    "move_rules.flood_rules.flood_loc_weights": tuple,  # none
     "move_rules.flood_rules.flood_link_weights": tuple,  # none
     "move_rules.flood_rules.flood_forecaster": bool,  # false
     "move_rules.flood_rules.flood_forecaster_timescale": int,  # 0
@@ -242,7 +242,8 @@ def read_settings(path: Path) -> FleeSettings:
         return values
 
     plain = [f.name for f in fields(FleeSettings)
-             if f.metadata.get("section") in ("spawn_rules", "move_rules", "optimisations")]
+             if f.metadata.get("section") in ("spawn_rules", "move_rules", "optimisations",
+                                              "move_rules.flood_rules")]
     settings = replace(FleeSettings(), **read(plain))
     if settings.hasten < 1:
         key = "optimisations.hasten"
