@@ -414,15 +414,20 @@ def test_a_flood_level_with_move_chance_zero_keeps_everyone_where_it_floods(tmp_
 CLOSURES = "#closure_type,name1,name2,closure_start,closure_end\n"
 
 
-@pytest.mark.parametrize(("row", "expected"), [
-    ("link,B,C,0,3", [0, 0, 0, 400, 500]),  # closed both ways until day 3
-    ("location,B,,1,2", [100, 100, 300, 400, 500]),  # every route to and from B, on day 1
+@pytest.mark.parametrize(("row", "expected", "at_b"), [
+    ("link,B,C,0,3", [0, 0, 0, 400, 500], None),  # both ways until day 3
+    # every route to and from B on day 1: that day's 100 cannot even reach B
+    ("location,B,,1,2", [100, 100, 300, 400, 500], [0, 0, 0, 0, 0]),
 ])
-def test_link_and_location_closures_hold_walkers_back_until_they_reopen(tmp_path, row, expected):
+def test_link_and_location_closures_hold_walkers_back_until_they_reopen(tmp_path, row, expected,
+                                                                       at_b):
     path = case(tmp_path, CHAIN, "A,B,10\nB,C,10\n", 5, town=1.0,
                 extra={"input_csv/closures.csv": CLOSURES + row + "\n"})
     _, ds = run(path, "placement.routes.move_chance.camp=0")
     np.testing.assert_array_equal(camp(ds, "C"), expected)
+    if at_b is not None:
+        np.testing.assert_array_equal(
+            ds["occupancy"].sel(region="B", place="unsheltered").values, at_b)
     _, direct = run(path, "placement.movement=direct")
     np.testing.assert_array_equal(camp(direct, "C"), [100, 200, 300, 400, 500])  # ignored
 
