@@ -177,9 +177,9 @@ def test_conflict_case(tmp_path):
     assert (s.max_move_speed, s.capacity_buffer, s.distance_power) == (200.0, 0.9, 1.0)
     assert (s.insert_day0, s.flood_driven_spawning, s.take_from_population) == (True, False, False)
     # Settings Flee reads that the conversion does not apply are kept as written, in file order.
-    assert s.not_applied == (("log_levels.agent", 0), ("spawn_rules.take_from_population", False),
-                             ("spawn_rules.conflict_spawn_decay", [1.0, 0.5]),
-                             ("move_rules.camp_weight", 2))
+    assert s.not_applied == (("log_levels.agent", 0), ("spawn_rules.take_from_population", False))
+    # the walk's settings are read into the settings and written to [placement.routes]
+    assert (s.conflict_spawn_decay, s.camp_weight) == ((1.0, 0.5), 2.0)
     assert s.unused_keys == ("move_rules.some_unknown", "number_of_steps")
 
 
@@ -199,9 +199,9 @@ def test_flood_case(tmp_path):
     assert not s.conflict_driven_spawning
     assert s.not_applied == (
         ("log_levels.Flood", 0), ("spawn_rules.conflict_zone_spawning_only", False),
-        ("spawn_rules.take_from_population", True), ("move_rules.flood_rules.max_flood_level", 4),
-        ("move_rules.flood_rules.flood_movechances", [0.3, 0.4, 0.7, 1.0, 1.0]),
-        ("move_rules.flood_rules.flood_loc_weights", [1.0, 0.5, 0.2, 0.0, 0.0]))
+        ("spawn_rules.take_from_population", True), ("move_rules.flood_rules.max_flood_level", 4))
+    assert (s.flood_movechances, s.flood_loc_weights) == ((0.3, 0.4, 0.7, 1.0, 1.0),
+                                                          (1.0, 0.5, 0.2, 0.0, 0.0))
     # Flee reads spawn_mode and flood_rules.max_flood_level; these two it ignores, and so do we.
     assert s.unused_keys == ("move_rules.max_flood_level",
                              "spawn_rules.flood_driven_spawning.flood_spawn_mode")
