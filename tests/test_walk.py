@@ -456,3 +456,20 @@ def test_bad_closures_are_one_line(tmp_path, capsys):
                  'placement.routes.closures=[{kind="camp", names=["A","C"], '
                  'closed_days=[[0,1]]}]']) == 2
     assert "a camp closure names one location" in capsys.readouterr().err
+
+
+def test_taking_the_head_of_the_queue_equals_sorting_all_of_it():
+    from simulator.rules.impacts import take_first_persons, take_persons
+
+    rng = np.random.default_rng(5)
+    for trial in range(400):
+        n = int(rng.integers(1, 2000))
+        size = rng.integers(1, 8, n)
+        key = rng.random(n)
+        if trial % 3 == 0:
+            key = np.round(key, 2)  # ties, broken by position
+        if trial % 5 == 0:
+            key[rng.random(n) < 0.3] = np.inf
+        target = float(rng.choice([0, 0.4, 3, 17.5, rng.random() * size.sum() * 1.2, 1e9]))
+        whole = take_persons(np.zeros(n, np.int64), size, key, np.array([target]))
+        assert (take_first_persons(size, key, target) == whole).all()

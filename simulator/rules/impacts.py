@@ -185,6 +185,30 @@ def take_persons(group: np.ndarray, size: np.ndarray, u: np.ndarray,
     return out
 
 
+def take_first_persons(size: np.ndarray, key: np.ndarray, target: float) -> np.ndarray:
+    """:func:`take_persons` for one group, sorting only the head of the queue.
+
+    The same households leave as ``take_persons(zeros, size, key, [target])``: in increasing
+    ``key`` (ties by position), while the persons before plus half the household's own stay
+    within ``target``. As every household holds at least one person, at most ⌊target⌋ + 1 can
+    leave, so only the ⌊target⌋ + 2 smallest keys are sorted (``np.argpartition``) rather than
+    the whole queue: a day's few hundred leavers among millions of residents.
+    """
+    out = np.zeros(size.size, dtype=bool)
+    k = int(min(max(np.floor(target), -1) + 2, size.size))
+    if k <= 0:
+        return out
+    if k < size.size:  # the k smallest keys, and every key tied with the largest of them
+        head = np.flatnonzero(key <= key[np.argpartition(key, k - 1)[k - 1]])
+    else:
+        head = np.arange(size.size)
+    head = head[np.lexsort((head, key[head]))]  # by key, ties by position, as a stable sort
+    s = size[head].astype(np.float64)
+    before = np.cumsum(s) - s
+    out[head] = before + s / 2 <= target
+    return out
+
+
 def conflict_spawn_keys(u: np.ndarray, size: np.ndarray, region: np.ndarray,
                         population: np.ndarray, intensity: np.ndarray) -> np.ndarray:
     """Queue keys that make prescribed spawning pick locations as Flee's validation runs do.

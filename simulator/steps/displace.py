@@ -20,6 +20,7 @@ from simulator.rules.impacts import (
     displacement_draw,
     home_losses,
     level_rate,
+    take_first_persons,
     take_persons,
 )
 from simulator.states import DEPTH_BANDS, HOME, NO_STEP, STAY_REASONS, State
@@ -184,8 +185,7 @@ def _spawn(world: World, ctx: Context, t: int, cand: np.ndarray, level: np.ndarr
                 u, hh.size[cand], hh.region[cand].astype(np.int64),
                 np.bincount(ctx.inputs.cell_region, world.cell_persons, n),
                 world.conflicts.intensity(t, imp.conflict_decay, imp.conflict_decay_interval_days))
-        leave = take_persons(np.zeros(cand.size, np.int64), hh.size[cand], key,
-                             np.array([target])) & np.isfinite(key)
+        leave = take_first_persons(hh.size[cand], key, target) & np.isfinite(key)
         # the signed remainder: an overshoot of part of a household is paid back later
         return leave, target - float(hh.size[cand[leave]].sum())
     rate = level_rate(level, imp.displaced_per_day_by_level)
