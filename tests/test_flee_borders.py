@@ -158,8 +158,13 @@ def test_closures_that_cannot_apply_are_notes_with_counts_by_type(tmp_path):
            "Farland, so Flee closes nothing (it warns 'no link closed'): not applied" in notes
     assert "closures.csv line 6: country closure Homeland–Homeland names one country twice " \
            "(Flee would close every route within Homeland): not applied" in notes
-    assert "3 closure(s) in closures.csv are not applied (2 location, 1 camp): only country " \
-           "closures are (docs/flee.md)" in notes
+    # the others become the walk's closures, each replayed as Flee does
+    assert "location closure T: closed on days [1, 2) in Flee's walk (placement.routes." \
+           "closures; the direct trip ignores it)" in notes
+    closures = {(c.kind, c.names): c.closed_days
+                for c in load_scenario(path).placement.routes.closures}
+    assert closures == {("location", ("T",)): ((1, 2),), ("camp", ("C",)): ((1, 3),),
+                        ("location", ("F",)): ((1, 2),)}
     borders = {b.countries: b.closed_days for b in load_scenario(path).borders}
     # Refugia and Farland share no route but people pass through Homeland, as in Flee; from
     # day 3 the Homeland-Farland closure cuts the only way
