@@ -26,7 +26,7 @@ from simulator.rules.walk import (
     route_weight,
 )
 from simulator.ui.cli import main
-from tests.test_flee_import import write
+from tests.test_flee_import import FLOOD, write
 
 # -- the rules --------------------------------------------------------------------------------
 
@@ -382,26 +382,15 @@ def test_flood_rules_replace_the_move_chance_and_weigh_the_score_by_level():
 
 
 def test_a_flood_level_with_move_chance_zero_keeps_everyone_where_it_floods(tmp_path):
-    files = {
-        "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
-                                   "population\nF,R,X,1.0,1.0,flood_zone,,2000\n"
-                                   "C,R,X,1.2,1.0,camp,,100000\n",
-        "input_csv/routes.csv": "#name1,name2,distance\nF,C,20\n",
+    files = dict(FLOOD, **{  # flooded at level 1 on days 0-1, dry on day 2
         "input_csv/sim_period.csv": "StartDate,2023-08-01\nLength,3\n",
         "input_csv/flood_level.csv": "#Day,F\n0,1\n1,1\n2,0\n",
-        "simsetting.yml": """\
-            spawn_rules:
-              take_from_population: True
-              conflict_zone_spawning_only: False
-              flood_zone_spawning_only: True
-              flood_driven_spawning:
-                spawn_mode: "pop_ratio"
-                displaced_per_flood_day: [0.0, 0.1]
-            move_rules:
-              flood_rules:
-                flood_movechances: [0.3, 0.0]
-                flood_loc_weights: [1.0, 0.5]
-            """}
+        "simsetting.yml": FLOOD["simsetting.yml"].rstrip(" ") + """\
+        move_rules:
+          flood_rules:
+            flood_movechances: [0.3, 0.0]
+            flood_loc_weights: [1.0, 0.5]
+        """})
     path, _ = import_flee(write(tmp_path / "flee", files), tmp_path / "scen", movement="routes")
     cfg = load_scenario(path)
     assert cfg.placement.routes.flood_move_chances == (0.3, 0.0)

@@ -32,14 +32,25 @@ def year_starts(ctx: Context, t: int) -> int | None:
     return day.year if day.year != before.year else None
 
 
-def grow_incomes(world: World, ctx: Context, t: int) -> None:
-    """Multiply every household's income by 1 + its region's growth for the year starting now."""
-    growth = ctx.inputs.income_growth
+def growth_now(ctx: Context, growth: tuple[np.ndarray, np.ndarray] | None,
+               t: int) -> tuple[int, np.ndarray] | None:
+    """The year starting at step ``t`` and its per-region row of a yearly growth table.
+
+    None when there is no table or ``t`` starts no new calendar year.
+    """
     year = year_starts(ctx, t) if growth is not None else None
     if year is None:
-        return
+        return None
     years, table = growth
-    factor = (1.0 + table[int(np.searchsorted(years, year))]).astype(np.float32)
+    return year, table[int(np.searchsorted(years, year))]
+
+
+def grow_incomes(world: World, ctx: Context, t: int) -> None:
+    """Multiply every household's income by 1 + its region's growth for the year starting now."""
+    now = growth_now(ctx, ctx.inputs.income_growth, t)
+    if now is None:
+        return
+    factor = (1.0 + now[1]).astype(np.float32)
     hh = world.households
     hh.income *= factor[hh.region]
 

@@ -31,7 +31,7 @@ from simulator.rules.demography import (
 from simulator.states import AT_HOME_STATES, HOME
 from simulator.steps.context import Context
 from simulator.steps.decide import CHUNK
-from simulator.steps.people import year_starts
+from simulator.steps.people import growth_now
 from simulator.world.ledger import World
 
 #: Column of the head in ``Households.members`` by head type (male, female 18-59); an older
@@ -45,12 +45,10 @@ MAX_SIZE = 255  #: persons a household can hold (``size`` is uint8)
 
 def grow_population(world: World, ctx: Context, t: int) -> None:
     """Births and deaths for the year starting at step ``t`` (module docstring)."""
-    growth = ctx.inputs.population_growth
-    year = year_starts(ctx, t) if growth is not None else None
-    if year is None:
+    now = growth_now(ctx, ctx.inputs.population_growth, t)
+    if now is None:
         return
-    years, table = growth
-    g = table[int(np.searchsorted(years, year))]
+    year, g = now
     hh = world.households
     kind = np.int32 if len(hh) < 2**31 else np.int64
     ids = np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(kind)
