@@ -329,6 +329,8 @@ def test_conflict_zones_start_on_the_rise_keep_their_intensity_and_decay():
         z.update(t, np.array([9.0, 9.0]))  # a second call in one step changes nothing
     assert z.onset.tolist() == [4, 3] and z.level.tolist() == [0.7, 1.0]
     np.testing.assert_allclose(z.intensity(40, (1.0, 0.5), 30), [0.35, 0.5])
+    z.update(5, np.array([0.0, 0.0]))  # calm: from 0.7 it stays a zone, from exactly 1 not
+    assert z.zones.tolist() == [True, False]
 
 
 def test_flee_example_spawns_where_population_times_conflict_says(tmp_path):
@@ -462,3 +464,26 @@ def test_taking_the_head_of_the_queue_equals_sorting_all_of_it():
         target = float(rng.choice([0, 0.4, 3, 17.5, rng.random() * size.sum() * 1.2, 1e9]))
         whole = take_persons(np.zeros(n, np.int64), size, key, np.array([target]))
         assert (take_first_persons(size, key, target) == whole).all()
+
+
+def test_a_camp_with_no_places_open_yet_is_not_walked_to(tmp_path):
+    locations = "A,R,X,1.0,1.0,conflict_zone,0,100000\nC,R,X,1.2,1.0,camp,,1000\n"
+    path = case(tmp_path, locations, "A,C,10\n", 4)
+    _, ds = run(path, "capacity.activation_ramp=[0.0, 1.0]", "capacity.ramp_days=2",
+                "placement.routes.move_chance.camp=0")
+    # closed for two days (multiplier 0, not Flee's "no capacity, no limit"): they stay at A
+    np.testing.assert_array_equal(camp(ds, "C"), [0, 0, 300, 400])
+    assert ds["occupancy"].sel(region="C", place="unsheltered").values.sum() == 0
+
+
+@pytest.mark.parametrize(("routes", "message"), [
+    ("", "regions.routes: movement = \"routes\" walks the routes, and this file has none"),
+    ("A,B,0\nB,C,10\n", "placement.routes.softening_km: a route of 0 km needs a softening"),
+])
+def test_a_route_network_the_walk_cannot_use_is_one_line(tmp_path, capsys, routes, message):
+    path = case(tmp_path, CHAIN, "A,B,10\nB,C,10\n", 2)
+    (path.parent / "routes.csv").write_text("name1,name2,distance_km\n" + routes)
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--set",
+                 "placement.routes.softening_km=0"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -67,6 +67,17 @@ def plan_walk(config: Scenario, inputs: Inputs, camp_places: np.ndarray | None) 
     a, b, km = read_links(config.regions.routes, names)
     keep = a != b  # a route from a place to itself leads nowhere
     a, b, km = a[keep], b[keep], km[keep]
+    r = config.placement.routes
+    if a.size == 0:
+        raise InputError(config.regions.routes, "regions.routes: movement = \"routes\" walks "
+                                                "the routes, and this file has none")
+    if r.softening_km == 0 and (km == 0).any():
+        raise InputError(config.name, "placement.routes.softening_km: a route of 0 km needs a "
+                                      "softening above 0 (its weight would be infinite)")
+    for camp in r.day0_camps:
+        if camp not in names:
+            raise InputError(config.name, f"placement.routes.day0_camps: {camp!r} is not a "
+                                          f"region")
     start, end, dist = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([km, km])
     types = None
     if config.regions.names is not None and config.regions.polygons is None:
@@ -138,7 +149,7 @@ def set_off(world: World, ctx: Context, ids: np.ndarray, seeker: np.ndarray, t: 
     region = home.copy() if newly else hh.stay_region[ids].astype(np.int64)
     region[~seeker] = home[~seeker]
     place = np.where(seeker, Place.UNSHELTERED, Place.SELF_ARRANGED).astype(np.uint8)
-    world.walkers.set_off(ids[seeker])
+    world.walkers.set_off(ids[seeker], newly)
     if newly and t == 0 and ctx.config.placement.routes.day0_camps:
         _day0(world, ctx, ids, seeker, region, place)
     world.occupy(region, place, size)
@@ -162,10 +173,7 @@ def _day0(world: World, ctx: Context, ids: np.ndarray, seeker: np.ndarray, regio
     persons = np.cumsum(hh.size[ids[order]].astype(np.int64))
     taken = 0
     for camp, wanted in ctx.config.placement.routes.day0_camps.items():
-        if camp not in names:
-            raise InputError(ctx.config.name, f"placement.routes.day0_camps: {camp!r} is not a "
-                                              f"region")
-        r = names.index(camp)
+        r = names.index(camp)  # checked by plan_walk
         room = int(world.capacity[r, Place.CAMP] - world.occupancy[r, Place.CAMP])
         until = int(np.searchsorted(persons, persons[taken - 1] + min(wanted, room)
                                     if taken else min(wanted, room), side="right"))
@@ -237,10 +245,14 @@ class _Day:
         if ctx.config.hazard.kind != "conflict_intensity":
             self.chance, flood = flood_rules(self.chance, zones.now, r.flood_move_chances,
                                              r.flood_location_weights)
-        self.town = ~self.conflict & np.isin(types, (TOWN, FLOOD_ZONE))
+        # Flee's towns: towns, and conflict locations before (or after) their conflict; flood
+        # zones are not (Flee master's flood_zone type)
+        self.town = ~self.conflict & np.isin(types, (TOWN, CONFLICT_ZONE))
         camp = np.isin(types, (CAMP, IDPCAMP))
         self.camp = camp
         self.cap = world.capacity[:, Place.CAMP] * r.capacity_scaling
+        # Flee's "capacity < 1: no limit" is for places without capacity, not camps closed today
+        self.limited = world.places.full[:, Place.CAMP] >= 1
         self.fill = self._fill()
         score = flood * location_score(camp, plan.foreign, conflict, r.camp_weight,
                                        r.foreign_weight, r.conflict_weight)
@@ -266,11 +278,11 @@ class _Day:
             return ids
         node = hh.stay_region[ids].astype(np.int64)
         chance = np.where(forced & self.town[node], 1.0, self.chance[node])
-        go = ctx.streams.uniform("walk_move", t * MAX_LEGS_A_DAY + it, ids) < chance
+        go = ctx.streams.uniform("walk_move", t * (MAX_LEGS_A_DAY + 1) + it, ids) < chance
         ids, node = ids[go], node[go]
         fresh = w.next_node(ids) < 0
         if fresh.any():
-            u = ctx.streams.uniform("walk_route", t * MAX_LEGS_A_DAY + it, ids[fresh])
+            u = ctx.streams.uniform("walk_route", t * (MAX_LEGS_A_DAY + 1) + it, ids[fresh])
             p = pick(plan.segment_start, self.weight, self.allowed, node[fresh], u)
             chosen = ids[fresh][p >= 0]
             w.route[chosen] = plan.nodes[p[p >= 0]]
@@ -309,7 +321,7 @@ class _Day:
         km_today[where] += speed
         done = w.km[ids] > plan.km[link]
         ids, link, where, speed = ids[done], link[done], where[done], speed[done]
-        w.legs[ids] += 1
+        w.legs[ids] = np.minimum(w.legs[ids], 1) + 1
         km_today[where] += plan.km[link] - w.km[ids]
         w.link[ids] = NO_LINK
         shut = ~self.link_open[link]  # back where they started
@@ -366,4 +378,5 @@ class _Day:
         """
         occ = self.world.occupancy
         here = occ[:, Place.CAMP] + np.where(self.camp, occ[:, Place.UNSHELTERED], 0)
-        return capacity_multiplier(here, self.cap, self.ctx.config.placement.soft_cap_start)
+        fill = capacity_multiplier(here, self.cap, self.ctx.config.placement.soft_cap_start)
+        return np.where(self.limited & (self.cap < 1), 0.0, fill)

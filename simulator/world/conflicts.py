@@ -1,9 +1,10 @@
 """Flee's conflict zones: where a conflict has begun, when, and how intense it was then.
 
-A location becomes a conflict zone on the first step its hazard level rises above 1e-6, with
-the level of that step as its intensity; it stays one (Flee cannot remove conflict zones
-either) and a new rise after a calm spell starts a new conflict there (Flee,
-InputGeography.py ``AddNewConflictZones``, flee.py ``Ecosystem.add_conflict_zone``).
+A location becomes a conflict zone on a step its hazard level rises above 1e-6 from below it,
+with the level of that step as its intensity. It stops being one on a step its level falls
+below 1e-6 from exactly 1 (a fall from any other level leaves it a conflict zone: Flee's
+rule as written). Flee 3.1, InputGeography.py ``AddNewConflictZones``, flee.py
+``Ecosystem.add_conflict_zone`` and ``remove_conflict_zone``.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ class ConflictZones:
         """Record step ``t``'s hazard level per region (once per step)."""
         if t == self.step:
             return
-        self.now = level
         on = level > ON
         new = on & ~self.was_on
         self.onset[new], self.level[new] = t, level[new]
+        if self.step >= 0:  # calm after a level of exactly 1: no longer a conflict zone
+            self.onset[(level < ON) & (self.now == 1)] = -1
+        self.now = level
         self.was_on, self.step = on, t
 
     @property

@@ -69,10 +69,12 @@ class WalkPlan:
 
     def link_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """A link from ``a`` to ``b`` (-1 where none)."""
+        if self.link_key.size == 0:
+            return np.full(np.shape(a), NO_LINK)
         n = self.location_type.size
         key = a.astype(np.int64) * n + b
-        pos = np.minimum(np.searchsorted(self.link_key, key), max(self.link_key.size - 1, 0))
-        found = (self.link_key.size > 0) & (self.link_key[pos] == key) & (b >= 0)
+        pos = np.minimum(np.searchsorted(self.link_key, key), self.link_key.size - 1)
+        found = (self.link_key[pos] == key) & (b >= 0)
         return np.where(found, self.link_order[pos], NO_LINK)
 
 
@@ -83,6 +85,7 @@ class Walkers:
         self.link = np.full(n_households, NO_LINK, dtype=np.int32)
         self.km = np.zeros(n_households, dtype=np.float32)
         self.route = np.full((n_households, route_width), -1, dtype=np.int32)
+        #: Flee's places_travelled, counted up to 2 (only "still on the first link" is read)
         self.legs = np.zeros(n_households, dtype=np.uint16)
         self.recent = np.zeros(n_households, dtype=np.float32)
 
@@ -96,10 +99,11 @@ class Walkers:
         """Bytes held."""
         return sum(a.nbytes for a in (self.link, self.km, self.route, self.legs, self.recent))
 
-    def set_off(self, ids: np.ndarray) -> None:
-        """``ids`` just left home: at a location, no route, nothing travelled."""
+    def set_off(self, ids: np.ndarray, newly: bool = True) -> None:
+        """``ids`` stand at a location with no route; ``newly``: they just left home."""
         self.link[ids], self.km[ids], self.route[ids] = NO_LINK, 0.0, -1
-        self.legs[ids], self.recent[ids] = 1, 0.0
+        if newly:
+            self.legs[ids], self.recent[ids] = 1, 0.0
 
     def next_node(self, ids: np.ndarray) -> np.ndarray:
         """First location of the planned route of ``ids`` (-1: none)."""
