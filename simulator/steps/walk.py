@@ -72,11 +72,11 @@ def plan_walk(config: Scenario, inputs: Inputs, camp_places: np.ndarray | None) 
         raise InputError(config.regions.routes, "regions.routes: movement = \"routes\" walks "
                                                 "the routes, and this file has none")
     if r.softening_km == 0 and (km == 0).any():
-        raise InputError(config.name, "placement.routes.softening_km: a route of 0 km needs a "
+        raise InputError(inputs.source, "placement.routes.softening_km: a route of 0 km needs a "
                                       "softening above 0 (its weight would be infinite)")
     for camp in r.day0_camps:
         if camp not in names:
-            raise InputError(config.name, f"placement.routes.day0_camps: {camp!r} is not a "
+            raise InputError(inputs.source, f"placement.routes.day0_camps: {camp!r} is not a "
                                           f"region")
     start, end, dist = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([km, km])
     types = None
@@ -97,10 +97,10 @@ def plan_walk(config: Scenario, inputs: Inputs, camp_places: np.ndarray | None) 
                     location_type=types, foreign=country != country[0], origin=origin,
                     nodes=nodes, links=links, dist=rdist,
                     segment_start=np.searchsorted(origin, np.arange(n + 1)),
-                    **_closures(config, names, start, end))
+                    **_closures(config, inputs.source, names, start, end))
 
 
-def _closures(config: Scenario, names: list[str], start: np.ndarray,
+def _closures(config: Scenario, source: str, names: list[str], start: np.ndarray,
               end: np.ndarray) -> dict[str, np.ndarray]:
     """``placement.routes.closures`` as (link or region, from, to) rows for the plan.
 
@@ -114,13 +114,13 @@ def _closures(config: Scenario, names: list[str], start: np.ndarray,
         where = []
         for name in c.names:
             if name not in names:
-                raise InputError(config.name, f"{field}: {name!r} is not a region")
+                raise InputError(source, f"{field}: {name!r} is not a region")
             where.append(names.index(name))
         if c.kind == "link":
             hit = np.flatnonzero(((start == where[0]) & (end == where[1]))
                                  | ((start == where[1]) & (end == where[0])))
             if hit.size == 0:
-                raise InputError(config.name, f"{field}: no route joins {c.names[0]!r} and "
+                raise InputError(source, f"{field}: no route joins {c.names[0]!r} and "
                                               f"{c.names[1]!r}")
         elif c.kind == "location":  # every link to and from it (Flee's close_location)
             hit = np.flatnonzero((start == where[0]) | (end == where[0]))
