@@ -487,3 +487,15 @@ def test_a_route_network_the_walk_cannot_use_is_one_line(tmp_path, capsys, route
                  "placement.routes.softening_km=0"]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_conflict_location_without_conflict_is_a_town_for_short_stints(tmp_path):
+    # B is a conflict location whose conflict has not begun (no level in conflicts.csv): Flee
+    # makes it a town, so avoid_short_stints forces on from it whoever came only 10 km today
+    locations = ("A,R,X,1.0,1.0,conflict_zone,0,100000\nB,R,X,1.1,1.0,conflict_zone,50,1000\n"
+                 "C,R,X,1.2,1.0,camp,,1000000\n")
+    path = case(tmp_path, locations, "A,B,10\nB,C,10\n", 3, town=0.0)
+    _, ds = run(path, "placement.routes.avoid_short_stints=true")
+    np.testing.assert_array_equal(camp(ds, "C"), [100, 200, 300])
+    _, ds = run(path)  # without the rule they stop at B (town move chance 0)
+    np.testing.assert_array_equal(camp(ds, "C"), [0, 0, 0])
