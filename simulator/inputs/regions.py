@@ -44,24 +44,33 @@ def read_names(path: Path) -> dict[int, str]:
     return names
 
 
+def _optional_column(path: Path, column: str) -> list[tuple[int, int, str]] | None:
+    """(line, id, stripped value) of every row of the regions table's ``column``.
+
+    None when the table has no such column (its ids were checked by :func:`read_names`).
+    """
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if column not in (reader.fieldnames or ()):
+            return None
+        return [(line, int(row["id"]), (row[column] or "").strip())
+                for line, row in enumerate(reader, start=2)]
+
+
 def read_countries(path: Path) -> dict[int, str] | None:
     """The ``country`` column of the regions table as ``{id: country}`` (None without one).
 
     Raises:
         InputError: for a row with an empty country (every region then needs one).
     """
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if "country" not in (reader.fieldnames or ()):
-            return None
-        out: dict[int, str] = {}
-        for line, row in enumerate(reader, start=2):
-            country = (row["country"] or "").strip()
-            if not country:
-                raise InputError(path, f"regions.names: line {line}: empty country (with a "
-                                       f"country column every region needs one)")
-            out[int(row["id"])] = country
-    return out
+    rows = _optional_column(path, "country")
+    if rows is None:
+        return None
+    for line, _, country in rows:
+        if not country:
+            raise InputError(path, f"regions.names: line {line}: empty country (with a "
+                                   f"country column every region needs one)")
+    return {rid: country for _, rid, country in rows}
 
 
 def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
@@ -154,15 +163,14 @@ def read_location_types(path: Path, types: tuple[str, ...]) -> dict[int, int] | 
     Raises:
         InputError: for a type not in ``types``.
     """
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if "location_type" not in (reader.fieldnames or ()):
-            return None
-        out: dict[int, int] = {}
-        for line, row in enumerate(reader, start=2):
-            kind = (row["location_type"] or "").strip().lower() or types[0]
-            if kind not in types:
-                raise InputError(path, f"regions.names: line {line}: location_type {kind!r} is "
-                                       f"not one of {', '.join(types)}")
-            out[int(row["id"])] = types.index(kind)
+    rows = _optional_column(path, "location_type")
+    if rows is None:
+        return None
+    out: dict[int, int] = {}
+    for line, rid, kind in rows:
+        kind = kind.lower() or types[0]
+        if kind not in types:
+            raise InputError(path, f"regions.names: line {line}: location_type {kind!r} is "
+                                   f"not one of {', '.join(types)}")
+        out[rid] = types.index(kind)
     return out

@@ -34,11 +34,12 @@ def record(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
         rec.protracted[t, :, j] = world.protracted(t, limit, ctx.config.step_days)
     if ctx.inputs.hazard.step_max[t] > 0:
         np.maximum.at(rec.hazard_max[t], ctx.inputs.cell_region, depth)
+    going = None
     if world.walkers is not None:  # on a link, counted where it starts
         going = away[world.walkers.link[away] >= 0]
-        count(rec.in_transit[t], hh.stay_region[going], hh.place[going], hh.size[going], +1)
-    elif hh.arrive_step is not None:
-        going = world.away_ids[hh.arrive_step[world.away_ids] > t]
+    elif hh.arrive_step is not None:  # on the way to the place they hold
+        going = away[hh.arrive_step[away] > t]
+    if going is not None:
         count(rec.in_transit[t], hh.stay_region[going], hh.place[going], hh.size[going], +1)
 
 

@@ -35,6 +35,7 @@ from simulator.inputs.regions import read_links, read_location_types, read_names
 from simulator.inputs.schema import Scenario
 from simulator.inputs.schema_routes import LOCATION_TYPES
 from simulator.rules.pathways import OPEN
+from simulator.rules.placement import admit
 from simulator.rules.walk import (
     candidate_routes,
     capacity_multiplier,
@@ -96,6 +97,7 @@ def plan_walk(config: Scenario, inputs: Inputs, camp_places: np.ndarray | None) 
     return WalkPlan(start=start, end=end, km=dist, link_key=key[order], link_order=order,
                     location_type=types, foreign=country != country[0], origin=origin,
                     nodes=nodes, links=links, dist=rdist,
+                    route_end=nodes[np.arange(origin.size), (nodes >= 0).sum(axis=1) - 1],
                     segment_start=np.searchsorted(origin, np.arange(n + 1)),
                     **_closures(config, inputs.source, names, start, end))
 
@@ -175,8 +177,8 @@ def _day0(world: World, ctx: Context, ids: np.ndarray, seeker: np.ndarray, regio
     for camp, wanted in ctx.config.placement.routes.day0_camps.items():
         r = names.index(camp)  # checked by plan_walk
         room = int(world.capacity[r, Place.CAMP] - world.occupancy[r, Place.CAMP])
-        until = int(np.searchsorted(persons, persons[taken - 1] + min(wanted, room)
-                                    if taken else min(wanted, room), side="right"))
+        already = persons[taken - 1] if taken else 0
+        until = int(np.searchsorted(persons, already + min(wanted, room), side="right"))
         sel = order[taken:until]
         region[sel], place[sel] = r, Place.CAMP
         taken = until
@@ -215,6 +217,15 @@ def walk(world: World, ctx: Context, t: int) -> None:
         going = day.travel(going, km_today, order[np.searchsorted(ids, going, sorter=order)], it)
     walkers.recent[ids] = recent_travel(walkers.recent[ids], km_today,
                                         day.max_speed).astype(np.float32)
+
+
+def _move(world: World, ids: np.ndarray, region: np.ndarray, place: int) -> None:
+    """``ids`` (away) leave where they stay for ``place`` in ``region``: the ledgers follow."""
+    if ids.size == 0:
+        return
+    world.vacate(ids)
+    world.occupy(region, place, world.households.size[ids])
+    world.stay(ids, region, np.full(ids.size, place, dtype=np.uint8))
 
 
 class _Day:
@@ -256,7 +267,7 @@ class _Day:
         self.fill = self._fill()
         score = flood * location_score(camp, plan.foreign, conflict, r.camp_weight,
                                        r.foreign_weight, r.conflict_weight)
-        end = plan.nodes[np.arange(plan.origin.size), (plan.nodes >= 0).sum(axis=1) - 1]
+        end = plan.route_end
         self.weight = route_weight(score[end], plan.dist, self.fill[end], r.softening_km,
                                    r.weight_softening, cfg.distance_exponent, r.weight_power)
         if r.awareness_level == 0:  # Flee picks a link at random
@@ -298,11 +309,7 @@ class _Day:
         ids, node, link = ids[~drop], node[~drop], link[~drop]
         w.advance(ids)
         leaving = ids[hh.place[ids] == Place.CAMP]
-        if leaving.size:
-            world.vacate(leaving)
-            r = hh.stay_region[leaving].astype(np.int64)
-            world.occupy(r, Place.UNSHELTERED, hh.size[leaving])
-            world.stay(leaving, r, np.full(leaving.size, Place.UNSHELTERED, dtype=np.uint8))
+        _move(world, leaving, hh.stay_region[leaving].astype(np.int64), Place.UNSHELTERED)
         w.link[ids], w.km[ids] = link, 0.0
         return ids
 
@@ -328,10 +335,8 @@ class _Day:
         w.route[ids[shut]] = -1
         ids, link, where, speed = ids[~shut], link[~shut], where[~shut], speed[~shut]
         start, end = plan.start[link], plan.end[link]
-        world.vacate(ids)
-        world.occupy(end, Place.UNSHELTERED, hh.size[ids])
+        _move(world, ids, end, Place.UNSHELTERED)
         world.flow(start, end, hh.size[ids])
-        world.stay(ids, end, np.full(ids.size, Place.UNSHELTERED, dtype=np.uint8))
         if world.crossings is not None:
             cross = ctx.levers.borders.country_of_region
             k = cross[start] != cross[end]
@@ -351,19 +356,13 @@ class _Day:
             return
         world, ctx = self.world, self.ctx
         hh = world.households
-        ids = ids[np.argsort(ctx.streams.uniform("walk_admit", self.t * 2 + arrival, ids),
-                             kind="stable")]
-        region = hh.stay_region[ids].astype(np.int64)
-        ids, region = ids[np.argsort(region, kind="stable")], np.sort(region, kind="stable")
-        size = hh.size[ids].astype(np.int64)
-        first = np.searchsorted(region, region)
-        cum = np.cumsum(size)
-        within = cum - (cum[first] - size[first])
-        room = world.capacity[region, Place.CAMP] - world.occupancy[region, Place.CAMP]
-        ok = within <= room
-        world.vacate(ids[ok])
-        world.occupy(region[ok], Place.CAMP, size[ok])
-        world.stay(ids[ok], region[ok], np.full(int(ok.sum()), Place.CAMP, dtype=np.uint8))
+        u = ctx.streams.uniform("walk_admit", self.t * 2 + arrival, ids)
+        region, size = hh.stay_region[ids].astype(np.int64), hh.size[ids].astype(np.int64)
+        # in random order within each camp while places last (no soft cap: the route weights
+        # hold Flee's)
+        ok = admit(region, size, u, u, world.occupancy[:, Place.CAMP],
+                   world.capacity[:, Place.CAMP], 1.0)
+        _move(world, ids[ok], region[ok], Place.CAMP)
         if arrival:
             world.turn_away(region[~ok], Place.CAMP, size[~ok])
         if hh.arrive_step is not None:

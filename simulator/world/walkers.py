@@ -27,6 +27,7 @@ class WalkPlan:
         foreign: (region,) outside the country of the first region (Flee's home country).
         origin, nodes, links, dist: the candidate routes from every location (sorted by
             origin; nodes and links padded with -1) and their lengths in km.
+        route_end: (route,) the location each candidate route ends at.
         segment_start: (region + 1,) first route of each origin.
         closed_link, closed_link_from, closed_link_to: a directed link and the [from, to) days
             it is closed, one row per link and period (link and location closures).
@@ -44,6 +45,7 @@ class WalkPlan:
     nodes: np.ndarray
     links: np.ndarray
     dist: np.ndarray
+    route_end: np.ndarray
     segment_start: np.ndarray
     closed_link: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     closed_link_from: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
