@@ -81,12 +81,12 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
     hh, cfg = world.households, ctx.config.placement
     if ids.size == 0:
         return
-    home, size = hh.region[ids].astype(np.int64), hh.size[ids]
-    # the unsheltered at home who stay so are left where they are counted (their vacating and
-    # occupying would cancel; no admission reads the unsheltered's occupancy)
     if ctx.walk is not None:
         _set_off(world, ctx, ids, t, newly)
         return
+    home, size = hh.region[ids].astype(np.int64), hh.size[ids]
+    # the unsheltered at home who stay so are left where they are counted (their vacating and
+    # occupying would cancel; no admission reads the unsheltered's occupancy)
     out = np.zeros(ids.size, dtype=bool)
     if newly:
         world.places.start_response(t)  # the response starts at the first departure anywhere
@@ -100,10 +100,7 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
     # one draw per household and displacement episode; the unsheltered drew it already and
     # seek (or the cascade has no public shelter, where it is not used)
     seeker = out.copy()
-    seeker[~out] = seeks_public_shelter(
-        income_quintile(hh.income[ids[~out]], ctx.quintile_edges),
-        ctx.streams.uniform("shelter_seeking", hh.since_step[ids[~out]], ids[~out]),
-        cfg.shelter_seeking_by_income_quintile)
+    seeker[~out] = _seekers(world, ctx, ids[~out])
     for k, name in enumerate(cfg.cascade):
         p = Place[name.upper()]
         if p in RAMPED:  # Hazus: households not seeking public shelter arrange their own
@@ -128,16 +125,24 @@ def _set_off(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -
     Only those who seek public shelter walk (the same draw as the cascade's); the others
     arrange their own at home.
     """
-    hh = world.households
     if newly:
         world.places.start_response(t)
     else:
         world.vacate(ids)
-    seeker = seeks_public_shelter(
+    set_off(world, ctx, ids, _seekers(world, ctx, ids), t, newly)
+
+
+def _seekers(world: World, ctx: Context, ids: np.ndarray) -> np.ndarray:
+    """Whether each of ``ids`` seeks public shelter (Hazus shares by income quintile).
+
+    One draw per household and displacement episode: stream ``shelter_seeking`` keyed by the
+    step it left home.
+    """
+    hh = world.households
+    return seeks_public_shelter(
         income_quintile(hh.income[ids], ctx.quintile_edges),
         ctx.streams.uniform("shelter_seeking", hh.since_step[ids], ids),
         ctx.config.placement.shelter_seeking_by_income_quintile)
-    set_off(world, ctx, ids, seeker, t, newly)
 
 
 def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p: int,
