@@ -69,7 +69,7 @@ def _still_closed(by: FleeClosure, length_days: int) -> str:
 
 
 def closed_periods(rows: Sequence[FleeClosure], length_days: int) -> list[ClosedPeriod]:
-    """Days a border is closed by its country closures ``rows`` (file order), as in Flee.
+    """Days a border (or a link, location or camp) is closed by its closure ``rows``, as in Flee.
 
     Replays flee/flee.py ``Ecosystem.enact_border_closures`` over days 0..length_days-1:
     events sorted by day, then row, a row's closing before its reopening; a close of a closed
