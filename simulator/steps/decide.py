@@ -62,15 +62,20 @@ def years_since_flood(world: World, ctx: Context, ids: np.ndarray, t: int,
 CHUNK = 1 << 16  #: households evaluated at once, so temporaries stay bounded at any size
 
 
-def deciding(world: World) -> np.ndarray:
-    """Ids of the households at home that may decide (not waiting to move abroad).
+def at_home(world: World) -> np.ndarray:
+    """Ids of the households at home.
 
     Built block by block in int32 below 2**31 households: no full-length int64 temporary.
     """
     hh = world.households
     kind = np.int32 if len(hh) < 2**31 else np.int64
-    ids = np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(kind)
-                          for s in range(0, len(hh), CHUNK)] or [np.empty(0, kind)])
+    return np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(
+        kind) for s in range(0, len(hh), CHUNK)] or [np.empty(0, kind)])
+
+
+def deciding(world: World) -> np.ndarray:
+    """Ids of the households at home that may decide (not waiting to move abroad)."""
+    ids = at_home(world)
     if world.crossings is not None and world.crossings.wait_ids.size:
         ids = ids[~np.isin(ids, world.crossings.wait_ids)]  # approved, waiting to move
     return ids

@@ -28,9 +28,9 @@ from simulator.rules.demography import (
     person_rate,
     pick_member,
 )
-from simulator.states import AT_HOME_STATES, HOME
+from simulator.states import AT_HOME_STATES
 from simulator.steps.context import Context
-from simulator.steps.decide import CHUNK
+from simulator.steps.decide import CHUNK, at_home
 from simulator.steps.people import growth_now
 from simulator.world.ledger import World
 
@@ -50,15 +50,13 @@ def grow_population(world: World, ctx: Context, t: int) -> None:
         return
     year, g = now
     hh = world.households
-    kind = np.int32 if len(hh) < 2**31 else np.int64
-    ids = np.concatenate([(s + np.flatnonzero(np.isin(hh.state[s:s + CHUNK], HOME))).astype(kind)
-                          for s in range(0, len(hh), CHUNK)] or [np.empty(0, kind)])
+    ids = at_home(world)
     n_regions = world.persons.shape[0]
-    at_home = world.persons[:, list(AT_HOME_STATES)].sum(axis=1)
+    home_persons = world.persons[:, list(AT_HOME_STATES)].sum(axis=1)
     homes = np.bincount(hh.region[ids], minlength=n_regions)
     residents = world.persons.sum(axis=1)
-    p_birth = person_rate(np.maximum(g, 0.0), residents, at_home)
-    p_loss = person_rate(np.maximum(-g, 0.0), residents, at_home - homes)
+    p_birth = person_rate(np.maximum(g, 0.0), residents, home_persons)
+    p_loss = person_rate(np.maximum(-g, 0.0), residents, home_persons - homes)
     for part in np.split(ids, range(CHUNK, ids.size, CHUNK)):
         _change(world, ctx, t, year, part.astype(np.int64), p_birth, p_loss)
 
