@@ -85,12 +85,31 @@ def step_kinds(model, seconds: np.ndarray) -> dict[str, float]:
     return out
 
 
+def fresh(module: str, call: str) -> dict:
+    """``module.call`` (a ``measure(...)`` returning JSON-able results) in a fresh interpreter.
+
+    Each measurement runs in its own process, so its peak memory (ru_maxrss) is its own. Used
+    by the other benchmarks of this folder too.
+    """
+    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import {module}; "
+            f"print(json.dumps({module}.{call}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=HERE.parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def write_report(report: dict, out: Path) -> None:
+    """Write a benchmark's JSON report atomically (a temporary sibling, then renamed)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as fh:
+        json.dump(report, fh, indent=2)
+    os.replace(fh.name, out)
+    print(f"wrote {out}")
+
+
 def child(households: int, n_steps: int) -> dict:
     """Measure in a fresh interpreter."""
-    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import bench_core; "
-            f"print(json.dumps(bench_core.measure({households}, {n_steps})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh("bench_core", f"measure({households}, {n_steps})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,12 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"date": dt.date.today().isoformat(), "machine": platform.machine(),
               "cpus": os.cpu_count(), "python": platform.python_version(),
               "scenario": str(SCENARIO.relative_to(HERE.parent)), "results": rows}
-    out = args.out or HERE / "results" / f"{report['date']}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as fh:
-        json.dump(report, fh, indent=2)
-    os.replace(fh.name, out)
-    print(f"wrote {out}")
+    write_report(report, args.out or HERE / "results" / f"{report['date']}.json")
     return 0
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_core import fresh, write_report  # noqa: E402  (a sibling script)
 
 
 def measure(households: int, years: int) -> dict:
@@ -46,12 +46,8 @@ def measure(households: int, years: int) -> dict:
 
 
 def child(households: int, years: int) -> dict:
-    code = (f"import sys, json; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); "
-            f"import bench_decades; print(json.dumps(bench_decades.measure({households}, "
-            f"{years})))")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Measure in a fresh interpreter."""
+    return fresh("bench_decades", f"measure({households}, {years})")
 
 
 def main() -> None:
@@ -70,8 +66,7 @@ def main() -> None:
               f"run {r['run_s']} s, start-up {r['startup_s']} s, peak RSS {r['peak_rss_mb']} MB, "
               f"{r['flood_events']} flood events; phases {r['phase_seconds']}")
     if args.out:
-        args.out.write_text(json.dumps({"date": dt.date.today().isoformat(),
-                                        "results": results}, indent=1) + "\n")
+        write_report({"date": dt.date.today().isoformat(), "results": results}, args.out)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +25,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_core import fresh, write_report  # noqa: E402  (a sibling script)
+
 FIRST_YEAR = 2001
 
 
@@ -141,11 +142,7 @@ def measure(scenario: str, years: int, households: int, stream: bool) -> dict:
 
 def child(scenario: Path, years: int, households: int, stream: bool) -> dict:
     """Measure in a fresh interpreter."""
-    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import bench_stream; "
-            f"print(json.dumps(bench_stream.measure({str(scenario)!r}, {years}, {households}, "
-            f"{stream})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh("bench_stream", f"measure({str(scenario)!r}, {years}, {households}, {stream})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,12 +172,7 @@ def main(argv: list[str] | None = None) -> int:
               "cpus": os.cpu_count(), "python": platform.python_version(),
               "grid_cells": args.side ** 2, "households": int(args.households),
               "results": rows}
-    out = args.out or HERE / "results" / f"{report['date']}-stream.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as fh:
-        json.dump(report, fh, indent=2)
-    os.replace(fh.name, out)
-    print(f"wrote {out}")
+    write_report(report, args.out or HERE / "results" / f"{report['date']}-stream.json")
     return 0
 
 
