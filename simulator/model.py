@@ -241,7 +241,8 @@ class DisplacementModel(mesa.Model):
     # -- the step ------------------------------------------------------------------------------
     @property
     def households(self) -> Households:
-        """The household arrays."""
+        """The household arrays (with every hit written: see ``World.note_hits``)."""
+        self.world.flush_hits()
         return self.world.households
 
     @property
@@ -276,10 +277,12 @@ class DisplacementModel(mesa.Model):
                 grow_population(world, ctx, t)  # births and deaths, likewise once a year
         if decision_step(ctx, t):
             with phase("decide"):
+                world.flush_hits()  # decisions read when each home was last hit
                 decide(world, ctx, t)
                 background_moves(world, ctx, t)
         if ctx.levers.warns:
             with phase("warn"):
+                world.flush_hits()  # trust reads when each home was last hit
                 warn_and_evacuate(world, ctx, t, depth, self.forecasts)
         if self.inputs.hazard.step_max[t] > 0 or self.inputs.prescribed is not None:
             with phase("impact"):
@@ -305,6 +308,7 @@ class DisplacementModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(self.step_index, self.config.n_steps)
+        self.world.flush_hits()
         self.verify()
         return self.results()
 

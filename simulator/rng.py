@@ -25,7 +25,8 @@ STREAMS = ("synthesis", "displace", "placement", "admission", "destination", "re
            "evacuate", "decide", "forecast", "warn", "shelter_seeking", "relocate", "composition",
            "flood_position", "settle", "dwelling", "evict", "tenure", "pathway", "crossing",
            "futures", "background", "background_destination", "births", "births_sex", "deaths",
-           "deaths_disability", "walk_move", "walk_route", "walk_admit", "walk_day0")
+           "deaths_disability", "walk_move", "walk_route", "walk_admit", "walk_day0", "spawn",
+           "spawn_accept", "spawn_tail")
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

@@ -301,25 +301,6 @@ def test_a_bad_location_type_or_day0_camp_is_one_line(tmp_path, capsys):
 # -- Flee's spawning weights and conflict zones ----------------------------------------------
 
 
-def test_conflict_spawn_keys_pick_locations_in_proportion_to_population_times_intensity():
-    from simulator.rules.impacts import conflict_spawn_keys, take_persons
-
-    rng = np.random.default_rng(3)
-    region = np.repeat([0, 1, 2], [30_000, 10_000, 20_000])  # candidates: one person each
-    size = np.ones(region.size, dtype=np.int64)
-    population = np.array([1000.0, 3000.0, 500.0])
-    intensity = np.array([1.0, 0.5, 0.0])  # w = 1000, 1500, 0
-    shares = []
-    for _ in range(20):
-        key = conflict_spawn_keys(rng.random(region.size), size, region, population, intensity)
-        taken = take_persons(np.zeros(region.size, np.int64), size, key,
-                             np.array([1000.0])) & np.isfinite(key)
-        assert taken.sum() == 1000 and not taken[region == 2].any()  # no weight, never taken
-        shares.append(np.bincount(region[taken], minlength=3)[0] / 1000)
-    # locations in proportion to w_r (0.4), not to their candidates (0.75)
-    assert abs(np.mean(shares) - 0.4) < 4 * np.sqrt(0.4 * 0.6 / 20_000)
-
-
 def test_conflict_zones_start_on_the_rise_keep_their_intensity_and_decay():
     from simulator.world.conflicts import ConflictZones
 
@@ -447,23 +428,6 @@ def test_bad_closures_are_one_line(tmp_path, capsys):
                  'placement.routes.closures=[{kind="camp", names=["A","C"], '
                  'closed_days=[[0,1]]}]']) == 2
     assert "a camp closure names one location" in capsys.readouterr().err
-
-
-def test_taking_the_head_of_the_queue_equals_sorting_all_of_it():
-    from simulator.rules.impacts import take_first_persons, take_persons
-
-    rng = np.random.default_rng(5)
-    for trial in range(400):
-        n = int(rng.integers(1, 2000))
-        size = rng.integers(1, 8, n)
-        key = rng.random(n)
-        if trial % 3 == 0:
-            key = np.round(key, 2)  # ties, broken by position
-        if trial % 5 == 0:
-            key[rng.random(n) < 0.3] = np.inf
-        target = float(rng.choice([0, 0.4, 3, 17.5, rng.random() * size.sum() * 1.2, 1e9]))
-        whole = take_persons(np.zeros(n, np.int64), size, key, np.array([target]))
-        assert (take_first_persons(size, key, target) == whole).all()
 
 
 def test_a_camp_with_no_places_open_yet_is_not_walked_to(tmp_path):

@@ -185,56 +185,62 @@ def take_persons(group: np.ndarray, size: np.ndarray, u: np.ndarray,
     return out
 
 
-def take_first_persons(size: np.ndarray, key: np.ndarray, target: float) -> np.ndarray:
-    """:func:`take_persons` for one group, sorting only the head of the queue.
+def take_in_order(size: np.ndarray, target: float) -> int:
+    """How many households, taken in the given order, leave to displace about ``target`` persons.
 
-    The same households leave as ``take_persons(zeros, size, key, [target])``: in increasing
-    ``key`` (ties by position), while the persons before plus half the household's own stay
-    within ``target``. As every household holds at least one person, at most ⌊target⌋ + 1 can
-    leave, so only the ⌊target⌋ + 2 smallest keys are sorted (``np.argpartition``) rather than
-    the whole queue: a day's few hundred leavers among millions of residents.
+    The rule of :func:`take_persons` for one queue already in order: a household leaves while the
+    persons gone before it plus half its own stay within ``target``, so whole households leave
+    and the count is unbiased to within half a household. The first household that fails ends
+    the queue (every later one has more persons before it).
+
+    Args:
+        size: persons per household, in queue order.
+        target: persons to displace.
     """
-    out = np.zeros(size.size, dtype=bool)
-    k = int(min(max(np.floor(target), -1) + 2, size.size))
-    if k <= 0:
-        return out
-    if k < size.size:  # the k smallest keys, and every key tied with the largest of them
-        head = np.flatnonzero(key <= key[np.argpartition(key, k - 1)[k - 1]])
-    else:
-        head = np.arange(size.size)
-    head = head[np.lexsort((head, key[head]))]  # by key, ties by position, as a stable sort
-    s = size[head].astype(np.float64)
+    s = np.asarray(size, dtype=np.float64)
     before = np.cumsum(s) - s
-    out[head] = before + s / 2 <= target
-    return out
+    return int(np.searchsorted(before + s / 2 > target, True))
 
 
-def conflict_spawn_keys(u: np.ndarray, size: np.ndarray, region: np.ndarray,
-                        population: np.ndarray, intensity: np.ndarray) -> np.ndarray:
-    """Queue keys that make prescribed spawning pick locations as Flee's validation runs do.
+def conflict_spawn_rates(population: np.ndarray, intensity: np.ndarray,
+                         candidates: np.ndarray) -> np.ndarray:
+    """Weight per candidate person that makes spawning pick locations as Flee's validation runs do.
 
     Flee spawns each new agent at a location drawn with weight w_r = P_r · c_r, the location's
     population times its conflict intensity × decay (Flee, spawning.py
-    ``refresh_spawn_weights`` and flee.py ``pick_spawn_locations``). Household h of s_h persons
-    in region r, among the n_r candidate persons there, gets the key −ln(u_h) / (s_h · w_r /
-    n_r); taking households in increasing key order (an exponential race: Efraimidis &
-    Spirakis 2006, Information Processing Letters 97(5), 181–185) samples persons with weight
-    w_r / n_r, so locations in proportion to w_r. Households where w_r = 0 get an infinite key
-    (never taken).
+    ``refresh_spawn_weights`` and flee.py ``pick_spawn_locations``). Spread over the n_r
+    candidate persons of location r, each person weighs ρ_r = w_r / n_r, so a household of s
+    persons weighs s · ρ_r and, sampled in proportion to weight, locations come in proportion
+    to w_r. Locations without candidates weigh 0.
 
     Args:
-        u: uniform draw per candidate household.
-        size: its persons.
-        region: its region.
         population: (region,) Flee's location population P_r (persons).
         intensity: (region,) conflict intensity × decay c_r (0 outside conflict zones).
+        candidates: (region,) persons who can leave there n_r.
 
     Returns:
-        Keys, smallest first in the queue.
+        ρ_r per region (per person).
     """
-    n = np.bincount(region, size, population.size)
-    rate = population * intensity / np.maximum(n, 1)
-    weight = size * rate[region]
-    with np.errstate(divide="ignore"):
-        return np.where(weight > 0, -np.log(np.maximum(u, 1e-300)) / np.where(
-            weight > 0, weight, 1.0), np.inf)
+    return np.where(candidates > 0, population * intensity / np.maximum(candidates, 1), 0.0)
+
+
+def envelope_slots(x: np.ndarray, mass: np.ndarray, per_slot: np.ndarray,
+                   slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (group, slot) under points ``x`` of groups laid end to end, ``slots × per_slot`` long.
+
+    The proposal of rejection sampling (von Neumann 1951, "Various techniques used in
+    connection with random digits", NBS Applied Mathematics Series 12, 36–38): group g is a
+    run of ``slots[g]`` slots of envelope height ``per_slot[g]``, its ``mass = slots ×
+    per_slot``; a point ``x`` uniform on [0, Σ mass) falls in group g with probability ∝ its
+    mass and on each of its slots alike. Accepting a slot's household with probability
+    weight / per_slot then samples households in proportion to their weight.
+
+    Returns:
+        The group and the slot within it of every point.
+    """
+    end = np.cumsum(mass)
+    group = np.minimum(np.searchsorted(end, x, side="right"), mass.size - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slot = np.floor((x - (end[group] - mass[group])) / per_slot[group])
+    slot = np.clip(np.nan_to_num(slot), 0, np.maximum(slots[group] - 1, 0)).astype(np.int64)
+    return group, slot

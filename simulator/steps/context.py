@@ -65,6 +65,8 @@ class Context:
         profiler: phase timing (disabled unless profiling).
         plain_placement: screen every applicant for a place every step, without the exact
             shortcuts of :mod:`simulator.steps.screen` (slower, same results; for the tests).
+        dense_hits: write every hit household's flood steps at every step, instead of once per
+            run of hits (:meth:`~simulator.world.ledger.World.note_hits`; same results).
         walk: the route network and candidate routes when ``placement.movement = "routes"``
             (:mod:`simulator.steps.walk`); None for direct movement.
         design: per cell, the intensity its flood defences hold (``[defences]`` maps at the
@@ -86,6 +88,7 @@ class Context:
     quintile_edges: np.ndarray
     profiler: Profiler = field(default_factory=lambda: Profiler(False))
     plain_placement: bool = False
+    dense_hits: bool = False
     walk: WalkPlan | None = None
     design: np.ndarray = field(init=False)  #: per cell, the hazard its defences hold (0: none)
     official_depth: np.ndarray | None = field(init=False)  #: official map per open cell, if any

@@ -14,19 +14,17 @@ import numpy as np
 
 from simulator.rules.behaviour import adapted_depth
 from simulator.rules.impacts import (
-    conflict_spawn_keys,
     displaced_by_damage,
     displaced_by_flood,
     displacement_draw,
     home_losses,
     level_rate,
-    take_first_persons,
     take_persons,
 )
 from simulator.states import DEPTH_BANDS, HOME, NO_STEP, STAY_REASONS, State
 from simulator.steps.context import Context
 from simulator.steps.place import seek
-from simulator.steps.walk import track_conflicts
+from simulator.steps.spawn import spawn_prescribed
 from simulator.world.ledger import World
 
 #: Hazard kinds whose intensity at home endangers life (depth of water, wind speed).
@@ -44,8 +42,20 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
         owed: prescribed persons not yet displaced in earlier steps (``prescribed`` only).
     """
     hh, imp, kind = world.households, ctx.config.impact, ctx.kind
-    ids = world.households_in(np.flatnonzero(depth > kind.hit_above))
-    d = ctx.home_depth(world, ids, depth, ctx.inputs.hazard.fraction_at(t))
+    fraction = ctx.inputs.hazard.fraction_at(t)
+    cells = np.flatnonzero(depth > kind.hit_above)
+    if imp.method == "prescribed" and fraction is None and kind.name not in DANGER_KINDS \
+            and not ctx.dense_hits:  # every resident of a hit cell is hit: no one by one
+        world.note_hits(cells, t)
+        _clear_repairs(world, ctx, depth)
+        target = ctx.inputs.prescribed[t] + owed
+        leave = spawn_prescribed(world, ctx, t, cells, depth, None, target)
+        if leave.size:
+            force_out(world, ctx, t, leave)
+        return target - float(hh.size[leave].sum())  # an overshoot is paid back later
+    world.flush_hits(cells)
+    ids = world.households_in(cells)
+    d = ctx.home_depth(world, ids, depth, fraction)
     hit = d > kind.hit_above
     ids, d = ids[hit], d[hit]
     earlier = hh.last_flood_step[ids] < world.event_start[hh.cell[ids]]  # an earlier event's
@@ -58,10 +68,13 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     away = state == State.DISPLACED
     hh.due_step[ids[away & (d >= kind.clear_below)]] = NO_STEP
     can_leave = np.isin(state, HOME) | (state == State.EVACUATED)
-    if imp.method in ("level_rate", "prescribed"):
+    if imp.method == "prescribed":
+        target = ctx.inputs.prescribed[t] + owed
+        leave = spawn_prescribed(world, ctx, t, cells, depth, fraction, target)
+        owed = target - float(hh.size[leave].sum())
+    elif imp.method == "level_rate":
         cand = ids[can_leave]
-        leave, owed = _spawn(world, ctx, t, cand, d[can_leave], owed)
-        leave = cand[leave]
+        leave = cand[_level_rate(world, ctx, t, cand, d[can_leave])]
     else:
         dmg = ctx.damage(world, ids, d)  # this step's damage decides displacement
         # a home lived in before this event was repaired since: its damage starts afresh
@@ -163,35 +176,31 @@ def force_out(world: World, ctx: Context, t: int, leave: np.ndarray) -> None:
     seek(world, ctx, fresh, t, newly=True)
 
 
-def _spawn(world: World, ctx: Context, t: int, cand: np.ndarray, level: np.ndarray,
-           owed: float) -> tuple[np.ndarray, float]:
-    """Which of ``cand`` (at hazard ``level``) leave under a rate or a prescribed count.
+def _clear_repairs(world: World, ctx: Context, depth: np.ndarray) -> None:
+    """The displaced whose home is hit again wait for it to clear before repairs (cell-wide).
 
-    ``level_rate``: each day a share of the residents of a location (or a number of persons)
-    leaves, by hazard level, as Flee's flood- and conflict-driven spawning; ``prescribed``:
-    this step's persons from ``impact.prescribed_file``, from everywhere the hazard is on,
-    as Flee's validation runs spawn the observed daily increase. Returns the mask of leavers
-    and the prescribed persons still owed.
+    As the one-by-one path: a displaced household whose home's intensity is above the kind's
+    ``hit_above`` and at least ``clear_below`` has no repair date; found among those away.
+    """
+    hh, kind = world.households, ctx.kind
+    away = world.away_ids[hh.state[world.away_ids] == State.DISPLACED]
+    d = depth[hh.cell[away]]
+    hh.due_step[away[(d > kind.hit_above) & (d >= kind.clear_below)]] = NO_STEP
+
+
+def _level_rate(world: World, ctx: Context, t: int, cand: np.ndarray,
+                level: np.ndarray) -> np.ndarray:
+    """Which of ``cand`` (at hazard ``level``) leave under a daily rate.
+
+    Each day a share of the residents of a location (or a number of persons) leaves, by hazard
+    level, as Flee's flood- and conflict-driven spawning.
     """
     hh, imp, days = world.households, ctx.config.impact, ctx.config.step_days
     u = ctx.streams.uniform("displace", t, cand)
-    if imp.method == "prescribed":  # what nobody at home could fill is owed to later steps
-        target = ctx.inputs.prescribed[t] + owed
-        key = u
-        if imp.prescribed_weights == "conflict":  # Flee: locations by population x conflict
-            track_conflicts(world, ctx, t)
-            n = len(ctx.inputs.region_names)
-            key = conflict_spawn_keys(
-                u, hh.size[cand], hh.region[cand].astype(np.int64),
-                np.bincount(ctx.inputs.cell_region, world.cell_persons, n),
-                world.conflicts.intensity(t, imp.conflict_decay, imp.conflict_decay_interval_days))
-        leave = take_first_persons(hh.size[cand], key, target) & np.isfinite(key)
-        # the signed remainder: an overshoot of part of a household is paid back later
-        return leave, target - float(hh.size[cand[leave]].sum())
     rate = level_rate(level, imp.displaced_per_day_by_level)
     if imp.rate_unit == "share":
-        return u < 1.0 - (1.0 - rate) ** days, owed
+        return u < 1.0 - (1.0 - rate) ** days
     cells, group = np.unique(hh.cell[cand], return_inverse=True)
     target = np.zeros(cells.size)
     target[group] = rate * days  # one level per cell
-    return take_persons(group, hh.size[cand], u, target), owed
+    return take_persons(group, hh.size[cand], u, target)

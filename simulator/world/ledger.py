@@ -154,6 +154,15 @@ class World:
         #: per cell, the first step of its current wet spell (the event it is in), or NO_STEP
         self.event_start = np.full(n_cells, NO_STEP, dtype=np.int64)
         self._any_wet = False
+        #: per cell, a run of steps in a row when its residents were hit and their flood steps
+        #: not yet written (first and last step, its event start; first = NO_STEP: none)
+        self.hit_runs = np.full((3, n_cells), NO_STEP, dtype=np.int64)
+        self._runs_pending = False
+        #: per cell, at least the largest household living there (an envelope for sampling)
+        self.cell_max_size = np.zeros(n_cells, dtype=np.int64)
+        filled = np.flatnonzero(np.diff(self.cell_start) > 0)
+        if filled.size:
+            self.cell_max_size[filled] = np.maximum.reduceat(hh.size, self.cell_start[filled])
         self._all_groups: np.ndarray | None = None  # everyone's group persons, for verify()
         #: quotas, waiting applications and border counts (None: one country, no borders)
         self.crossings: Crossings | None = None
@@ -181,6 +190,45 @@ class World:
             if self.experienced_fraction is None:
                 self.experienced_fraction = np.zeros_like(self.experienced)
             np.maximum(self.experienced_fraction, fraction, out=self.experienced_fraction)
+
+    def note_hits(self, cells: np.ndarray, t: int) -> None:
+        """Every resident of ``cells`` (sorted, unique) is hit at step ``t``; written lazily.
+
+        A household hit at ``t`` gets ``last_flood_step = t`` and, when its last flood was
+        before the cell's current event began, ``prior_flood_step`` = that last flood. Over a
+        run of steps in a row within one event only the first hit can move the prior, so a
+        cell's run is kept as (first, last, event start) and written to its residents by
+        :meth:`flush_hits`, at the cost of its residents once per run instead of once per step.
+        """
+        first, last, event = self.hit_runs
+        going = (first[cells] != NO_STEP) & (last[cells] == t - 1) & \
+            (event[cells] == self.event_start[cells])
+        new = cells[~going]
+        self.flush_hits(new)
+        first[new], event[new] = t, self.event_start[new]
+        last[cells] = t
+        self._runs_pending = self._runs_pending or cells.size > 0
+
+    def flush_hits(self, cells: np.ndarray | None = None) -> None:
+        """Write the pending runs of hits of ``cells`` (default: all) to their residents.
+
+        Before anyone reads a flood step or a household's home cell changes.
+        """
+        if not self._runs_pending:
+            return
+        first, last, event = self.hit_runs
+        cells = np.flatnonzero(first != NO_STEP) if cells is None else \
+            cells[first[cells] != NO_STEP]
+        if cells.size == 0:
+            return
+        hh = self.households
+        ids = self.households_in(cells)
+        cell = hh.cell[ids]
+        earlier = ids[hh.last_flood_step[ids] < event[cell]]  # as at the run's first hit
+        hh.prior_flood_step[earlier] = hh.last_flood_step[earlier]
+        hh.last_flood_step[ids] = last[cell]
+        first[cells] = NO_STEP
+        self._runs_pending = bool((first != NO_STEP).any())
 
     @property
     def capacity(self) -> np.ndarray:
@@ -296,6 +344,8 @@ class World:
         decide again. Their own flood memory goes with them.
         """
         hh = self.households
+        self.flush_hits(np.unique(np.concatenate([hh.cell[ids], cell])))  # runs of old homes
+        np.maximum.at(self.cell_max_size, cell, hh.size[ids])
         self._track(ids, -1)
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
         self._count_groups(self.persons_by_group, ids, -1)
@@ -326,6 +376,7 @@ class World:
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
         self._count_groups(self.persons_by_group, ids, +1)
         change = hh.size[ids].astype(np.int64) - old
+        np.maximum.at(self.cell_max_size, hh.cell[ids], hh.size[ids])
         self.cell_persons += np.bincount(hh.cell[ids], change, self.cell_persons.size).astype(
             np.int64)
         self.total_persons += int(change.sum())

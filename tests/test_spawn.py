@@ -1,0 +1,161 @@
+"""Prescribed spawning at the cost of the leavers (issue 21): its law and its exactness.
+
+:mod:`simulator.steps.spawn` draws the day's leavers by rejection from the hit cells'
+household slots, and ``World.note_hits`` writes the residents' flood steps once per run of
+hits instead of every step. These tests ask that the law is the one of an exponential race over
+every candidate (locations by Flee's weights, households by their persons), and that the lazy
+hits give the results and the households of writing every hit at every step
+(``Context.dense_hits``), also where decisions read the flood steps and households move home.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from simulator import DisplacementModel, load_scenario
+from simulator.interop.flee.convert import import_flee
+from simulator.rules.impacts import envelope_slots, take_in_order, take_persons
+from simulator.steps import spawn
+
+from .conftest import REPO
+from .test_flee_cases import FABFLEE
+from .test_walk import write
+
+
+def test_taking_in_order_is_take_persons_on_one_sorted_queue():
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        n = int(rng.integers(1, 300))
+        size = rng.integers(1, 8, n)
+        target = float(rng.choice([0, 0.4, 3, 17.5, rng.random() * size.sum() * 1.2, 1e9]))
+        mask = take_persons(np.zeros(n, np.int64), size, np.arange(n) / n, np.array([target]))
+        k = take_in_order(size, target)
+        assert mask[:k].all() and not mask[k:].any()
+
+
+def test_envelope_points_fall_on_groups_by_mass_and_on_their_slots_alike():
+    slots = np.array([3, 0, 5, 2])
+    per_slot = np.array([2.0, 9.0, 0.5, 0.0])  # the last has no mass: never hit
+    mass = slots * per_slot
+    x = (np.arange(100_000) + 0.5) / 100_000 * mass.sum()  # evenly spread points
+    group, slot = envelope_slots(x, mass, per_slot, slots)
+    assert np.allclose(np.bincount(group, minlength=4) / x.size, mass / mass.sum(), atol=1e-4)
+    for g in (0, 2):
+        counts = np.bincount(slot[group == g], minlength=slots[g])
+        assert counts.size == slots[g] and counts.min() >= counts.max() - 1
+
+
+def _flee_case(tmp_path, per_day: int, days: int = 30, population: tuple = (30000, 10000)):
+    last = (np.datetime64("2020-01-01") + np.timedelta64(days - 1, "D")).astype(str)
+    locations = (f"A,R,X,1.0,1.0,conflict_zone,0,{population[0]}\n"
+                 f"B,R,X,1.5,1.0,conflict_zone,0,{population[1]}\n"
+                 "C,R,X,1.2,1.0,camp,,1000000\n")
+    files = {
+        "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
+                                   "population\n" + locations,
+        "input_csv/routes.csv": "#name1,name2,distance\nA,C,10\nB,C,10\n",
+        "input_csv/sim_period.csv": f"StartDate,2020-01-01\nLength,{days}\n",
+        "input_csv/conflicts.csv": "#Day,A,B\n" + "".join(f"{d},0.2,1\n" for d in range(days)),
+        "source_data/data_layout.csv": "total,refugees.csv\nC,c.csv\n",
+        "source_data/refugees.csv": f"2020-01-01,0\n{last},{per_day * (days - 1)}\n",
+        "source_data/c.csv": f"2020-01-01,0\n{last},{per_day * (days - 1)}\n"}
+    path, _ = import_flee(write(tmp_path / "flee", files), tmp_path / "scen")
+    return path
+
+
+def _run(path, overrides, dense: bool, check: bool = False):
+    model = DisplacementModel(load_scenario(path, overrides), check_invariants=check)
+    model.ctx = dataclasses.replace(model.ctx, dense_hits=dense)
+    return model, model.run()
+
+
+def _assert_identical(a, b) -> None:
+    (ma, da), (mb, db) = a, b
+    differ = [v for v in da.data_vars if not da[v].equals(db[v])]
+    assert not differ, f"lazy hits changed {differ}"
+    for name in ("last_flood_step", "prior_flood_step", "state", "cell", "size"):
+        assert np.array_equal(getattr(ma.households, name), getattr(mb.households, name)), name
+
+
+@pytest.mark.parametrize("weights", ["conflict", "residents"])
+def test_households_leave_in_proportion_to_their_persons_or_alike(tmp_path, weights):
+    """Size-biased under Flee's weights: mean size E[s^2]/E[s]; alike: E[s] (sizes 1 + Poisson)."""
+    path = _flee_case(tmp_path, per_day=400, days=20)
+    model, ds = _run(path, ["population.persons_per_household=3",
+                            f"impact.prescribed_weights={weights}"], dense=False, check=True)
+    hh = model.households
+    left = hh.state != 0
+    sizes = hh.size.astype(float)
+    biased = float((sizes ** 2).mean() / sizes.mean())
+    want = biased if weights == "conflict" else float(sizes.mean())
+    se = float(sizes[left].std() / np.sqrt(left.sum()))
+    assert abs(float(sizes[left].mean()) - want) < 5 * se
+    assert abs(biased - float(sizes.mean())) > 10 * se  # the two laws are told apart
+    # every day's persons to within half a household, the remainder carried to the next day
+    assert abs(float(ds["newly_displaced"].sum()) - 400 * 19) <= sizes.max()
+
+
+def test_spawning_costs_draws_in_proportion_to_the_leavers_not_the_residents(tmp_path,
+                                                                            monkeypatch):
+    drawn = []
+    uniform = None
+
+    def counting(self, stream, step, ids):
+        if stream in ("spawn", "spawn_tail"):
+            drawn.append(np.size(ids))
+        return uniform(self, stream, step, ids)
+
+    from simulator.rng import Streams
+    uniform = Streams.uniform
+    monkeypatch.setattr(Streams, "uniform", counting)
+    path = _flee_case(tmp_path, per_day=50, days=10, population=(300_000, 100_000))
+    _run(path, [], dense=False)
+    assert 0 < sum(drawn) < 9 * 50 * spawn.MIN_BATCH  # not 400,000 a day
+
+
+def test_lazy_hits_equal_writing_every_hit_on_a_flee_case(tmp_path):
+    path = _flee_case(tmp_path, per_day=300)
+    for weights in ("conflict", "residents"):
+        overrides = [f"impact.prescribed_weights={weights}"]
+        _assert_identical(_run(path, overrides, dense=False, check=True),
+                          _run(path, overrides, dense=True))
+
+
+def test_lazy_hits_equal_dense_where_households_move_home(tmp_path):
+    """Homes change between hits (``World.move_home``, as a relocation would) mid-run."""
+    path = _flee_case(tmp_path, per_day=100, days=40)
+    runs = []
+    for dense in (False, True):
+        model = DisplacementModel(load_scenario(path, []), check_invariants=True)
+        model.ctx = dataclasses.replace(model.ctx, dense_hits=dense)
+        region = {n: i for i, n in enumerate(model.inputs.region_names)}
+        cell = {r: int(np.flatnonzero(model.inputs.cell_region == r)[0]) for r in range(2)}
+        for t in range(40):
+            if t in (10, 25):  # 50 at home in A move to B and 50 of B to A, in runs of hits
+                hh = model.world.households
+                for src, dst in (("A", "B"), ("B", "A")):
+                    ids = np.flatnonzero((hh.region == region[src]) & (hh.state == 0))[:50]
+                    model.world.move_home(ids, np.full(50, region[dst]),
+                                          np.full(50, cell[region[dst]]))
+            model.step()
+        runs.append((model, model.results()))
+    _assert_identical(*runs)
+    moved = runs[0][0].world.moved
+    assert moved.size == 200
+    assert (runs[0][0].households.last_flood_step[moved] >= 0).all()
+
+
+def test_lazy_hits_equal_dense_on_the_shipped_flee_example(tmp_path):
+    path, _ = import_flee(REPO / "climate_inputs" / "flee_example", tmp_path / "scen")
+    _assert_identical(_run(path, [], dense=False), _run(path, [], dense=True))
+
+
+def test_lazy_hits_equal_dense_on_mali_2012(tmp_path):
+    case = FABFLEE / "conflict" / "mali2012"
+    if not case.is_dir():
+        pytest.skip(f"no FabFlee case at {case}")
+    path, _ = import_flee(case, tmp_path / "scen")
+    _assert_identical(_run(path, ["n_steps=40"], dense=False), _run(path, ["n_steps=40"], True))
