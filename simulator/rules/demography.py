@@ -12,7 +12,6 @@ g_r P_r (see :func:`person_rate`) and households keep their identity: no array g
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binom
 
 #: Boys born per girl: the sex ratio at birth of about 105 boys per 100 girls in most
 #: populations (Chao, Gerland, Cook & Alkema 2019, "Systematic assessment of the sex ratio at
@@ -61,6 +60,8 @@ def binomial_draws(n: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
     out = np.zeros(n.shape, dtype=np.int64)
     some = (u >= (1.0 - p) ** n) & (n > 0) & (p > 0)
     if some.any():
+        from scipy.stats import binom  # here: scipy.stats takes 0.5 s to import
+
         k = binom.ppf(u[some], n[some], p[some])
         out[some] = np.clip(np.nan_to_num(k, nan=0.0), 0, n[some]).astype(np.int64)
     return out

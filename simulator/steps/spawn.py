@@ -115,16 +115,14 @@ def spawn_prescribed(world: World, ctx: Context, t: int, cells: np.ndarray, dept
 def _candidate_persons(world: World, slots: _Slots) -> np.ndarray:
     """Persons who can leave per hit cell.
 
-    Residents less the displaced whose home is there, from the counters (the cost of those
-    away); with a flooded fraction, counted household by household.
+    Residents less the displaced whose home is there, from the counters; with a flooded
+    fraction, counted household by household.
     """
     hh, cells = world.households, slots.cells
     if slots.fraction is not None:
         ids = slots.all_candidates(np.arange(cells.size))
         return np.bincount(np.searchsorted(cells, hh.cell[ids]), hh.size[ids], cells.size)
-    away = world.away_ids[hh.state[world.away_ids] == State.DISPLACED]
-    gone = np.bincount(hh.cell[away], hh.size[away], world.cell_persons.size)[cells]
-    return world.cell_persons[cells] - gone.astype(np.int64)
+    return world.cell_persons[cells] - world.displaced_now_by_cell[cells]
 
 
 def _draw_queue(slots: _Slots, ctx: Context, t: int, mass: np.ndarray, per_slot: np.ndarray,

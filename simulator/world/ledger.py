@@ -146,6 +146,8 @@ class World:
         self.displaced_since = np.zeros((n_regions, n_steps + 1), dtype=np.int64)
         self.recorder = Recorder(n_steps, n_regions)
         self.displaced_by_cell = np.zeros(n_cells, dtype=np.int64)
+        #: persons displaced now by the cell of their home
+        self.displaced_now_by_cell = np.zeros(n_cells, dtype=np.int64)
         #: homes each region's builders can still start this step (a limited reconstruction)
         self.repair_budget = np.zeros(n_regions)
         #: worst intensity (and flooded fraction) each cell has lived through so far
@@ -252,13 +254,15 @@ class World:
             self._count_groups(table, np.arange(start, min(n, start + GROUP_BLOCK)), +1)
 
     def _track(self, ids: np.ndarray, sign: int,
-               tables: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+               tables: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
         """Add ``sign`` times ``ids`` as they are now to the unsheltered and displaced counters.
 
-        Or to ``tables`` (as ``unsheltered_by_group`` and ``displaced_since``), for a recount.
+        Or to ``tables`` (as ``unsheltered_by_group``, ``displaced_since`` and
+        ``displaced_now_by_cell``), for a recount.
         """
         hh = self.households
-        unsheltered, displaced = tables or (self.unsheltered_by_group, self.displaced_since)
+        unsheltered, displaced, by_cell = tables or (
+            self.unsheltered_by_group, self.displaced_since, self.displaced_now_by_cell)
         rough = ids[hh.place[ids] == Place.UNSHELTERED]
         if rough.size:
             groups = hh.group_persons(rough)
@@ -268,6 +272,11 @@ class World:
         if gone.size:
             count(displaced, hh.region[gone], hh.since_step[gone].astype(np.int64),
                   hh.size[gone], sign)
+            persons = sign * hh.size[gone].astype(np.int64)
+            if gone.size * 8 < by_cell.size:  # a few: no pass over every cell
+                np.add.at(by_cell, hh.cell[gone], persons)
+            else:
+                by_cell += np.bincount(hh.cell[gone], persons, by_cell.size).astype(np.int64)
 
     def protracted(self, t: int, days: int, step_days: int) -> np.ndarray:
         """Persons displaced for more than ``days`` at step ``t``, by home region.
@@ -455,10 +464,12 @@ class World:
             problems.append("persons by home cell differ from a recount")
         if not np.array_equal(occupancy, self.occupancy):
             problems.append("occupancy counters differ from a recount")
-        recount = (np.zeros_like(self.unsheltered_by_group), np.zeros_like(self.displaced_since))
+        recount = (np.zeros_like(self.unsheltered_by_group), np.zeros_like(self.displaced_since),
+                   np.zeros_like(self.displaced_now_by_cell))
         self._track(np.flatnonzero(away), +1, recount)
         if not (np.array_equal(recount[0], self.unsheltered_by_group)
-                and np.array_equal(recount[1], self.displaced_since)):
+                and np.array_equal(recount[1], self.displaced_since)
+                and np.array_equal(recount[2], self.displaced_now_by_cell)):
             problems.append("unsheltered or displaced counters differ from a recount")
         n_cap = len(CAPACITY_PLACES)
         if (occupancy[:, :n_cap] > self.capacity[:, :n_cap]).any():
