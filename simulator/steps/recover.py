@@ -104,7 +104,8 @@ def _lose_wet_homes(world: World, ctx: Context, t: int, wet: np.ndarray) -> None
     lost = wet[(t - hh.since_step[wet]) * ctx.config.step_days >= limit]
     if lost.size == 0:
         return
-    book_damage(world, ctx, t, lost, np.ones(lost.size, dtype=np.float32))
+    whole = lost[hh.damage[lost] < 1.0]  # a home lost already costs nothing more
+    book_damage(world, ctx, t, whole, np.ones(whole.size, dtype=np.float32))
     evacuees = lost[hh.state[lost] == State.EVACUATED]
     if evacuees.size:  # an evacuee whose home is lost is displaced
         force_out(world, ctx, t, evacuees)

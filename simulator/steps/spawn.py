@@ -102,7 +102,7 @@ def spawn_prescribed(world: World, ctx: Context, t: int, cells: np.ndarray, dept
         accepted = float((candidates * rho).sum())
     else:  # every household alike
         rho, per_slot = None, np.ones(cells.size)
-        accepted = float(candidates.sum()) / max(float(hh.size.mean()), 1.0)
+        accepted = float(candidates.sum()) / max(world.total_persons / max(len(hh), 1), 1.0)
     mass = np.where(candidates > 0, slots.slots * per_slot, 0.0)
     live = mass > 0
     if candidates[live].sum() <= target:  # everyone who can leave does
@@ -133,7 +133,7 @@ def _draw_queue(slots: _Slots, ctx: Context, t: int, mass: np.ndarray, per_slot:
     """
     hh, streams = slots.world.households, ctx.streams
     total = float(mass.sum())
-    mean = float(hh.size.mean())
+    mean = slots.world.total_persons / max(len(hh), 1)
     queue = np.empty(0, dtype=np.int64)
     drawn = 0
     while True:

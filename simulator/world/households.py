@@ -230,8 +230,16 @@ def _compose(hh: Households, idx: np.ndarray, comp, rng: np.random.Generator,
     p = np.array([comp.age_shares[b] for b in AGE_BANDS])
     adult_p = p[2:] / p[2:].sum() if p[2:].sum() > 0 else np.array([1.0, 0.0])
     head_band = 2 + (rng.random(idx.size) >= adult_p[0])
-    rest = rng.multinomial(hh.size[idx].astype(np.int64) - 1, p)
-    female = rng.binomial(rest, comp.female_share)
+    # draws with n = 0 use no random numbers, so only households of two or more draw (the
+    # same numbers as drawing for everyone; most of a Flee case's one-person households skip)
+    others = hh.size[idx].astype(np.int64) - 1
+    rest = np.zeros((idx.size, p.size), dtype=np.int64)
+    some = others > 0
+    if some.any():
+        rest[some] = rng.multinomial(others[some], p)
+    female = np.zeros_like(rest)
+    some = rest > 0
+    female[some] = rng.binomial(rest[some], comp.female_share)
     male = rest - female
     head_female = rng.random(idx.size) < comp.female_headed_share
     rows = np.arange(idx.size)

@@ -241,11 +241,14 @@ class World:
     def _count_groups(self, table: np.ndarray, ids: np.ndarray, sign: int) -> None:
         """Add ``sign`` times the group persons of ``ids`` to ``table[region, state, group]``."""
         hh = self.households
+        n_regions, n_states, n_groups = table.shape
         for start in range(0, ids.size, GROUP_BLOCK):  # bounded temporaries at any size
             part = ids[start:start + GROUP_BLOCK]
             groups = hh.group_persons(part)
-            for g in range(groups.shape[1]):
-                count(table[:, :, g], hh.region[part], hh.state[part], groups[:, g], sign)
+            first = (hh.region[part].astype(np.int64) * n_states + hh.state[part]) * n_groups
+            flat = (first[:, None] + np.arange(n_groups)).ravel()  # one bincount, every group
+            table += sign * np.bincount(flat, groups.ravel(), table.size).reshape(
+                table.shape).astype(np.int64)
 
     def _count_all_groups(self, table: np.ndarray) -> None:
         """Add everyone's group persons to ``table``, in blocks of ids (no full id range)."""
