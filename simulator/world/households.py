@@ -19,9 +19,39 @@ from simulator.inputs.load import Inputs
 from simulator.inputs.schema import Scenario
 from simulator.rng import Streams
 from simulator.rules.placement import gravity_weights
-from simulator.states import AGE_BANDS, HEAD_TYPES, NO_PLACE, NO_STEP, PLACES, STATE_NAMES, State
+from simulator.states import (
+    AGE_BANDS,
+    GROUPS,
+    HEAD_TYPES,
+    NO_PLACE,
+    NO_STEP,
+    PLACES,
+    STATE_NAMES,
+    State,
+)
 
 SYNTH_CHUNK = 1 << 18  # households drawn per block in synthesis (the demo fits in one)
+
+
+def _group_of_member() -> np.ndarray:
+    """(8 member columns, GROUPS): 1 where a member of that sex and age band is in the group.
+
+    Members are females by AGE_BANDS, then males; children are under 18, adults 18-59, older
+    persons 60+; the disability column is filled apart.
+    """
+    bands = {"children": ("age_0_4", "age_5_17"), "adults": ("age_18_59",),
+             "older_persons": ("age_60_plus",), "children_under_5": ("age_0_4",)}
+    table = np.zeros((2 * len(AGE_BANDS), len(GROUPS)), dtype=np.float32)
+    for g, name in enumerate(GROUPS):
+        for sex in range(2):
+            for b, band in enumerate(AGE_BANDS):
+                within = band in bands.get(name, ()) or (name == "women" and sex == 0)
+                table[sex * len(AGE_BANDS) + b, g] = within
+    return table
+
+
+#: Which member columns count in which of :data:`GROUPS` (see :func:`_group_of_member`).
+GROUP_OF_MEMBER = _group_of_member()
 
 
 def lognormal_sigma_from_gini(gini: float) -> float:
@@ -63,12 +93,14 @@ class Households:
     arrive_step: np.ndarray | None = None  #: int16/32, step of arrival at the place (travel)
 
     def group_persons(self, ids: np.ndarray) -> np.ndarray:
-        """Persons of each of :data:`GROUPS` in households ``ids``, shape (len(ids), groups)."""
-        m = self.members[ids].astype(np.int32)
-        female, male = m[:, :4], m[:, 4:]
-        both = female + male
-        return np.stack([both[:, 0] + both[:, 1], both[:, 2], both[:, 3], female.sum(axis=1),
-                         self.disabled[ids].astype(np.int32), both[:, 0]], axis=1)
+        """Persons of each of :data:`GROUPS` in households ``ids``, shape (len(ids), groups).
+
+        One matrix product of the members by :data:`GROUP_OF_MEMBER` (exact: small integers in
+        float32), the disabled put in their column.
+        """
+        groups = (self.members[ids].astype(np.float32) @ GROUP_OF_MEMBER).astype(np.int32)
+        groups[:, GROUPS.index("persons_with_disabilities")] = self.disabled[ids]
+        return groups
 
     def __len__(self) -> int:
         return int(self.cell.size)
