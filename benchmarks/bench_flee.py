@@ -22,6 +22,13 @@ Each model runs in its own process, so that peak memory (``getrusage``) is its o
     python benchmarks/bench_flee.py --flee             # the small flood scenario, both models
     python benchmarks/bench_flee.py                    # climdisp only; says how to add Flee
     python benchmarks/bench_flee.py --quick --out /tmp/f.json
+
+With ``--flee-case DIR`` the script writes no flood case: it benchmarks the Flee case folder DIR
+(e.g. FabFlee's conflict validation case mali2012) whole process against whole process, the
+climdisp command line against the Flee driver, alternating, ``--repeats`` each
+(``benchmarks/flee_case.py``); results go to ``results/<date>-flee-<case>.json``:
+
+    python benchmarks/bench_flee.py --flee --flee-case /work/shared/data/fabflee/conflict/mali2012
 """
 
 from __future__ import annotations
@@ -269,6 +276,29 @@ def report(case: dict, ours: dict, flee: dict | None, ratios: dict) -> None:
     print(f"{'all person-days per s':28}{ours['person_days_per_s']:>14.3g}{'-':>14}")
 
 
+def run_flee_case(args: argparse.Namespace) -> int:
+    """``--flee-case``: benchmark an existing Flee case folder (see flee_case.py)."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    from flee_case import bench_case, report
+
+    case = args.flee_case.resolve()
+    if not (case / "input_csv" / "locations.csv").is_file():
+        sys.exit(f"error: --flee-case {case}: no input_csv/locations.csv; give a Flee case folder")
+    py = ensure_flee_venv(args.flee_venv, args.flee_python) if args.flee else None
+    row = bench_case(case, args.repeats, py, DRIVER, args.seed)
+    if not args.flee:
+        row["flee_skipped"] = (f"Flee skipped: add --flee to install flee {FLEE_VERSION} into "
+                               f"{args.flee_venv} (once, from PyPI) and run it side by side")
+    report(row)
+    if not args.flee:
+        print(row["flee_skipped"])
+    out = args.out or HERE / "results" / f"{row['date']}-flee-{case.name}.json"
+    out.write_text(json.dumps({"date": row["date"], "results": [row]}, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--flee", action="store_true",
@@ -279,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3,
                     help="runs of each model, each in a fresh process (median reported)")
     ap.add_argument("--case-dir", type=Path, help="write the Flee case here and keep it")
+    ap.add_argument("--flee-case", type=Path, metavar="DIR",
+                    help="benchmark this Flee case folder, whole process against whole process, "
+                         "instead of the synthetic flood case")
     ap.add_argument("--flee-venv", type=Path, default=FLEE_VENV)
     ap.add_argument("--flee-python", default=sys.executable,
                     help="the Python that creates the Flee environment")
@@ -290,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.quick:
         args.repeats = 1
+    if args.flee_case:
+        return run_flee_case(args)
     case = TINY if args.quick else FloodCase(args.towns, args.persons_per_town, args.camps,
                                              args.days, args.seed)
     with tempfile.TemporaryDirectory() as tmp:

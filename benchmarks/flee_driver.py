@@ -1,8 +1,33 @@
-"""Run a DFlee flood case with the Flee package (serial), timed; for bench_flee.py.
+"""Run a Flee case with the Flee package (serial), timed; for bench_flee.py.
 
 Run with the Python of the Flee virtual environment (benchmarks/.flee-venv), never imported by
-climdisp. It does for a flood case what Flee's runscripts/run.py does for a conflict case, with
-the Flee 3.1 API (the last release on PyPI, whose wheel has no runscripts/):
+climdisp. Two kinds of case, told apart by their files, both with the Flee 3.1 API (the last
+release on PyPI, whose wheel has no runscripts/):
+
+**A conflict validation case** (``input_csv/conflicts.csv`` and ``source_data/data_layout.csv``,
+e.g. FabFlee's mali2012) is run as Flee's runscripts/run.py runs it:
+
+1. ``read_conflict_period(sim_period.csv)`` (master: ``read_sim_period``);
+   ``SimulationSettings.ReadFromYML(simsetting.yml)``; ``ConflictInputFile`` is
+   ``input_csv/conflicts.csv``;
+2. ``InputGeography``: locations, routes, closures, ``ReadConflictInputCSV`` (master reads it
+   inside ``StoreInputGeographyInEcosystem``; 3.1 needs the call), then
+   ``StoreInputGeographyInEcosystem`` into ``Ecosystem()`` (3.1 takes no start date);
+3. ``RefugeeTable`` over ``source_data/data_layout.csv`` (scaled down by ``hasten``),
+   ``ReadL1Corrections(registration_corrections.csv)``, ``add_initial_refugees`` in every camp;
+4. each day: ``AddNewConflictZones``; ``spawn_daily_displaced`` (the observed daily increase,
+   spawned at conflict zones weighted by population x intensity x decay); ``refresh_spawn_
+   weights``; ``enact_border_closures``; ``evolve``; agents per camp and the data per camp
+   (``get_field``) are recorded.
+
+3.1's ``ReadFromYML`` does not read ``sum_from_camps`` and its ``spawn_daily_displaced`` defaults
+to ``SumFromCamps=False``; master reads the setting (default True) and uses it. The driver reads
+it from the YAML (default True) and passes it, as master does. 3.1 has no
+``empty_camps_on_day0`` (``RefugeeTable(start_empty=...)`` on master): a case that sets it true
+is refused. The process works in the case folder, as run.py does (``read_demographics`` looks
+for ``input_csv/demographics_*.csv`` there).
+
+**A DFlee flood case** (anything else) is driven as follows:
 
 1. ``SimulationSettings.ReadFromYML(simsetting.yml)``;
 2. ``InputGeography``: ``ReadLocationsFromCSV``, ``ReadLinksFromCSV``, ``ReadClosuresFromCSV``
@@ -24,7 +49,9 @@ would otherwise fall back to the ecosystem's default.
     .flee-venv/bin/python flee_driver.py CASE_DIR --out flee.json [--seed 1] [--days N]
 
 Writes JSON: timings (s), agents in total and per camp at the end, camp totals per day, and the
-peak resident memory of this process (bytes).
+peak resident memory of this process (bytes); for a conflict case also, by camp and day, the
+simulated and the observed persons (``camp_sim_by_day``, ``camp_data_by_day``), and run.py's
+"Total error" and "raw UNHCR refugee count" columns by day.
 """
 
 from __future__ import annotations
@@ -127,6 +154,90 @@ def run(case: Path, seed: int, days: int | None) -> dict:
             "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
 
+def is_conflict_case(case: Path) -> bool:
+    """A conflict validation case: conflicts by day and observed refugee tables."""
+    return ((case / "input_csv" / "conflicts.csv").is_file()
+            and (case / "source_data" / "data_layout.csv").is_file())
+
+
+def spawn_settings(simsetting: Path) -> bool:
+    """``sum_from_camps`` from the YAML (master's default, True), which 3.1 does not read.
+
+    Exits when the case asks for ``empty_camps_on_day0``, which 3.1 cannot do.
+    """
+    spawn = (yaml.safe_load(simsetting.read_text()) or {}).get("spawn_rules") or {}
+    if spawn.get("empty_camps_on_day0"):
+        sys.exit(f"{simsetting}: empty_camps_on_day0 is not in Flee 3.1")
+    return bool(spawn.get("sum_from_camps", True))
+
+
+def run_conflict(case: Path, seed: int, days: int | None) -> dict:
+    """Run a conflict validation case as Flee's runscripts/run.py does; returns the report."""
+    from flee import InputGeography, flee, spawning
+    from flee.datamanager import handle_refugee_data, read_period
+    from flee.SimulationSettings import SimulationSettings
+
+    t0 = time.perf_counter()
+    random.seed(seed)
+    np.random.seed(seed)
+    os.chdir(case)
+    inputs = case / "input_csv"
+    start_date, length = read_period.read_conflict_period(str(inputs / "sim_period.csv"))
+    days = days or length
+    SimulationSettings.ReadFromYML(str(case / "simsetting.yml"))
+    SimulationSettings.ConflictInputFile = str(inputs / "conflicts.csv")
+    sum_from_camps = spawn_settings(case / "simsetting.yml")
+    e = flee.Ecosystem()
+    ig = InputGeography.InputGeography()
+    ig.ReadLocationsFromCSV(str(inputs / "locations.csv"))
+    ig.ReadLinksFromCSV(str(inputs / "routes.csv"))
+    ig.ReadClosuresFromCSV(str(inputs / "closures.csv"))
+    ig.ReadConflictInputCSV(str(inputs / "conflicts.csv"))
+    e, lm = ig.StoreInputGeographyInEcosystem(e)
+    d = handle_refugee_data.RefugeeTable(
+        csvformat="generic", data_directory=str(case / "source_data"), start_date=start_date,
+        data_layout="data_layout.csv",
+        population_scaledown_factor=SimulationSettings.optimisations["PopulationScaleDownFactor"])
+    d.ReadL1Corrections(str(inputs / "registration_corrections.csv"))
+    camps = e.get_camp_names()
+    for name in camps:
+        spawning.add_initial_refugees(e, d, lm[name])
+    setup_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    sim = {c: [] for c in camps}
+    data = {c: [] for c in camps}
+    total_error, raw_by_day, agent_days, spawned = [], [], 0, 0
+    for t in range(days):
+        ig.AddNewConflictZones(e, t)
+        new, raw, _ = spawning.spawn_daily_displaced(e, t, d, SumFromCamps=sum_from_camps)
+        spawned += new
+        spawning.refresh_spawn_weights(e)
+        e.enact_border_closures(t)
+        e.evolve()
+        agent_days += e.numAgents()
+        misses = 0
+        for c in camps:
+            sim[c].append(lm[c].numAgents)
+            data[c].append(int(d.get_field(c, t)))
+            misses += abs(sim[c][-1] - data[c][-1])
+        total_error.append(misses / raw if raw > 0 else 0.0)  # run.py's "Total error"
+        raw_by_day.append(int(raw))
+    run_s = time.perf_counter() - t0
+    import flee as flee_package
+
+    in_camps = [sum(sim[c][t] for c in camps) for t in range(days)]
+    return {"flee_version": flee_package.__version__, "python": sys.version.split()[0],
+            "numpy": np.__version__, "seed": seed, "days": days, "setup_s": setup_s,
+            "run_s": run_s, "agents": e.numAgents(), "spawned": spawned,
+            "agent_days": agent_days, "in_camps": in_camps[-1] if in_camps else 0,
+            "camps": {c: lm[c].numAgents for c in camps}, "in_camps_by_day": in_camps,
+            "camp_sim_by_day": sim, "camp_data_by_day": data,
+            "total_error_by_day": total_error, "raw_refugees_by_day": raw_by_day,
+            "sum_from_camps": sum_from_camps, "start_date": start_date,
+            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("case", type=Path)
@@ -135,8 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=int)
     args = ap.parse_args(argv)
     os.environ.setdefault("FLEE_TYPE_CHECK", "false")
-    report = run(args.case.resolve(), args.seed, args.days)
-    args.out.write_text(json.dumps(report, indent=2))
+    case, out = args.case.resolve(), args.out.resolve()
+    runner = run_conflict if is_conflict_case(case) else run
+    report = runner(case, args.seed, args.days)
+    out.write_text(json.dumps(report, indent=2))
     return 0
 
 

@@ -69,3 +69,21 @@ def test_quick_decades_benchmark_runs_a_futures_year(tmp_path):
     (row,) = run_quick("bench_decades.py", tmp_path / "decades.json")
     assert row["steps"] == 365 and row["households"] > 1000
     assert row["flood_events"] >= 0 and row["run_s"] > 0
+
+
+def test_flee_case_benchmark_times_whole_processes_and_leaves_flee_out_unless_asked(tmp_path):
+    venv, case = tmp_path / "flee-venv", tmp_path / "case"
+    run_quick("bench_flee.py", tmp_path / "quick.json", "--flee-venv", str(venv),
+              "--case-dir", str(case))
+    (row,) = run_quick("bench_flee.py", tmp_path / "case.json", "--flee-venv", str(venv),
+                       "--flee-case", str(case))
+    ours = row["climdisp"]
+    assert row["repeats"] == 1 and ours["days"] == 10 and ours["households"] > 0
+    # the whole `climdisp run` process holds the model's own run, interpreter start on top
+    assert ours["wall_s"] > ours["model_wall_time_s"] > 0
+    assert ours["import_and_run_wall_s"] == ours["import_wall_s"] + ours["wall_s"]
+    assert ours["peak_rss_bytes"] > row["parent_rss_bytes"] > 0
+    assert ours["ard"] is None  # a flood case without observations has no ARD
+    assert row["flee"] is None and row["ratios"] == {} and "--flee" in row["flee_skipped"]
+    assert len(row["load_before"]) == len(row["load_after"]) == 3
+    assert not venv.exists()  # Flee is installed only when asked for
