@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(VPY) benchmarks/bench_plain_mesa.py
 	$(VPY) benchmarks/bench_calibrate.py
 	$(VPY) benchmarks/bench_flee.py --flee
+	$(VPY) benchmarks/bench_conflict.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -87,3 +87,15 @@ def test_flee_case_benchmark_times_whole_processes_and_leaves_flee_out_unless_as
     assert row["flee"] is None and row["ratios"] == {} and "--flee" in row["flee_skipped"]
     assert len(row["load_before"]) == len(row["load_after"]) == 3
     assert not venv.exists()  # Flee is installed only when asked for
+
+
+def test_quick_conflict_benchmark_runs_a_case_whole_and_measures_its_steps(tmp_path):
+    (row,) = run_quick("bench_conflict.py", tmp_path / "conflict.json")
+    case = row["case"]
+    # households of 1 + Poisson(4) persons, as many as residents / 5 (rounded at random)
+    assert abs(row["persons"] - case["residents"]) < 0.05 * case["residents"]
+    assert 0 < row["displaced"] <= case["prescribed_displaced"] + 5  # within half households
+    assert row["process_wall_s"] > row["run_s"] > 0
+    assert row["memory_estimate_bytes"] > 0 and row["peak_rss_bytes"] > 0
+    steps = row["median_step_s"]
+    assert steps["spawning"] > 0 and steps["quiet_steps"] >= 1
