@@ -18,6 +18,7 @@ import pytest
 from simulator import DisplacementModel, load_scenario
 from simulator.interop.flee.convert import import_flee
 from simulator.rules.impacts import envelope_slots, take_in_order, take_persons
+from simulator.states import HOME
 from simulator.steps import spawn
 
 from .conftest import REPO
@@ -159,3 +160,110 @@ def test_lazy_hits_equal_dense_on_mali_2012(tmp_path):
         pytest.skip(f"no FabFlee case at {case}")
     path, _ = import_flee(case, tmp_path / "scen")
     _assert_identical(_run(path, ["n_steps=40"], dense=False), _run(path, ["n_steps=40"], True))
+
+
+def test_lazy_hits_write_what_every_hit_writes_through_gaps_new_events_flushes_and_moves():
+    """Random histories: wet and dry spells (new events), hits below the wet, flushes at any
+    time and homes moved mid-run; the flood steps equal those of writing every hit."""
+    from .tiny import tiny
+
+    def dense_hit(world, cells, t):  # the one-by-one path of displace
+        hh = world.households
+        ids = world.households_in(cells)
+        earlier = hh.last_flood_step[ids] < world.event_start[hh.cell[ids]]
+        hh.prior_flood_step[ids[earlier]] = hh.last_flood_step[ids[earlier]]
+        hh.last_flood_step[ids] = t
+
+    n_cells, n, steps = 4, 40, 40
+    cell = np.sort(np.random.default_rng(0).integers(0, n_cells, n)).tolist()
+    moved_some, priors = False, 0
+    for trial in range(60):
+        rng = np.random.default_rng(trial)
+        lazy, dense = (tiny(np.zeros((50, n_cells)), cell=cell, region_of_cell=[0] * n_cells)
+                       for _ in range(2))
+        p_wet, p_hit = rng.uniform(0.3, 0.9), rng.uniform(0.5, 1.0)
+        for t in range(steps):
+            wet = rng.random(n_cells) < p_wet
+            hit = np.flatnonzero(wet & (rng.random(n_cells) < p_hit))
+            if rng.random() < 0.15:  # a few at home move home, as a relocation would
+                hh = lazy.world.households
+                ids = np.sort(rng.choice(np.flatnonzero(np.isin(hh.state, HOME)), 3, replace=False))
+                to = rng.integers(0, n_cells, ids.size)
+                for w in (lazy, dense):
+                    w.world.step = t
+                    w.world.move_home(ids, np.zeros(ids.size, np.int16), to)
+                moved_some = True
+            for w in (lazy, dense):
+                w.world.track_events(t, wet.astype(float) if wet.any() else None)
+            if rng.random() < 0.2:
+                lazy.world.flush_hits()
+            lazy.world.note_hits(hit, t)
+            dense_hit(dense.world, hit, t)
+        lazy.world.flush_hits()
+        for name in ("last_flood_step", "prior_flood_step"):
+            assert np.array_equal(getattr(lazy.world.households, name),
+                                  getattr(dense.world.households, name)), (trial, name)
+        priors += int((dense.world.households.prior_flood_step >= 0).sum())
+    assert moved_some and priors > 100  # earlier events were remembered, so this was tested
+
+
+def _with_dry_town(tmp_path, days: int = 30):
+    """A Flee case whose town D (no conflict) has residents: a populated cell never hit."""
+    last = (np.datetime64("2020-01-01") + np.timedelta64(days - 1, "D")).astype(str)
+    files = {
+        "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
+                                   "population\nA,R,X,1.0,1.0,conflict_zone,0,20000\n"
+                                   "D,R,X,1.5,1.0,town,,20000\nC,R,X,1.2,1.0,camp,,1000000\n",
+        "input_csv/routes.csv": "#name1,name2,distance\nA,C,10\nD,C,10\n",
+        "input_csv/sim_period.csv": f"StartDate,2020-01-01\nLength,{days}\n",
+        "input_csv/conflicts.csv": "#Day,A\n" + "".join(f"{d},1\n" for d in range(days)),
+        "source_data/data_layout.csv": "total,refugees.csv\nC,c.csv\n",
+        "source_data/refugees.csv": f"2020-01-01,0\n{last},{300 * (days - 1)}\n",
+        "source_data/c.csv": f"2020-01-01,0\n{last},{300 * (days - 1)}\n"}
+    path, _ = import_flee(write(tmp_path / "flee", files), tmp_path / "scen")
+    return path
+
+
+def test_households_who_moved_out_of_a_hit_cell_never_leave_from_it(tmp_path):
+    """Half of A's residents make a new home in the dry town D: their old slots in A's cell
+    are rejected, so none of them is displaced, and the day's persons still leave from A."""
+    model = DisplacementModel(load_scenario(_with_dry_town(tmp_path), []), check_invariants=True)
+    a, d = (model.inputs.region_names.index(n) for n in ("A", "D"))
+    cell_d = int(np.flatnonzero(model.inputs.cell_region == d)[0])
+    hh = model.world.households
+    movers = np.flatnonzero(hh.region == a)[::2]
+    model.world.move_home(movers, np.full(movers.size, d), np.full(movers.size, cell_d))
+    ds = model.run()
+    assert (hh.state[movers] == 4).all()  # relocated, at home in D: none displaced
+    assert int(ds["newly_displaced"].sum()) == 300 * 29
+
+
+@pytest.mark.parametrize("weights", ["conflict", "residents"])
+def test_the_leavers_do_not_depend_on_how_the_draws_are_batched(tmp_path, monkeypatch, weights):
+    path = _flee_case(tmp_path, per_day=300, days=15)
+    overrides = [f"impact.prescribed_weights={weights}", "population.persons_per_household=3"]
+    _, default = _run(path, overrides, dense=False)
+    monkeypatch.setattr(spawn, "MIN_BATCH", 1)  # many small batches: the stop rule decides
+    _, small = _run(path, overrides, dense=False)
+    differ = [v for v in default.data_vars if not default[v].equals(small[v])]
+    assert not differ
+
+
+def test_a_day_taking_nearly_every_candidate_costs_the_candidates_not_their_square(
+        tmp_path, monkeypatch):
+    """The day's persons are all but a part of a household of the candidates: everyone is raced
+    once (no coupon collecting over rejected repeats)."""
+    from simulator.rng import Streams
+
+    drawn = {}
+    uniform = Streams.uniform
+
+    def counting(self, stream, step, ids):
+        drawn[stream] = drawn.get(stream, 0) + np.size(ids)
+        return uniform(self, stream, step, ids)
+
+    monkeypatch.setattr(Streams, "uniform", counting)
+    path = _flee_case(tmp_path, per_day=20_000, days=3, population=(20_000, 20_000))
+    model, ds = _run(path, [], dense=False, check=True)
+    assert int(ds["newly_displaced"].sum()) == 40_000  # everyone, on the second day
+    assert drawn.get("spawn", 0) + drawn.get("spawn_tail", 0) < 4 * 40_000

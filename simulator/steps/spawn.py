@@ -11,9 +11,10 @@ Processing Letters 97(5), 181–185), but it is drawn by rejection from the cell
 slots (:func:`~simulator.rules.impacts.envelope_slots`): draw ``i`` of step ``t`` is streams
 ``spawn`` and ``spawn_accept`` at counter ``i``, so a day of a few hundred leavers among
 millions of residents costs a few hundred draws, and the result does not depend on how the
-draws are batched. When the candidates are nearly used up (many draws rejected), the rest of
-the queue is an exponential race over the remaining candidates (stream ``spawn_tail``), the
-same law again.
+draws are batched. When nearly every candidate is to leave, or the candidates are nearly used
+up (most draws rejected), the queue is finished by an exponential race over the remaining
+candidates (stream ``spawn_tail``): the same law again, at the cost of the candidates, and the
+one case where when it starts (after how many batches) can change which households leave.
 
 A cell's slots are its households in the ``cell_start`` slice (those who made a new home
 elsewhere are rejected) followed by those who moved into it. Candidates are the residents not
@@ -34,6 +35,8 @@ from simulator.world.ledger import World
 MIN_BATCH = 256
 #: Draws allowed per household still wanted before the rest is raced over the candidates.
 MAX_TRIES = 64
+#: Draws of one batch at most (bounded temporaries: about 40 bytes a draw).
+MAX_BATCH = 1 << 18
 
 
 class _Slots:
@@ -104,11 +107,15 @@ def spawn_prescribed(world: World, ctx: Context, t: int, cells: np.ndarray, dept
         rho, per_slot = None, np.ones(cells.size)
         accepted = float(candidates.sum()) / max(world.total_persons / max(len(hh), 1), 1.0)
     mass = np.where(candidates > 0, slots.slots * per_slot, 0.0)
-    live = mass > 0
-    if candidates[live].sum() <= target:  # everyone who can leave does
-        return np.sort(slots.all_candidates(np.flatnonzero(live)))
-    queue = _draw_queue(slots, ctx, t, mass, per_slot, rho, target,
-                        accepted / float(mass.sum()))
+    live = np.flatnonzero(mass > 0)
+    total = float(candidates[live].sum())
+    if total <= target:  # everyone who can leave does
+        return np.sort(slots.all_candidates(live))
+    if total - float(size_bound[live].max()) / 2 <= target:  # nearly everyone: race them all
+        queue = _race(slots, ctx, t, mass, rho, np.empty(0, dtype=np.int64))
+    else:
+        queue = _draw_queue(slots, ctx, t, mass, per_slot, rho, target, total,
+                            accepted / float(mass.sum()))
     return np.sort(queue[:take_in_order(hh.size[queue], target)])
 
 
@@ -126,24 +133,28 @@ def _candidate_persons(world: World, slots: _Slots) -> np.ndarray:
 
 
 def _draw_queue(slots: _Slots, ctx: Context, t: int, mass: np.ndarray, per_slot: np.ndarray,
-                rho: np.ndarray | None, target: float, acceptance: float) -> np.ndarray:
+                rho: np.ndarray | None, target: float, candidates: float,
+                acceptance: float) -> np.ndarray:
     """Distinct households in the order successive sampling draws them, until ``target``.
 
-    ``acceptance``: the expected share of draws accepted, which sizes the batches (speed only).
+    ``candidates``: persons who can leave; ``acceptance``: the expected share of draws accepted
+    at first, which, less the share already queued, sizes the batches (speed only).
     """
     hh, streams = slots.world.households, ctx.streams
-    total = float(mass.sum())
+    total = float(np.cumsum(mass)[-1])  # the end of the last group, as envelope_slots sees it
     mean = slots.world.total_persons / max(len(hh), 1)
     queue = np.empty(0, dtype=np.int64)
-    drawn = 0
+    drawn, persons = 0, 0.0
     while True:
-        persons = float(hh.size[queue].sum())
         if queue.size and persons - float(hh.size[queue[-1]]) / 2 > target:
             return queue  # the last one drawn no longer leaves: the queue is long enough
+        if persons >= candidates:  # everyone who can leave is queued
+            return queue
         wanted = (target - persons) / mean + 2  # households still wanted, about
-        if drawn > MAX_TRIES * (queue.size + wanted) / acceptance:  # nearly used up
+        share = acceptance * max(1.0 - persons / candidates, 1e-9)  # repeats are rejected too
+        if drawn > MAX_TRIES * (queue.size + wanted) / share:  # nearly used up
             return np.concatenate([queue, _race(slots, ctx, t, mass, rho, queue)])
-        batch = int(min(max(MIN_BATCH, 2 * wanted / acceptance), 1 << 22))
+        batch = int(min(max(MIN_BATCH, 2 * wanted / share), MAX_BATCH))
         i = np.arange(drawn, drawn + batch, dtype=np.int64)
         drawn += batch
         group, slot = envelope_slots(streams.uniform("spawn", t, i) * total, mass, per_slot,
@@ -156,7 +167,9 @@ def _draw_queue(slots: _Slots, ctx: Context, t: int, mass: np.ndarray, per_slot:
         ids = ids[ok]
         ids = ids[~np.isin(ids, queue)]
         _, first = np.unique(ids, return_index=True)
-        queue = np.concatenate([queue, ids[np.sort(first)]])  # drawn twice: its first place
+        fresh = ids[np.sort(first)]  # drawn twice: its first place
+        queue = np.concatenate([queue, fresh])
+        persons += float(hh.size[fresh].sum())
 
 
 def _race(slots: _Slots, ctx: Context, t: int, mass: np.ndarray, rho: np.ndarray | None,
