@@ -119,7 +119,17 @@ class PairTable:
                 return self.block(0, self.shape[0])[(when, *rest)]
             return self.block(start, max(start, stop))[(slice(None), *rest)]
         t = range(self.shape[0])[int(when)]  # negative steps count from the end
+        if len(rest) == self.ndim - 1 and all(isinstance(i, int | np.integer) for i in rest):
+            return self._value(t, np.ravel_multi_index(rest, self.shape[1:]))  # one cell
         return self.block(t, t + 1)[(0, *rest)]
+
+    def _value(self, step: int, key: int) -> np.generic:
+        """One cell of step ``step``'s table, by its flat key (no dense table built)."""
+        self.consolidate(step)
+        keys = self._keys[step]
+        at = int(np.searchsorted(keys, key))
+        found = at < keys.size and keys[at] == key
+        return self._values[step][at] if found else self.dtype.type(0)
 
     def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
         """The whole dense table."""
