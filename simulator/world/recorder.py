@@ -74,8 +74,10 @@ def pair_variable(dims: tuple[str, ...], table: PairTable, attrs: dict) -> xr.Va
     Up to :data:`DENSE_PAIR_BYTES`, the dense array (as every run before sparse tables). Above
     it, a dask array chunked along time (:data:`PAIR_CHUNK_BYTES` a chunk), each chunk densified
     from the sparse table only when computed, so sums, selections and ``to_netcdf`` go chunk by
-    chunk; xarray makes the dask array (the model core imports no dask). Without dask
-    installed, a lazily indexed array: selections stay lazy, a reduction densifies it whole.
+    chunk (a run folder stores one netCDF chunk per dask chunk:
+    :func:`~simulator.outputs.folders.write_run`); xarray makes the dask array (the model core
+    imports no dask). Without dask installed, a lazily indexed array: selections stay lazy, a
+    reduction densifies it whole.
     """
     if table.dense_nbytes <= DENSE_PAIR_BYTES:
         return xr.Variable(dims, np.asarray(table), attrs)
