@@ -81,6 +81,7 @@ def pair_variable(dims: tuple[str, ...], table: PairTable, attrs: dict) -> xr.Va
     """
     if table.dense_nbytes <= DENSE_PAIR_BYTES:
         return xr.Variable(dims, np.asarray(table), attrs)
+    table.consolidate()  # here, not in the threads that compute the chunks
     var = xr.Variable(dims, indexing.LazilyIndexedArray(_LazyPairs(table)), attrs)
     if importlib.util.find_spec("dask") is None:
         return var
