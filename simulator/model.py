@@ -86,9 +86,10 @@ def memory_estimate(config: Scenario, inputs: Inputs,
     """Bytes a run will need, by part, before anything is allocated.
 
     Households: :func:`expected_households` × :data:`PEAK_BYTES_PER_HOUSEHOLD`; results:
-    :func:`recorder_bytes` (time × regions, and time × regions² for flows and relocations), the
-    displaced-by-start-step counter (regions × steps) and, with borders, the border results
-    (time × countries² × routes).
+    :func:`recorder_bytes` (time × regions; the region-pair tables, flows and relocations, are
+    sparse and count as what they will hold, a few destinations per origin region and step,
+    not time × regions²), the displaced-by-start-step counter (regions × steps) and, with
+    borders, the border results (time × countries² × routes).
     The fixed cost of the libraries and the inputs already loaded is not counted. ``borders``:
     the resolved borders (default: resolved here).
     """

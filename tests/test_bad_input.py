@@ -336,6 +336,7 @@ def test_a_run_that_cannot_fit_in_memory_is_refused_with_its_estimate(case, caps
     from simulator.inputs.config import load_scenario
     from simulator.inputs.load import load_inputs
     from simulator.world.households import PEAK_BYTES_PER_HOUSEHOLD
+    from simulator.world.recorder import pair_table_bytes
 
     scenario = case()
     cfg = load_scenario(scenario)
@@ -343,7 +344,8 @@ def test_a_run_that_cannot_fit_in_memory_is_refused_with_its_estimate(case, caps
     est = model.memory_estimate(cfg, inputs)
     ran = model.DisplacementModel(cfg, inputs=inputs)
     assert est["households"] == len(ran.households)
-    assert est["result_bytes"] == sum(a.nbytes for a in vars(ran.world.recorder).values()) \
+    rec, regions = ran.world.recorder, len(inputs.region_names)  # pair tables: their allowance
+    assert est["result_bytes"] == rec.array_bytes() + pair_table_bytes(cfg.n_steps, regions) \
         + ran.world.displaced_since.nbytes
     need = est["household_bytes"] + est["result_bytes"]
     assert need == est["households"] * PEAK_BYTES_PER_HOUSEHOLD + est["result_bytes"]

@@ -28,13 +28,23 @@ def default_run_dir(scenario: Scenario, seed: int, root: Path = Path("results"))
 
 def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict,
               extra: dict[str, bytes] | None = None) -> Path:
-    """Write a run folder (results.nc, config.toml, manifest.json, ``extra``) atomically."""
-    encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
+    """Write a run folder (results.nc, config.toml, manifest.json, ``extra``) atomically.
+
+    A lazy (dask) variable, such as a large region-pair table, is written one dask chunk to one
+    netCDF chunk: each is compressed once, the table never whole in memory (netCDF's own
+    chunking would recompress a chunk for every dask chunk it overlaps: 13 times slower).
+    """
+    encoding = {v: {"zlib": True, "complevel": 4, **_chunking(ds[v])} for v in ds.data_vars}
     return write_folder(out, {
         "results.nc": lambda path: ds.to_netcdf(path, encoding=encoding),
         "config.toml": dump_toml(scenario).encode(),
         "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(),
         **(extra or {})})
+
+def _chunking(var: xr.DataArray) -> dict[str, tuple[int, ...]]:
+    """The ``chunksizes`` of a lazy variable: its dask chunks; none for a numpy variable."""
+    return {} if var.chunks is None else {"chunksizes": tuple(c[0] for c in var.chunks)}
+
 
 def open_run(run_dir: str | Path) -> xr.Dataset:
     """Open a run folder's results, with a clear error if it is not one."""

@@ -94,7 +94,7 @@ def move(world: World, ctx: Context, t: int, ids: np.ndarray, to: np.ndarray,
         return
     hh = world.households
     origin = hh.region[ids].astype(np.int64)
-    np.add.at(world.recorder.relocations[t, :, :, int(cause)], (origin, to), hh.size[ids])
+    world.recorder.relocations.add(t, (origin, to, int(cause)), hh.size[ids])
     index = ctx.levers.income_index  # income follows the destination's income level
     hh.income[ids] = (hh.income[ids] * index[to] / index[origin]).astype(np.float32)
     world.move_home(ids, to, choose_dwelling(world, ctx, t, ids, to))

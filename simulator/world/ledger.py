@@ -425,8 +425,8 @@ class World:
             self.away_ids = self.away_ids[~np.isin(self.away_ids, ids, kind="table")]
 
     def flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
-        """Record persons moving from ``origin`` to ``dest`` regions this step."""
-        count(self.recorder.flows[self.step], origin, dest, persons, +1)
+        """Record persons moving from ``origin`` to ``dest`` regions this step (sparse pairs)."""
+        self.recorder.flows.add(self.step, (origin, dest), persons)
 
     def turn_away(self, region: np.ndarray, place: int, persons: np.ndarray) -> None:
         """Record persons who sought ``place`` in ``region`` this step and were not admitted."""

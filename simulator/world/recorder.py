@@ -1,14 +1,20 @@
 """Preallocated time x region result arrays, turned into the public ``xarray.Dataset`` (DESIGN §6).
 
 The model updates counters on transitions (never recounting every household); the recorder copies
-them once per step into preallocated arrays and builds the labelled dataset at the end.
+them once per step into preallocated arrays and builds the labelled dataset at the end. The two
+region-pair tables, ``flows`` and ``relocations``, are kept sparse (:class:`PairTable`): they grow
+with the pairs people moved between, not with the square of the regions.
 """
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import xarray as xr
+from xarray.backends import BackendArray
+from xarray.core import indexing
 
 from simulator.states import (
     ASSETS,
@@ -21,6 +27,14 @@ from simulator.states import (
     STAY_REASONS,
     TENURES,
 )
+from simulator.world.pairs import PairTable, pair_bytes
+
+#: A pair table whose dense form takes at most this many bytes is a numpy array in the dataset;
+#: a larger one is a lazy array, densified a block of steps at a time (:func:`pair_variable`).
+DENSE_PAIR_BYTES = 64 * 2**20
+
+#: Bytes of one block of steps of a lazy pair table (its dask chunk along time).
+PAIR_CHUNK_BYTES = 32 * 2**20
 
 
 def recorder_bytes(n_steps: int, n_regions: int) -> int:
@@ -28,10 +42,51 @@ def recorder_bytes(n_steps: int, n_regions: int) -> int:
 
     Every array is a constant plus a multiple of ``n_steps``; two recorders of 1 and 2 steps
     (``np.zeros``: pages the system only commits when written) give both, without allocating the
-    real one. Flows and relocations grow with the square of the regions.
+    real one. The sparse pair tables (flows and relocations) count as what they will hold, not as
+    regions² x steps: :func:`~simulator.world.pairs.pair_bytes`, a few destinations per origin
+    region and step.
     """
-    one, two = (sum(a.nbytes for a in vars(Recorder(k, n_regions)).values()) for k in (1, 2))
-    return one + (two - one) * (n_steps - 1)
+    one, two = (Recorder(k, n_regions).array_bytes() for k in (1, 2))
+    return one + (two - one) * (n_steps - 1) + pair_table_bytes(n_steps, n_regions)
+
+
+def pair_table_bytes(n_steps: int, n_regions: int) -> int:
+    """Bytes the memory estimate allows for the ``flows`` and ``relocations`` pair tables."""
+    r = n_regions
+    return (pair_bytes(n_steps, (r, r), np.dtype(np.int64))
+            + pair_bytes(n_steps, (r, r, len(MOVE_CAUSES)), np.dtype(np.int32)))
+
+
+class _LazyPairs(BackendArray):
+    """A :class:`PairTable` as a lazily indexed array for xarray (basic indexing)."""
+
+    def __init__(self, table: PairTable) -> None:
+        self.table, self.shape, self.dtype = table, table.shape, table.dtype
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.BASIC,
+                                                  self.table.__getitem__)
+
+
+def pair_variable(dims: tuple[str, ...], table: PairTable, attrs: dict) -> xr.Variable:
+    """A pair table as a dataset variable: dense numpy when small, else lazy by blocks of steps.
+
+    Up to :data:`DENSE_PAIR_BYTES`, the dense array (as every run before sparse tables). Above
+    it, a dask array chunked along time (:data:`PAIR_CHUNK_BYTES` a chunk), each chunk densified
+    from the sparse table only when computed, so sums, selections and ``to_netcdf`` go chunk by
+    chunk (a run folder stores one netCDF chunk per dask chunk:
+    :func:`~simulator.outputs.folders.write_run`); xarray makes the dask array (the model core
+    imports no dask). Without dask installed, a lazily indexed array: selections stay lazy, a
+    reduction densifies it whole.
+    """
+    if table.dense_nbytes <= DENSE_PAIR_BYTES:
+        return xr.Variable(dims, np.asarray(table), attrs)
+    table.consolidate()  # here, not in the threads that compute the chunks
+    var = xr.Variable(dims, indexing.LazilyIndexedArray(_LazyPairs(table)), attrs)
+    if importlib.util.find_spec("dask") is None:
+        return var
+    steps = max(1, PAIR_CHUNK_BYTES * table.shape[0] // table.dense_nbytes)
+    return var.chunk({dims[0]: steps}, name=f"pairs-{table.token}")
 
 
 class Recorder:
@@ -44,7 +99,7 @@ class Recorder:
         self.in_transit = np.zeros((n_steps, r, p), dtype=np.int64)
         self.capacity = np.zeros((n_steps, r, p), dtype=np.int64)
         self.turned_away = np.zeros((n_steps, r, p), dtype=np.int64)
-        self.flows = np.zeros((n_steps, r, r), dtype=np.int64)
+        self.flows = PairTable(n_steps, (r, r), np.dtype(np.int64))  # sparse
         self.unmet_shelter = np.zeros((n_steps, r), dtype=np.int64)
         self.newly_displaced = np.zeros((n_steps, r), dtype=np.int64)
         self.returns = np.zeros((n_steps, r), dtype=np.int64)
@@ -54,7 +109,7 @@ class Recorder:
         self.internal_displacements = np.zeros((n_steps, r), dtype=np.int64)
         self.exposed_at_home = np.zeros((n_steps, r), dtype=np.int64)
         self.stayed_home = np.zeros((r, len(DEPTH_BAND_NAMES), len(STAY_REASONS)), np.int64)
-        self.relocations = np.zeros((n_steps, r, r, len(MOVE_CAUSES)), dtype=np.int32)
+        self.relocations = PairTable(n_steps, (r, r, len(MOVE_CAUSES)), np.dtype(np.int32))
         self.protracted = np.zeros((n_steps, r, 3), dtype=np.int64)
         self.livelihood_loss = np.zeros((n_steps, r), dtype=np.float64)
         self.home_losses = np.zeros((n_steps, r, len(ASSETS)), dtype=np.float64)
@@ -69,11 +124,25 @@ class Recorder:
 
     def record(self, step: int, persons: np.ndarray, occupancy: np.ndarray,
                capacity: np.ndarray, unmet_shelter: np.ndarray) -> None:
-        """Store the end-of-step stocks (flows are added to directly during the step)."""
+        """Store the end-of-step stocks (flows are added to directly during the step).
+
+        The step's pair tables are consolidated here (unique pairs, persons summed).
+        """
+        self.flows.consolidate(step)
+        self.relocations.consolidate(step)
         self.persons[step] = persons
         self.occupancy[step] = occupancy
         self.capacity[step] = capacity
         self.unmet_shelter[step] = unmet_shelter
+
+    def array_bytes(self) -> int:
+        """Bytes of the preallocated (dense) arrays, the pair tables left out."""
+        return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held now: the dense arrays and what the pair tables hold."""
+        return self.array_bytes() + self.flows.nbytes + self.relocations.nbytes
 
     def _open_capacity(self) -> np.ndarray:
         """Capacity as floats, NaN for the places that have none (not 0, which reads as full)."""
@@ -105,7 +174,7 @@ class Recorder:
                                            "tie region for host, or the gravity-chosen region) "
                                            "and were not admitted there during the step; one "
                                            "household can be turned away by several places"}),
-                "flows": (("time", "origin", "destination"), self.flows, {
+                "flows": pair_variable(("time", "origin", "destination"), self.flows, {
                     **person, "long_name": "persons moving from origin region to destination "
                                            "region during the step (diagonal: within region)"}),
                 "unmet_shelter": (("time", "region"), self.unmet_shelter, {
@@ -146,7 +215,8 @@ class Recorder:
                     "by why: defences held, home outside the flooded part, adaptation kept the "
                     "damage below the threshold, damage below the threshold anyway, or the "
                     "displacement draw"}),
-                "relocations": (("time", "origin", "destination", "cause"), self.relocations, {
+                "relocations": pair_variable(("time", "origin", "destination", "cause"),
+                                             self.relocations, {
                     **person, "long_name": "persons making a new home in destination region "
                                            "(leaving their home in origin) during the step, by "
                                            "cause: proactive migration, planned relocation, "
