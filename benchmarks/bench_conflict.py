@@ -18,7 +18,8 @@ Nigeria or Ethiopia; the import's default of 1 is Flee's agent, one person).
     python benchmarks/bench_conflict.py --residents 2e6 --days 100   # one case
     python benchmarks/bench_conflict.py --quick --out /tmp/c.json    # the test suite's run
 
-Reported per case: wall time of the whole command (import excluded, reported apart), peak
+Reported per case: wall time of the whole run, results folder written (import excluded,
+reported apart), peak
 resident memory of the run's process (``getrusage``), the model's memory estimate made before
 allocating, households, bytes of state per household, the per-location result tables, time per
 phase, and the median step with a spawning day against a step with nobody to spawn.
@@ -127,7 +128,7 @@ def run_case(scenario: Path, out: Path, overrides: list[str]) -> dict:
     t0 = time.perf_counter()
     from simulator import DisplacementModel, load_scenario
     from simulator.model import memory_estimate
-    from simulator.outputs.folders import write_run  # noqa: F401 - part of the command's cost
+    from simulator.outputs.folders import write_run
 
     cfg = load_scenario(scenario, overrides)
     model_t = time.perf_counter()
@@ -146,6 +147,9 @@ def run_case(scenario: Path, out: Path, overrides: list[str]) -> dict:
     model.verify()
     ds = model.results()
     run_s = time.perf_counter() - run_t
+    write_t = time.perf_counter()
+    write_run(ds, cfg, out.parent / "run", {"seed": cfg.seed})  # results.nc, as climdisp run
+    write_s = time.perf_counter() - write_t
     steps, quiet = np.array(steps), np.array(quiet)
     hh = model.world.households
     rec = model.world.recorder
@@ -156,7 +160,8 @@ def run_case(scenario: Path, out: Path, overrides: list[str]) -> dict:
             "state_bytes_per_household": hh.nbytes_per_household(),
             "result_table_bytes": int(tables), "regions": len(model.inputs.region_names),
             "memory_estimate_bytes": int(estimate["household_bytes"] + estimate["result_bytes"]),
-            "startup_s": start_s, "run_s": run_s, "process_s": time.perf_counter() - t0,
+            "startup_s": start_s, "run_s": run_s, "write_s": write_s,
+            "process_s": time.perf_counter() - t0,
             "phase_seconds": model.phase_seconds,
             "median_step_s": {"spawning": event, "quiet": calm,
                               "quiet_over_spawning": calm / event if event and calm else None,
@@ -220,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         steps = row["median_step_s"]
         print(f"{residents:,} residents x {days} days ({row['households']:,} households, "
               f"{row['regions']} locations): whole run {row['process_wall_s']:.1f} s "
-              f"(start-up {row['startup_s']:.1f} s, steps {row['run_s']:.1f} s), peak RSS "
+              f"(start-up {row['startup_s']:.1f} s, steps {row['run_s']:.1f} s, writing "
+              f"{row['write_s']:.1f} s), peak RSS "
               f"{row['peak_rss_bytes'] / 1e9:.2f} GB (estimate "
               f"{row['memory_estimate_bytes'] / 1e9:.2f} GB); a quiet step "
               f"{(steps['quiet'] or 0) * 1e3:.2f} ms, a spawning step "
