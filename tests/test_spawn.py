@@ -49,17 +49,20 @@ def test_envelope_points_fall_on_groups_by_mass_and_on_their_slots_alike():
         assert counts.size == slots[g] and counts.min() >= counts.max() - 1
 
 
-def _flee_case(tmp_path, per_day: int, days: int = 30, population: tuple = (30000, 10000)):
+def _flee_case(tmp_path, per_day: int, days: int = 30, population: tuple = (30000, 10000),
+               dry_town: bool = False):
+    """A Flee case: conflict zone A (intensity 0.2) and B (1), or the town D without conflict."""
     last = (np.datetime64("2020-01-01") + np.timedelta64(days - 1, "D")).astype(str)
-    locations = (f"A,R,X,1.0,1.0,conflict_zone,0,{population[0]}\n"
-                 f"B,R,X,1.5,1.0,conflict_zone,0,{population[1]}\n"
-                 "C,R,X,1.2,1.0,camp,,1000000\n")
+    second = "D,R,X,1.5,1.0,town,," if dry_town else "B,R,X,1.5,1.0,conflict_zone,0,"
+    zones = ("A", "0.2") if dry_town else ("A,B", "0.2,1")
     files = {
         "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
-                                   "population\n" + locations,
-        "input_csv/routes.csv": "#name1,name2,distance\nA,C,10\nB,C,10\n",
+                                   f"population\nA,R,X,1.0,1.0,conflict_zone,0,{population[0]}\n"
+                                   f"{second}{population[1]}\nC,R,X,1.2,1.0,camp,,1000000\n",
+        "input_csv/routes.csv": f"#name1,name2,distance\nA,C,10\n{second[0]},C,10\n",
         "input_csv/sim_period.csv": f"StartDate,2020-01-01\nLength,{days}\n",
-        "input_csv/conflicts.csv": "#Day,A,B\n" + "".join(f"{d},0.2,1\n" for d in range(days)),
+        "input_csv/conflicts.csv": f"#Day,{zones[0]}\n" + "".join(f"{d},{zones[1]}\n"
+                                                                 for d in range(days)),
         "source_data/data_layout.csv": "total,refugees.csv\nC,c.csv\n",
         "source_data/refugees.csv": f"2020-01-01,0\n{last},{per_day * (days - 1)}\n",
         "source_data/c.csv": f"2020-01-01,0\n{last},{per_day * (days - 1)}\n"}
@@ -207,27 +210,11 @@ def test_lazy_hits_write_what_every_hit_writes_through_gaps_new_events_flushes_a
     assert moved_some and priors > 100  # earlier events were remembered, so this was tested
 
 
-def _with_dry_town(tmp_path, days: int = 30):
-    """A Flee case whose town D (no conflict) has residents: a populated cell never hit."""
-    last = (np.datetime64("2020-01-01") + np.timedelta64(days - 1, "D")).astype(str)
-    files = {
-        "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
-                                   "population\nA,R,X,1.0,1.0,conflict_zone,0,20000\n"
-                                   "D,R,X,1.5,1.0,town,,20000\nC,R,X,1.2,1.0,camp,,1000000\n",
-        "input_csv/routes.csv": "#name1,name2,distance\nA,C,10\nD,C,10\n",
-        "input_csv/sim_period.csv": f"StartDate,2020-01-01\nLength,{days}\n",
-        "input_csv/conflicts.csv": "#Day,A\n" + "".join(f"{d},1\n" for d in range(days)),
-        "source_data/data_layout.csv": "total,refugees.csv\nC,c.csv\n",
-        "source_data/refugees.csv": f"2020-01-01,0\n{last},{300 * (days - 1)}\n",
-        "source_data/c.csv": f"2020-01-01,0\n{last},{300 * (days - 1)}\n"}
-    path, _ = import_flee(write(tmp_path / "flee", files), tmp_path / "scen")
-    return path
-
-
 def test_households_who_moved_out_of_a_hit_cell_never_leave_from_it(tmp_path):
     """Half of A's residents make a new home in the dry town D: their old slots in A's cell
     are rejected, so none of them is displaced, and the day's persons still leave from A."""
-    model = DisplacementModel(load_scenario(_with_dry_town(tmp_path), []), check_invariants=True)
+    path = _flee_case(tmp_path, per_day=300, population=(20000, 20000), dry_town=True)
+    model = DisplacementModel(load_scenario(path, []), check_invariants=True)
     a, d = (model.inputs.region_names.index(n) for n in ("A", "D"))
     cell_d = int(np.flatnonzero(model.inputs.cell_region == d)[0])
     hh = model.world.households
