@@ -44,8 +44,8 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     hh, imp, kind = world.households, ctx.config.impact, ctx.kind
     fraction = ctx.inputs.hazard.fraction_at(t)
     cells = np.flatnonzero(depth > kind.hit_above)
-    if imp.method == "prescribed" and fraction is None and kind.name not in DANGER_KINDS \
-            and not ctx.dense_hits:  # every resident of a hit cell is hit: no one by one
+    cell_wide = fraction is None and kind.name not in DANGER_KINDS and not ctx.dense_hits
+    if imp.method == "prescribed" and cell_wide:  # every resident of a hit cell is hit
         world.note_hits(cells, t)
         _clear_repairs(world, ctx, depth)
         target = ctx.inputs.prescribed[t] + owed

@@ -50,8 +50,9 @@ class _Slots:
         start = world.cell_start
         self.first = start[cells]
         self.in_slice = start[cells + 1] - self.first
-        came = world.moved[np.isin(hh.cell[world.moved], cells)] if world.moved.size else \
-            np.empty(0, dtype=np.int64)
+        came = np.empty(0, dtype=np.int64)
+        if world.moved.size:  # those who made a new home in a hit cell
+            came = world.moved[np.isin(hh.cell[world.moved], cells)]
         came = came[np.argsort(hh.cell[came], kind="stable")]
         self.came = came
         per_cell = np.bincount(np.searchsorted(cells, hh.cell[came]), minlength=cells.size)
