@@ -48,11 +48,10 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     if imp.method == "prescribed" and cell_wide:  # every resident of a hit cell is hit
         world.note_hits(cells, t)
         _clear_repairs(world, ctx, depth)
-        target = ctx.inputs.prescribed[t] + owed
-        leave = spawn_prescribed(world, ctx, t, cells, depth, None, target)
+        leave, owed = _prescribed(world, ctx, t, cells, depth, None, owed)
         if leave.size:
             force_out(world, ctx, t, leave)
-        return target - float(hh.size[leave].sum())  # an overshoot is paid back later
+        return owed
     world.flush_hits(cells)
     ids = world.households_in(cells)
     d = ctx.home_depth(world, ids, depth, fraction)
@@ -69,9 +68,7 @@ def displace(world: World, ctx: Context, t: int, depth: np.ndarray, owed: float)
     hh.due_step[ids[away & (d >= kind.clear_below)]] = NO_STEP
     can_leave = np.isin(state, HOME) | (state == State.EVACUATED)
     if imp.method == "prescribed":
-        target = ctx.inputs.prescribed[t] + owed
-        leave = spawn_prescribed(world, ctx, t, cells, depth, fraction, target)
-        owed = target - float(hh.size[leave].sum())
+        leave, owed = _prescribed(world, ctx, t, cells, depth, fraction, owed)
     elif imp.method == "level_rate":
         cand = ids[can_leave]
         leave = cand[_level_rate(world, ctx, t, cand, d[can_leave])]
@@ -174,6 +171,18 @@ def force_out(world: World, ctx: Context, t: int, leave: np.ndarray) -> None:
     hh.due_step[leave] = NO_STEP
     hh.shocks[leave] = np.minimum(hh.shocks[leave].astype(np.int64) + 1, 255)
     seek(world, ctx, fresh, t, newly=True)
+
+
+def _prescribed(world: World, ctx: Context, t: int, cells: np.ndarray, depth: np.ndarray,
+                fraction: np.ndarray | None, owed: float) -> tuple[np.ndarray, float]:
+    """This step's prescribed persons and those still owed leave ``cells``; the new remainder.
+
+    The remainder is signed: an overshoot of part of a household is paid back later, and what
+    nobody at home could fill is owed to later steps.
+    """
+    target = ctx.inputs.prescribed[t] + owed
+    leave = spawn_prescribed(world, ctx, t, cells, depth, fraction, target)
+    return leave, target - float(world.households.size[leave].sum())
 
 
 def _clear_repairs(world: World, ctx: Context, depth: np.ndarray) -> None:

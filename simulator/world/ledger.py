@@ -203,8 +203,8 @@ class World:
         :meth:`flush_hits`, at the cost of its residents once per run instead of once per step.
         """
         first, last, event = self.hit_runs
-        going = (first[cells] != NO_STEP) & (last[cells] == t - 1) & \
-            (event[cells] == self.event_start[cells])
+        going = ((first[cells] != NO_STEP) & (last[cells] == t - 1)
+                 & (event[cells] == self.event_start[cells]))
         new = cells[~going]
         self.flush_hits(new)
         first[new], event[new] = t, self.event_start[new]
@@ -219,8 +219,8 @@ class World:
         if not self._runs_pending:
             return
         first, last, event = self.hit_runs
-        cells = np.flatnonzero(first != NO_STEP) if cells is None else \
-            cells[first[cells] != NO_STEP]
+        cells = np.flatnonzero(first != NO_STEP) if cells is None else (
+            cells[first[cells] != NO_STEP])
         if cells.size == 0:
             return
         hh = self.households
@@ -356,7 +356,8 @@ class World:
         decide again. Their own flood memory goes with them.
         """
         hh = self.households
-        self.flush_hits(np.unique(np.concatenate([hh.cell[ids], cell])))  # runs of old homes
+        if self._runs_pending:  # the runs of hits of the homes they leave and join
+            self.flush_hits(np.unique(np.concatenate([hh.cell[ids], cell])))
         np.maximum.at(self.cell_max_size, cell, hh.size[ids])
         self._track(ids, -1)
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
