@@ -187,9 +187,10 @@ def _evaluate(world: World, ctx: Context, t: int, ids: np.ndarray, loss: np.ndar
     # a capability gate, not a preference: older members or members with disabilities make
     # moving dearer (trapped populations, Foresight 2011; Black et al. 2013, Nature Clim.
     # Change 3:448; the factor is an assumption), so the household may want to but cannot
-    groups = hh.group_persons(ids)
-    cost_m = cost_m * np.where((groups[:, 2] > 0) | (groups[:, 4] > 0),
-                               b.mobility_cost_factor_older_or_disabled, 1.0)
+    # (only for those who want to move: the others' cost and ability are not used)
+    groups = hh.group_persons(ids[wants])
+    cost_m[wants] *= np.where((groups[:, 2] > 0) | (groups[:, 4] > 0),
+                              b.mobility_cost_factor_older_or_disabled, 1.0)
     able = can_finance(cost_m + fee, hh.savings[ids], income, b.adaptation_max_income_share,
                        loan_r, loan_n)
     if b.max_household_size_to_migrate is not None:
@@ -284,6 +285,8 @@ def _best_destination(world: World, ctx: Context, t: int, ids: np.ndarray, home:
     dist, index = ctx.inputs.distance_km, ctx.levers.income_index
     reach = ((dist <= ctx.config.placement.max_distance_km) & ~np.eye(dist.shape[0], dtype=bool)
              & (world.persons.sum(axis=1) > 0)[None, :])
+    reach_to = np.ascontiguousarray(reach.T)  # row j: which origins reach j
+    index_home = index[home]
     p = beta / ctx.information_return_period
     cls = world.households.building_class[ids]
     selling = b.migration_cost_asset_share * assets  # selling and buying home, land, business
@@ -298,7 +301,7 @@ def _best_destination(world: World, ctx: Context, t: int, ids: np.ndarray, home:
     home_npv = None
     fee = np.zeros(home.size)
     for j in range(dist.shape[0]):  # a loop over regions, never over households
-        ok = reach[home, j]
+        ok = reach_to[j][home]
         if not ok.any():
             continue
         if policy is not None:
@@ -307,8 +310,8 @@ def _best_destination(world: World, ctx: Context, t: int, ids: np.ndarray, home:
                 terms[c] = destination_terms(world, ctx, ids, home, c, policy)
             passable, fee, irregular = terms[c]
             blocked, ok = ok & ~passable, ok & passable
-        cost = migration_cost(dist[home, j], b.migration_cost_max)
-        y = income * index[j] / index[home]
+        cost = migration_cost(dist[:, j], b.migration_cost_max)[home]  # per origin, then theirs
+        y = income * index[j] / index_home
         u_dry = log_utility(npv(wealth, y, 0.0, 0.0, h, r, 0) - cost - selling - fee, floor)
         eu = u_dry
         if flooded[j] > 0:
