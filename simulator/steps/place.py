@@ -109,7 +109,8 @@ def _seek(world: World, ctx: Context, ids: np.ndarray, t: int, newly: bool) -> N
         eligible = pending.copy()
         if p == Place.RENTAL:
             eligible &= hh.income[ids] >= cfg.rental_min_income_per_year
-        _admit_place(world, ctx, ids, t, k, p, eligible, home, region, place, pending, newly)
+        _admit_place(world, ctx, ids, size, t, k, p, eligible, home, region, place, pending,
+                     newly)
     moved = newly | (place != Place.UNSHELTERED)
     world.vacate(ids[out & moved])
     tail = ((place == Place.UNSHELTERED) & ~out) | (place == Place.SELF_ARRANGED)
@@ -145,9 +146,9 @@ def _seekers(world: World, ctx: Context, ids: np.ndarray) -> np.ndarray:
         ctx.config.placement.shelter_seeking_by_income_quintile)
 
 
-def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p: int,
-                 eligible: np.ndarray, home: np.ndarray, region: np.ndarray, place: np.ndarray,
-                 pending: np.ndarray, newly: bool = False) -> None:
+def _admit_place(world: World, ctx: Context, ids: np.ndarray, size: np.ndarray, t: int, k: int,
+                 p: int, eligible: np.ndarray, home: np.ndarray, region: np.ndarray,
+                 place: np.ndarray, pending: np.ndarray, newly: bool = False) -> None:
     """Admit ``eligible`` households still ``pending`` to place ``p`` (cascade position ``k``).
 
     Host places are sought in the tie region only; other places in the home region, then in
@@ -156,7 +157,6 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
     (:func:`~simulator.steps.cross.permit_displaced`).
     """
     hh, cfg = world.households, ctx.config.placement
-    size = hh.size[ids]
     cap, occ = world.capacity[:, p], world.occupancy[:, p]
     attempts = ("ties",) if p == Place.HOST else ("home", "away")
     for attempt in attempts:
@@ -171,11 +171,13 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, t: int, k: int, p:
                                 cfg.distance_exponent, cfg.max_distance_km)
             dest = destinations(ctx, home[sel], w,
                                 ctx.streams.uniform("destination", key, ids[sel]))
-            sel, dest = sel[dest >= 0], dest[dest >= 0]
+            found = dest >= 0
+            sel, dest = sel[found], dest[found]
         else:
-            dest = (hh.tie_region[ids[sel]] if attempt == "ties" else home[sel]).astype(int)
-            room = cap[dest] > occ[dest]  # a full region admits nobody
-            world.turn_away(dest[~room], p, size[sel[~room]])
+            dest = hh.tie_region[ids[sel]].astype(np.int64) if attempt == "ties" else home[sel]
+            room = (cap > occ)[dest]  # a full region admits nobody
+            full = ~room
+            world.turn_away(dest[full], p, size[sel[full]])
             if not (cap > occ).any():
                 return
             sel, dest = sel[room], dest[room]
