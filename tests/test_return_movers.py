@@ -27,16 +27,20 @@ RETURNS = ["return.home_lost_after_wet_days=5", "return.min_days_away=3",
            "return.repair_days_total_loss=4"]
 
 
-def _ending_conflict(tmp_path, days: int = 60, a_ends: int = 20, b_ends: int = 45):
-    """Flee case: conflict zones A and B (1000 leave a day) whose conflicts end on a given day."""
+def _ending_conflict(tmp_path, days: int = 60, a_ends: int = 20, b_ends: int = 45,
+                     km: int = 10, camp: int = 1000000):
+    """Flee case: conflict zones A and B (1000 leave a day) whose conflicts end on a given day.
+
+    Both ``km`` from camp C, of ``camp`` places.
+    """
     last = (np.datetime64("2020-01-01") + np.timedelta64(days - 1, "D")).astype(str)
     rows = "".join(f"{d},{int(d < a_ends)},{int(d < b_ends)}\n" for d in range(days))
     files = {
         "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
                                    "population\nA,R,X,1.0,1.0,conflict_zone,0,40000\n"
                                    "B,R,X,1.5,1.0,conflict_zone,0,40000\n"
-                                   "C,R,X,1.2,1.0,camp,,1000000\n",
-        "input_csv/routes.csv": "#name1,name2,distance\nA,C,10\nB,C,10\n",
+                                   f"C,R,X,1.2,1.0,camp,,{camp}\n",
+        "input_csv/routes.csv": f"#name1,name2,distance\nA,C,{km}\nB,C,{km}\n",
         "input_csv/sim_period.csv": f"StartDate,2020-01-01\nLength,{days}\n",
         "input_csv/conflicts.csv": "#Day,A,B\n" + rows,
         "source_data/data_layout.csv": "total,refugees.csv\nC,c.csv\n",
@@ -97,6 +101,16 @@ def test_without_home_losses_or_with_the_limit_between_steps_alike(tmp_path, nev
     fast = _run(path, overrides, plain=False, check=True, never_lost=never_lost)
     _assert_identical(fast, _run(path, overrides, plain=True, never_lost=never_lost))
     assert (float(fast[1]["home_losses"].sum()) > 0) != never_lost
+
+
+def test_the_ones_on_their_way_alike_with_and_without_shortcuts(tmp_path):
+    """Days on the way to a camp that fills: the unsheltered are placed later, and travel."""
+    path = _ending_conflict(tmp_path, days=40, km=1500, camp=15000)
+    fast = _run(path, RETURNS, plain=False, check=True)
+    _assert_identical(fast, _run(path, RETURNS, plain=True))
+    ds = fast[1]
+    assert int(ds["in_transit"].sum()) > 10000
+    assert int(ds["occupancy"].sel(place="unsheltered").sum()) > 10000
 
 
 def test_flood_demo_with_warnings_alike_with_and_without_shortcuts():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.states import Place, State
+from simulator.states import NO_PLACE, Place, State
 from simulator.steps.context import Context
 from simulator.steps.relocate import DAYS_PER_YEAR
 from simulator.world.ledger import World, count
@@ -36,7 +36,7 @@ def record(world: World, ctx: Context, t: int, depth: np.ndarray) -> None:
     if world.walkers is not None:  # on a link, counted where it starts
         going = away[world.walkers.link[away] >= 0]
     elif hh.arrive_step is not None:  # on the way to the place they hold
-        going = away[hh.arrive_step[away] > t]
+        going = on_their_way(world, ctx, t)
     if going is not None:
         count(rec.in_transit[t], hh.stay_region[going], hh.place[going], hh.size[going], +1)
 
@@ -60,6 +60,22 @@ def income_forgone(world: World, ctx: Context, n_regions: int) -> np.ndarray:
         np.add.at(sums, hh.region[new], hh.income[new].astype(np.float64) * years)
     world.forgone = (world.away_epoch, away.size, sums)
     return sums.copy()
+
+
+def on_their_way(world: World, ctx: Context, t: int) -> np.ndarray:
+    """Those away whose ``arrive_step`` is after ``t`` (direct movement).
+
+    Found among those on their way at the last record step and those given a place since
+    (:attr:`World.going`), not among everyone away (``plain_placement``: among everyone).
+    """
+    hh, away = world.households, world.away_ids
+    if ctx.plain_placement:
+        going = away[hh.arrive_step[away] > t]
+    else:
+        maybe = np.unique(np.concatenate([world.going, *world.placed_since]))
+        going = maybe[(hh.arrive_step[maybe] > t) & (hh.place[maybe] != NO_PLACE)]
+    world.going, world.placed_since = going, []
+    return going
 
 
 def count_episodes(by_region: np.ndarray, by_tenure: np.ndarray, world: World, ctx: Context,

@@ -145,6 +145,11 @@ class World:
         #: the record step's income forgone by those away: (away_epoch, households summed in
         #: the order of away_ids, the sums by home region); None: not kept yet
         self.forgone: tuple[int, int, np.ndarray] | None = None
+        #: households that may be on their way to the place they hold (``arrive_step`` after
+        #: the step): those on their way at the last record step (sorted), and the ids given a
+        #: place since (:meth:`stay`), the only ones whose ``arrive_step`` can have been set
+        self.going = np.empty(0, dtype=np.int64)
+        self.placed_since: list[np.ndarray] = []
         #: the away households the return step looks at: a subsequence of away_ids (None: all
         #: of them) and their since_step. The others sleep (:meth:`put_to_sleep`).
         self.awake_ids: np.ndarray | None = None
@@ -374,6 +379,8 @@ class World:
         self._track(ids, -1)
         hh.stay_region[ids], hh.place[ids] = region, place
         self._track(ids, +1)
+        if hh.arrive_step is not None:
+            self.placed_since.append(ids)
 
     def occupy(self, region: np.ndarray, place: int | np.ndarray, persons: np.ndarray) -> None:
         """Count ``persons`` into ``place`` of ``region`` before their households are moved."""
@@ -484,6 +491,17 @@ class World:
             region, persons, self.recorder.turned_away.shape[1]).astype(np.int64)
 
     # -- checks ------------------------------------------------------------------------------
+    def _check_going(self) -> list[str]:
+        """Whether :attr:`going` and :attr:`placed_since` hold everyone on their way."""
+        hh = self.households
+        if hh.arrive_step is None or self.walkers is not None:
+            return []
+        away = self.away_ids
+        on_way = away[hh.arrive_step[away] > self.step]
+        if np.isin(on_way, np.concatenate([self.going, *self.placed_since])).all():
+            return []
+        return ["a household on its way to a place is not among those that may be (going)"]
+
     def _check_sleepers(self) -> list[str]:
         """What is wrong with the awake and the sleepers (see :meth:`put_to_sleep`)."""
         hh, away = self.households, self.away_ids
@@ -551,6 +569,6 @@ class World:
             problems.append("households away without a place (or the reverse)")
         if not np.array_equal(np.sort(self.away_ids), np.flatnonzero(away)):
             problems.append("the active set differs from the households away")
-        problems += self._check_sleepers()
+        problems += self._check_sleepers() + self._check_going()
         if problems:
             raise InvariantError(f"step {self.step}: " + "; ".join(problems))
