@@ -22,19 +22,20 @@ from simulator.steps import recover
 from .conftest import REPO
 from .test_walk import write
 
-#: homes are lost after 5 days wet; repairs take at least 3 days once dry
+#: homes are lost after 5 days wet; repairs take at least 3 days once dry, about 10
 RETURNS = ["return.home_lost_after_wet_days=5", "return.min_days_away=3",
-           "return.repair_days_total_loss=4"]
+           "return.repair_days_total_loss=10"]
 
 
 def _ending_conflict(tmp_path, days: int = 60, a_ends: int = 20, b_ends: int = 45,
-                     km: int = 10, camp: int = 1000000):
+                     km: int = 10, camp: int = 1000000, a_again: int = 1000):
     """Flee case: conflict zones A and B (1000 leave a day) whose conflicts end on a given day.
 
-    Both ``km`` from camp C, of ``camp`` places.
+    A's conflict starts again on day ``a_again``. Both are ``km`` from camp C, of ``camp`` places.
     """
     last = (np.datetime64("2020-01-01") + np.timedelta64(days - 1, "D")).astype(str)
-    rows = "".join(f"{d},{int(d < a_ends)},{int(d < b_ends)}\n" for d in range(days))
+    rows = "".join(f"{d},{int(d < a_ends or d >= a_again)},{int(d < b_ends)}\n"
+                   for d in range(days))
     files = {
         "input_csv/locations.csv": "#name,region,country,lat,lon,location_type,conflict_date,"
                                    "population\nA,R,X,1.0,1.0,conflict_zone,0,40000\n"
@@ -69,7 +70,8 @@ def _assert_identical(fast, plain) -> None:
 
 
 def test_lost_homes_that_dry_and_return_alike_with_and_without_shortcuts(tmp_path, monkeypatch):
-    path = _ending_conflict(tmp_path)
+    """A's homes dry on day 20 and are wet again from day 24 (their repair dates cleared)."""
+    path = _ending_conflict(tmp_path, a_again=24)
     heads, sleepers = [], []
     watched, sleep = recover._watched, recover._sleep
 

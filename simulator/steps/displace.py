@@ -192,6 +192,8 @@ def _clear_repairs(world: World, ctx: Context, depth: np.ndarray) -> None:
     ``hit_above`` and at least ``clear_below`` has no repair date; found among those away.
     """
     hh, kind = world.households, ctx.kind
+    if not world.repairs_dated and not ctx.plain_placement:
+        return  # nobody has a repair date yet
     watched = world.watched_ids  # a sleeper has no repair date (recover._sleep)
     away = watched[hh.due_step[watched] != NO_STEP]  # evacuees have none
     away = away[hh.state[away] == State.DISPLACED]

@@ -191,6 +191,7 @@ def _queue_repairs(world: World, ctx: Context, t: int, ready: np.ndarray) -> Non
     """
     if ready.size == 0:
         return
+    world.repairs_dated = True
     hh, levers = world.households, ctx.levers
     limit = levers.reconstruction_homes_per_month
     free = ~np.isfinite(limit[hh.region[ready]])

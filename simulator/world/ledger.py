@@ -167,6 +167,9 @@ class World:
         self.displaced_by_cell = np.zeros(n_cells, dtype=np.int64)
         #: persons displaced now by the cell of their home
         self.displaced_now_by_cell = np.zeros(n_cells, dtype=np.int64)
+        #: whether anyone has had a repair date or waited for a builder (a due_step other than
+        #: NO_STEP) since the start: until then no repair date needs clearing
+        self.repairs_dated = False
         #: homes each region's builders can still start this step (a limited reconstruction)
         self.repair_budget = np.zeros(n_regions)
         #: worst intensity (and flooded fraction) each cell has lived through so far
@@ -505,6 +508,8 @@ class World:
     def _check_sleepers(self) -> list[str]:
         """What is wrong with the awake and the sleepers (see :meth:`put_to_sleep`)."""
         hh, away = self.households, self.away_ids
+        if not self.repairs_dated and (hh.due_step[away] != NO_STEP).any():
+            return ["a repair date before repairs_dated"]
         if not (np.diff(hh.since_step[away].astype(np.int64)) >= 0).all():
             return ["since_step decreases along the active set"]
         if not self.away_cells[hh.cell[away]].all():
