@@ -148,6 +148,7 @@ class World:
         #: households that may be on their way to the place they hold (``arrive_step`` after
         #: the step): those on their way at the last record step (sorted), and the ids given a
         #: place since (:meth:`stay`), the only ones whose ``arrive_step`` can have been set
+        #: (direct movement only: walkers are counted on their links)
         self.going = np.empty(0, dtype=np.int64)
         self.placed_since: list[np.ndarray] = []
         #: the away households the return step looks at: a subsequence of away_ids (None: all
@@ -363,11 +364,11 @@ class World:
         :meth:`wake_all`. :attr:`awake_since` keeps their since_step, non-decreasing as in
         :attr:`away_ids` (each joins it at the step it leaves home).
         """
-        if not asleep.any():
-            return
         if self.awake_ids is None:
             self.awake_ids = self.away_ids
             self.awake_since = self.households.since_step[self.away_ids]
+        if not asleep.any():
+            return
         head = self.awake_ids[:n]
         self.sleep_cells[self.households.cell[head[asleep]]] = True
         keep = np.concatenate([~asleep, np.ones(self.awake_ids.size - n, dtype=bool)])
@@ -382,7 +383,7 @@ class World:
         self._track(ids, -1)
         hh.stay_region[ids], hh.place[ids] = region, place
         self._track(ids, +1)
-        if hh.arrive_step is not None:
+        if hh.arrive_step is not None and self.walkers is None:  # read by the record step
             self.placed_since.append(ids)
 
     def occupy(self, region: np.ndarray, place: int | np.ndarray, persons: np.ndarray) -> None:
