@@ -192,7 +192,10 @@ def _clear_repairs(world: World, ctx: Context, depth: np.ndarray) -> None:
     ``hit_above`` and at least ``clear_below`` has no repair date; found among those away.
     """
     hh, kind = world.households, ctx.kind
-    away = world.away_ids[hh.due_step[world.away_ids] != NO_STEP]  # evacuees have none
+    if not world.repairs_dated and not ctx.plain_placement:
+        return  # nobody has a repair date yet
+    watched = world.watched_ids  # a sleeper has no repair date (recover._sleep)
+    away = watched[hh.due_step[watched] != NO_STEP]  # evacuees have none
     away = away[hh.state[away] == State.DISPLACED]
     d = depth[hh.cell[away]]
     hh.due_step[away[(d > kind.hit_above) & (d >= kind.clear_below)]] = NO_STEP

@@ -19,7 +19,7 @@ import numpy as np
 from simulator.rules.behaviour import return_probability
 from simulator.rules.impacts import repair_days
 from simulator.rules.utility import repair_wait_years
-from simulator.states import WAITING, Move, State
+from simulator.states import NO_STEP, WAITING, Move, State
 from simulator.steps.context import Context
 from simulator.steps.displace import book_damage, force_out
 from simulator.steps.record import count_episodes
@@ -58,9 +58,74 @@ def _idle_until(world: World) -> int:
     return int(due.min())
 
 
-def _return_home(world: World, ctx: Context, t: int, depth: np.ndarray, quiet: bool) -> None:
+def _watched(world: World, ctx: Context, t: int, depth: np.ndarray,
+             quiet: bool) -> tuple[np.ndarray, bool]:
+    """Those away whose state can change at step ``t``: all, or fewer where homes stay wet.
+
+    Where every home cell of a sleeper (:func:`_sleep`) is wet, the sleepers cannot change;
+    where every away household's home cell is wet, only a home lost can happen, to households
+    away at least ``home_lost_after_wet_days``: a head of the awake, who left home in order.
+    Exact for homes that are wet or dry as a whole cell (no flooded fraction), else everyone.
+
+    Returns:
+        The households, in the order they left home, and whether they are only that head.
+    """
+    if quiet or ctx.plain_placement or ctx.inputs.hazard.fraction_at(t) is not None:
+        world.wake_all()
+        return world.away_ids, False
+    dry = depth < ctx.kind.clear_below
+    if (world.sleep_cells & dry).any():
+        world.wake_all()
+    ids = world.watched_ids
+    if (world.away_cells & dry).any():
+        return ids, False
+    return ids[:_lost_head(world, ctx, t)], True
+
+
+def _lost_head(world: World, ctx: Context, t: int) -> int:
+    """How many of the awake (in the order they left home) left long enough ago to lose it."""
+    limit = ctx.config.return_.home_lost_after_wet_days
+    since = world.awake_since
+    if limit is None:
+        return 0
+    if since is None:
+        since = world.households.since_step[world.away_ids]
+    step_days = ctx.config.step_days
+    k = int(np.ceil(limit / step_days))  # the fewest steps k with k * step_days >= limit
+    while k > 0 and (k - 1) * step_days >= limit:
+        k -= 1
+    while k * step_days < limit:
+        k += 1
+    return int(np.searchsorted(since, t - k, side="right"))
+
+
+def _sleep(world: World, ctx: Context, n: int, depth: np.ndarray) -> None:
+    """The first ``n`` watched who cannot change while their home is wet sleep.
+
+    Displaced, with their home lost (damage 1) and no repair date, in a wet home cell: a
+    lost home is not lost again, the repairs wait for a dry home, and only the impact step
+    could give them a repair date, and then only none (:func:`_watched` wakes them when a
+    cell of theirs dries).
+    """
     hh = world.households
-    ids = world.away_ids
+    ids = world.watched_ids[:n]
+    asleep = ((hh.state[ids] == State.DISPLACED) & (hh.damage[ids] >= 1.0)
+              & (hh.due_step[ids] == NO_STEP) & (depth[hh.cell[ids]] >= ctx.kind.clear_below))
+    world.put_to_sleep(n, asleep)
+
+
+def _return_home(world: World, ctx: Context, t: int, depth: np.ndarray, quiet: bool) -> None:
+    ids, head = _watched(world, ctx, t, depth, quiet)
+    _step_return(world, ctx, t, depth, quiet, ids)
+    if quiet or ctx.plain_placement or ctx.inputs.hazard.fraction_at(t) is not None:
+        return
+    _sleep(world, ctx, _lost_head(world, ctx, t) if head else world.watched_ids.size, depth)
+
+
+def _step_return(world: World, ctx: Context, t: int, depth: np.ndarray, quiet: bool,
+                 ids: np.ndarray) -> None:
+    """Return, settle or lose the homes of ``ids`` (away, in the order they left home)."""
+    hh = world.households
     if quiet:  # nowhere wet: all homes dry
         dry = np.ones(ids.size, dtype=bool)
     else:
@@ -76,6 +141,8 @@ def _return_home(world: World, ctx: Context, t: int, depth: np.ndarray, quiet: b
     _queue_repairs(world, ctx, t, ids[ready])
     due_step[ready] = hh.due_step[ids[ready]]  # as scheduled now
     due = ids[disp_dry & (due_step >= 0) & (due_step <= t)]
+    if due.size == 0 and evac_back.size == 0:
+        return  # nobody comes home or settles
     settle = ctx.streams.uniform("settle", t, due) >= return_probability(
         hh.shocks[due], ctx.config.return_.repeated_shock_penalty)
     settle &= ctx.region_has_homes[hh.stay_region[due]]  # a dwelling to settle in
@@ -124,6 +191,7 @@ def _queue_repairs(world: World, ctx: Context, t: int, ready: np.ndarray) -> Non
     """
     if ready.size == 0:
         return
+    world.repairs_dated = True
     hh, levers = world.households, ctx.levers
     limit = levers.reconstruction_homes_per_month
     free = ~np.isfinite(limit[hh.region[ready]])

@@ -140,6 +140,26 @@ class World:
         #: no one away can come home before this step while nothing else happens (-1: unknown;
         #: set by the return step on dry steps, cleared whenever anyone leaves home)
         self.idle_until = -1
+        #: times households left the active set (sums kept over it in its order restart then)
+        self.away_epoch = 0
+        #: the record step's income forgone by those away: (away_epoch, households summed in
+        #: the order of away_ids, the sums by home region); None: not kept yet
+        self.forgone: tuple[int, int, np.ndarray] | None = None
+        #: households that may be on their way to the place they hold (``arrive_step`` after
+        #: the step): those on their way at the last record step (sorted), and the ids given a
+        #: place since (:meth:`stay`), the only ones whose ``arrive_step`` can have been set
+        #: (direct movement only: walkers are counted on their links)
+        self.going = np.empty(0, dtype=np.int64)
+        self.placed_since: list[np.ndarray] = []
+        #: the away households the return step looks at: a subsequence of away_ids (None: all
+        #: of them) and their since_step. The others sleep (:meth:`put_to_sleep`).
+        self.awake_ids: np.ndarray | None = None
+        self.awake_since: np.ndarray | None = None
+        #: cells where a sleeper's home is (it may wake when one dries)
+        self.sleep_cells = np.zeros(n_cells, dtype=bool)
+        #: cells where the home of anyone who left home since the start is (a superset of the
+        #: homes of those away)
+        self.away_cells = np.zeros(n_cells, dtype=bool)
         #: persons unsheltered by the region where they stay and group
         self.unsheltered_by_group = np.zeros((n_regions, len(GROUPS)), dtype=np.int64)
         #: persons displaced by home region and the step their displacement began
@@ -148,6 +168,9 @@ class World:
         self.displaced_by_cell = np.zeros(n_cells, dtype=np.int64)
         #: persons displaced now by the cell of their home
         self.displaced_now_by_cell = np.zeros(n_cells, dtype=np.int64)
+        #: whether anyone has had a repair date or waited for a builder (a due_step other than
+        #: NO_STEP) since the start: until then no repair date needs clearing
+        self.repairs_dated = False
         #: homes each region's builders can still start this step (a limited reconstruction)
         self.repair_budget = np.zeros(n_regions)
         #: worst intensity (and flooded fraction) each cell has lived through so far
@@ -319,6 +342,37 @@ class World:
         self.set_state(ids, state)
         self.away_ids = np.concatenate([self.away_ids, ids])
         self.idle_until = -1
+        self.away_cells[self.households.cell[ids]] = True
+        if self.awake_ids is not None:
+            self.awake_ids = np.concatenate([self.awake_ids, ids])
+            self.awake_since = np.concatenate([self.awake_since, self.households.since_step[ids]])
+
+    @property
+    def watched_ids(self) -> np.ndarray:
+        """The away households that are awake, in the order of :attr:`away_ids`."""
+        return self.away_ids if self.awake_ids is None else self.awake_ids
+
+    def wake_all(self) -> None:
+        """Every away household is awake again."""
+        self.awake_ids = self.awake_since = None
+        self.sleep_cells[:] = False
+
+    def put_to_sleep(self, n: int, asleep: np.ndarray) -> None:
+        """The households ``asleep`` (a mask) of the first ``n`` watched sleep.
+
+        The return step decides who sleeps: sleepers are left out of :attr:`watched_ids` until
+        :meth:`wake_all`. :attr:`awake_since` keeps their since_step, non-decreasing as in
+        :attr:`away_ids` (each joins it at the step it leaves home).
+        """
+        if self.awake_ids is None:
+            self.awake_ids = self.away_ids
+            self.awake_since = self.households.since_step[self.away_ids]
+        if not asleep.any():
+            return
+        head = self.awake_ids[:n]
+        self.sleep_cells[self.households.cell[head[asleep]]] = True
+        keep = np.concatenate([~asleep, np.ones(self.awake_ids.size - n, dtype=bool)])
+        self.awake_ids, self.awake_since = self.awake_ids[keep], self.awake_since[keep]
 
     def stay(self, ids: np.ndarray, region: np.ndarray, place: np.ndarray) -> None:
         """``ids`` (away) now stay at ``place`` in ``region``.
@@ -329,6 +383,8 @@ class World:
         self._track(ids, -1)
         hh.stay_region[ids], hh.place[ids] = region, place
         self._track(ids, +1)
+        if hh.arrive_step is not None and self.walkers is None:  # read by the record step
+            self.placed_since.append(ids)
 
     def occupy(self, region: np.ndarray, place: int | np.ndarray, persons: np.ndarray) -> None:
         """Count ``persons`` into ``place`` of ``region`` before their households are moved."""
@@ -424,6 +480,10 @@ class World:
         """Drop ``ids`` (back home or settled) from the active set."""
         if ids.size:
             self.away_ids = self.away_ids[~np.isin(self.away_ids, ids, kind="table")]
+            self.away_epoch += 1
+            if self.awake_ids is not None:
+                keep = ~np.isin(self.awake_ids, ids, kind="table")
+                self.awake_ids, self.awake_since = self.awake_ids[keep], self.awake_since[keep]
 
     def flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
         """Record persons moving from ``origin`` to ``dest`` regions this step (sparse pairs)."""
@@ -435,6 +495,39 @@ class World:
             region, persons, self.recorder.turned_away.shape[1]).astype(np.int64)
 
     # -- checks ------------------------------------------------------------------------------
+    def _check_going(self) -> list[str]:
+        """Whether :attr:`going` and :attr:`placed_since` hold everyone on their way."""
+        hh = self.households
+        if hh.arrive_step is None or self.walkers is not None:
+            return []
+        away = self.away_ids
+        on_way = away[hh.arrive_step[away] > self.step]
+        if np.isin(on_way, np.concatenate([self.going, *self.placed_since])).all():
+            return []
+        return ["a household on its way to a place is not among those that may be (going)"]
+
+    def _check_sleepers(self) -> list[str]:
+        """What is wrong with the awake and the sleepers (see :meth:`put_to_sleep`)."""
+        hh, away = self.households, self.away_ids
+        if not self.repairs_dated and (hh.due_step[away] != NO_STEP).any():
+            return ["a repair date before repairs_dated"]
+        if not (np.diff(hh.since_step[away].astype(np.int64)) >= 0).all():
+            return ["since_step decreases along the active set"]
+        if not self.away_cells[hh.cell[away]].all():
+            return ["an away household's home cell is not in away_cells"]
+        if self.awake_ids is None:
+            return []
+        awake = np.isin(away, self.awake_ids)
+        asleep = away[~awake]
+        if not (np.array_equal(away[awake], self.awake_ids)
+                and np.array_equal(hh.since_step[self.awake_ids], self.awake_since)):
+            return ["the awake are not a subsequence of the active set with their since_step"]
+        if not ((hh.state[asleep] == State.DISPLACED).all() and (hh.damage[asleep] >= 1).all()
+                and (hh.due_step[asleep] == NO_STEP).all()
+                and self.sleep_cells[hh.cell[asleep]].all()):
+            return ["a sleeper is not displaced with its home lost and no repair date"]
+        return []
+
     def verify(self, every_step: bool = False) -> None:
         """Recount persons and occupancy from the households; raise InvariantError on mismatch.
 
@@ -482,5 +575,6 @@ class World:
             problems.append("households away without a place (or the reverse)")
         if not np.array_equal(np.sort(self.away_ids), np.flatnonzero(away)):
             problems.append("the active set differs from the households away")
+        problems += self._check_sleepers() + self._check_going()
         if problems:
             raise InvariantError(f"step {self.step}: " + "; ".join(problems))
