@@ -71,13 +71,13 @@ def _watched(world: World, ctx: Context, t: int, depth: np.ndarray,
         The households, in the order they left home, and whether they are only that head.
     """
     if quiet or ctx.plain_placement or ctx.inputs.hazard.fraction_at(t) is not None:
-        world.wake_all()
+        world.watch.wake_all()
         return world.away_ids, False
     dry = depth < ctx.kind.clear_below
-    if (world.sleep_cells & dry).any():
-        world.wake_all()
+    if (world.watch.sleep_cells & dry).any():
+        world.watch.wake_all()
     ids = world.watched_ids
-    if (world.away_cells & dry).any():
+    if (world.watch.away_cells & dry).any():
         return ids, False
     return ids[:_lost_head(world, ctx, t)], True
 
@@ -85,7 +85,7 @@ def _watched(world: World, ctx: Context, t: int, depth: np.ndarray,
 def _lost_head(world: World, ctx: Context, t: int) -> int:
     """How many of the awake (in the order they left home) left long enough ago to lose it."""
     limit = ctx.config.return_.home_lost_after_wet_days
-    since = world.awake_since
+    since = world.watch.awake_since
     if limit is None:
         return 0
     if since is None:
@@ -111,7 +111,7 @@ def _sleep(world: World, ctx: Context, n: int, depth: np.ndarray) -> None:
     ids = world.watched_ids[:n]
     asleep = ((hh.state[ids] == State.DISPLACED) & (hh.damage[ids] >= 1.0)
               & (hh.due_step[ids] == NO_STEP) & (depth[hh.cell[ids]] >= ctx.kind.clear_below))
-    world.put_to_sleep(n, asleep)
+    world.watch.put_to_sleep(hh, world.away_ids, n, asleep)
 
 
 def _return_home(world: World, ctx: Context, t: int, depth: np.ndarray, quiet: bool) -> None:

@@ -10,43 +10,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.errors import InvariantError
-from simulator.rules.behaviour import activation_share
-from simulator.rules.placement import host_places
 from simulator.states import (
-    AWAY_STATES,
-    CAPACITY_PLACES,
     GROUPS,
     NO_PLACE,
     NO_STEP,
     PLACES,
-    RAMPED,
     STATE_NAMES,
     Place,
     State,
 )
+from simulator.world.checks import Recount
 from simulator.world.conflicts import ConflictZones
 from simulator.world.crossings import Crossings
 from simulator.world.households import Households, cell_slices, households_in_cells
+from simulator.world.places import Places
 from simulator.world.recorder import Recorder
+from simulator.world.tally import count, count_all_groups, count_groups
 from simulator.world.walkers import Walkers
+from simulator.world.watch import Watch
 
-#: Households whose group persons are computed at once: about 100 bytes of temporaries each.
-GROUP_BLOCK = 1 << 18
-#: Rows added by one bincount: bounded temporaries at any size.
-COUNT_BLOCK = 1 << 21
+__all__ = ["Places", "World", "advance_events", "count"]
 
-
-def count(table: np.ndarray, rows: np.ndarray, cols: np.ndarray | int, persons: np.ndarray,
-          sign: int) -> None:
-    """Add ``sign * persons`` to ``table[rows, cols]`` (a bincount, not a Python loop)."""
-    n_rows, n_cols = table.shape
-    cols = np.broadcast_to(cols, rows.shape)
-    for s in range(0, rows.size, COUNT_BLOCK):
-        flat = rows[s:s + COUNT_BLOCK].astype(np.int64) * n_cols + cols[s:s + COUNT_BLOCK]
-        table += sign * np.bincount(flat, weights=persons[s:s + COUNT_BLOCK],
-                                    minlength=n_rows * n_cols).reshape(
-            n_rows, n_cols).astype(np.int64)
 
 
 def advance_events(event_start: np.ndarray, intensity: np.ndarray, t: int) -> bool:
@@ -61,54 +45,7 @@ def advance_events(event_start: np.ndarray, intensity: np.ndarray, t: int) -> bo
     return bool(wet.any())
 
 
-class Places:
-    """Capacity in persons of every place type by region, opened on the activation ramp.
-
-    Shelters and camps open as the ramp's share of their full capacity, counted from the step
-    the response starts (the first departure anywhere); host and rental places are there at once.
-
-    Args:
-        full: (region, place) capacity in persons once fully open.
-        ramp: share open in each ``ramp_days`` period after the response starts.
-        ramp_days: length of one ramp period (days).
-        step_days: days per model step.
-    """
-
-    def __init__(self, full: np.ndarray, ramp: tuple[float, ...], ramp_days: int,
-                 step_days: int, host_loss: float = 0.0) -> None:
-        self.full = full
-        self.capacity = full.copy()
-        self.ramp, self.ramp_days, self.step_days = ramp, ramp_days, step_days
-        self.host_loss = host_loss
-        self.response_step = NO_STEP
-        self.open(0)
-
-    def open(self, t: int, displaced_share: np.ndarray | None = None,
-             occupancy: np.ndarray | None = None, closed: np.ndarray | None = None) -> None:
-        """Set this step's capacity of the ramped places and of host places.
-
-        Host places shrink with the share of the region's own residents displaced
-        (:func:`~simulator.rules.placement.host_places`); hosts keep the guests they have.
-        ``closed`` (region, place) persons of sites closed this step (flooded) are not open.
-        """
-        days = -1 if self.response_step == NO_STEP else (t - self.response_step) * self.step_days
-        share = float(activation_share(np.array(days), self.ramp, self.ramp_days))
-        for p in RAMPED:
-            full = self.full[:, p] if closed is None else self.full[:, p] - closed[:, p]
-            # rounded to 1e-6 first: 100 x 0.57 is 56.999... in binary floating point
-            self.capacity[:, p] = np.floor(np.round(full * share, 6)).astype(np.int64)
-        if displaced_share is not None and self.host_loss > 0:
-            host = host_places(self.full[:, Place.HOST], displaced_share, self.host_loss)
-            self.capacity[:, Place.HOST] = np.maximum(host, occupancy[:, Place.HOST])
-
-    def start_response(self, t: int) -> None:
-        """The response starts at step ``t`` unless it already has."""
-        if self.response_step == NO_STEP:
-            self.response_step = t
-            self.open(t)
-
-
-class World:
+class World(Recount):
     """Household arrays, their places and the exact counters over them.
 
     Args:
@@ -134,7 +71,7 @@ class World:
         count(self.persons, hh.region, hh.state, hh.size, +1)
         self.total_persons = int(self.persons.sum())
         self.persons_by_group = np.zeros((n_regions, len(STATE_NAMES), len(GROUPS)), dtype=np.int64)
-        self._count_all_groups(self.persons_by_group)
+        count_all_groups(self.persons_by_group, self.households)
         self.occupancy = np.zeros((n_regions, len(PLACES)), dtype=np.int64)
         self.away_ids = np.empty(0, dtype=np.int64)  #: displaced or evacuated households
         #: no one away can come home before this step while nothing else happens (-1: unknown;
@@ -151,15 +88,8 @@ class World:
         #: (direct movement only: walkers are counted on their links)
         self.going = np.empty(0, dtype=np.int64)
         self.placed_since: list[np.ndarray] = []
-        #: the away households the return step looks at: a subsequence of away_ids (None: all
-        #: of them) and their since_step. The others sleep (:meth:`put_to_sleep`).
-        self.awake_ids: np.ndarray | None = None
-        self.awake_since: np.ndarray | None = None
-        #: cells where a sleeper's home is (it may wake when one dries)
-        self.sleep_cells = np.zeros(n_cells, dtype=bool)
-        #: cells where the home of anyone who left home since the start is (a superset of the
-        #: homes of those away)
-        self.away_cells = np.zeros(n_cells, dtype=bool)
+        #: the away households the return step looks at, and the sleepers it leaves out
+        self.watch = Watch(n_cells)
         #: persons unsheltered by the region where they stay and group
         self.unsheltered_by_group = np.zeros((n_regions, len(GROUPS)), dtype=np.int64)
         #: persons displaced by home region and the step their displacement began
@@ -261,24 +191,6 @@ class World:
         return self.places.capacity
 
     # -- counters ----------------------------------------------------------------------------
-    def _count_groups(self, table: np.ndarray, ids: np.ndarray, sign: int) -> None:
-        """Add ``sign`` times the group persons of ``ids`` to ``table[region, state, group]``."""
-        hh = self.households
-        n_regions, n_states, n_groups = table.shape
-        for start in range(0, ids.size, GROUP_BLOCK):  # bounded temporaries at any size
-            part = ids[start:start + GROUP_BLOCK]
-            groups = hh.group_persons(part)
-            first = (hh.region[part].astype(np.int64) * n_states + hh.state[part]) * n_groups
-            flat = (first[:, None] + np.arange(n_groups)).ravel()  # one bincount, every group
-            table += sign * np.bincount(flat, groups.ravel(), table.size).reshape(
-                table.shape).astype(np.int64)
-
-    def _count_all_groups(self, table: np.ndarray) -> None:
-        """Add everyone's group persons to ``table``, in blocks of ids (no full id range)."""
-        n = len(self.households)
-        for start in range(0, n, GROUP_BLOCK):
-            self._count_groups(table, np.arange(start, min(n, start + GROUP_BLOCK)), +1)
-
     def _track(self, ids: np.ndarray, sign: int,
                tables: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
         """Add ``sign`` times ``ids`` as they are now to the unsheltered and displaced counters.
@@ -327,11 +239,11 @@ class World:
                    since: np.ndarray | None = None) -> None:
         hh = self.households
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
-        self._count_groups(self.persons_by_group, ids, -1)
+        count_groups(self.persons_by_group, self.households, ids, -1)
         hh.state[ids] = new
         hh.since_step[ids] = self.step if since is None else since
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
-        self._count_groups(self.persons_by_group, ids, +1)
+        count_groups(self.persons_by_group, self.households, ids, +1)
 
     def home_state(self, ids: np.ndarray) -> np.ndarray:
         """State of households back at home: ``adapted`` if their home is adapted, else at home."""
@@ -342,37 +254,13 @@ class World:
         self.set_state(ids, state)
         self.away_ids = np.concatenate([self.away_ids, ids])
         self.idle_until = -1
-        self.away_cells[self.households.cell[ids]] = True
-        if self.awake_ids is not None:
-            self.awake_ids = np.concatenate([self.awake_ids, ids])
-            self.awake_since = np.concatenate([self.awake_since, self.households.since_step[ids]])
+        self.watch.joined(self.households, ids)
 
     @property
     def watched_ids(self) -> np.ndarray:
-        """The away households that are awake, in the order of :attr:`away_ids`."""
-        return self.away_ids if self.awake_ids is None else self.awake_ids
-
-    def wake_all(self) -> None:
-        """Every away household is awake again."""
-        self.awake_ids = self.awake_since = None
-        self.sleep_cells[:] = False
-
-    def put_to_sleep(self, n: int, asleep: np.ndarray) -> None:
-        """The households ``asleep`` (a mask) of the first ``n`` watched sleep.
-
-        The return step decides who sleeps: sleepers are left out of :attr:`watched_ids` until
-        :meth:`wake_all`. :attr:`awake_since` keeps their since_step, non-decreasing as in
-        :attr:`away_ids` (each joins it at the step it leaves home).
-        """
-        if self.awake_ids is None:
-            self.awake_ids = self.away_ids
-            self.awake_since = self.households.since_step[self.away_ids]
-        if not asleep.any():
-            return
-        head = self.awake_ids[:n]
-        self.sleep_cells[self.households.cell[head[asleep]]] = True
-        keep = np.concatenate([~asleep, np.ones(self.awake_ids.size - n, dtype=bool)])
-        self.awake_ids, self.awake_since = self.awake_ids[keep], self.awake_since[keep]
+        """The away households that are awake (:class:`Watch`), in the order of away_ids."""
+        awake = self.watch.awake_ids
+        return self.away_ids if awake is None else awake
 
     def stay(self, ids: np.ndarray, region: np.ndarray, place: np.ndarray) -> None:
         """``ids`` (away) now stay at ``place`` in ``region``.
@@ -417,7 +305,7 @@ class World:
         np.maximum.at(self.cell_max_size, cell, hh.size[ids])
         self._track(ids, -1)
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
-        self._count_groups(self.persons_by_group, ids, -1)
+        count_groups(self.persons_by_group, self.households, ids, -1)
         self.cell_persons -= np.bincount(hh.cell[ids], hh.size[ids],
                                          self.cell_persons.size).astype(np.int64)
         hh.region[ids], hh.cell[ids], hh.stay_region[ids] = region, cell, region
@@ -426,7 +314,7 @@ class World:
         self.cell_persons += np.bincount(cell, hh.size[ids], self.cell_persons.size).astype(
             np.int64)
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
-        self._count_groups(self.persons_by_group, ids, +1)
+        count_groups(self.persons_by_group, self.households, ids, +1)
         self._track(ids, +1)
         self._add_moved(ids)
 
@@ -439,11 +327,11 @@ class World:
         hh = self.households
         old = hh.size[ids].astype(np.int64)
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], -1)
-        self._count_groups(self.persons_by_group, ids, -1)
+        count_groups(self.persons_by_group, self.households, ids, -1)
         hh.members[ids], hh.disabled[ids] = members, disabled
         hh.size[ids] = members.sum(axis=1)
         count(self.persons, hh.region[ids], hh.state[ids], hh.size[ids], +1)
-        self._count_groups(self.persons_by_group, ids, +1)
+        count_groups(self.persons_by_group, self.households, ids, +1)
         change = hh.size[ids].astype(np.int64) - old
         np.maximum.at(self.cell_max_size, hh.cell[ids], hh.size[ids])
         self.cell_persons += np.bincount(hh.cell[ids], change, self.cell_persons.size).astype(
@@ -481,9 +369,7 @@ class World:
         if ids.size:
             self.away_ids = self.away_ids[~np.isin(self.away_ids, ids, kind="table")]
             self.away_epoch += 1
-            if self.awake_ids is not None:
-                keep = ~np.isin(self.awake_ids, ids, kind="table")
-                self.awake_ids, self.awake_since = self.awake_ids[keep], self.awake_since[keep]
+            self.watch.left(ids)
 
     def flow(self, origin: np.ndarray, dest: np.ndarray, persons: np.ndarray) -> None:
         """Record persons moving from ``origin`` to ``dest`` regions this step (sparse pairs)."""
@@ -493,88 +379,3 @@ class World:
         """Record persons who sought ``place`` in ``region`` this step and were not admitted."""
         self.recorder.turned_away[self.step, :, place] += np.bincount(
             region, persons, self.recorder.turned_away.shape[1]).astype(np.int64)
-
-    # -- checks ------------------------------------------------------------------------------
-    def _check_going(self) -> list[str]:
-        """Whether :attr:`going` and :attr:`placed_since` hold everyone on their way."""
-        hh = self.households
-        if hh.arrive_step is None or self.walkers is not None:
-            return []
-        away = self.away_ids
-        on_way = away[hh.arrive_step[away] > self.step]
-        if np.isin(on_way, np.concatenate([self.going, *self.placed_since])).all():
-            return []
-        return ["a household on its way to a place is not among those that may be (going)"]
-
-    def _check_sleepers(self) -> list[str]:
-        """What is wrong with the awake and the sleepers (see :meth:`put_to_sleep`)."""
-        hh, away = self.households, self.away_ids
-        if not self.repairs_dated and (hh.due_step[away] != NO_STEP).any():
-            return ["a repair date before repairs_dated"]
-        if not (np.diff(hh.since_step[away].astype(np.int64)) >= 0).all():
-            return ["since_step decreases along the active set"]
-        if not self.away_cells[hh.cell[away]].all():
-            return ["an away household's home cell is not in away_cells"]
-        if self.awake_ids is None:
-            return []
-        awake = np.isin(away, self.awake_ids)
-        asleep = away[~awake]
-        if not (np.array_equal(away[awake], self.awake_ids)
-                and np.array_equal(hh.since_step[self.awake_ids], self.awake_since)):
-            return ["the awake are not a subsequence of the active set with their since_step"]
-        if not ((hh.state[asleep] == State.DISPLACED).all() and (hh.damage[asleep] >= 1).all()
-                and (hh.due_step[asleep] == NO_STEP).all()
-                and self.sleep_cells[hh.cell[asleep]].all()):
-            return ["a sleeper is not displaced with its home lost and no repair date"]
-        return []
-
-    def verify(self, every_step: bool = False) -> None:
-        """Recount persons and occupancy from the households; raise InvariantError on mismatch.
-
-        Args:
-            every_step: keep everyone's (static) group persons between calls, which is faster
-                when checking after every step and costs 24 bytes per household.
-        """
-        hh = self.households
-        persons = np.zeros_like(self.persons)
-        count(persons, hh.region, hh.state, hh.size, +1)
-        away = hh.place != NO_PLACE
-        occupancy = np.zeros_like(self.occupancy)
-        count(occupancy, hh.stay_region[away], hh.place[away], hh.size[away], +1)
-        problems = []
-        if int(persons.sum()) != self.total_persons:
-            problems.append(f"persons {int(persons.sum())} != {self.total_persons}")
-        if not np.array_equal(persons, self.persons):
-            problems.append("persons counters differ from a recount")
-        by_group = np.zeros_like(self.persons_by_group)
-        if every_step:
-            if self._all_groups is None:
-                self._all_groups = hh.group_persons(np.arange(len(hh)))
-            for g in range(self._all_groups.shape[1]):
-                count(by_group[:, :, g], hh.region, hh.state, self._all_groups[:, g], +1)
-        else:
-            self._count_all_groups(by_group)
-        if not np.array_equal(by_group, self.persons_by_group):
-            problems.append("persons_by_group counters differ from a recount")
-        if not np.array_equal(np.bincount(hh.cell, hh.size, self.cell_persons.size),
-                              self.cell_persons):
-            problems.append("persons by home cell differ from a recount")
-        if not np.array_equal(occupancy, self.occupancy):
-            problems.append("occupancy counters differ from a recount")
-        recount = (np.zeros_like(self.unsheltered_by_group), np.zeros_like(self.displaced_since),
-                   np.zeros_like(self.displaced_now_by_cell))
-        self._track(np.flatnonzero(away), +1, recount)
-        if not (np.array_equal(recount[0], self.unsheltered_by_group)
-                and np.array_equal(recount[1], self.displaced_since)
-                and np.array_equal(recount[2], self.displaced_now_by_cell)):
-            problems.append("unsheltered or displaced counters differ from a recount")
-        n_cap = len(CAPACITY_PLACES)
-        if (occupancy[:, :n_cap] > self.capacity[:, :n_cap]).any():
-            problems.append("occupancy exceeds capacity")
-        if not np.array_equal(away, np.isin(hh.state, AWAY_STATES)):
-            problems.append("households away without a place (or the reverse)")
-        if not np.array_equal(np.sort(self.away_ids), np.flatnonzero(away)):
-            problems.append("the active set differs from the households away")
-        problems += self._check_sleepers() + self._check_going()
-        if problems:
-            raise InvariantError(f"step {self.step}: " + "; ".join(problems))
