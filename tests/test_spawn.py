@@ -24,6 +24,7 @@ from simulator.steps import spawn
 from .conftest import REPO
 from .test_flee_cases import FABFLEE
 from .test_walk import write
+from .tiny import assert_same_runs
 
 
 def test_taking_in_order_is_take_persons_on_one_sorted_queue():
@@ -77,11 +78,8 @@ def _run(path, overrides, dense: bool, check: bool = False):
 
 
 def _assert_identical(a, b) -> None:
-    (ma, da), (mb, db) = a, b
-    differ = [v for v in da.data_vars if not da[v].equals(db[v])]
-    assert not differ, f"lazy hits changed {differ}"
-    for name in ("last_flood_step", "prior_flood_step", "state", "cell", "size"):
-        assert np.array_equal(getattr(ma.households, name), getattr(mb.households, name)), name
+    assert_same_runs(a, b, ("last_flood_step", "prior_flood_step", "state", "cell", "size"),
+                     "lazy hits")
 
 
 @pytest.mark.parametrize("weights", ["conflict", "residents"])

@@ -112,3 +112,15 @@ def run_step(w: Tiny, t: int, step, *args):
     """Run ``step(world, ctx, t, *args)`` as the model would at step ``t``; return its result."""
     w.world.step = t
     return step(w.world, w.ctx, t, *args)
+
+
+def assert_same_runs(a: tuple, b: tuple, fields: tuple[str, ...], what: str) -> None:
+    """Two ``(model, results)`` runs agree: every result variable, and these household fields.
+
+    ``what`` names the shortcut under test in the failure message.
+    """
+    (ma, da), (mb, db) = a, b
+    differ = [v for v in db.data_vars if not da[v].identical(db[v])]
+    assert not differ, f"{what} changed {differ}"
+    for name in fields:
+        assert np.array_equal(getattr(ma.households, name), getattr(mb.households, name)), name
