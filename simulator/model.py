@@ -41,7 +41,8 @@ from simulator.world.households import (
     expected_households,
     from_inputs,
 )
-from simulator.world.ledger import Places, World
+from simulator.world.ledger import World
+from simulator.world.places import Places
 from simulator.world.recorder import recorder_bytes
 from simulator.world.walkers import Walkers
 

@@ -20,7 +20,7 @@ from simulator.steps.place import place_unsheltered
 from simulator.steps.record import record
 from simulator.steps.recover import return_home
 from simulator.steps.warn import Forecasts, warn_and_evacuate
-from simulator.world.ledger import Places
+from simulator.world.places import Places
 
 from .tiny import BASE, run_step, tiny
 

@@ -164,8 +164,9 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, size: np.ndarray, 
         if sel.size == 0:
             return
         key = (t * 16 + k) * 2 + (attempt == "away")
+        has_room = cap > occ  # this attempt's (admissions of the last one are counted in occ)
         if attempt == "away":
-            if not (cap > occ).any():
+            if not has_room.any():
                 return
             w = gravity_weights(ctx.inputs.distance_km, (cap - occ).astype(float),
                                 cfg.distance_exponent, cfg.max_distance_km)
@@ -175,10 +176,10 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, size: np.ndarray, 
             sel, dest = sel[found], dest[found]
         else:
             dest = hh.tie_region[ids[sel]].astype(np.int64) if attempt == "ties" else home[sel]
-            room = (cap > occ)[dest]  # a full region admits nobody
+            room = has_room[dest]  # a full region admits nobody
             full = ~room
             world.turn_away(dest[full], p, size[sel[full]])
-            if not (cap > occ).any():
+            if not has_room.any():
                 return
             sel, dest = sel[room], dest[room]
         if attempt != "home":

@@ -11,7 +11,8 @@ import numpy as np
 from simulator.states import NO_PLACE, Place, State
 from simulator.steps.context import Context
 from simulator.steps.relocate import DAYS_PER_YEAR
-from simulator.world.ledger import World, count
+from simulator.world.ledger import World
+from simulator.world.tally import count
 
 #: Protracted displacement is reported beyond these lengths (days): 3, 6 and 12 months.
 PROTRACTED_DAYS = (90, 180, 365)

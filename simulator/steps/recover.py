@@ -70,7 +70,7 @@ def _watched(world: World, ctx: Context, t: int, depth: np.ndarray,
     Returns:
         The households, in the order they left home, and whether they are only that head.
     """
-    if quiet or ctx.plain_placement or ctx.inputs.hazard.fraction_at(t) is not None:
+    if _everyone(ctx, t, quiet):
         world.watch.wake_all()
         return world.away_ids, False
     dry = depth < ctx.kind.clear_below
@@ -80,6 +80,15 @@ def _watched(world: World, ctx: Context, t: int, depth: np.ndarray,
     if (world.watch.away_cells & dry).any():
         return ids, False
     return ids[:_lost_head(world, ctx, t)], True
+
+
+def _everyone(ctx: Context, t: int, quiet: bool) -> bool:
+    """Whether step ``t`` looks at everyone away and nobody sleeps.
+
+    On a quiet step (every home dry), on the plain path (``plain_placement``, which the tests
+    compare with), and where homes are wet by a flooded fraction rather than as a whole cell.
+    """
+    return quiet or ctx.plain_placement or ctx.inputs.hazard.fraction_at(t) is not None
 
 
 def _lost_head(world: World, ctx: Context, t: int) -> int:
@@ -117,7 +126,7 @@ def _sleep(world: World, ctx: Context, n: int, depth: np.ndarray) -> None:
 def _return_home(world: World, ctx: Context, t: int, depth: np.ndarray, quiet: bool) -> None:
     ids, head = _watched(world, ctx, t, depth, quiet)
     _step_return(world, ctx, t, depth, quiet, ids)
-    if quiet or ctx.plain_placement or ctx.inputs.hazard.fraction_at(t) is not None:
+    if _everyone(ctx, t, quiet):
         return
     _sleep(world, ctx, _lost_head(world, ctx, t) if head else world.watched_ids.size, depth)
 

@@ -29,9 +29,6 @@ from simulator.world.tally import count, count_all_groups, count_groups
 from simulator.world.walkers import Walkers
 from simulator.world.watch import Watch
 
-__all__ = ["Places", "World", "advance_events", "count"]
-
-
 
 def advance_events(event_start: np.ndarray, intensity: np.ndarray, t: int) -> bool:
     """Update ``event_start`` (per cell, first step of its wet spell) with step ``t``'s hazard.
