@@ -20,6 +20,7 @@ from simulator.interop.flee.convert import import_flee
 from simulator.steps import recover
 
 from .conftest import REPO
+from .test_streamed_hazard import _multi_year_case
 from .test_walk import write
 from .tiny import assert_same_runs
 
@@ -114,9 +115,23 @@ def test_the_ones_on_their_way_alike_with_and_without_shortcuts(tmp_path):
 
 
 def test_flood_demo_with_warnings_alike_with_and_without_shortcuts():
-    """Evacuees, damage by depth, a flooded fraction per cell, wet and dry cells at once."""
+    """Evacuees, damage by depth, wet and dry cells at once."""
     overrides = ["population.households=20000", "n_steps=90",
                  "return.home_lost_after_wet_days=4"]
     scenario = REPO / "scenarios" / "demo-early-warning.toml"
     _assert_identical(_run(scenario, overrides, plain=False, check=True),
                       _run(scenario, overrides, plain=True))
+
+
+def test_flooded_fraction_alike_with_and_without_shortcuts(tmp_path):
+    """Homes hit by a flooded fraction of their cell: wet or dry home by home, so no cell sleeps.
+
+    With a fraction, a cell holds wet and dry homes at once; a step that looked only at whole
+    cells would keep asleep households whose own home has dried.
+    """
+    path = _multi_year_case(tmp_path)
+    overrides = ["n_steps=400", "return.home_lost_after_wet_days=2", "return.min_days_away=3"]
+    fast = _run(path, overrides, plain=False, check=True)
+    _assert_identical(fast, _run(path, overrides, plain=True))
+    ds = fast[1]
+    assert float(ds["home_losses"].sum()) > 0 and int(ds["returns"].sum()) > 0
