@@ -8,6 +8,7 @@ import pytest
 from simulator import DisplacementModel, load_scenario
 from simulator.states import GROUPS
 from simulator.ui.cli import main
+from simulator.world.tally import RUNS_FACTOR, group_sums
 
 from .conftest import NT
 
@@ -141,3 +142,21 @@ def test_quoted_region_name_in_set_means_the_region(case):
 
     cfg = load_scenario(case(), ['levers.regions."North".reconstruction_rate=2'])
     assert resolve(cfg, ["North", "South"]).reconstruction_rate.tolist() == [2.0, 1.0]
+
+
+@pytest.mark.parametrize("runs", [True, False], ids=["long runs", "scattered keys"])
+def test_group_sums_equal_adding_up_each_households_group_persons(case, runs):
+    """``group_sums`` (keys in long runs or scattered) adds up ``group_persons`` exactly."""
+    hh = DisplacementModel(load_scenario(flooded_case(case))).households
+    rng = np.random.default_rng(5)
+    ids = np.arange(len(hh))
+    n_keys = 7
+    key = np.repeat(rng.integers(0, n_keys, 4), -(-ids.size // 4))[:ids.size] if runs else \
+        rng.integers(0, n_keys, ids.size)
+    starts = np.flatnonzero(key[1:] != key[:-1]).size
+    assert (starts * RUNS_FACTOR < ids.size) == runs  # the branch this case is for
+    expected = np.zeros((n_keys, len(GROUPS)), dtype=np.int64)
+    np.add.at(expected, key, hh.group_persons(ids))
+    got = group_sums(hh.members[ids], hh.disabled[ids], key, n_keys)
+    assert got.dtype == np.int64 and np.array_equal(got, expected)
+    assert got[:, GROUPS.index("persons_with_disabilities")].sum() == hh.disabled.sum() > 0

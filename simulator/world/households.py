@@ -268,19 +268,19 @@ def _compose(hh: Households, idx: np.ndarray, comp, rng: np.random.Generator,
     # draws with n = 0 use no random numbers, so only households of two or more draw (the
     # same numbers as drawing for everyone; most of a Flee case's one-person households skip)
     others = hh.size[idx].astype(np.int64) - 1
-    rest = np.zeros((idx.size, p.size), dtype=np.int64)
+    block = np.zeros((idx.size, 2 * p.size), dtype=np.uint8)  # females, then males
     some = others > 0
-    if some.any():
-        rest[some] = rng.multinomial(others[some], p)
-    female = np.zeros_like(rest)
-    some = rest > 0
-    female[some] = rng.binomial(rest[some], comp.female_share)
-    male = rest - female
+    if some.any():  # (a Flee case's one-person households have nobody besides the head)
+        rest = rng.multinomial(others[some], p)
+        female = np.zeros_like(rest)
+        drawn = rest > 0
+        female[drawn] = rng.binomial(rest[drawn], comp.female_share)
+        block[some, :p.size] = female
+        block[some, p.size:] = rest - female
     head_female = rng.random(idx.size) < comp.female_headed_share
-    rows = np.arange(idx.size)
-    female[rows[head_female], head_band[head_female]] += 1
-    male[rows[~head_female], head_band[~head_female]] += 1
-    members[idx] = np.concatenate([female, male], axis=1).astype(np.uint8)
+    column = head_band + np.where(head_female, 0, p.size)  # the head's own column
+    block.reshape(-1)[np.arange(0, block.size, block.shape[1]) + column] += 1  # one per row
+    members[idx] = block
     disabled[idx] = rng.binomial(hh.size[idx].astype(np.int64), comp.disability_share)
     head[idx] = np.where(head_band == 3, 2, head_female.astype(np.uint8))
 

@@ -25,7 +25,7 @@ from simulator.world.crossings import Crossings
 from simulator.world.households import Households, cell_slices, households_in_cells
 from simulator.world.places import Places
 from simulator.world.recorder import Recorder
-from simulator.world.tally import count, count_all_groups, count_groups
+from simulator.world.tally import count, count_all_groups, count_groups, group_sums
 from simulator.world.walkers import Walkers
 from simulator.world.watch import Watch
 
@@ -200,9 +200,9 @@ class World(Recount):
             self.unsheltered_by_group, self.displaced_since, self.displaced_now_by_cell)
         rough = ids[hh.place[ids] == Place.UNSHELTERED]
         if rough.size:
-            groups = hh.group_persons(rough)
-            for g in range(groups.shape[1]):
-                count(unsheltered[:, g:g + 1], hh.stay_region[rough], 0, groups[:, g], sign)
+            unsheltered += sign * group_sums(hh.members[rough], hh.disabled[rough],
+                                             hh.stay_region[rough].astype(np.int64),
+                                             unsheltered.shape[0])
         gone = ids[hh.state[ids] == State.DISPLACED]
         if gone.size:
             count(displaced, hh.region[gone], hh.since_step[gone].astype(np.int64),
