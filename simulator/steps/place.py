@@ -158,6 +158,7 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, size: np.ndarray, 
     """
     hh, cfg = world.households, ctx.config.placement
     cap, occ = world.capacity[:, p], world.occupancy[:, p]
+    international = ctx.levers.borders.international
     attempts = ("ties",) if p == Place.HOST else ("home", "away")
     for attempt in attempts:
         sel = np.flatnonzero(eligible & pending)
@@ -172,28 +173,40 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, size: np.ndarray, 
                                 cfg.distance_exponent, cfg.max_distance_km)
             dest = destinations(ctx, home[sel], w,
                                 ctx.streams.uniform("destination", key, ids[sel]))
-            found = dest >= 0
-            sel, dest = sel[found], dest[found]
+            sel, dest = _keep(dest >= 0, sel, dest)
         else:
             dest = hh.tie_region[ids[sel]].astype(np.int64) if attempt == "ties" else home[sel]
             room = has_room[dest]  # a full region admits nobody
-            full = ~room
-            world.turn_away(dest[full], p, size[sel[full]])
-            if not has_room.any():
-                return
-            sel, dest = sel[room], dest[room]
-        if attempt != "home":
-            permitted, route = permit_displaced(world, ctx, t, ids[sel], home[sel], dest, newly)
-            sel, dest, route = sel[permitted], dest[permitted], route[permitted]
-        ok = admit_drawn(ctx, key, ids[sel], dest, size[sel], occ, cap)
-        if attempt != "home":
-            settle_displaced(world, ctx, t, ids[sel], home[sel], dest, route, ok)
-        world.turn_away(dest[~ok], p, size[sel[~ok]])
-        got = sel[ok]
-        region[got], place[got], pending[got] = dest[ok], p, False
+            if not room.all():
+                full = ~room
+                world.turn_away(dest[full], p, size[sel[full]])
+                if not has_room.any():
+                    return
+                sel, dest = sel[room], dest[room]
+        who = ids[sel]
+        if attempt != "home" and international:
+            permitted, route = permit_displaced(world, ctx, t, who, home[sel], dest, newly)
+            sel, dest, route, who = _keep(permitted, sel, dest, route, who)
+        persons = size[sel]
+        ok = admit_drawn(ctx, key, who, dest, persons, occ, cap)
+        if attempt != "home" and international:
+            settle_displaced(world, ctx, t, who, home[sel], dest, route, ok)
+        got, there = sel[ok], dest[ok]
+        # those not admitted: everyone's persons by destination less the admitted (exact sums
+        # of integers; the admitted are few)
+        world.turn_away(dest, p, persons)
+        world.turn_away(there, p, persons[ok], sign=-1)
+        region[got], place[got], pending[got] = there, p, False
         if hh.arrive_step is not None:  # on the way distance / speed days, from this step
-            days = ctx.inputs.distance_km[home[got], dest[ok]] / \
-                cfg.travel_speed_km_per_day  # as Flee: a day's travel arrives that day
+            # as Flee: a day's travel arrives that day
+            days = ctx.inputs.distance_km[home[got], there] / cfg.travel_speed_km_per_day
             hh.arrive_step[ids[got]] = t + np.maximum(
                 np.ceil(days / ctx.config.step_days) - 1, 0)
-        world.occupy(dest[ok], p, size[got])
+        world.occupy(there, p, persons[ok])
+
+
+def _keep(mask: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``arrays`` where ``mask`` holds (the arrays themselves when it holds everywhere)."""
+    if mask.all():
+        return arrays
+    return tuple(a[mask] for a in arrays)

@@ -372,7 +372,11 @@ class World(Recount):
         """Record persons moving from ``origin`` to ``dest`` regions this step (sparse pairs)."""
         self.recorder.flows.add(self.step, (origin, dest), persons)
 
-    def turn_away(self, region: np.ndarray, place: int, persons: np.ndarray) -> None:
-        """Record persons who sought ``place`` in ``region`` this step and were not admitted."""
-        self.recorder.turned_away[self.step, :, place] += np.bincount(
+    def turn_away(self, region: np.ndarray, place: int, persons: np.ndarray,
+                  sign: int = 1) -> None:
+        """Record persons who sought ``place`` in ``region`` this step and were not admitted.
+
+        ``sign`` -1 takes back persons recorded with the applicants who were then admitted.
+        """
+        self.recorder.turned_away[self.step, :, place] += sign * np.bincount(
             region, persons, self.recorder.turned_away.shape[1]).astype(np.int64)
