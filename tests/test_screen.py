@@ -120,5 +120,11 @@ def test_destinations_equal_choose_destination(n, n_regions, seed):
     weights = rng.random((n_regions, n_regions)) * (rng.random((n_regions, n_regions)) < 0.6)
     weights[rng.random(n_regions) < 0.2] = 0.0  # origins with nowhere to go
     origin, u = rng.integers(0, n_regions, n), rng.random(n)
+    u[rng.random(n) < 0.1] = 0.0  # at or below leading zero weights
+    cum = np.cumsum(weights, axis=1)
+    tie = np.flatnonzero(rng.random(n) < 0.2)  # targets on (or an ulp from) a cumulative weight
+    with np.errstate(invalid="ignore"):
+        u[tie] = cum[origin[tie], rng.integers(0, n_regions, tie.size)] / cum[origin[tie], -1]
+    u = np.nan_to_num(np.minimum(u, np.nextafter(1.0, 0.0)))
     got = screen.destinations(_ctx(False, 0.9), origin, weights, u)
     assert np.array_equal(got, choose_destination(origin, weights, u))
