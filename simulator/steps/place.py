@@ -174,8 +174,14 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, size: np.ndarray, 
             dest = destinations(ctx, home[sel], w,
                                 ctx.streams.uniform("destination", key, ids[sel]))
             sel, dest = _keep(dest >= 0, sel, dest)
-        else:
-            dest = hh.tie_region[ids[sel]].astype(np.int64) if attempt == "ties" else home[sel]
+        elif attempt == "home":  # every applicant is turned away here but the admitted
+            dest, persons = home[sel], size[sel]
+            world.turn_away(dest, p, persons)
+            if not has_room.any():
+                return
+            sel, dest, persons = _keep(has_room[dest], sel, dest, persons)  # full: nobody in
+        else:  # in the kin's region
+            dest = hh.tie_region[ids[sel]].astype(np.int64)
             room = has_room[dest]  # a full region admits nobody
             if not room.all():
                 full = ~room
@@ -184,17 +190,18 @@ def _admit_place(world: World, ctx: Context, ids: np.ndarray, size: np.ndarray, 
                     return
                 sel, dest = sel[room], dest[room]
         who = ids[sel]
-        if attempt != "home" and international:
-            permitted, route = permit_displaced(world, ctx, t, who, home[sel], dest, newly)
-            sel, dest, route, who = _keep(permitted, sel, dest, route, who)
-        persons = size[sel]
+        if attempt != "home":
+            if international:
+                permitted, route = permit_displaced(world, ctx, t, who, home[sel], dest, newly)
+                sel, dest, route, who = _keep(permitted, sel, dest, route, who)
+            persons = size[sel]
+            world.turn_away(dest, p, persons)  # all who sought here, less the admitted below
         ok = admit_drawn(ctx, key, who, dest, persons, occ, cap)
         if attempt != "home" and international:
             settle_displaced(world, ctx, t, who, home[sel], dest, route, ok)
         got, there = sel[ok], dest[ok]
-        # those not admitted: everyone's persons by destination less the admitted (exact sums
-        # of integers; the admitted are few)
-        world.turn_away(dest, p, persons)
+        # turned away: every applicant's persons by region, recorded above, less the
+        # admitted's (exact sums of integers; the admitted are few)
         world.turn_away(there, p, persons[ok], sign=-1)
         region[got], place[got], pending[got] = there, p, False
         if hh.arrive_step is not None:  # on the way distance / speed days, from this step
