@@ -164,8 +164,11 @@ def destinations(ctx: Context, origin: np.ndarray, weights: np.ndarray,
     total = cum[:, -1]
     target = u * total[origin]
     n_dest = weights.shape[1]
-    if n_dest <= FEW_DESTINATIONS:  # count the destinations at or below by binary search
-        return _count_at_or_below(cum, origin, target)
+    if n_dest <= FEW_DESTINATIONS:  # count the destinations at or below, one column at a time
+        dest = np.zeros(origin.size, dtype=np.int8)
+        for column in np.ascontiguousarray(cum.T):  # np.take from a contiguous row: 2x faster
+            dest += np.take(column, origin) <= target
+        return np.where(total[origin] > 0, np.minimum(dest, n_dest - 1), -1).astype(np.int64)
     order = np.argsort(origin, kind="stable")
     bounds = np.searchsorted(origin[order], np.arange(weights.shape[0] + 1))
     dest = np.full(origin.size, -1, dtype=np.int64)
@@ -173,28 +176,3 @@ def destinations(ctx: Context, origin: np.ndarray, weights: np.ndarray,
         rows = order[bounds[i]:bounds[i + 1]]
         dest[rows] = np.searchsorted(cum[i], target[rows], side="right")
     return np.where(dest >= 0, np.minimum(dest, n_dest - 1), -1)
-
-
-def _count_at_or_below(cum: np.ndarray, origin: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per applicant, the first destination whose cumulative weight exceeds ``target`` (-1: none).
-
-    That is the count of its origin's cumulative weights at or below ``target`` (each row of
-    ``cum`` is non-decreasing), found for all applicants at once by binary search: a step of
-    ``2^k`` is taken where the weight ``2^k`` further on is still at or below the target. The
-    same comparisons as counting column by column, in log2(destinations) passes instead of one
-    per destination.
-    """
-    n_origins, n_dest = cum.shape
-    width = 1 << max(n_dest - 1, 0).bit_length()  # a power of two above every count
-    padded = np.full((n_origins, width), np.inf)  # never at or below a target
-    padded[:, :n_dest] = cum
-    flat = padded.ravel()
-    row = origin * width - 1  # + count: the weight after the count so far
-    count = np.zeros(origin.size, dtype=np.int64)
-    step = width >> 1 if width > 1 else 0
-    while step:
-        further = count + step
-        count = np.where(np.take(flat, row + further) <= target, further, count)
-        step >>= 1
-    total = cum[:, -1]
-    return np.where(total[origin] > 0, np.minimum(count, n_dest - 1), -1)
