@@ -228,6 +228,8 @@ class World(Recount):
 
         The state began at this step, or at ``since`` (per household) when given.
         """
+        if ids.size == 0:
+            return
         self._track(ids, -1)
         self._set_state(ids, new, since)
         self._track(ids, +1)
@@ -264,6 +266,8 @@ class World(Recount):
 
         Their persons are counted there already, by :meth:`occupy` as each was admitted.
         """
+        if ids.size == 0:
+            return
         hh = self.households
         self._track(ids, -1)
         hh.stay_region[ids], hh.place[ids] = region, place
