@@ -131,7 +131,9 @@ def test_writing_a_lazy_pair_table_streams(tmp_path, monkeypatch):
                  encoding={"flows": {"zlib": True, "complevel": 4}})
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert peak < table.dense_nbytes / 8, peak
+    # a few chunks, not the table: dask's threads may compute chunks ahead of the writes, which
+    # one lock serialises (16 chunks of 1.28 MB seen with a slow disk), so the bound is 1/4
+    assert peak < table.dense_nbytes / 4, peak
     with xr.open_dataset(tmp_path / "f.nc") as back:
         assert int(back["flows"].sum()) == steps * 50
         np.testing.assert_array_equal(back["flows"].isel(time=7).values, table[7])
