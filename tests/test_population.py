@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import binom
 
 from simulator import DisplacementModel, load_scenario
@@ -29,6 +31,7 @@ from simulator.rules.demography import (
 from simulator.steps.people import year_starts
 from simulator.steps.population import grow_population
 from simulator.ui.cli import main
+from simulator.world.households import region_blocks
 from simulator.world.recorder import pair_table_bytes
 from tests.tiny import run_step, tiny
 
@@ -260,3 +263,21 @@ def test_the_cli_names_the_persons_at_the_start_and_at_the_end(tmp_path, capsys)
     assert (f"households of {start:,} persons, synthesised from the population input's "
             f"1,095,303 persons ({end:,} at the end, with births and deaths)"
             ) in capsys.readouterr().out
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(0, 300), n_regions=st.integers(1, 9), block=st.integers(1, 70),
+       runs=st.booleans(), seed=st.integers(0, 2**31))
+def test_region_blocks_equal_scanning_every_block_for_every_region(n, n_regions, block, runs,
+                                                                   seed):
+    """Synthesis visits a region's households block by block as a full scan would."""
+    rng = np.random.default_rng(seed)
+    region = rng.integers(0, n_regions + 1, n).astype(np.int16)  # some beyond the regions
+    if runs:  # households stored by cell: runs of one region
+        region = np.sort(region)[np.argsort(rng.integers(0, 4, n), kind="stable")]
+    scan = [(r, start + np.flatnonzero(region[start:start + block] == r))
+            for r in range(n_regions) for start in range(0, n, block)]
+    want = [(r, ids) for r, ids in scan if ids.size]
+    got = list(region_blocks(region, n_regions, block))
+    assert [r for r, _ in got] == [r for r, _ in want]
+    assert all(np.array_equal(a, b) and a.dtype == np.int64 for (_, a), (_, b) in zip(got, want))

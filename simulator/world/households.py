@@ -250,12 +250,9 @@ def synthesise_composition(hh: Households, compositions: list, rng: np.random.Ge
     members = np.zeros((n, 8), dtype=np.uint8)
     disabled = np.zeros(n, dtype=np.uint8)
     head = np.zeros(n, dtype=np.uint8)
-    chunk = SYNTH_CHUNK  # bounded temporaries at any population size
-    for r, comp in enumerate(compositions):
-        for start in range(0, n, chunk):
-            idx = start + np.flatnonzero(hh.region[start:start + chunk] == r)
-            if idx.size:
-                _compose(hh, idx, comp, rng, members, disabled, head)
+    # region by region, a block of SYNTH_CHUNK households at a time: bounded temporaries
+    for r, idx in region_blocks(hh.region, len(compositions), SYNTH_CHUNK):
+        _compose(hh, idx, compositions[r], rng, members, disabled, head)
     hh.members, hh.disabled, hh.head_type = members, disabled, head
 
 
@@ -292,13 +289,42 @@ def cell_slices(cell: np.ndarray, n_cells: int) -> np.ndarray:
 
 def households_in_cells(cell_start: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """Ids of all households living in ``cells`` (vectorised concatenation of slices)."""
-    starts, stops = cell_start[cells], cell_start[cells + 1]
+    return id_ranges(cell_start[cells], cell_start[cells + 1])
+
+
+def id_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The integers ``starts[i]`` to ``stops[i] - 1`` of every range, concatenated in order."""
     lengths = stops - starts
     total = int(lengths.sum())
     if total == 0:
         return np.empty(0, dtype=np.int64)
     offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
     return np.arange(total, dtype=np.int64) + offsets
+
+
+def region_blocks(region: np.ndarray, n_regions: int, block: int):
+    """``(r, ids)``: the households of region ``r`` within each block of ``block`` ids.
+
+    In the order of scanning every block for every region (region by region, then block by
+    block, ids increasing, empty ones left out), without that scan, which costs regions x
+    households: households are stored by cell, so a region's come in runs, and only the blocks
+    its runs overlap are visited.
+    """
+    n = region.size
+    if n == 0:
+        return
+    change = np.flatnonzero(region[1:] != region[:-1]) + 1
+    start, stop = np.concatenate([[0], change]), np.concatenate([change, [n]])
+    run_region = region[start]
+    by_region = np.argsort(run_region, kind="stable")
+    bounds = np.searchsorted(run_region[by_region], np.arange(n_regions + 1))
+    for r in range(n_regions):  # a loop over regions and blocks, not households
+        runs = by_region[bounds[r]:bounds[r + 1]]  # disjoint, in increasing order
+        s, e = start[runs], stop[runs]
+        for b in np.unique(id_ranges(s // block, (e - 1) // block + 1)):
+            lo, hi = b * block, (b + 1) * block
+            i, j = np.searchsorted(e, lo, side="right"), np.searchsorted(s, hi)
+            yield r, id_ranges(np.maximum(s[i:j], lo), np.minimum(e[i:j], hi))
 
 
 def class_names(config: Scenario, inputs: Inputs) -> list[str]:
