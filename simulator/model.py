@@ -301,13 +301,13 @@ class DisplacementModel(mesa.Model):
         with phase("record"):
             record(world, ctx, t, depth)
             if self.check_invariants:
-                world.verify(every_step=True)
+                world.verify()
         self.step_index += 1
 
     # -- checks and results --------------------------------------------------------------------
     def verify(self) -> None:
         """Recount persons and occupancy from the households; raise InvariantError on mismatch."""
-        self.world.verify(every_step=self.check_invariants)
+        self.world.verify()
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> xr.Dataset:
         """Run the remaining steps and return the results dataset."""

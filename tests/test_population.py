@@ -69,7 +69,7 @@ def grown(n: int, growth: tuple[float, ...], years: int, seed: int = 1, **attrs)
     for t in range(1, years + 1):
         assert year_starts(w.ctx, t) == first + t
         run_step(w, t, grow_population)
-        w.world.verify(every_step=True)  # counters, groups and cells against a recount
+        w.world.verify()  # counters, groups and cells against a recount
         totals.append(w.world.persons.sum(axis=1).copy())
     return w, np.array(totals)
 

@@ -50,16 +50,12 @@ class Recount:
             return ["a sleeper is not displaced with its home lost and no repair date"]
         return []
 
-    def verify(self, every_step: bool = False) -> None:
+    def verify(self) -> None:
         """Recount persons and occupancy from the households; raise InvariantError on mismatch.
 
         Persons by region and state (and group), by home cell, occupancy, the unsheltered and
         displaced counters, capacity never exceeded, the active set, the sleepers and those on their
         way (LASER's per-step check that aggregates equal a count over agents).
-
-        Args:
-            every_step: keep everyone's (static) group persons between calls, which is faster
-                when checking after every step and costs 24 bytes per household.
         """
         hh = self.households
         persons = np.zeros_like(self.persons)
@@ -73,13 +69,7 @@ class Recount:
         if not np.array_equal(persons, self.persons):
             found.append("persons counters differ from a recount")
         by_group = np.zeros_like(self.persons_by_group)
-        if every_step:
-            if self._all_groups is None:
-                self._all_groups = hh.group_persons(np.arange(len(hh)))
-            for g in range(self._all_groups.shape[1]):
-                count(by_group[:, :, g], hh.region, hh.state, self._all_groups[:, g], +1)
-        else:
-            count_all_groups(by_group, hh)
+        count_all_groups(by_group, hh)
         if not np.array_equal(by_group, self.persons_by_group):
             found.append("persons_by_group counters differ from a recount")
         if not np.array_equal(np.bincount(hh.cell, hh.size, self.cell_persons.size),

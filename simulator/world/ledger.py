@@ -115,7 +115,6 @@ class World(Recount):
         filled = np.flatnonzero(np.diff(self.cell_start) > 0)
         if filled.size:
             self.cell_max_size[filled] = np.maximum.reduceat(hh.size, self.cell_start[filled])
-        self._all_groups: np.ndarray | None = None  # everyone's group persons, for verify()
         #: quotas, waiting applications and border counts (None: one country, no borders)
         self.crossings: Crossings | None = None
         #: where each walking household is (None unless placement.movement = "routes")
@@ -338,8 +337,6 @@ class World(Recount):
         self.cell_persons += np.bincount(hh.cell[ids], change, self.cell_persons.size).astype(
             np.int64)
         self.total_persons += int(change.sum())
-        if self._all_groups is not None:  # verify()'s copy of everyone's group persons
-            self._all_groups[ids] = hh.group_persons(ids)
 
     def _add_moved(self, ids: np.ndarray) -> None:
         """Add ``ids`` to :attr:`moved`, kept sorted and unique (as ``np.union1d`` would).
