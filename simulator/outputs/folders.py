@@ -18,20 +18,18 @@ from simulator.inputs.config import dump_toml
 from simulator.inputs.schema import Scenario
 
 RESULT_FILES = ("results.nc", "config.toml", "manifest.json")
-
-def default_run_dir(scenario: Scenario, seed: int, root: Path = Path("results")) -> Path:
-    """``results/<scenario>/<UTC time>-seed<seed>``."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / scenario.name / f"{stamp}-seed{seed}"
-
-
-
 #: Compression of the results' variables held in memory (all of them up to 64 MB a table).
 COMPRESSION = {"zlib": True, "complevel": 4}
 #: Compression of lazy variables: region-pair tables of GBs, nearly all zeros. Level 1 without
 #: the shuffle filter writes the 21 M-resident case's 4.7 GB of pair tables in 11 s instead of
 #: 24 s, into 25 MB instead of 5 MB (benchmarks/README.md).
 LAZY_COMPRESSION = {"zlib": True, "complevel": 1, "shuffle": False}
+
+
+def default_run_dir(scenario: Scenario, seed: int, root: Path = Path("results")) -> Path:
+    """``results/<scenario>/<UTC time>-seed<seed>``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return root / scenario.name / f"{stamp}-seed{seed}"
 
 
 def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict,
@@ -49,6 +47,7 @@ def write_run(ds: xr.Dataset, scenario: Scenario, out: Path, manifest: dict,
         "config.toml": dump_toml(scenario).encode(),
         "manifest.json": (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(),
         **(extra or {})})
+
 
 def _encoding(var: xr.DataArray) -> dict:
     """The compression of a variable in results.nc (a lazy one: chunked as its dask array)."""

@@ -31,6 +31,7 @@ from simulator.errors import InputError
 from simulator.inputs.config import apply_overrides, dump_toml
 from simulator.inputs.parameters import Parameter, from_unit, parameter_table
 from simulator.inputs.schema import Scenario
+from simulator.outputs.folders import COMPRESSION
 from simulator.rng import replicate_seeds
 from simulator.runs.sweepspec import Sweep, task_for
 
@@ -125,7 +126,7 @@ def combine_samples(sweep: Sweep, table: dict[str, Parameter], scenario: Scenari
                      "samples": n, "seeds_per_sample": reps,
                      "parameters": json.dumps(list(table)),
                      "config_toml": dump_toml(scenario)}
-    encoding = {v: {"zlib": True, "complevel": 4} for v in stacked.data_vars}
+    encoding = {v: dict(COMPRESSION) for v in stacked.data_vars}
     write_file(out / DATASET, lambda p: stacked.to_netcdf(p, encoding=encoding))
     return []
 
