@@ -10,6 +10,7 @@ About 46 bytes per household (see :meth:`Households.nbytes_per_household`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -267,7 +268,7 @@ def _compose(hh: Households, idx: np.ndarray, comp, rng: np.random.Generator,
     others = hh.size[idx].astype(np.int64) - 1
     block = np.zeros((idx.size, 2 * p.size), dtype=np.uint8)  # females, then males
     some = others > 0
-    if some.any():  # (a Flee case's one-person households have nobody besides the head)
+    if some.any():
         rest = rng.multinomial(others[some], p)
         female = np.zeros_like(rest)
         drawn = rest > 0
@@ -302,7 +303,8 @@ def id_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
-def region_blocks(region: np.ndarray, n_regions: int, block: int):
+def region_blocks(region: np.ndarray, n_regions: int,
+                  block: int) -> Iterator[tuple[int, np.ndarray]]:
     """``(r, ids)``: the households of region ``r`` within each block of ``block`` ids.
 
     In the order of scanning every block for every region (region by region, then block by
